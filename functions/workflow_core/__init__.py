@@ -1,0 +1,1 @@
+"""The shared runtime of every Lambda: event contract, workflow definition, publishing, clock."""
