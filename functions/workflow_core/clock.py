@@ -26,6 +26,6 @@ def now() -> datetime:
 
 def install(clock: Clock) -> Clock:
     """Replace the clock; returns the previous one so callers can restore it."""
-    global _clock  # noqa: PLW0603 - a process-wide seam on purpose, set once per process or test
+    global _clock
     previous, _clock = _clock, clock
     return previous

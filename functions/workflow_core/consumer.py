@@ -8,16 +8,23 @@ It never reaches a handler, so it changes no state. One bad record never fails i
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from workflow_core.catalog import DomainEvent, parse_event
+from workflow_core.envelope import ContractModel
+from workflow_core.publisher import OutgoingEvent, new_event
 from workflow_core.errors import InvalidEventError, TerminalError
 
 Handler = Callable[[DomainEvent], None]
+
+IDEMPOTENCY_EXPIRY = timedelta(days=7)  # longer than any queue's retention + the bus archive's replay window
 
 
 class EventRouter:
@@ -56,7 +63,9 @@ def process_batch(
     logger: Logger,
 ) -> dict[str, Any]:
     """Process an SQS batch of EventBridge events; returns the partial batch failure response."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # Report a wholly failed batch item by item too: the same redelivery as raising, without a
+    # stack trace that hides which records were bad.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
         try:
@@ -64,7 +73,11 @@ def process_batch(
         except InvalidEventError as error:
             logger.error(
                 "rejected event",
-                extra={"error_type": type(error).__name__, "error": str(error), "message_id": record.message_id},
+                extra={
+                    "error_type": type(error).__name__,
+                    "error": str(error),
+                    "message_id": record.message_id,
+                },
             )
             raise
         logger.append_keys(
@@ -80,4 +93,69 @@ def process_batch(
         finally:
             logger.remove_keys(["correlation_id", "event_id", "detail_type"])
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)
+
+
+class IdempotentHandler:
+    """Runs a handler at most once per event id: Powertools idempotency keyed on ``metadata.eventId``.
+
+    A redelivered event (same id) returns the stored result without calling the handler; a handler that
+    raises leaves no record, so SQS redelivery retries it. ``key_prefix`` (the service name) keeps
+    services that share one idempotency table, or one process in the local cloud, apart.
+    """
+
+    def __init__(
+        self,
+        handle: Handler,
+        *,
+        persistence_store: BasePersistenceLayer,
+        key_prefix: str,
+        expires_after: timedelta = IDEMPOTENCY_EXPIRY,
+    ) -> None:
+        self._handle = handle
+        self.config = IdempotencyConfig(
+            event_key_jmespath="metadata.eventId",
+            # The same id on a different detail-type is a producer bug: fail it instead of skipping it.
+            payload_validation_jmespath="detailType",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=int(expires_after.total_seconds()),
+        )
+        self._process_once = idempotent_function(
+            self._process,
+            data_keyword_argument="record",
+            persistence_store=persistence_store,
+            config=self.config,
+            key_prefix=key_prefix,
+        )
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Lets in-progress records expire with the invocation (call once per invocation)."""
+        if context is not None:
+            self.config.register_lambda_context(context)
+
+    def __call__(self, event: DomainEvent) -> None:
+        record = {"metadata": {"eventId": event.event_id}, "detailType": event.detail_type}
+        self._process_once(record=record, event=event)
+
+    def _process(self, *, record: dict[str, Any], event: DomainEvent) -> dict[str, Any]:
+        self._handle(event)
+        return record
+
+
+def outcome_event(cause: DomainEvent, detail_type: str, data: ContractModel, *, producer: str) -> OutgoingEvent:
+    """The event a consumer publishes in answer to ``cause``.
+
+    Its id is derived from the cause (``"<cause id>:<DetailType>"``), so handling a redelivered cause
+    republishes the same id and downstream consumers deduplicate it; the correlation id is the cause's.
+    """
+    return new_event(
+        detail_type,
+        data,
+        event_id=f"{cause.event_id}:{detail_type}",
+        correlation_id=cause.correlation_id,
+        caused_by=cause,
+        producer=producer,
+    )

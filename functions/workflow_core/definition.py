@@ -141,7 +141,8 @@ class WorkflowDefinition:
         Services that run steps also receive ``retry_event`` (filtered on ``data.step`` by their rule).
         """
         subscriptions = {
-            service: (*self.consumer_inputs(service), self.retry_event) for service in self.consumer_services()
+            service: (*self.consumer_inputs(service), self.retry_event)
+            for service in self.consumer_services()
         }
         if self.notify_on:
             subscriptions[self.notifier] = self.notify_on

@@ -1,0 +1,1 @@
+"""The front controller: starts workflows, tracks them by correlation id, enforces deadlines, compensates."""

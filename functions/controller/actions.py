@@ -1,0 +1,102 @@
+"""What the controller does after deciding: the effects of one event, recorded before they run.
+
+Actions are stored with the history item of the event that caused them (a transactional outbox), so a
+Lambda that dies after committing the decision re-runs exactly these effects on redelivery. Every
+action is idempotent: events carry deterministic ids, executions and schedules deterministic names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from workflow_core.publisher import OutgoingEvent
+
+
+@dataclass(frozen=True)
+class PublishEvent:
+    detail_type: str
+    source: str
+    detail: dict[str, Any]
+    kind: Literal["publish"] = "publish"
+
+    @classmethod
+    def of(cls, event: OutgoingEvent) -> PublishEvent:
+        return cls(detail_type=event.detail_type, source=event.source, detail=event.detail())
+
+
+@dataclass(frozen=True)
+class StartStateMachine:
+    machine: str
+    execution_name: str
+    input: dict[str, Any]
+    kind: Literal["start_execution"] = "start_execution"
+
+
+@dataclass(frozen=True)
+class ScheduleDeadline:
+    schedule_name: str
+    at: str  # ISO-8601 UTC, seconds precision
+    detail_type: str
+    source: str
+    detail: dict[str, Any]
+    kind: Literal["schedule"] = "schedule"
+
+
+@dataclass(frozen=True)
+class CancelDeadline:
+    schedule_name: str
+    kind: Literal["cancel_schedule"] = "cancel_schedule"
+
+
+@dataclass(frozen=True)
+class Escalate:
+    subject: str
+    message: str
+    kind: Literal["escalate"] = "escalate"
+
+
+Action = PublishEvent | StartStateMachine | ScheduleDeadline | CancelDeadline | Escalate
+
+_KINDS: dict[str, type[Any]] = {
+    "publish": PublishEvent,
+    "start_execution": StartStateMachine,
+    "schedule": ScheduleDeadline,
+    "cancel_schedule": CancelDeadline,
+    "escalate": Escalate,
+}
+
+
+def action_to_dict(action: Action) -> dict[str, Any]:
+    return asdict(action)
+
+
+def action_from_dict(raw: dict[str, Any]) -> Action:
+    kind = raw["kind"]
+    return _KINDS[kind](**raw)  # type: ignore[no-any-return]
+
+
+_UNSAFE = re.compile(r"[^0-9A-Za-z_-]")
+
+
+def _safe(text: str, limit: int) -> str:
+    return _UNSAFE.sub("-", text)[:limit]
+
+
+def execution_name(workflow_id: str, step: str, attempt: int) -> str:
+    """Step Functions execution names: <= 80 chars of [0-9A-Za-z_-]; unique per step attempt."""
+    digest = hashlib.sha256(workflow_id.encode()).hexdigest()[:8]
+    return f"{_safe(workflow_id, 48)}-{digest}-{_safe(step, 12)}-{attempt}"
+
+
+def schedule_name(workflow_id: str, step: str, phase: str, attempt: int) -> str:
+    """Scheduler schedule names: <= 64 chars of [0-9A-Za-z_.-]; unique per step, phase and attempt."""
+    digest = hashlib.sha256(workflow_id.encode()).hexdigest()[:8]
+    return f"{_safe(workflow_id, 32)}-{digest}-{_safe(step, 12)}-{phase[0]}{attempt}"
+
+
+def iso_seconds(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()

@@ -1,0 +1,486 @@
+"""The controller's decisions: (state, event, now) -> (new state, actions). Pure: no I/O, no clock.
+
+Every transition is derived from the workflow definition: which step an event completes, fails or
+starts, which compensation undoes a step, how long each may take. Duplicates and reordering are
+normal input: an outcome for a step that already has one is recorded and changes nothing; a step that
+completes after the workflow gave up on it is queued for compensation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import cast
+
+from controller.actions import (
+    Action,
+    CancelDeadline,
+    Escalate,
+    PublishEvent,
+    ScheduleDeadline,
+    StartStateMachine,
+    execution_name,
+    iso_seconds,
+    schedule_name,
+)
+from workflow_core import events as ev
+from workflow_core.catalog import DomainEvent, event_type
+from workflow_core.definition import Pattern, Step, WorkflowDefinition
+from workflow_core.envelope import ContractModel, EventMetadata
+from workflow_core.errors import WorkflowNotFoundError
+from workflow_core.publisher import OutgoingEvent, new_event
+from workflow_core.workflow_state import StepState, StepStatus, WorkflowState, WorkflowStatus
+
+PRODUCER = "workflow.controller"
+SCHEDULER_PRODUCER = "workflow.scheduler"
+
+# Metric names the controller emits (EMF); the stack alarms on WorkflowsPastDeadline.
+METRIC_PAST_DEADLINE = "WorkflowsPastDeadline"
+
+_DONE_STEP = frozenset(
+    {StepStatus.COMPLETED, StepStatus.COMPENSATING, StepStatus.COMPENSATED, StepStatus.COMPENSATION_FAILED}
+)
+
+
+@dataclass
+class Decision:
+    state: WorkflowState | None
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+    changed: bool = False
+
+
+class Decider:
+    def __init__(self, definition: WorkflowDefinition) -> None:
+        self._definition = definition
+        self._step_outcomes = definition.step_outcome_events()
+        self._compensation_outcomes = definition.compensation_outcome_events()
+
+    # --- entry point -------------------------------------------------------------------------------
+    def decide(self, state: WorkflowState | None, event: DomainEvent, now: datetime) -> Decision:
+        d = self._definition
+        if event.detail_type == d.start_event:
+            return self._start(state, event, now)
+        if state is None:
+            raise WorkflowNotFoundError(f"no workflow {event.correlation_id!r} for {event.detail_type}")
+        run = _Run(self._definition, state.copy_for_update(), event, now)
+        if event.detail_type in self._step_outcomes:
+            step, outcome = self._step_outcomes[event.detail_type]
+            if outcome == "completed":
+                run.step_completed(step)
+            else:
+                run.step_failed(step, _reason(event))
+        elif event.detail_type in self._compensation_outcomes:
+            step, outcome = self._compensation_outcomes[event.detail_type]
+            if outcome == "compensated":
+                run.compensation_completed(step)
+            else:
+                run.compensation_failed(step, _reason(event))
+        elif event.detail_type == d.deadline_event:
+            run.deadline_reached(cast(ev.StepDeadlineReached, event.data))
+        elif event.detail_type == d.operator_event:
+            run.operator_command(cast(ev.OperatorCommandIssued, event.data))
+        # An event can also start the next step (PaymentProcessed completes payment, starts inventory).
+        for step in d.steps:
+            if step.started_by == event.detail_type:
+                run.step_started(step)
+        run.settle()
+        return run.decision()
+
+    def _start(self, state: WorkflowState | None, event: DomainEvent, now: datetime) -> Decision:
+        if state is not None:
+            return Decision(state, notes=["this order already has a workflow; submission ignored"])
+        order = cast(ev.OrderSubmitted, event.data)
+        order_value = ev.Order.model_validate(order.model_dump())
+        d = self._definition
+        state = WorkflowState(
+            workflow_id=order.order_id,
+            workflow_type=d.name,
+            status=WorkflowStatus.RUNNING,
+            created_at=now,
+            updated_at=now,
+            order=order_value,
+            steps={step.name: StepState() for step in d.steps},
+        )
+        run = _Run(d, state, event, now)
+        started = run.emit(
+            d.started_event,
+            ev.WorkflowStarted(workflow_id=state.workflow_id, workflow_type=d.name, order=order_value),
+        )
+        run.metrics.append(d.started_event)
+        for step in d.steps:
+            if step.started_by == d.started_event:
+                run.step_started(step, trigger=started)
+        run.changed = True
+        return run.decision()
+
+
+class _Run:
+    """One decision in progress: the mutable copy of the state plus the actions it implies."""
+
+    def __init__(
+        self, definition: WorkflowDefinition, state: WorkflowState, event: DomainEvent, now: datetime
+    ):
+        self.d = definition
+        self.s = state
+        self.event = event
+        self.now = now
+        self.actions: list[Action] = []
+        self.notes: list[str] = []
+        self.metrics: list[str] = []
+        self.changed = False
+
+    def decision(self) -> Decision:
+        if self.changed:
+            self.s.updated_at = self.now
+        return Decision(self.s, self.actions, self.notes, self.metrics, self.changed)
+
+    # --- emitting -------------------------------------------------------------------------------
+    def emit(self, detail_type: str, data: ContractModel, *, key: str | None = None) -> OutgoingEvent:
+        """Publish ``detail_type``; its id derives from the cause (+ ``key`` when a cause emits several)."""
+        outgoing = self.build(detail_type, data, key=key)
+        self.actions.append(PublishEvent.of(outgoing))
+        return outgoing
+
+    def build(self, detail_type: str, data: ContractModel, *, key: str | None = None) -> OutgoingEvent:
+        suffix = f":{key}" if key else ""
+        return new_event(
+            detail_type,
+            data,
+            event_id=f"{self.event.event_id}:{detail_type}{suffix}",
+            correlation_id=self.s.workflow_id,
+            caused_by=self.event,
+            producer=PRODUCER,
+        )
+
+    def schedule(self, step: Step, phase: str, attempt: int, deadline: datetime) -> None:
+        name = schedule_name(self.s.workflow_id, step.name, phase, attempt)
+        data = ev.StepDeadlineReached(
+            workflow_id=self.s.workflow_id,
+            step=step.name,
+            phase="step" if phase == "step" else "compensation",
+            attempt=attempt,
+            deadline=deadline,
+        )
+        metadata = EventMetadata(
+            event_id=f"deadline:{name}",
+            correlation_id=self.s.workflow_id,
+            causation_id=self.event.event_id,
+            schema_version=1,
+            occurred_at=deadline,
+            producer=SCHEDULER_PRODUCER,
+        )
+        self.actions.append(
+            ScheduleDeadline(
+                schedule_name=name,
+                at=iso_seconds(deadline),
+                detail_type=self.d.deadline_event,
+                source=SCHEDULER_PRODUCER,
+                detail={"metadata": metadata.to_wire(), "data": data.to_wire()},
+            )
+        )
+
+    def cancel_schedule(self, step: Step, phase: str, attempt: int) -> None:
+        self.actions.append(CancelDeadline(schedule_name(self.s.workflow_id, step.name, phase, attempt)))
+
+    # --- forward steps ----------------------------------------------------------------------------
+    def step_started(self, step: Step, trigger: OutgoingEvent | None = None) -> None:
+        st = self.s.steps[step.name]
+        if self.s.status is not WorkflowStatus.RUNNING or st.status is not StepStatus.PENDING:
+            return
+        self._run_attempt(step, st, attempt=1, trigger=trigger)
+
+    def _run_attempt(self, step: Step, st: StepState, *, attempt: int, trigger: OutgoingEvent | None) -> None:
+        st.status = StepStatus.RUNNING
+        st.attempt = attempt
+        st.started_at = self.now
+        st.deadline = self.now + step.deadline
+        st.reason = None
+        self.changed = True
+        self.schedule(step, "step", attempt, st.deadline)
+        if step.pattern is Pattern.ORCHESTRATED and trigger is not None:
+            self.actions.append(
+                StartStateMachine(
+                    machine=step.runner.name,
+                    execution_name=execution_name(self.s.workflow_id, step.name, attempt),
+                    input=trigger.detail(),
+                )
+            )
+
+    def step_completed(self, step: Step) -> None:
+        st = self.s.steps[step.name]
+        if st.status in _DONE_STEP:
+            self.notes.append(f"{step.name} already completed; duplicate outcome ignored")
+            return
+        was_running = st.status is StepStatus.RUNNING
+        if was_running:
+            self.cancel_schedule(step, "step", st.attempt)
+        st.status = StepStatus.COMPLETED
+        st.finished_at = self.now
+        st.reason = None
+        self.changed = True
+        if self.s.status is not WorkflowStatus.RUNNING and step.compensation:
+            # The step finished after the workflow gave up on it: its effect must be undone too.
+            self.notes.append(f"{step.name} completed after the workflow stopped; queued for compensation")
+            self._queue_compensation(step)
+
+    def step_failed(self, step: Step, reason: str) -> None:
+        st = self.s.steps[step.name]
+        if st.status not in (StepStatus.PENDING, StepStatus.RUNNING):
+            self.notes.append(f"{step.name} is {st.status}; failure outcome recorded only")
+            return
+        if st.status is StepStatus.RUNNING:
+            self.cancel_schedule(step, "step", st.attempt)
+        st.status = StepStatus.FAILED
+        st.finished_at = self.now
+        st.reason = reason
+        self.changed = True
+        if self.s.status is WorkflowStatus.RUNNING:
+            self._begin_compensation(f"{step.name} failed: {reason}")
+
+    def deadline_reached(self, data: ev.StepDeadlineReached) -> None:
+        step = self.d.step(data.step)
+        st = self.s.steps[step.name]
+        if data.phase == "step":
+            if st.status is not StepStatus.RUNNING or st.attempt != data.attempt:
+                self.notes.append(f"deadline of {step.name} attempt {data.attempt} is stale; ignored")
+                return
+            st.status = StepStatus.TIMED_OUT
+            st.finished_at = self.now
+            st.reason = f"missed its deadline {iso_seconds(data.deadline)}"
+            self.changed = True
+            self.metrics.append(METRIC_PAST_DEADLINE)
+            if self.s.status is WorkflowStatus.RUNNING:
+                self._begin_compensation(f"{step.name} missed its deadline")
+            return
+        if st.status is not StepStatus.COMPENSATING or st.compensation_attempt != data.attempt:
+            self.notes.append(
+                f"compensation deadline of {step.name} attempt {data.attempt} is stale; ignored"
+            )
+            return
+        self.metrics.append(METRIC_PAST_DEADLINE)
+        self._compensation_failed(step, "compensation missed its deadline", cancel=False)
+
+    # --- compensation -------------------------------------------------------------------------------
+    def _begin_compensation(self, reason: str, *, including_running: bool = False) -> None:
+        """Undo, in reverse step order, every step that did (or may have done) its work."""
+        self.s.reason = reason
+        undo = {StepStatus.COMPLETED, StepStatus.TIMED_OUT}
+        if including_running:
+            # A cancelled step may still act after the cancel: undo it like a timed-out one.
+            for step in self.d.steps:
+                st = self.s.steps[step.name]
+                if st.status is StepStatus.RUNNING:
+                    self.cancel_schedule(step, "step", st.attempt)
+                    st.status = StepStatus.TIMED_OUT
+                    st.finished_at = self.now
+                    st.reason = reason
+        queue = [
+            s.name for s in reversed(self.d.steps) if s.compensation and self.s.steps[s.name].status in undo
+        ]
+        self.changed = True
+        if not queue:
+            self._finish(WorkflowStatus.FAILED, "WorkflowFailed")
+            return
+        self.s.status = WorkflowStatus.COMPENSATING
+        self.s.compensation_queue = queue
+        self._request_next_compensation()
+
+    def _queue_compensation(self, step: Step) -> None:
+        queue = self.s.compensation_queue
+        if step.name in queue:
+            return
+        head = queue[:1] if self.s.status is WorkflowStatus.COMPENSATING else []
+        rest = [*queue[len(head) :], step.name]
+        rest.sort(key=lambda name: -self.d.step_index(name))
+        self.s.compensation_queue = head + rest
+        if self.s.status in (WorkflowStatus.COMPENSATED, WorkflowStatus.FAILED):
+            self.s.status = WorkflowStatus.COMPENSATING
+            self._request_next_compensation()
+
+    def _request_next_compensation(self) -> None:
+        if not self.s.compensation_queue:
+            self._finish(WorkflowStatus.COMPENSATED, "WorkflowCompensated")
+            return
+        step = self.d.step(self.s.compensation_queue[0])
+        compensation = step.compensation
+        assert compensation is not None
+        st = self.s.steps[step.name]
+        st.status = StepStatus.COMPENSATING
+        st.compensation_attempt += 1
+        st.compensation_deadline = self.now + compensation.deadline
+        self.changed = True
+        data = _compensation_request(
+            compensation.request, self.s.workflow_id, self.s.reason or "compensation"
+        )
+        self.emit(compensation.request, data, key=f"{step.name}:{st.compensation_attempt}")
+        self.schedule(step, "compensation", st.compensation_attempt, st.compensation_deadline)
+
+    def compensation_completed(self, step: Step) -> None:
+        st = self.s.steps[step.name]
+        if st.status is not StepStatus.COMPENSATING:
+            self.notes.append(f"{step.name} is {st.status}; compensation outcome recorded only")
+            return
+        self.cancel_schedule(step, "compensation", st.compensation_attempt)
+        st.status = StepStatus.COMPENSATED
+        st.finished_at = self.now
+        self.s.compensated_steps.append(step.name)
+        self.s.compensation_queue = [n for n in self.s.compensation_queue if n != step.name]
+        self.changed = True
+        if self.s.status is WorkflowStatus.COMPENSATING:
+            self._request_next_compensation()
+
+    def compensation_failed(self, step: Step, reason: str) -> None:
+        st = self.s.steps[step.name]
+        if st.status is not StepStatus.COMPENSATING:
+            self.notes.append(f"{step.name} is {st.status}; compensation failure recorded only")
+            return
+        self._compensation_failed(step, reason, cancel=True)
+
+    def _compensation_failed(self, step: Step, reason: str, *, cancel: bool) -> None:
+        st = self.s.steps[step.name]
+        if cancel:
+            self.cancel_schedule(step, "compensation", st.compensation_attempt)
+        st.status = StepStatus.COMPENSATION_FAILED
+        st.reason = reason
+        self.changed = True
+        self._escalate(step, f"compensation of {step.name} failed: {reason}")
+
+    def _escalate(self, step: Step | None, reason: str) -> None:
+        self.s.status = WorkflowStatus.NEEDS_ATTENTION
+        self.s.reason = reason
+        order = self.s.order
+        self.emit(
+            self.d.escalation_event,
+            ev.WorkflowEscalated(
+                workflow_id=self.s.workflow_id,
+                order_id=order.order_id,
+                customer_id=order.customer_id,
+                reason=reason,
+                failed_step=step.name if step else None,
+            ),
+        )
+        self.actions.append(
+            Escalate(
+                subject=f"Workflow {self.s.workflow_id} needs attention",
+                message=(
+                    f"Workflow {self.s.workflow_id} ({self.s.workflow_type}) needs attention: {reason}. "
+                    f"Steps: {', '.join(f'{n}={s.status}' for n, s in self.s.steps.items())}. "
+                    "Fix the cause, then issue 'retry-step' (run the compensation again) or 'resume' "
+                    "(it was settled by hand; continue)."
+                ),
+            )
+        )
+        self.metrics.append(self.d.escalation_event)
+
+    def _finish(self, status: WorkflowStatus, detail_type: str) -> None:
+        self.s.status = status
+        self.s.compensation_queue = []
+        order = self.s.order
+        self.emit(
+            detail_type,
+            ev.WorkflowOutcome(
+                workflow_id=self.s.workflow_id,
+                order_id=order.order_id,
+                customer_id=order.customer_id,
+                status=status.value,
+                reason=self.s.reason,
+                compensated_steps=tuple(self.s.compensated_steps),
+            ),
+        )
+        self.metrics.append(detail_type)
+        self.changed = True
+
+    # --- after every event -------------------------------------------------------------------------------
+    def settle(self) -> None:
+        if self.s.status is WorkflowStatus.RUNNING and all(
+            st.status is StepStatus.COMPLETED for st in self.s.steps.values()
+        ):
+            self._finish(WorkflowStatus.COMPLETED, self.d.outcome_events[0])
+
+    # --- operators ------------------------------------------------------------------------------------
+    def operator_command(self, command: ev.OperatorCommandIssued) -> None:
+        status = self.s.status
+        if command.command == "cancel":
+            if status is not WorkflowStatus.RUNNING:
+                self._reject(command, f"cannot cancel a {status} workflow")
+                return
+            self._begin_compensation(
+                f"cancelled by {command.operator}: {command.reason}", including_running=True
+            )
+            return
+        if command.command == "resume":
+            self._resume(command)
+            return
+        self._retry_step(command)
+
+    def _resume(self, command: ev.OperatorCommandIssued) -> None:
+        if self.s.status is not WorkflowStatus.NEEDS_ATTENTION:
+            self._reject(command, f"only a NEEDS_ATTENTION workflow can resume, this one is {self.s.status}")
+            return
+        failed = [name for name, st in self.s.steps.items() if st.status is StepStatus.COMPENSATION_FAILED]
+        for name in failed:
+            # The operator settled it by hand (e.g. refunded outside the system): count it as undone.
+            st = self.s.steps[name]
+            st.status = StepStatus.COMPENSATED
+            st.reason = f"settled by {command.operator}: {command.reason}"
+            self.s.compensated_steps.append(name)
+        self.s.compensation_queue = [n for n in self.s.compensation_queue if n not in failed]
+        self.s.status = WorkflowStatus.COMPENSATING
+        self.changed = True
+        self._request_next_compensation()
+
+    def _retry_step(self, command: ev.OperatorCommandIssued) -> None:
+        if command.step is None or command.step not in self.s.steps:
+            self._reject(command, f"retry-step needs a step of {sorted(self.s.steps)}")
+            return
+        step = self.d.step(command.step)
+        st = self.s.steps[step.name]
+        if self.s.status is WorkflowStatus.NEEDS_ATTENTION and st.status is StepStatus.COMPENSATION_FAILED:
+            self.s.status = WorkflowStatus.COMPENSATING
+            if step.name in self.s.compensation_queue:
+                self.s.compensation_queue.remove(step.name)
+            self.s.compensation_queue.insert(0, step.name)
+            self.changed = True
+            self._request_next_compensation()
+            return
+        if self.s.status is WorkflowStatus.RUNNING and st.status is StepStatus.RUNNING:
+            self.cancel_schedule(step, "step", st.attempt)
+            attempt = st.attempt + 1
+            if step.pattern is Pattern.ORCHESTRATED:
+                # The state machine takes the workflow's start event as input; it is not published again.
+                started = self.build(
+                    self.d.started_event,
+                    ev.WorkflowStarted(
+                        workflow_id=self.s.workflow_id, workflow_type=self.s.workflow_type, order=self.s.order
+                    ),
+                    key=f"{step.name}:{attempt}",
+                )
+                self._run_attempt(step, st, attempt=attempt, trigger=started)
+            else:
+                self.emit(
+                    self.d.retry_event,
+                    ev.StepRetryRequested(
+                        workflow_id=self.s.workflow_id, step=step.name, attempt=attempt, order=self.s.order
+                    ),
+                )
+                self._run_attempt(step, st, attempt=attempt, trigger=None)
+            return
+        self._reject(command, f"cannot retry {step.name} ({st.status}) of a {self.s.status} workflow")
+
+    def _reject(self, command: ev.OperatorCommandIssued, why: str) -> None:
+        self.notes.append(f"operator command {command.command} rejected: {why}")
+
+
+def _reason(event: DomainEvent) -> str:
+    data = event.data
+    reason = getattr(data, "reason", None)
+    message = getattr(data, "message", None)
+    text = str(reason) if reason else event.detail_type
+    return f"{text}: {message}" if message else text
+
+
+def _compensation_request(detail_type: str, workflow_id: str, reason: str) -> ContractModel:
+    """Every compensation request of the catalog carries the order id and the reason."""
+    return event_type(detail_type).model.model_validate({"order_id": workflow_id, "reason": reason})

@@ -1,0 +1,132 @@
+"""Carrying out the controller's actions against AWS. Each is idempotent, so a replay is harmless."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from controller.actions import (
+    Action,
+    CancelDeadline,
+    Escalate,
+    PublishEvent,
+    ScheduleDeadline,
+    StartStateMachine,
+)
+from workflow_core.errors import PublishError
+from workflow_core.publisher import PUT_EVENTS_BATCH
+
+_SNS_SUBJECT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class EffectTargets:
+    bus_name: str
+    bus_arn: str
+    state_machine_arns: dict[str, str]
+    schedule_group: str
+    scheduler_role_arn: str
+    escalation_topic_arn: str
+
+
+class Effects:
+    def __init__(
+        self,
+        *,
+        targets: EffectTargets,
+        events: Any,
+        stepfunctions: Any,
+        scheduler: Any,
+        sns: Any,
+    ) -> None:
+        self._t = targets
+        self._events = events
+        self._sfn = stepfunctions
+        self._scheduler = scheduler
+        self._sns = sns
+
+    def perform(self, actions: Sequence[Action]) -> None:
+        publishes = [a for a in actions if isinstance(a, PublishEvent)]
+        # Schedules first: a deadline must exist before the step it guards can be started.
+        for action in actions:
+            if isinstance(action, ScheduleDeadline):
+                self._schedule(action)
+            elif isinstance(action, CancelDeadline):
+                self._cancel(action)
+        self._publish(publishes)
+        for action in actions:
+            if isinstance(action, StartStateMachine):
+                self._start(action)
+            elif isinstance(action, Escalate):
+                self._escalate(action)
+
+    def _publish(self, publishes: Sequence[PublishEvent]) -> None:
+        for start in range(0, len(publishes), PUT_EVENTS_BATCH):
+            batch = publishes[start : start + PUT_EVENTS_BATCH]
+            response = self._events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": self._t.bus_name,
+                        "Source": p.source,
+                        "DetailType": p.detail_type,
+                        "Detail": json.dumps(p.detail, separators=(",", ":")),
+                    }
+                    for p in batch
+                ]
+            )
+            if response.get("FailedEntryCount", 0):
+                raise PublishError(
+                    f"PutEvents rejected {response['FailedEntryCount']} of {len(batch)} events"
+                )
+
+    def _start(self, action: StartStateMachine) -> None:
+        try:
+            self._sfn.start_execution(
+                stateMachineArn=self._t.state_machine_arns[action.machine],
+                name=action.execution_name,
+                input=json.dumps(action.input, separators=(",", ":")),
+            )
+        except ClientError as error:
+            # A named execution that already exists is the duplicate start this name exists to stop.
+            if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+
+    def _schedule(self, action: ScheduleDeadline) -> None:
+        try:
+            self._scheduler.create_schedule(
+                Name=action.schedule_name,
+                GroupName=self._t.schedule_group,
+                ScheduleExpression=f"at({action.at[:19]})",
+                ScheduleExpressionTimezone="UTC",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                ActionAfterCompletion="DELETE",
+                Target={
+                    "Arn": self._t.bus_arn,
+                    "RoleArn": self._t.scheduler_role_arn,
+                    "Input": json.dumps(action.detail, separators=(",", ":")),
+                    "EventBridgeParameters": {"DetailType": action.detail_type, "Source": action.source},
+                    "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConflictException":
+                raise
+
+    def _cancel(self, action: CancelDeadline) -> None:
+        try:
+            self._scheduler.delete_schedule(Name=action.schedule_name, GroupName=self._t.schedule_group)
+        except ClientError as error:
+            # Already fired (and deleted itself) or never created: either way nothing is left to cancel.
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+
+    def _escalate(self, action: Escalate) -> None:
+        self._sns.publish(
+            TopicArn=self._t.escalation_topic_arn,
+            Subject=action.subject[:_SNS_SUBJECT_LIMIT],
+            Message=action.message,
+        )

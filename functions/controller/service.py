@@ -1,0 +1,132 @@
+"""One event through the controller: load, decide, commit, act.
+
+The decision is committed (history + projection, one transaction) before any effect runs, and the
+effects are stored with it; if the Lambda dies in between, the redelivered event finds its history
+item with effects not done and runs them then. Concurrent events of one workflow are serialised by
+the projection's version: the loser re-reads and decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from controller.decide import Decider, Decision
+from controller.effects import Effects
+from controller.store import DuplicateEventError, Snapshot, VersionConflictError, WorkflowStore
+from workflow_core import clock
+from workflow_core.catalog import DomainEvent
+from workflow_core.errors import ConcurrentUpdateError
+from workflow_core.events import Order
+from workflow_core.workflow_state import WorkflowState
+
+MAX_CONFLICT_RETRIES = 8
+HANDLED_BY = "controller"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    workflow_id: str
+    duplicate: bool
+    status: str | None
+    metrics: tuple[str, ...] = ()
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        store: WorkflowStore,
+        effects: Effects,
+        decider: Decider,
+        start_event: str,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self._store = store
+        self._effects = effects
+        self._decider = decider
+        self._start_event = start_event
+        self._now = now
+
+    def workflow_id_of(self, event: DomainEvent) -> str:
+        if event.detail_type == self._start_event:
+            return cast(Order, event.data).order_id
+        return event.correlation_id
+
+    def handle(self, event: DomainEvent) -> Outcome:
+        workflow_id = self.workflow_id_of(event)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            entry = self._store.history_entry(workflow_id, event.event_id)
+            if entry is not None:
+                if not entry.effects_done:
+                    self._effects.perform(entry.actions)
+                    self._store.mark_effects_done(workflow_id, event.event_id)
+                return Outcome(workflow_id, duplicate=True, status=None)
+            snapshot = self._store.load(workflow_id)
+            decision = self._decider.decide(snapshot.state, event, self._now())
+            try:
+                self._store.commit(
+                    workflow_id=workflow_id,
+                    snapshot=snapshot,
+                    new_state=decision.state,
+                    event=event,
+                    record=_history_record(snapshot, decision, event, self._now()),
+                    actions=decision.actions,
+                )
+            except (DuplicateEventError, VersionConflictError):
+                continue
+            if decision.actions:
+                self._effects.perform(decision.actions)
+                self._store.mark_effects_done(workflow_id, event.event_id)
+            status = decision.state.status.value if decision.state else None
+            return Outcome(workflow_id, duplicate=False, status=status, metrics=tuple(decision.metrics))
+        raise ConcurrentUpdateError(
+            f"workflow {workflow_id} kept changing; giving up after {MAX_CONFLICT_RETRIES}"
+        )
+
+
+def _history_record(
+    snapshot: Snapshot, decision: Decision, event: DomainEvent, now: datetime
+) -> dict[str, Any]:
+    before = snapshot.state
+    after = decision.state
+    return {
+        "eventId": event.event_id,
+        "detailType": event.detail_type,
+        "source": event.source,
+        "occurredAt": event.metadata.occurred_at.isoformat(),
+        "receivedAt": now.isoformat(),
+        "causationId": event.metadata.causation_id,
+        "handledBy": HANDLED_BY,
+        "statusBefore": before.status.value if before else None,
+        "statusAfter": after.status.value if after else None,
+        "stepChanges": _step_changes(before, after),
+        "actions": [_describe(a) for a in decision.actions],
+        "notes": decision.notes,
+    }
+
+
+def _step_changes(before: WorkflowState | None, after: WorkflowState | None) -> dict[str, str]:
+    if after is None:
+        return {}
+    changes: dict[str, str] = {}
+    for name, step in after.steps.items():
+        old = before.steps[name].status.value if before and name in before.steps else None
+        if old != step.status.value:
+            changes[name] = f"{old or 'NONE'}->{step.status.value}"
+    return changes
+
+
+def _describe(action: Any) -> str:
+    kind = action.kind
+    if kind == "publish":
+        return f"published {action.detail_type}"
+    if kind == "start_execution":
+        return f"started {action.machine} execution {action.execution_name}"
+    if kind == "schedule":
+        return f"scheduled deadline {action.schedule_name} at {action.at}"
+    if kind == "cancel_schedule":
+        return f"cancelled deadline {action.schedule_name}"
+    return f"escalated: {action.subject}"

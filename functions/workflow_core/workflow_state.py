@@ -1,0 +1,95 @@
+"""The controller's projection of one workflow, as stored and as read by the status API.
+
+Statuses of a workflow: RUNNING -> COMPLETED, or RUNNING -> COMPENSATING -> COMPENSATED | NEEDS_ATTENTION,
+or RUNNING -> FAILED (a step failed and nothing had been done that needed undoing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from workflow_core.events import Order
+
+
+class WorkflowStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPENSATING = "COMPENSATING"
+    COMPLETED = "COMPLETED"
+    COMPENSATED = "COMPENSATED"
+    FAILED = "FAILED"
+    NEEDS_ATTENTION = "NEEDS_ATTENTION"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        WorkflowStatus.COMPLETED,
+        WorkflowStatus.COMPENSATED,
+        WorkflowStatus.FAILED,
+        WorkflowStatus.NEEDS_ATTENTION,
+    }
+)
+
+
+class StepStatus(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    COMPENSATING = "COMPENSATING"
+    COMPENSATED = "COMPENSATED"
+    COMPENSATION_FAILED = "COMPENSATION_FAILED"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class StepState(_Model):
+    status: StepStatus = StepStatus.PENDING
+    attempt: int = 0
+    started_at: datetime | None = None
+    deadline: datetime | None = None
+    finished_at: datetime | None = None
+    reason: str | None = None
+    compensation_attempt: int = 0
+    compensation_deadline: datetime | None = None
+
+
+class WorkflowState(_Model):
+    workflow_id: str
+    workflow_type: str
+    status: WorkflowStatus
+    version: int = 0
+    created_at: datetime
+    updated_at: datetime
+    order: Order
+    steps: dict[str, StepState]
+    # Steps still to undo, next first (reverse order of completion); empty unless compensating.
+    compensation_queue: list[str] = Field(default_factory=list)
+    compensated_steps: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+    def copy_for_update(self) -> WorkflowState:
+        return self.model_copy(deep=True)
+
+
+# --- storage keys, shared by the controller (writer) and the status API (reader) ------------------------
+STATE_SK = "STATE"
+HISTORY_PREFIX = "EVT#"
+
+
+def workflow_pk(workflow_id: str) -> str:
+    return f"WF#{workflow_id}"
+
+
+def history_sk(event_id: str) -> str:
+    return f"{HISTORY_PREFIX}{event_id}"

@@ -1,0 +1,43 @@
+"""Read side of the controller's store: the status document of one workflow (state + timeline).
+
+Used by the status API and the CLI. The controller writes the items (see ``controller/store.py``):
+one ``STATE`` item holding the projection as JSON, and one ``EVT#<eventId>`` item per handled event.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from workflow_core.workflow_state import STATE_SK, WorkflowState, workflow_pk
+
+
+def load_status(table: Any, workflow_id: str) -> dict[str, Any] | None:
+    """The status document of ``workflow_id``, or None when the controller has not recorded it.
+
+    ``table`` is a boto3 DynamoDB ``Table`` resource.
+    """
+    items = _query_all(table, workflow_pk(workflow_id))
+    state_item = next((i for i in items if i["sk"] == STATE_SK), None)
+    if state_item is None:
+        return None
+    state = WorkflowState.model_validate_json(state_item["document"])
+    history = sorted((i for i in items if i["sk"] != STATE_SK), key=lambda i: int(i["seq"]))
+    document = state.model_dump(mode="json", by_alias=True, exclude={"order"})
+    document["orderId"] = state.order.order_id
+    document["customerId"] = state.order.customer_id
+    document["timeline"] = [json.loads(i["record"]) for i in history]
+    return document
+
+
+def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk), "ConsistentRead": True}
+    while True:
+        page = table.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

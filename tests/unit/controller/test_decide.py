@@ -1,0 +1,337 @@
+"""The controller's decisions, event by event, without AWS: transitions, compensation order, deadlines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from controller.actions import CancelDeadline, Escalate, PublishEvent, ScheduleDeadline, StartStateMachine
+from controller.decide import METRIC_PAST_DEADLINE, Decider, Decision
+from tests.factories import T0, domain_event, order
+from workflow_core import events as ev
+from workflow_core.catalog import DomainEvent
+from workflow_core.errors import WorkflowNotFoundError
+from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.workflow_state import StepStatus, WorkflowState, WorkflowStatus
+
+ORDER = order()
+WF = ORDER.order_id
+
+
+class Flow:
+    """Feeds events to the decider like the controller does, keeping the state between them."""
+
+    def __init__(self) -> None:
+        self.decider = Decider(ORDER_WORKFLOW)
+        self.state: WorkflowState | None = None
+        self.now = T0
+        self.last: Decision | None = None
+        self.counter = 0
+
+    def feed(
+        self, detail_type: str, data: Any, *, event_id: str | None = None, after: timedelta = timedelta(0)
+    ) -> Decision:
+        self.now += after
+        self.counter += 1
+        event = domain_event(detail_type, data, event_id=event_id or f"e{self.counter}", at=self.now)
+        return self.feed_event(event)
+
+    def feed_event(self, event: DomainEvent) -> Decision:
+        self.last = self.decider.decide(self.state, event, self.now)
+        self.state = self.last.state
+        return self.last
+
+    @property
+    def status(self) -> WorkflowStatus:
+        assert self.state is not None
+        return self.state.status
+
+    def step(self, name: str) -> StepStatus:
+        assert self.state is not None
+        return self.state.steps[name].status
+
+
+def published(decision: Decision) -> list[str]:
+    return [a.detail_type for a in decision.actions if isinstance(a, PublishEvent)]
+
+
+def submitted() -> ev.OrderSubmitted:
+    return ev.OrderSubmitted.model_validate(ORDER.model_dump())
+
+
+def processed() -> ev.PaymentProcessed:
+    return ev.PaymentProcessed(
+        order_id=WF, payment_id="pay_1", amount_minor=ORDER.amount_minor, currency="EUR", order=ORDER
+    )
+
+
+def reserved() -> ev.InventoryReserved:
+    return ev.InventoryReserved(order_id=WF, reservation_id="res_1", order=ORDER)
+
+
+def scheduled() -> ev.ShippingScheduled:
+    return ev.ShippingScheduled(
+        order_id=WF, shipment_id="shp_1", carrier="DHL", estimated_delivery=T0 + timedelta(days=2)
+    )
+
+
+def started_flow() -> Flow:
+    flow = Flow()
+    flow.feed("OrderSubmitted", submitted())
+    return flow
+
+
+def test_order_submitted_starts_the_workflow_payment_and_its_deadline() -> None:
+    # GIVEN no workflow WHEN the order is submitted
+    flow = Flow()
+    decision = flow.feed("OrderSubmitted", submitted(), event_id="sub-1")
+    # THEN the workflow runs, WorkflowStarted is published, payment starts by name with a deadline
+    assert flow.status is WorkflowStatus.RUNNING
+    assert published(decision) == ["WorkflowStarted"]
+    start = next(a for a in decision.actions if isinstance(a, StartStateMachine))
+    assert start.machine == "payment"
+    assert start.execution_name.endswith("-payment-1")
+    assert start.input["metadata"]["eventId"] == "sub-1:WorkflowStarted"
+    assert start.input["data"]["order"]["orderId"] == WF
+    deadline = next(a for a in decision.actions if isinstance(a, ScheduleDeadline))
+    assert deadline.at == (T0 + timedelta(minutes=15)).isoformat()
+    assert deadline.detail["data"] == {
+        "workflowId": WF,
+        "step": "payment",
+        "phase": "step",
+        "attempt": 1,
+        "deadline": deadline.detail["data"]["deadline"],
+    }
+    assert flow.step("payment") is StepStatus.RUNNING
+
+
+def test_a_second_submission_of_the_same_order_changes_nothing() -> None:
+    flow = started_flow()
+    decision = flow.feed("OrderSubmitted", submitted(), event_id="sub-2")
+    assert not decision.changed
+    assert decision.actions == []
+
+
+def test_happy_path_completes_after_shipping_is_scheduled() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    assert (flow.step("payment"), flow.step("inventory")) == (StepStatus.COMPLETED, StepStatus.RUNNING)
+    flow.feed("InventoryReserved", reserved())
+    decision = flow.feed("ShippingScheduled", scheduled())
+    assert flow.status is WorkflowStatus.COMPLETED
+    assert published(decision) == ["WorkflowCompleted"]
+    assert any(isinstance(a, CancelDeadline) for a in decision.actions)
+
+
+def test_payment_declined_fails_the_workflow_with_nothing_to_undo() -> None:
+    flow = started_flow()
+    failed = ev.PaymentFailed(order_id=WF, reason="DECLINED", message="card declined")
+    decision = flow.feed("PaymentFailed", failed)
+    assert flow.status is WorkflowStatus.FAILED
+    assert published(decision) == ["WorkflowFailed"]
+
+
+def test_out_of_stock_refunds_the_payment_then_reports_compensated() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    decision = flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("SKU-TEA",)),
+    )
+    assert flow.status is WorkflowStatus.COMPENSATING
+    assert published(decision) == ["RefundRequested"]
+    decision = flow.feed(
+        "PaymentRefunded",
+        ev.PaymentRefunded(order_id=WF, payment_id="pay_1", refund_id="re_1", amount_minor=3300),
+    )
+    assert flow.status is WorkflowStatus.COMPENSATED
+    assert published(decision) == ["WorkflowCompensated"]
+    assert flow.state is not None
+    assert flow.state.compensated_steps == ["payment"]
+
+
+def test_shipping_failure_releases_inventory_before_refunding() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    flow.feed("InventoryReserved", reserved())
+    decision = flow.feed(
+        "ShippingFailed", ev.ShippingFailed(order_id=WF, reason="NO_CARRIER", message="no carrier")
+    )
+    assert published(decision) == ["InventoryReleaseRequested"]
+    decision = flow.feed(
+        "InventoryReleased", ev.InventoryReleased(order_id=WF, reservation_id="res_1", released=True)
+    )
+    assert published(decision) == ["RefundRequested"]
+    flow.feed(
+        "PaymentRefunded",
+        ev.PaymentRefunded(order_id=WF, payment_id="pay_1", refund_id="re_1", amount_minor=3300),
+    )
+    assert flow.status is WorkflowStatus.COMPENSATED
+    assert flow.state is not None
+    assert flow.state.compensated_steps == ["inventory", "payment"]
+
+
+def test_missed_shipping_deadline_cancels_the_shipment_then_releases_then_refunds() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    flow.feed("InventoryReserved", reserved())
+    deadline = T0 + timedelta(hours=24)
+    decision = flow.feed(
+        "StepDeadlineReached",
+        ev.StepDeadlineReached(workflow_id=WF, step="shipping", phase="step", attempt=1, deadline=deadline),
+        after=timedelta(hours=24),
+    )
+    assert flow.step("shipping") is StepStatus.COMPENSATING
+    assert published(decision) == ["ShipmentCancellationRequested"]
+    assert METRIC_PAST_DEADLINE in decision.metrics
+    flow.feed("ShipmentCancelled", ev.ShipmentCancelled(order_id=WF, shipment_id=None, cancelled=False))
+    flow.feed("InventoryReleased", ev.InventoryReleased(order_id=WF, reservation_id="res_1", released=True))
+    flow.feed(
+        "PaymentRefunded",
+        ev.PaymentRefunded(order_id=WF, payment_id="pay_1", refund_id="re_1", amount_minor=3300),
+    )
+    assert flow.status is WorkflowStatus.COMPENSATED
+    assert flow.state is not None
+    assert flow.state.compensated_steps == ["shipping", "inventory", "payment"]
+
+
+def test_a_deadline_for_a_finished_step_is_ignored() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    decision = flow.feed(
+        "StepDeadlineReached",
+        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+    )
+    assert not decision.changed
+    assert flow.status is WorkflowStatus.RUNNING
+
+
+def test_failed_refund_escalates_to_needs_attention() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
+    )
+    decision = flow.feed(
+        "RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="issuer refused")
+    )
+    assert flow.status is WorkflowStatus.NEEDS_ATTENTION
+    assert published(decision) == ["WorkflowEscalated"]
+    assert any(isinstance(a, Escalate) for a in decision.actions)
+
+
+def test_compensation_deadline_escalates() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
+    )
+    flow.feed(
+        "StepDeadlineReached",
+        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="compensation", attempt=1, deadline=T0),
+        after=timedelta(hours=1),
+    )
+    assert flow.status is WorkflowStatus.NEEDS_ATTENTION
+    assert flow.step("payment") is StepStatus.COMPENSATION_FAILED
+
+
+def test_duplicate_outcome_is_recorded_without_change() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    decision = flow.feed("PaymentProcessed", processed())
+    assert not decision.changed
+    assert decision.actions == []
+
+
+def test_reordered_outcomes_still_complete_the_workflow() -> None:
+    # GIVEN shipping's and inventory's outcomes overtake payment's
+    flow = started_flow()
+    flow.feed("ShippingScheduled", scheduled())
+    flow.feed("InventoryReserved", reserved())
+    assert flow.status is WorkflowStatus.RUNNING
+    flow.feed("PaymentProcessed", processed())
+    assert flow.status is WorkflowStatus.COMPLETED
+
+
+def test_a_step_completing_after_compensation_is_undone_too() -> None:
+    # GIVEN payment timed out and the workflow compensated (nothing to undo -> no refund yet)
+    flow = started_flow()
+    flow.feed(
+        "StepDeadlineReached",
+        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        after=timedelta(minutes=15),
+    )
+    assert flow.status is WorkflowStatus.COMPENSATING  # the timed-out payment itself is refunded
+    flow.feed(
+        "PaymentRefunded", ev.PaymentRefunded(order_id=WF, payment_id="p", refund_id="r", amount_minor=1)
+    )
+    assert flow.status is WorkflowStatus.COMPENSATED
+    # WHEN inventory (reacting to a late PaymentProcessed) reserves stock afterwards
+    decision = flow.feed("InventoryReserved", reserved())
+    # THEN the reservation is released again
+    assert flow.status is WorkflowStatus.COMPENSATING
+    assert published(decision) == ["InventoryReleaseRequested"]
+
+
+def test_unknown_workflow_is_retryable() -> None:
+    with pytest.raises(WorkflowNotFoundError):
+        Flow().feed("PaymentProcessed", processed())
+
+
+def test_operator_cancel_compensates_completed_and_running_steps() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    command = ev.OperatorCommandIssued(
+        workflow_id=WF, command="cancel", operator="ops@example.com", reason="customer called"
+    )
+    decision = flow.feed("OperatorCommandIssued", command)
+    assert published(decision) == ["InventoryReleaseRequested"]
+    assert flow.status is WorkflowStatus.COMPENSATING
+
+
+def test_operator_retry_step_reruns_a_failed_compensation_and_resume_settles_it() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
+    )
+    flow.feed("RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="no"))
+    retry = ev.OperatorCommandIssued(
+        workflow_id=WF, command="retry-step", step="payment", operator="ops", reason="fixed card"
+    )
+    decision = flow.feed("OperatorCommandIssued", retry)
+    assert published(decision) == ["RefundRequested"]
+    assert flow.state is not None
+    assert flow.state.steps["payment"].compensation_attempt == 2
+    flow.feed("RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="still no"))
+    resume = ev.OperatorCommandIssued(
+        workflow_id=WF, command="resume", operator="ops", reason="refunded by bank transfer"
+    )
+    decision = flow.feed("OperatorCommandIssued", resume)
+    assert flow.status is WorkflowStatus.COMPENSATED
+    assert published(decision) == ["WorkflowCompensated"]
+
+
+def test_operator_command_the_state_does_not_allow_is_recorded_not_applied() -> None:
+    flow = started_flow()
+    resume = ev.OperatorCommandIssued(workflow_id=WF, command="resume", operator="ops", reason="why not")
+    decision = flow.feed("OperatorCommandIssued", resume)
+    assert not decision.changed
+    assert "rejected" in decision.notes[0]
+
+
+def test_operator_retry_of_a_running_choreographed_step_requests_a_retry() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    retry = ev.OperatorCommandIssued(
+        workflow_id=WF, command="retry-step", step="inventory", operator="ops", reason="stuck"
+    )
+    decision = flow.feed("OperatorCommandIssued", retry)
+    assert published(decision) == ["StepRetryRequested"]
+    assert flow.state is not None
+    assert flow.state.steps["inventory"].attempt == 2
