@@ -1,0 +1,1 @@
+"""The CDK side of the kit: reusable constructs (three patterns, data, observability) and the stack."""

@@ -1,0 +1,109 @@
+"""One customer-managed KMS key per stage, with a key policy that names every service allowed to use it."""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+# Explicit actions (no wildcards): the admin set lets IAM policies in this account manage the key,
+# including PutKeyPolicy so CloudFormation can keep updating it.
+ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+USE_ACTIONS = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+# Services that call KMS on behalf of principals of this account (their grants and data keys).
+VIA_SERVICES = ("dynamodb", "sqs", "sns", "scheduler", "states")
+# Services that encrypt with the key as themselves: they publish into encrypted queues and topics.
+PUBLISHING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
+
+
+class WorkflowKey(Construct):
+    """The stage's CMK. Rotation on; principals of this account use it only through the kit's services."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, stage: str, removal_policy: RemovalPolicy
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "Key",
+            alias=f"alias/workflowkit/{stage}",
+            description=f"WorkflowKit {stage}: tables, queues, topics and log groups",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+            policy=iam.PolicyDocument(statements=_key_policy()),
+        )
+
+
+def _key_policy() -> list[iam.PolicyStatement]:
+    account = iam.AccountRootPrincipal()
+    via = [f"{service}.{Aws.REGION}.amazonaws.com" for service in VIA_SERVICES]
+    return [
+        iam.PolicyStatement(
+            sid="AllowAccountToAdministerKey",
+            principals=[account],
+            actions=list(ADMIN_ACTIONS),
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="AllowAccountUseThroughWorkflowServices",
+            principals=[account],
+            actions=[*USE_ACTIONS, "kms:CreateGrant"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"kms:ViaService": via, "kms:CallerAccount": Aws.ACCOUNT_ID},
+            },
+        ),
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsForThisAccountsLogGroups",
+            principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],
+            actions=list(USE_ACTIONS),
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*"
+                    )
+                }
+            },
+        ),
+        iam.PolicyStatement(
+            sid="AllowEventBridgeAndAlarmsToPublishEncrypted",
+            principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ),
+    ]

@@ -1,0 +1,117 @@
+"""The consumer shape: EventBridge rules -> encrypted SQS queue (+DLQ) -> Lambda, partial batch failures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs import defaults
+from infra.constructs.rule_targets import EncryptedQueueTarget
+from infra.constructs.service_function import FunctionRuntime, ServiceFunction
+from infra.constructs.subscriptions import Subscription
+
+
+class EventQueueFunction(Construct):
+    """Rules on ``bus`` for each subscription, one queue, one function.
+
+    Nothing is lost silently: a message the function fails ``MAX_RECEIVE_COUNT`` times moves to
+    ``dead_letter_queue``; an event EventBridge cannot deliver to the queue lands in
+    ``target_dead_letter_queue``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service: str,
+        handler: str,
+        bus: events.IEventBus,
+        subscriptions: Sequence[Subscription],
+        runtime: FunctionRuntime,
+        environment: Mapping[str, str] | None = None,
+        timeout: Duration = defaults.FUNCTION_TIMEOUT,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not subscriptions:
+            raise ValueError(f"{service}: a consumer needs at least one subscription")
+        self.service = service
+        key = runtime.key
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=defaults.DLQ_RETENTION,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(timeout.to_seconds() * defaults.VISIBILITY_TIMEOUT_FACTOR),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=defaults.MAX_RECEIVE_COUNT
+            ),
+        )
+        self.target_dead_letter_queue = sqs.Queue(
+            self,
+            "TargetDeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=defaults.DLQ_RETENTION,
+        )
+        for queue in (self.dead_letter_queue, self.queue, self.target_dead_letter_queue):
+            queue.apply_removal_policy(runtime.removal_policy)  # DLQs hold the events awaiting a redrive
+        self.handler = ServiceFunction(
+            self,
+            "Handler",
+            runtime=runtime,
+            service=service,
+            handler=handler,
+            environment=environment,
+            timeout=timeout,
+        )
+        self.function = self.handler.function
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=defaults.BATCH_SIZE,
+                max_batching_window=defaults.MAX_BATCHING_WINDOW,
+                report_batch_item_failures=True,
+            )
+        )
+        target = EncryptedQueueTarget(
+            self.queue,
+            dead_letter_queue=self.target_dead_letter_queue,
+            retry_attempts=defaults.TARGET_RETRY_ATTEMPTS,
+            max_event_age=defaults.TARGET_MAX_EVENT_AGE,
+        )
+        self.rules: dict[str, events.Rule] = {}
+        for subscription in subscriptions:
+            if subscription.name in self.rules:
+                raise ValueError(f"{service}: duplicate subscription {subscription.name!r}")
+            self.rules[subscription.name] = events.Rule(
+                self,
+                subscription.name,
+                event_bus=bus,
+                description=f"{service} <- {', '.join(subscription.detail_types)} from {subscription.source}",
+                event_pattern=events.EventPattern(
+                    source=[subscription.source],
+                    detail_type=list(subscription.detail_types),
+                    detail=dict(subscription.detail) or None,
+                ),
+                targets=[target],
+            )
+
+    @property
+    def dead_letter_queues(self) -> tuple[sqs.Queue, sqs.Queue]:
+        return (self.dead_letter_queue, self.target_dead_letter_queue)

@@ -1,0 +1,112 @@
+"""The front controller: the consumer shape for every workflow outcome, plus what it needs to keep time.
+
+It starts the payment state machine by name, writes the workflow projection transactionally, creates one
+Scheduler one-time schedule per running step (the schedule's target puts ``StepDeadlineReached`` on the bus
+through ``scheduler_role``), escalates to humans over SNS and publishes on the bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.constructs import defaults, permissions
+from infra.constructs.event_queue_function import EventQueueFunction
+from infra.constructs.service_function import FunctionRuntime
+from infra.constructs.subscriptions import by_source
+from workflow_core import settings
+
+SERVICE = "controller"
+HANDLER = "controller.handler.lambda_handler"
+
+
+class FrontController(EventQueueFunction):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        detail_types: Sequence[str],
+        bus: events.IEventBus,
+        runtime: FunctionRuntime,
+        workflows_table: dynamodb.ITable,
+        payment_state_machine: sfn.IStateMachine,
+        escalation_topic: sns.ITopic,
+        schedule_group_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        timeout: Duration = defaults.FUNCTION_TIMEOUT,
+    ) -> None:
+        # Schedules and their role are created first: their names go into the function's environment.
+        schedule_group_name = f"workflowkit-{stage}"
+        super().__init__(
+            scope,
+            construct_id,
+            service=SERVICE,
+            handler=HANDLER,
+            bus=bus,
+            subscriptions=by_source(detail_types),
+            runtime=runtime,
+            timeout=timeout,
+        )
+        self.schedule_group = scheduler.ScheduleGroup(
+            self,
+            "ScheduleGroup",
+            schedule_group_name=schedule_group_name,
+            removal_policy=schedule_group_removal_policy,
+        )
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            description="EventBridge Scheduler: puts StepDeadlineReached on the workflow bus",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ),
+        )
+        permissions.allow_put_events(self.scheduler_role, bus.event_bus_arn)
+
+        self.function.add_environment(settings.EVENT_BUS_NAME, bus.event_bus_name)
+        self.function.add_environment(settings.EVENT_BUS_ARN, bus.event_bus_arn)
+        self.function.add_environment(settings.WORKFLOW_TABLE_NAME, workflows_table.table_name)
+        self.function.add_environment(
+            settings.PAYMENT_STATE_MACHINE_ARN, payment_state_machine.state_machine_arn
+        )
+        self.function.add_environment(settings.SCHEDULE_GROUP_NAME, schedule_group_name)
+        self.function.add_environment(settings.SCHEDULER_ROLE_ARN, self.scheduler_role.role_arn)
+        self.function.add_environment(settings.ESCALATION_TOPIC_ARN, escalation_topic.topic_arn)
+
+        # Every schedule in the stage's group: schedule names are per workflow step, created at run time.
+        self.schedule_arns = Stack.of(self).format_arn(
+            service="scheduler",
+            resource="schedule",
+            resource_name=f"{schedule_group_name}/*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        key = runtime.key
+        role = self.handler.role
+        # TransactWriteItems is authorised per item action (Put/Update/Delete/ConditionCheckItem).
+        permissions.allow_table_read_write(role, workflows_table, key)
+        payment_state_machine.grant_start_execution(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
+                resources=[self.schedule_arns],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[self.scheduler_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            )
+        )
+        permissions.allow_publish(role, escalation_topic, key)
+        permissions.allow_put_events(role, bus.event_bus_arn)
