@@ -1,0 +1,55 @@
+"""Task Lambda of the payment state machine: validate an order, or screen it for fraud.
+
+Input ``{"operation": "validate" | "fraud", "order": {...}}``. Raises ``InvalidOrderError`` or
+``FraudSuspectedError``, whose names the state machine catches; returns a small verdict otherwise.
+No I/O: the same order always gets the same verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from payment.fraud import screen_order
+from payment.validation import validate_order
+from workflow_core.errors import InvalidOrderError, TerminalError
+from workflow_core.events import Order
+
+OPERATIONS = ("validate", "fraud")
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event)
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    operation = event.get("operation")
+    if operation not in OPERATIONS:
+        raise ValueError(f"operation must be one of {OPERATIONS}, got {operation!r}")
+    order = _order(event.get("order"))
+    logger.append_keys(order_id=order.order_id, operation=operation)
+    try:
+        verdict = validate_order(order) if operation == "validate" else screen_order(order)
+    except TerminalError as error:
+        logger.warning("order rejected", extra={"error_type": type(error).__name__, "error": str(error)})
+        raise
+    logger.info("order accepted", extra={"verdict": verdict})
+    return verdict
+
+
+def _order(raw: Any) -> Order:
+    try:
+        return Order.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise InvalidOrderError(f"order does not match the contract: {problems}") from None

@@ -1,0 +1,82 @@
+"""Task Lambda of the payment and refund state machines: one card-processor operation per call.
+
+Input ``{"operation": "authorize", "order": {...}}``, ``{"operation": "capture" | "void", "orderId"}``
+or ``{"operation": "refund", "orderId", "paymentId"?, "amountMinor"?}``; output the operation's result
+in camelCase. Errors surface by class name for the state machine's ``Retry``/``Catch``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field, TypeAdapter
+
+from payment.gateways import GatewaySettings, PaymentGateway, build_gateway
+from workflow_core.envelope import ContractModel
+from workflow_core.events import Order, OrderId
+
+
+class AuthorizeRequest(ContractModel):
+    operation: Literal["authorize"]
+    order: Order
+
+
+class CaptureRequest(ContractModel):
+    operation: Literal["capture"]
+    order_id: OrderId
+
+
+class VoidRequest(ContractModel):
+    operation: Literal["void"]
+    order_id: OrderId
+
+
+class RefundRequest(ContractModel):
+    operation: Literal["refund"]
+    order_id: OrderId
+    payment_id: str | None = None
+    amount_minor: int | None = Field(default=None, gt=0)
+
+
+GatewayRequest = Annotated[
+    AuthorizeRequest | CaptureRequest | VoidRequest | RefundRequest, Field(discriminator="operation")
+]
+_requests: TypeAdapter[GatewayRequest] = TypeAdapter(GatewayRequest)
+
+logger = Logger()
+tracer = Tracer()
+GATEWAY: PaymentGateway = build_gateway(GatewaySettings.from_env(), dynamodb_client=boto3.client("dynamodb"))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, gateway=GATEWAY)
+
+
+def handle(event: dict[str, Any], *, gateway: PaymentGateway) -> dict[str, Any]:
+    request = _requests.validate_python(event)
+    order_id = request.order.order_id if isinstance(request, AuthorizeRequest) else request.order_id
+    logger.append_keys(order_id=order_id, operation=request.operation)
+    try:
+        result = _run(request, gateway)
+    except Exception as error:
+        logger.warning("gateway refused", extra={"error_type": type(error).__name__, "error": str(error)})
+        raise
+    logger.info("gateway operation done", extra={"result": result})
+    return result
+
+
+def _run(request: GatewayRequest, gateway: PaymentGateway) -> dict[str, Any]:
+    if isinstance(request, AuthorizeRequest):
+        return gateway.authorize(request.order).to_payload()
+    if isinstance(request, CaptureRequest):
+        return gateway.capture(request.order_id).to_payload()
+    if isinstance(request, VoidRequest):
+        return gateway.void(request.order_id).to_payload()
+    return gateway.refund(
+        request.order_id, payment_id=request.payment_id, amount_minor=request.amount_minor
+    ).to_payload()

@@ -1,0 +1,123 @@
+"""The card-processor seam: what the payment state machines need from any gateway.
+
+Every operation is idempotent per order: the processor keys it on ``(order id, operation)``, so a
+Step Functions retry, a duplicate execution or a later payment attempt never moves money twice. A
+repeated call returns the original result (or raises the original terminal error).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from workflow_core.events import Order
+
+
+class AuthorizationStatus(StrEnum):
+    AUTHORIZED = "AUTHORIZED"
+    DECLINED = "DECLINED"
+    CAPTURED = "CAPTURED"
+    VOIDED = "VOIDED"
+    NONE = "NONE"  # nothing was ever authorized for the order
+
+
+@dataclass(frozen=True)
+class Authorization:
+    order_id: str
+    payment_id: str
+    authorization_id: str
+    amount_minor: int
+    currency: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "paymentId": self.payment_id,
+            "authorizationId": self.authorization_id,
+            "amountMinor": self.amount_minor,
+            "currency": self.currency,
+        }
+
+
+@dataclass(frozen=True)
+class Capture:
+    order_id: str
+    payment_id: str
+    capture_id: str
+    amount_minor: int
+    currency: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "paymentId": self.payment_id,
+            "captureId": self.capture_id,
+            "amountMinor": self.amount_minor,
+            "currency": self.currency,
+        }
+
+
+@dataclass(frozen=True)
+class Void:
+    """The outcome of releasing an authorization.
+
+    ``status`` is the authorization's state after the call; ``CAPTURED`` tells the caller that the money
+    was already taken (e.g. a capture whose response was lost), so it must refund instead.
+    """
+
+    order_id: str
+    voided: bool
+    status: AuthorizationStatus
+    payment_id: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "voided": self.voided,
+            "status": self.status.value,
+            "paymentId": self.payment_id,
+        }
+
+
+@dataclass(frozen=True)
+class Refund:
+    order_id: str
+    payment_id: str
+    refund_id: str
+    amount_minor: int
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "paymentId": self.payment_id,
+            "refundId": self.refund_id,
+            "amountMinor": self.amount_minor,
+        }
+
+
+class PaymentGateway(ABC):
+    """A card processor. Implementations raise the errors of :mod:`workflow_core.errors`:
+
+    ``PaymentGatewayUnavailableError`` (retryable), ``PaymentDeclinedError`` and ``RefundRejectedError``
+    (terminal); the state machines' ``Retry``/``Catch`` match those names.
+    """
+
+    @abstractmethod
+    def authorize(self, order: Order) -> Authorization:
+        """Hold the order's amount on the customer's payment method."""
+
+    @abstractmethod
+    def capture(self, order_id: str) -> Capture:
+        """Take the held amount."""
+
+    @abstractmethod
+    def void(self, order_id: str) -> Void:
+        """Release an uncaptured hold; a no-op (``voided=False``) when there is none."""
+
+    @abstractmethod
+    def refund(
+        self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
+    ) -> Refund:
+        """Return captured money; ``payment_id``/``amount_minor``, when given, must match the capture."""

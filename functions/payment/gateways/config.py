@@ -1,0 +1,24 @@
+"""Which gateway a function runs, read once at cold start."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from workflow_core.settings import PAYMENTS_TABLE_NAME, required
+
+PAYMENT_GATEWAY = "PAYMENT_GATEWAY"  # env var: the implementation to use
+SANDBOX = "sandbox"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    gateway: str
+    payments_table_name: str
+
+    @classmethod
+    def from_env(cls) -> GatewaySettings:
+        return cls(
+            gateway=os.environ.get(PAYMENT_GATEWAY, SANDBOX),
+            payments_table_name=required(PAYMENTS_TABLE_NAME),
+        )

@@ -1,0 +1,171 @@
+"""The sandbox processor: deterministic by token, idempotent per (order, operation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from payment.gateway import handle
+from payment.gateways import AuthorizationStatus, GatewaySettings, SandboxGateway, build_gateway
+from tests.factories import order
+from workflow_core.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
+
+
+def items(gateway: SandboxGateway, order_id: str) -> list[str]:
+    response = boto3.client("dynamodb", region_name="us-east-1").query(
+        TableName="payments",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_id}"}},
+    )
+    return sorted(item["sk"]["S"] for item in response["Items"])
+
+
+def test_authorizing_twice_holds_once(sandbox: SandboxGateway) -> None:
+    # GIVEN an order authorized once
+    first = sandbox.authorize(order("o-1"))
+
+    # WHEN the same authorization is requested again (a Step Functions retry)
+    second = sandbox.authorize(order("o-1"))
+
+    # THEN the original authorization comes back and only one exists
+    assert second == first
+    assert (first.payment_id, first.authorization_id, first.amount_minor) == ("pay_o-1", "auth_o-1_1", 3300)
+    assert items(sandbox, "o-1") == ["GATEWAY#authorize"]
+
+
+def test_capturing_twice_charges_once(sandbox: SandboxGateway) -> None:
+    # GIVEN an authorized order
+    sandbox.authorize(order("o-1"))
+
+    # WHEN capture is requested twice
+    first, second = sandbox.capture("o-1"), sandbox.capture("o-1")
+
+    # THEN one capture exists and both calls report it
+    assert first == second
+    assert (first.capture_id, first.amount_minor) == ("cap_o-1", 3300)
+    assert items(sandbox, "o-1") == ["GATEWAY#authorize", "GATEWAY#capture"]
+
+
+def test_a_declined_card_is_declined_every_time(sandbox: SandboxGateway) -> None:
+    # GIVEN the decline test card WHEN authorized twice THEN both raise, and nothing can be captured
+    for _ in range(2):
+        with pytest.raises(PaymentDeclinedError, match="declined"):
+            sandbox.authorize(order("o-1", token="tok_chargeDeclined"))
+    with pytest.raises(PaymentDeclinedError, match="no open authorization"):
+        sandbox.capture("o-1")
+
+
+def test_an_unknown_token_is_declined(sandbox: SandboxGateway) -> None:
+    with pytest.raises(PaymentDeclinedError, match="unknown test token"):
+        sandbox.authorize(order("o-1", token="tok_bogus"))
+
+
+def test_a_flaky_processor_fails_the_first_attempt_only(sandbox: SandboxGateway) -> None:
+    # GIVEN the flaky test card
+    flaky = order("o-1", token="tok_gatewayFlaky")
+
+    # WHEN authorized: the first attempt times out, the retry succeeds, a third replays the second
+    with pytest.raises(PaymentGatewayUnavailableError):
+        sandbox.authorize(flaky)
+    second = sandbox.authorize(flaky)
+
+    # THEN the state lives in the table, so a fresh gateway object (another Lambda instance) agrees
+    other_instance = SandboxGateway(
+        table_name="payments", client=boto3.client("dynamodb", region_name="us-east-1")
+    )
+    assert other_instance.authorize(flaky) == second
+
+
+def test_void_releases_an_open_hold_and_a_later_attempt_may_authorize_again(sandbox: SandboxGateway) -> None:
+    # GIVEN an authorized order
+    sandbox.authorize(order("o-1"))
+
+    # WHEN the hold is voided (twice: compensation retried)
+    voided = sandbox.void("o-1")
+    again = sandbox.void("o-1")
+
+    # THEN it is released, capture is refused, and a new payment attempt gets a fresh authorization
+    assert (voided.voided, voided.status, again.voided) == (True, AuthorizationStatus.VOIDED, True)
+    with pytest.raises(PaymentDeclinedError, match="VOIDED"):
+        sandbox.capture("o-1")
+    assert sandbox.authorize(order("o-1")).authorization_id == "auth_o-1_2"
+
+
+def test_void_reports_a_capture_it_cannot_undo(sandbox: SandboxGateway) -> None:
+    # GIVEN a captured order, and an order never authorized
+    sandbox.authorize(order("o-1"))
+    sandbox.capture("o-1")
+
+    # WHEN voided THEN the caller learns it must refund instead, or that there was nothing to void
+    assert sandbox.void("o-1").status == AuthorizationStatus.CAPTURED
+    assert sandbox.void("o-2").voided is False
+    assert sandbox.void("o-2").status == AuthorizationStatus.NONE
+
+
+def test_refunding_twice_refunds_once(sandbox: SandboxGateway) -> None:
+    # GIVEN a captured order
+    sandbox.authorize(order("o-1"))
+    sandbox.capture("o-1")
+
+    # WHEN refunded by the payment machine's compensation and again by the refund machine
+    first = sandbox.refund("o-1")
+    second = sandbox.refund("o-1", payment_id="pay_o-1", amount_minor=3300)
+
+    # THEN one refund exists
+    assert first == second
+    assert (first.refund_id, first.amount_minor) == ("re_o-1", 3300)
+    assert items(sandbox, "o-1") == ["GATEWAY#authorize", "GATEWAY#capture", "GATEWAY#refund"]
+
+
+@pytest.mark.parametrize(
+    ("token", "kwargs", "message"),
+    [
+        ("tok_refundFails", {}, "refused the refund"),
+        ("tok_visa", {"payment_id": "pay_other"}, "is not the capture"),
+        ("tok_visa", {"amount_minor": 5000}, "outside the captured 3300"),
+    ],
+)
+def test_refund_rejections(sandbox: SandboxGateway, token: str, kwargs: dict[str, Any], message: str) -> None:
+    # GIVEN a captured order WHEN a refund the processor refuses is requested THEN RefundRejectedError
+    sandbox.authorize(order("o-1", token=token))
+    sandbox.capture("o-1")
+    with pytest.raises(RefundRejectedError, match=message):
+        sandbox.refund("o-1", **kwargs)
+
+
+def test_a_rejected_refund_stays_rejected(sandbox: SandboxGateway) -> None:
+    sandbox.authorize(order("o-1", token="tok_refundFails"))
+    sandbox.capture("o-1")
+    for _ in range(2):
+        with pytest.raises(RefundRejectedError):
+            sandbox.refund("o-1")
+
+
+def test_nothing_captured_nothing_to_refund(sandbox: SandboxGateway) -> None:
+    sandbox.authorize(order("o-1"))
+    with pytest.raises(RefundRejectedError, match="no captured payment"):
+        sandbox.refund("o-1")
+
+
+def test_the_handler_speaks_camel_case_payloads(sandbox: SandboxGateway) -> None:
+    # GIVEN the payloads the state machines send
+    authorize = {"operation": "authorize", "order": order("o-1").to_wire()}
+
+    # WHEN handled THEN results come back in the shape the ASL selects from
+    assert handle(authorize, gateway=sandbox)["paymentId"] == "pay_o-1"
+    assert handle({"operation": "capture", "orderId": "o-1"}, gateway=sandbox)["captureId"] == "cap_o-1"
+    assert handle({"operation": "void", "orderId": "o-1"}, gateway=sandbox) == {
+        "orderId": "o-1",
+        "voided": False,
+        "status": "CAPTURED",
+        "paymentId": "pay_o-1",
+    }
+    refund = {"operation": "refund", "orderId": "o-1", "paymentId": "pay_o-1", "amountMinor": 3300}
+    assert handle(refund, gateway=sandbox)["refundId"] == "re_o-1"
+
+
+def test_only_the_sandbox_ships() -> None:
+    with pytest.raises(ValueError, match="not a known gateway"):
+        build_gateway(GatewaySettings(gateway="stripe", payments_table_name="payments"), dynamodb_client=None)
