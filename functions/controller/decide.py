@@ -28,7 +28,7 @@ from workflow_core.catalog import DomainEvent, event_type
 from workflow_core.definition import Pattern, Step, WorkflowDefinition
 from workflow_core.envelope import ContractModel, EventMetadata
 from workflow_core.errors import WorkflowNotFoundError
-from workflow_core.publisher import OutgoingEvent, new_event
+from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
 from workflow_core.workflow_state import StepState, StepStatus, WorkflowState, WorkflowStatus
 
 PRODUCER = "workflow.controller"
@@ -144,11 +144,10 @@ class _Run:
         return outgoing
 
     def build(self, detail_type: str, data: ContractModel, *, key: str | None = None) -> OutgoingEvent:
-        suffix = f":{key}" if key else ""
         return new_event(
             detail_type,
             data,
-            event_id=f"{self.event.event_id}:{detail_type}{suffix}",
+            event_id=derived_event_id(self.event.event_id, detail_type, key),
             correlation_id=self.s.workflow_id,
             caused_by=self.event,
             producer=PRODUCER,

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from workflow_core.catalog import DomainEvent, parse_event
 from workflow_core.envelope import ContractModel
-from workflow_core.publisher import OutgoingEvent, new_event
 from workflow_core.errors import InvalidEventError, TerminalError
+from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
 
 Handler = Callable[[DomainEvent], None]
 
@@ -145,7 +145,9 @@ class IdempotentHandler:
         return record
 
 
-def outcome_event(cause: DomainEvent, detail_type: str, data: ContractModel, *, producer: str) -> OutgoingEvent:
+def outcome_event(
+    cause: DomainEvent, detail_type: str, data: ContractModel, *, producer: str
+) -> OutgoingEvent:
     """The event a consumer publishes in answer to ``cause``.
 
     Its id is derived from the cause (``"<cause id>:<DetailType>"``), so handling a redelivered cause
@@ -154,7 +156,7 @@ def outcome_event(cause: DomainEvent, detail_type: str, data: ContractModel, *, 
     return new_event(
         detail_type,
         data,
-        event_id=f"{cause.event_id}:{detail_type}",
+        event_id=derived_event_id(cause.event_id, detail_type),
         correlation_id=cause.correlation_id,
         caused_by=cause,
         producer=producer,

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -31,6 +32,16 @@ class OutgoingEvent:
         return {"metadata": self.metadata.to_wire(), "data": self.data.to_wire()}
 
 
+def derived_event_id(cause_event_id: str, detail_type: str, key: str | None = None) -> str:
+    """The id of an event caused by another: the same cause always yields the same id.
+
+    A redelivered cause therefore republishes the same id and consumers deduplicate it. Hashed, so
+    ids stay short however long the chain of causes grows.
+    """
+    digest = hashlib.sha256(f"{cause_event_id}|{detail_type}|{key or ''}".encode()).hexdigest()[:32]
+    return f"{detail_type}-{digest}"
+
+
 def new_event(
     detail_type: str,
     data: ContractModel,
@@ -42,8 +53,7 @@ def new_event(
 ) -> OutgoingEvent:
     """An event of the catalog's current version, stamped now.
 
-    ``event_id`` is derived by the caller from what caused it (e.g. ``"<cause id>:InventoryReserved"``)
-    so a redelivered cause republishes the same id and consumers deduplicate it.
+    ``event_id`` is derived by the caller from what caused it (see :func:`derived_event_id`).
     """
     etype = event_type(detail_type)
     if not isinstance(data, etype.model):

@@ -14,6 +14,7 @@ from workflow_core import events as ev
 from workflow_core.catalog import DomainEvent
 from workflow_core.errors import WorkflowNotFoundError
 from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.publisher import derived_event_id
 from workflow_core.workflow_state import StepStatus, WorkflowState, WorkflowStatus
 
 ORDER = order()
@@ -93,7 +94,7 @@ def test_order_submitted_starts_the_workflow_payment_and_its_deadline() -> None:
     start = next(a for a in decision.actions if isinstance(a, StartStateMachine))
     assert start.machine == "payment"
     assert start.execution_name.endswith("-payment-1")
-    assert start.input["metadata"]["eventId"] == "sub-1:WorkflowStarted"
+    assert start.input["metadata"]["eventId"] == derived_event_id("sub-1", "WorkflowStarted")
     assert start.input["data"]["order"]["orderId"] == WF
     deadline = next(a for a in decision.actions if isinstance(a, ScheduleDeadline))
     assert deadline.at == (T0 + timedelta(minutes=15)).isoformat()

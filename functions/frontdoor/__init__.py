@@ -1,0 +1,6 @@
+"""The front door: an IAM-authorised HTTP API to submit orders, read workflow status, issue commands."""
+
+from frontdoor.api import FrontDoor
+from frontdoor.routes import build_app
+
+__all__ = ["FrontDoor", "build_app"]

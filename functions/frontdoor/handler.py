@@ -1,0 +1,37 @@
+"""Lambda entry point of the front door (HTTP API, payload v2, IAM authorisation)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from frontdoor.api import FrontDoor
+from frontdoor.routes import build_app
+from workflow_core.publisher import EventBridgePublisher
+from workflow_core.settings import EVENT_BUS_NAME, WORKFLOW_TABLE_NAME, required
+from workflow_core.workflow_status import load_status
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+front_door = FrontDoor(
+    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events")),
+    status_reader=partial(load_status, boto3.resource("dynamodb").Table(required(WORKFLOW_TABLE_NAME))),
+)
+app = build_app(front_door, logger=logger)
+
+
+# The request id is the correlation id until the route knows the workflow id.
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = app.resolve(event, context)
+    metrics.add_metric(name=f"Http{response['statusCode']}", unit=MetricUnit.Count, value=1)
+    return response

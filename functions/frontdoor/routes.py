@@ -1,0 +1,73 @@
+"""HTTP routes (API Gateway HTTP API, payload v2) over :class:`frontdoor.api.FrontDoor`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from frontdoor.api import FrontDoor
+from frontdoor.errors import CallerUnknownError, FrontDoorError, InvalidRequestError
+
+
+def build_app(front_door: FrontDoor, *, logger: Logger) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+
+    def json_body() -> Any:
+        raw = app.current_event.decoded_body
+        if not raw:
+            raise InvalidRequestError("the request has no body")
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise InvalidRequestError(f"the body is not valid JSON: {error.msg}") from None
+
+    def request_id() -> str:
+        return app.current_event.request_context.request_id
+
+    def operator() -> str:
+        """The IAM caller: its ARN, or its caller id when the ARN is absent."""
+        iam = app.current_event.request_context.authorizer.iam
+        identity = iam.user_arn or iam.caller_id
+        if not identity:
+            raise CallerUnknownError("the request carries no IAM identity to attribute the command to")
+        return identity
+
+    @app.post("/orders")
+    def submit_order() -> Response[str]:
+        accepted = front_door.submit_order(json_body(), request_id=request_id())
+        logger.set_correlation_id(accepted["workflowId"])
+        logger.info("order submitted", extra={"event_id": accepted["eventId"]})
+        return _json(202, accepted)
+
+    @app.get("/workflows/<workflow_id>")
+    def workflow_status(workflow_id: str) -> Response[str]:
+        logger.set_correlation_id(workflow_id)
+        return _json(200, front_door.workflow_status(workflow_id))
+
+    @app.post("/workflows/<workflow_id>/commands")
+    def issue_command(workflow_id: str) -> Response[str]:
+        logger.set_correlation_id(workflow_id)
+        accepted = front_door.issue_command(
+            workflow_id, json_body(), operator=operator(), request_id=request_id()
+        )
+        logger.info("operator command issued", extra={"command": accepted["command"], "operator": operator()})
+        return _json(202, accepted)
+
+    def typed_error(error: FrontDoorError) -> Response[str]:
+        log = logger.error if error.status_code >= 500 else logger.info
+        log("request refused", extra={"error_code": error.code, "status_code": error.status_code})
+        return _json(error.status_code, error.body())
+
+    app.exception_handler(FrontDoorError)(typed_error)
+    return app
+
+
+def _json(status_code: int, body: dict[str, Any]) -> Response[str]:
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, separators=(",", ":"), default=str),
+    )

@@ -1,0 +1,324 @@
+"""Reserving and releasing an order's stock, each in one DynamoDB transaction.
+
+A reservation (``pk=RES#<orderId>``) and the stock counters (``pk=SKU#<sku>``) change together or not
+at all, and every stock decrement is conditional on ``available >= quantity``, so concurrent orders can
+never oversell: DynamoDB serialises the transactions and refuses the one that would go negative.
+
+The reservation item doubles as the order's inventory record across triggers:
+
+- a trigger (``PaymentProcessed`` or ``StepRetryRequested``) that finds a ``RESERVED`` item re-announces
+  it without touching stock (a replay, or a redelivery after a failed publish);
+- a release that arrives *before* its reservation (reordering) leaves a ``RELEASED`` tombstone, so the
+  late trigger cannot reserve stock that nobody would ever release. Only an explicit retry with a
+  higher attempt number may reserve again over a released item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from inventory.stock import read_stock, sku_pk
+from workflow_core import clock
+from workflow_core.catalog import DomainEvent
+from workflow_core.consumer import outcome_event
+from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
+from workflow_core.events import (
+    InventoryReleased,
+    InventoryReleaseFailed,
+    InventoryReleaseRequested,
+    InventoryReservationFailed,
+    InventoryReserved,
+    Order,
+    OrderLine,
+    PaymentProcessed,
+    StepRetryRequested,
+)
+from workflow_core.order_workflow import INVENTORY
+from workflow_core.publisher import EventPublisher, OutgoingEvent
+
+PRODUCER = "inventory"
+RESERVATION_PREFIX = "RES#"
+RESERVED = "RESERVED"
+RELEASED = "RELEASED"
+CONDITION_FAILED = "ConditionalCheckFailed"
+NO_FAILURE = "None"
+RACE_RETRIES = 3  # re-reads after losing a race to another writer of the same reservation
+
+# A new reservation, or an explicit retry (higher attempt) over a released one.
+NEW_OR_NEWER_ATTEMPT = "attribute_not_exists(pk) OR (#status = :released AND #attempt < :attempt)"
+
+logger = Logger(child=True)
+
+
+def reservation_pk(order_id: str) -> str:
+    return f"{RESERVATION_PREFIX}{order_id}"
+
+
+def reservation_id_for(order_id: str) -> str:
+    return f"res_{order_id}"
+
+
+def merge_lines(items: Sequence[OrderLine]) -> dict[str, int]:
+    """Quantity per SKU, duplicates merged, in SKU order (one transaction item per SKU)."""
+    merged: dict[str, int] = {}
+    for line in items:
+        merged[line.sku] = merged.get(line.sku, 0) + line.quantity
+    return dict(sorted(merged.items()))
+
+
+@dataclass(frozen=True)
+class Reservation:
+    order_id: str
+    status: str
+    reservation_id: str | None  # None for a tombstone: released before anything was reserved
+    lines: Mapping[str, int]
+    attempt: int
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Reservation:
+        return cls(
+            order_id=str(item["orderId"]),
+            status=str(item["status"]),
+            reservation_id=str(item["reservationId"]) if "reservationId" in item else None,
+            lines={str(line["sku"]): int(line["quantity"]) for line in item.get("items", [])},
+            attempt=int(item.get("attempt", 1)),
+        )
+
+
+class InventoryService:
+    """Handles the inventory step and its compensation; publishes exactly one outcome per trigger."""
+
+    def __init__(self, *, table: Any, publisher: EventPublisher) -> None:
+        self._table = table
+        # The resource's client: transactions take and return plain Python values, like the Table.
+        self._client = table.meta.client
+        self._publisher = publisher
+
+    # --- events -------------------------------------------------------------------------------------
+    def handle(self, event: DomainEvent) -> OutgoingEvent | None:
+        """Dispatch one validated event; returns what was published (None: a stale trigger, ignored)."""
+        data = event.data
+        if isinstance(data, PaymentProcessed):
+            return self.reserve(data.order, attempt=1, cause=event)
+        if isinstance(data, StepRetryRequested):
+            if data.step != INVENTORY.name:
+                raise InvalidEventError(f"inventory runs step {INVENTORY.name!r}, not {data.step!r}")
+            return self.reserve(data.order, attempt=data.attempt, cause=event)
+        if isinstance(data, InventoryReleaseRequested):
+            return self.release(data.order_id, reason=data.reason, cause=event)
+        raise InvalidEventError(f"inventory does not handle {event.detail_type}")
+
+    # --- reserve ------------------------------------------------------------------------------------
+    def reserve(self, order: Order, *, attempt: int, cause: DomainEvent) -> OutgoingEvent | None:
+        lines = merge_lines(order.items)
+        reservation_id = reservation_id_for(order.order_id)
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    self._put_reservation(order.order_id, reservation_id, lines, attempt, cause),
+                    *(self._take_stock(sku, quantity) for sku, quantity in lines.items()),
+                ]
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            return self._reservation_refused(order, lines, attempt, error, cause)
+        logger.info("stock reserved", extra={"reservation_id": reservation_id, "lines": lines})
+        return self._publish(cause, "InventoryReserved", self._reserved(order, reservation_id))
+
+    def _reservation_refused(
+        self, order: Order, lines: Mapping[str, int], attempt: int, error: ClientError, cause: DomainEvent
+    ) -> OutgoingEvent | None:
+        reasons: list[dict[str, Any]] = list(error.response.get("CancellationReasons", []))
+        codes = [r.get("Code", NO_FAILURE) for r in reasons]
+        if len(reasons) != len(lines) + 1 or any(c not in (NO_FAILURE, CONDITION_FAILED) for c in codes):
+            # TransactionConflict, throttling, ...: another writer held an item; SQS redelivers.
+            raise ConcurrentUpdateError(f"reservation of {order.order_id} cancelled: {codes}")
+        if codes[0] == CONDITION_FAILED:
+            return self._reservation_exists(order, attempt, cause)
+        unknown: list[str] = []
+        short: list[str] = []
+        for sku, reason in zip(lines, reasons[1:], strict=True):
+            if reason.get("Code") != CONDITION_FAILED:
+                continue
+            # ALL_OLD returns the item when it exists: then the stock was short; otherwise read to be sure.
+            exists = "Item" in reason or read_stock(self._table, sku) is not None
+            (short if exists else unknown).append(sku)
+        if not unknown and not short:
+            raise ConcurrentUpdateError(f"reservation of {order.order_id} cancelled without a cause")
+        # An unknown SKU is a catalogue error that no restock fixes: it takes precedence.
+        reason_code: Literal["OUT_OF_STOCK", "UNKNOWN_SKU"] = "UNKNOWN_SKU" if unknown else "OUT_OF_STOCK"
+        skus = unknown or short
+        logger.info("reservation refused", extra={"reason": reason_code, "skus": skus})
+        failed = InventoryReservationFailed(order_id=order.order_id, reason=reason_code, skus=tuple(skus))
+        return self._publish(cause, "InventoryReservationFailed", failed)
+
+    def _reservation_exists(self, order: Order, attempt: int, cause: DomainEvent) -> OutgoingEvent | None:
+        existing = self.load(order.order_id)
+        if existing is None:
+            raise ConcurrentUpdateError(f"reservation of {order.order_id} vanished while reserving")
+        if existing.status == RESERVED and existing.reservation_id is not None:
+            logger.info("reservation exists; announcing it again", extra={"attempt": attempt})
+            return self._publish(cause, "InventoryReserved", self._reserved(order, existing.reservation_id))
+        # Released (or released before it was ever reserved) and this trigger is not a newer attempt:
+        # reserving now would hold stock that no compensation will return.
+        logger.warning(
+            "stale trigger for a released reservation ignored",
+            extra={"attempt": attempt, "released_attempt": existing.attempt},
+        )
+        return None
+
+    def _put_reservation(
+        self, order_id: str, reservation_id: str, lines: Mapping[str, int], attempt: int, cause: DomainEvent
+    ) -> dict[str, Any]:
+        item = {
+            "pk": reservation_pk(order_id),
+            "orderId": order_id,
+            "reservationId": reservation_id,
+            "status": RESERVED,
+            "items": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],
+            "attempt": attempt,
+            "reservedAt": clock.now().isoformat(),
+            "reservedBy": cause.event_id,
+        }
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": item,
+                "ConditionExpression": NEW_OR_NEWER_ATTEMPT,
+                "ExpressionAttributeNames": {"#status": "status", "#attempt": "attempt"},
+                "ExpressionAttributeValues": {":released": RELEASED, ":attempt": attempt},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _take_stock(self, sku: str, quantity: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": {"pk": sku_pk(sku)},
+                "UpdateExpression": "SET available = available - :q, reserved = reserved + :q",
+                "ConditionExpression": "attribute_exists(pk) AND available >= :q",
+                "ExpressionAttributeValues": {":q": quantity},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    # --- release ------------------------------------------------------------------------------------
+    def release(self, order_id: str, *, reason: str, cause: DomainEvent) -> OutgoingEvent:
+        for _ in range(RACE_RETRIES):
+            existing = self.load(order_id)
+            if existing is None:
+                if self._leave_tombstone(order_id, reason, cause):
+                    logger.info("nothing reserved; tombstone left for a late trigger")
+                    return self._released(cause, order_id, None, released=False)
+            elif existing.status == RELEASED:
+                return self._released(cause, order_id, existing.reservation_id, released=False)
+            else:
+                outcome = self._return_stock(existing, reason, cause)
+                if outcome is not None:
+                    return outcome
+        raise ConcurrentUpdateError(f"reservation of {order_id} kept changing while releasing it")
+
+    def _return_stock(
+        self, reservation: Reservation, reason: str, cause: DomainEvent
+    ) -> OutgoingEvent | None:
+        """Flip RESERVED -> RELEASED and return the stock; None when a concurrent writer got there first."""
+        flip = {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": {"pk": reservation_pk(reservation.order_id)},
+                "UpdateExpression": "SET #status = :released, releasedAt = :now, releaseReason = :reason, "
+                "releasedBy = :cause",
+                "ConditionExpression": "#status = :reserved AND #attempt = :attempt",
+                "ExpressionAttributeNames": {"#status": "status", "#attempt": "attempt"},
+                "ExpressionAttributeValues": {
+                    ":released": RELEASED,
+                    ":reserved": RESERVED,
+                    ":attempt": reservation.attempt,
+                    ":now": clock.now().isoformat(),
+                    ":reason": reason,
+                    ":cause": cause.event_id,
+                },
+            }
+        }
+        returns = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": {"pk": sku_pk(sku)},
+                    "UpdateExpression": "SET available = available + :q, reserved = reserved - :q",
+                    "ConditionExpression": "attribute_exists(pk) AND reserved >= :q",
+                    "ExpressionAttributeValues": {":q": quantity},
+                }
+            }
+            for sku, quantity in reservation.lines.items()
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=[flip, *returns])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code", NO_FAILURE) for r in error.response.get("CancellationReasons", [])]
+            if len(codes) != len(returns) + 1 or any(c not in (NO_FAILURE, CONDITION_FAILED) for c in codes):
+                raise ConcurrentUpdateError(f"release of {reservation.order_id} cancelled: {codes}") from None
+            if codes[0] == CONDITION_FAILED:
+                return None  # someone else released it meanwhile: re-read and answer from what is there
+            broken = [
+                sku for sku, code in zip(reservation.lines, codes[1:], strict=True) if code != NO_FAILURE
+            ]
+            # The stock records no longer match the reservation (deleted SKU, reset counters): a human
+            # must reconcile; releasing part of it would hide the discrepancy.
+            logger.error("stock records do not match the reservation", extra={"skus": broken})
+            failed = InventoryReleaseFailed(
+                order_id=reservation.order_id,
+                reason=f"STOCK_RECORD_MISMATCH: {', '.join(broken)} missing or with fewer reserved units",
+            )
+            return self._publish(cause, "InventoryReleaseFailed", failed)
+        logger.info("stock released", extra={"reservation_id": reservation.reservation_id})
+        return self._released(cause, reservation.order_id, reservation.reservation_id, released=True)
+
+    def _leave_tombstone(self, order_id: str, reason: str, cause: DomainEvent) -> bool:
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": reservation_pk(order_id),
+                    "orderId": order_id,
+                    "status": RELEASED,
+                    "attempt": 1,
+                    "releasedAt": clock.now().isoformat(),
+                    "releaseReason": reason,
+                    "releasedBy": cause.event_id,
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False  # a reservation appeared meanwhile: re-read and release it
+            raise
+        return True
+
+    # --- helpers ------------------------------------------------------------------------------------
+    def load(self, order_id: str) -> Reservation | None:
+        item = self._table.get_item(Key={"pk": reservation_pk(order_id)}, ConsistentRead=True).get("Item")
+        return Reservation.from_item(item) if item else None
+
+    @staticmethod
+    def _reserved(order: Order, reservation_id: str) -> InventoryReserved:
+        return InventoryReserved(order_id=order.order_id, reservation_id=reservation_id, order=order)
+
+    def _released(
+        self, cause: DomainEvent, order_id: str, reservation_id: str | None, *, released: bool
+    ) -> OutgoingEvent:
+        data = InventoryReleased(order_id=order_id, reservation_id=reservation_id, released=released)
+        return self._publish(cause, "InventoryReleased", data)
+
+    def _publish(self, cause: DomainEvent, detail_type: str, data: Any) -> OutgoingEvent:
+        event = outcome_event(cause, detail_type, data, producer=PRODUCER)
+        self._publisher.publish([event])
+        return event

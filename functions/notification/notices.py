@@ -1,0 +1,142 @@
+"""One customer notice per outcome event: recorded, sent to the customer topic, announced.
+
+The notice item (``pk=NOTICE#<eventId>``) is written PENDING before the message goes out and SENT after,
+so a redelivered outcome never sends twice once SENT; a crash between send and record resends (the
+customer may, rarely, get the same message twice; never none).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
+
+from workflow_core import clock
+from workflow_core.catalog import DomainEvent
+from workflow_core.consumer import outcome_event
+from workflow_core.errors import InvalidEventError
+from workflow_core.events import CustomerNotified, WorkflowEscalated, WorkflowOutcome
+from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.publisher import EventPublisher, OutgoingEvent
+
+PRODUCER = "notification"
+CHANNEL = "sns"
+PENDING = "PENDING"
+SENT = "SENT"
+
+# Outcome detail-type -> the customer message template.
+TEMPLATES: Mapping[str, str] = {
+    "WorkflowCompleted": "order-confirmed",
+    "WorkflowCompensated": "order-cancelled-refunded",
+    "WorkflowFailed": "order-failed",
+    "WorkflowEscalated": "order-under-review",
+}
+if set(TEMPLATES) != set(ORDER_WORKFLOW.notify_on):  # the declaration decides what is notified
+    raise RuntimeError(f"templates {sorted(TEMPLATES)} do not match notify_on {ORDER_WORKFLOW.notify_on}")
+
+logger = Logger(child=True)
+
+
+def notice_pk(event_id: str) -> str:
+    return f"NOTICE#{event_id}"
+
+
+def notification_id_for(event_id: str) -> str:
+    return f"ntf_{event_id}"
+
+
+class NotificationService:
+    def __init__(self, *, table: Any, sns_client: Any, topic_arn: str, publisher: EventPublisher) -> None:
+        self._table = table
+        self._sns = sns_client
+        self._topic_arn = topic_arn
+        self._publisher = publisher
+
+    def handle(self, event: DomainEvent) -> OutgoingEvent:
+        template = TEMPLATES.get(event.detail_type)
+        data = event.data
+        if template is None or not isinstance(data, WorkflowOutcome | WorkflowEscalated):
+            raise InvalidEventError(f"notification does not handle {event.detail_type}")
+        notification_id = notification_id_for(event.event_id)
+        status = self._record(event, template, data.order_id, data.customer_id)
+        if status != SENT:
+            message_id = self._send(event, template, data)
+            self._mark_sent(event.event_id, message_id)
+            logger.info("customer notified", extra={"template": template, "sns_message_id": message_id})
+        else:
+            logger.info("notice already sent; announcing it again", extra={"template": template})
+        notified = CustomerNotified(
+            order_id=data.order_id,
+            customer_id=data.customer_id,
+            notification_id=notification_id,
+            template=template,
+            channel=CHANNEL,
+        )
+        event_out = outcome_event(event, "CustomerNotified", notified, producer=PRODUCER)
+        self._publisher.publish([event_out])
+        return event_out
+
+    def _record(self, event: DomainEvent, template: str, order_id: str, customer_id: str) -> str:
+        """Write the notice PENDING; returns the status it has after this call."""
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": notice_pk(event.event_id),
+                    "notificationId": notification_id_for(event.event_id),
+                    "orderId": order_id,
+                    "customerId": customer_id,
+                    "template": template,
+                    "channel": CHANNEL,
+                    "status": PENDING,
+                    "createdAt": clock.now().isoformat(),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            item = self._table.get_item(Key={"pk": notice_pk(event.event_id)}, ConsistentRead=True)["Item"]
+            return str(item["status"])
+        return PENDING
+
+    def _send(self, event: DomainEvent, template: str, data: WorkflowOutcome | WorkflowEscalated) -> str:
+        message: dict[str, Any] = {
+            "template": template,
+            "orderId": data.order_id,
+            "customerId": data.customer_id,
+            "workflowId": data.workflow_id,
+            "notificationId": notification_id_for(event.event_id),
+        }
+        if isinstance(data, WorkflowOutcome) and data.reason:
+            message["reason"] = data.reason
+        response = self._sns.publish(
+            TopicArn=self._topic_arn,
+            Message=json.dumps(message, separators=(",", ":")),
+            MessageAttributes={
+                "customerId": {"DataType": "String", "StringValue": data.customer_id},
+                "template": {"DataType": "String", "StringValue": template},
+            },
+        )
+        return str(response["MessageId"])
+
+    def _mark_sent(self, event_id: str, message_id: str) -> None:
+        try:
+            self._table.update_item(
+                Key={"pk": notice_pk(event_id)},
+                UpdateExpression="SET #status = :sent, messageId = :message_id, sentAt = :now",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":sent": SENT,
+                    ":pending": PENDING,
+                    ":message_id": message_id,
+                    ":now": clock.now().isoformat(),
+                },
+            )
+        except ClientError as error:
+            # A concurrent delivery of the same event marked it first: the notice is sent either way.
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise

@@ -1,0 +1,54 @@
+"""Lambda entry point of the shipping service: SQS batch of EventBridge events -> ShippingService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from shipping.shipments import ShippingService
+from workflow_core.catalog import DomainEvent
+from workflow_core.consumer import IdempotentHandler, process_batch
+from workflow_core.publisher import EventBridgePublisher
+from workflow_core.settings import (
+    EVENT_BUS_NAME,
+    IDEMPOTENCY_TABLE_NAME,
+    SHIPMENTS_TABLE_NAME,
+    required,
+)
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+service = ShippingService(
+    table=boto3.resource("dynamodb").Table(required(SHIPMENTS_TABLE_NAME)),
+    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events")),
+)
+
+
+@tracer.capture_method
+def handle(event: DomainEvent) -> None:
+    outcome = service.handle(event)
+    metrics.add_metric(
+        name=outcome.detail_type if outcome else "NothingToAnnounce", unit=MetricUnit.Count, value=1
+    )
+
+
+handle_once = IdempotentHandler(
+    handle,
+    persistence_store=DynamoDBPersistenceLayer(table_name=required(IDEMPOTENCY_TABLE_NAME)),
+    key_prefix="shipping",
+)
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    handle_once.register_lambda_context(context)
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
+    return process_batch(event, context, handle=handle_once, logger=logger)
