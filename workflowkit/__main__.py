@@ -1,0 +1,5 @@
+"""``python -m workflowkit``: the same as the ``workflowkit`` command."""
+
+from workflowkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Virtual time for the local cloud.
+
+Everything reads the same virtual now: the Lambdas (``datetime.now``), moto (SQS visibility timeouts,
+Step Functions timestamps) and the local cloud's own scheduler. freezegun supplies it; only the event
+loop moves it, forward, to the time of the next due task. Nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import freezegun
+from freezegun import api as freezegun_api
+from freezegun.api import FrozenDateTimeFactory, StepTickTimeFactory, TickingDateTimeFactory
+
+# Real time, for handler durations and wall time. Kept inside a tuple on purpose: freezegun replaces
+# every module attribute that *is* time.perf_counter, but does not look into containers.
+_REAL_CLOCKS = (time.perf_counter,)
+
+
+def real_perf_counter() -> float:
+    return _REAL_CLOCKS[0]()
+
+
+DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def _settle_lazy_modules() -> None:
+    """Run freezegun's module scan once before freezing.
+
+    The scan reads every attribute of every loaded module, which makes lazily importing packages
+    (Powertools' parser models, for one) import submodules; imported after ``datetime`` is replaced,
+    their pydantic models could not be built. Scanning first imports them with the real ``datetime``
+    and fills freezegun's cache, so the freeze itself only patches.
+    """
+    seen = -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reading every attribute trips every deprecation warning
+        while seen != len(sys.modules):
+            seen = len(sys.modules)
+            for module in list(sys.modules.values()):
+                if module is not None and getattr(module, "__name__", None) not in ("datetime", "time"):
+                    freezegun_api._get_cached_module_attributes(module)
+
+
+class VirtualClock:
+    def __init__(self, start: datetime = DEFAULT_START) -> None:
+        self._start = start
+        self._freezer: Any = None
+        self._factory: FrozenDateTimeFactory | StepTickTimeFactory | TickingDateTimeFactory | None = None
+
+    def __enter__(self) -> VirtualClock:
+        # No ignore list: the default one makes every now() walk the call stack.
+        freezegun.configure(default_ignore_list=[])
+        _settle_lazy_modules()
+        self._freezer = freezegun.freeze_time(self._start, tick=False)
+        self._factory = self._freezer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._freezer is not None:
+            self._freezer.stop()
+            self._freezer = None
+
+    @property
+    def start(self) -> datetime:
+        return self._start
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def elapsed(self) -> timedelta:
+        return self.now() - self._start
+
+    def advance_to(self, moment: datetime) -> None:
+        if moment > self.now():
+            assert self._factory is not None
+            self._factory.move_to(moment)
+
+    def advance(self, seconds: float) -> None:
+        if seconds > 0:
+            self.advance_to(self.now() + timedelta(seconds=seconds))

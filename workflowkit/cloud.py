@@ -1,0 +1,274 @@
+"""``LocalCloud``: the synthesized app, running in-process on moto, on virtual time, from a seed.
+
+    with LocalCloud(cdk_out="cdk.out", seed=7) as cloud:
+        boto3.client("events").put_events(Entries=[...])   # plain boto3 talks to the local cloud
+        cloud.run_until_quiescent()
+        cloud.ledger.unaccounted()                          # every event is processed or dead-lettered
+
+Under the context manager plain boto3 clients reach moto (as under ``mock_aws``); the local cloud
+adds what moto lacks: the template's resources, in-process Lambdas, EventBridge delivery to every
+target type, SQS event-source mappings, Scheduler firings, Step Functions on virtual time, and a
+ledger of every event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+from moto.backends import get_backend
+from moto.events.models import EventsBackend
+from moto.moto_api._internal import mock_random
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+from workflowkit.build import AppBuilder, BuiltApp, HttpRoute
+from workflowkit.clock import DEFAULT_START, VirtualClock
+from workflowkit.eventbridge import EventBridgeDelivery
+from workflowkit.faults import Faults
+from workflowkit.lambdas import InProcessRuntime
+from workflowkit.ledger import Ledger
+from workflowkit.loop import EventLoop
+from workflowkit.scheduler import SchedulerService
+from workflowkit.sqs import SqsService
+from workflowkit.stepfunctions import StepFunctionsService
+from workflowkit.template import ACCOUNT, REGION, ResolvedTemplate
+
+_SERVICES = ("dynamodb", "sqs", "sns", "events", "iam", "lambda", "stepfunctions", "scheduler")
+_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_DEV": "false",
+}
+_ACTIVE: LocalCloud | None = None
+
+
+class LocalCloudError(RuntimeError):
+    """The local cloud cannot start or was used wrongly."""
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        *,
+        cdk_out: str | Path = "cdk.out",
+        seed: int = 0,
+        start: datetime = DEFAULT_START,
+        latency: tuple[float, float] = (0.005, 0.050),
+        faults: Faults | None = None,
+    ) -> None:
+        self.cdk_out = Path(cdk_out)
+        self.seed = seed
+        self.account = ACCOUNT
+        self.region = REGION
+        self.clock = VirtualClock(start)
+        self.loop = EventLoop(self.clock, seed=seed)
+        self.ledger = Ledger()
+        self.lambdas = InProcessRuntime()
+        self.faults = faults or Faults()
+        self._latency = latency
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self._saved_methods: list[tuple[Any, str, Any]] = []
+        self.app: BuiltApp | None = None
+        self.stepfunctions = StepFunctionsService(self)
+        self.scheduler = SchedulerService(self)
+        self.eventbridge = EventBridgeDelivery(self)
+        self.sqs: SqsService
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        global _ACTIVE  # noqa: PLW0603 - moto's backends are process-wide, so is the active local cloud
+        if _ACTIVE is not None:
+            raise LocalCloudError("a LocalCloud is already running in this process")
+        templates = ResolvedTemplate.load(self.cdk_out, account=self.account, region=self.region)
+        self._set_environment()
+        mock_random.seed(self.seed)
+        # The default (Docker) Lambda backend is kept: its _invoke_lambda is the seam patched below.
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        _ACTIVE = self
+        try:
+            self._install()
+            clients = {name: boto3.client(name, region_name=self.region) for name in _SERVICES}
+            self.app = AppBuilder(cdk_out=self.cdk_out, clients=clients).build(templates)
+            for spec in self.app.functions:
+                self.lambdas.register(spec)
+            self.sqs = SqsService(self, self.app.mappings)
+            self.lambdas.__enter__()
+            # Cold-start every function before time is frozen: handler modules build their clients
+            # inside the mock, and pydantic cannot build schemas for freezegun's datetime class.
+            self.lambdas.load_all()
+            self.clock.__enter__()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _ACTIVE  # noqa: PLW0603
+        self.lambdas.__exit__()
+        self.scheduler.uninstall()
+        self.stepfunctions.uninstall()
+        for owner, name, original in reversed(self._saved_methods):
+            setattr(owner, name, original)
+        self._saved_methods.clear()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self.clock.__exit__()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _ACTIVE = None
+
+    def _set_environment(self) -> None:
+        for key, value in _ENVIRONMENT.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+
+    def _install(self) -> None:
+        cloud = self
+
+        def put_events(backend: EventsBackend, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return cloud.eventbridge.put_events(backend, events)
+
+        def invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            payload, errored = cloud.lambdas.invoke_json(
+                function.function_name, event if event is not None else {}
+            )
+            return payload, errored, ""
+
+        self._patch(EventsBackend, "put_events", put_events)
+        self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
+        self.stepfunctions.install()
+        self.scheduler.install()
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._saved_methods.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    # --- moto access --------------------------------------------------------------------------------
+    def backend(self, service: str) -> Any:
+        if service == "stepfunctions":
+            # The executing backend (mock_aws's execute_state_machine), not the plain one.
+            return stepfunctions_parser_backends[self.account][self.region]
+        return get_backend(service)[self.account][self.region]  # type: ignore[call-overload]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
+
+    # --- running ------------------------------------------------------------------------------------
+    def network_latency(self) -> timedelta:
+        low, high = self._latency
+        return timedelta(seconds=self.loop.random.uniform(low, high))
+
+    def put_events_raw(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self.eventbridge.put_events(self.backend("events"), entries)
+
+    def run_until_quiescent(self, *, budget: timedelta = timedelta(days=30)) -> None:
+        """Advance virtual time through every pending task until nothing is left to do."""
+        self.loop.run_until_quiescent(budget=budget)
+
+    # --- the app's surface ----------------------------------------------------------------------------
+    @property
+    def outputs(self) -> dict[str, str]:
+        assert self.app is not None
+        return self.app.outputs
+
+    def http(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        caller: str = "arn:aws:iam::123456789012:user/local",
+    ) -> dict[str, Any]:
+        """Call the app's HTTP API as an IAM-authorised caller; returns the Lambda proxy response."""
+        assert self.app is not None
+        route, parameters = _route(self.app.routes, method, path)
+        event = _http_event(method, path, route, parameters, body, caller=caller, now=self.clock.now())
+        response = self.lambdas.invoke(route.function_name, event)
+        if isinstance(response.get("body"), str):
+            with contextlib.suppress(ValueError):
+                response = {**response, "json": json.loads(response["body"])}
+        return dict(response)
+
+
+def _route(routes: list[HttpRoute], method: str, path: str) -> tuple[HttpRoute, dict[str, str]]:
+    for route in routes:
+        if route.method not in (method, "ANY"):
+            continue
+        template = route.path.strip("/").split("/")
+        actual = path.split("?", maxsplit=1)[0].strip("/").split("/")
+        if len(template) != len(actual):
+            continue
+        parameters: dict[str, str] = {}
+        for want, got in zip(template, actual, strict=True):
+            if want.startswith("{") and want.endswith("}"):
+                parameters[want[1:-1]] = got
+            elif want != got:
+                break
+        else:
+            return route, parameters
+    raise LocalCloudError(f"no route {method} {path}")
+
+
+def _http_event(
+    method: str,
+    path: str,
+    route: HttpRoute,
+    parameters: dict[str, str],
+    body: Any,
+    *,
+    caller: str,
+    now: datetime,
+) -> dict[str, Any]:
+    raw_path, _, query = path.partition("?")
+    return {
+        "version": "2.0",
+        "routeKey": f"{route.method} {route.path}",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": {"content-type": "application/json"},
+        "pathParameters": parameters or None,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "authorizer": {
+                "iam": {
+                    "userArn": caller,
+                    "callerId": caller.rsplit("/", maxsplit=1)[-1],
+                    "accountId": ACCOUNT,
+                }
+            },
+            "domainName": "local.execute-api",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "workflowkit",
+            },
+            "requestId": f"req-{int(now.timestamp() * 1000)}",
+            "routeKey": f"{route.method} {route.path}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "body": json.dumps(body) if body is not None and not isinstance(body, str) else body,
+        "isBase64Encoded": False,
+    }

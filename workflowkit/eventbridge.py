@@ -1,0 +1,219 @@
+"""EventBridge delivery on the local cloud: PutEvents -> matching rules -> every target type.
+
+Replaces moto's ``put_events`` (which delivers only to SQS and raises for Lambda and Step Functions
+targets). Entries are validated as EventBridge does, recorded in the ledger, matched against every
+enabled rule of the bus, and each match becomes a delivery task on the event loop: SQS queues, Step
+Functions state machines, Lambda functions, other buses and archives. A failed delivery is retried
+with backoff within the target's ``RetryPolicy`` and then sent to the target's dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from workflowkit.patterns import matches
+from workflowkit.targets import target_input
+
+if TYPE_CHECKING:
+    from workflowkit.cloud import LocalCloud
+
+# EventBridge's defaults when a target has no RetryPolicy.
+DEFAULT_MAX_ATTEMPTS = 185
+DEFAULT_MAX_AGE = timedelta(hours=24)
+MAX_ENTRY_BYTES = 256 * 1024
+ARCHIVE_RULE_PREFIX = "Events-Archive-"  # the managed rule moto (like EventBridge) adds per archive
+
+
+class DeliveryError(Exception):
+    """A target could not take the event (missing resource, throttled, rejected)."""
+
+
+class EventBridgeDelivery:
+    def __init__(self, cloud: LocalCloud) -> None:
+        self._cloud = cloud
+
+    # --- the PutEvents API ---------------------------------------------------------------------------
+    def put_events(self, backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results = []
+        for entry in entries:
+            error = _validate(entry)
+            if error:
+                results.append(error)
+                continue
+            event_id = str(uuid.UUID(int=self._cloud.loop.random.getrandbits(128), version=4))
+            results.append({"EventId": event_id})
+            self._route(backend, entry, event_id)
+        return results
+
+    def _route(self, backend: Any, entry: dict[str, Any], event_id: str) -> None:
+        cloud = self._cloud
+        bus_name = backend._normalize_event_bus_arn(entry.get("EventBusName"))
+        bus = backend.describe_event_bus(bus_name)
+        now = cloud.clock.now()
+        detail = json.loads(entry["Detail"])
+        event = {
+            "version": "0",
+            "id": event_id,
+            "detail-type": entry["DetailType"],
+            "source": entry["Source"],
+            "account": backend.account_id,
+            "time": entry.get("Time") or now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": backend.region_name,
+            "resources": entry.get("Resources", []),
+            "detail": detail,
+        }
+        cloud.ledger.published(eventbridge_id=event_id, bus=bus_name, entry=entry, detail=detail, at=now)
+        for rule_name in sorted(bus.rules):
+            rule = bus.rules[rule_name]
+            if rule.state != "ENABLED" or not rule.event_pattern.get_pattern():
+                continue
+            if not matches(rule.event_pattern.get_pattern(), event):
+                continue
+            for target in rule.targets:
+                if _is_archive(target):
+                    archive = backend.archives.get(rule_name.removeprefix(ARCHIVE_RULE_PREFIX))
+                    if archive is not None:
+                        archive.events.append(event)
+                    continue
+                label = _target_label(target["Arn"])
+                cloud.ledger.matched(event_id, rule_name, label)
+                self._schedule_delivery(rule_name, target, event, label, attempt=1)
+
+    # --- delivering ----------------------------------------------------------------------------------
+    def _schedule_delivery(
+        self, rule_name: str, target: dict[str, Any], event: dict[str, Any], label: str, *, attempt: int
+    ) -> None:
+        cloud = self._cloud
+        delay = cloud.network_latency() if attempt == 1 else _backoff(attempt)
+        cloud.loop.call_later(
+            delay,
+            f"deliver {event['detail-type']} -> {label}",
+            lambda: self._deliver(rule_name, target, event, label, attempt),
+        )
+
+    def _deliver(
+        self, rule_name: str, target: dict[str, Any], event: dict[str, Any], label: str, attempt: int
+    ) -> None:
+        cloud = self._cloud
+        now = cloud.clock.now()
+        payload = target_input(target, event, rule_name=rule_name)
+        try:
+            cloud.faults.before_delivery(event, label)
+            settled = self._send(target, payload, event)
+        except Exception as error:
+            cloud.ledger.attempt(event["id"], label, now, ok=False, detail=f"{type(error).__name__}: {error}")
+            self._retry_or_dead_letter(rule_name, target, event, label, attempt, error)
+            return
+        cloud.ledger.attempt(event["id"], label, now, ok=True)
+        if settled:
+            cloud.ledger.processed(event["id"], label, now)
+
+    def _send(self, target: dict[str, Any], payload: str, event: dict[str, Any]) -> bool:
+        """Hand the payload to the target; True when that alone settles the delivery."""
+        cloud = self._cloud
+        arn: str = target["Arn"]
+        service = arn.split(":")[2]
+        if service == "sqs":
+            group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            cloud.sqs.send(arn, payload, group_id=group_id)
+            # A queue with a consumer settles the event when the consumer deletes or dead-letters it.
+            return not cloud.sqs.has_consumer(arn)
+        if service == "states":
+            cloud.stepfunctions.start_from_event(arn, payload)
+            return True
+        if service == "lambda":
+            function = cloud.lambdas.by_arn(arn)
+            if function is None:
+                raise DeliveryError(f"no function {arn}")
+            cloud.lambdas.invoke(function.name, json.loads(payload))
+            return True
+        if service == "events":
+            cloud.put_events_raw(
+                [
+                    {
+                        "Source": event["source"],
+                        "DetailType": event["detail-type"],
+                        "Detail": json.dumps(event["detail"]),
+                        "EventBusName": arn,
+                    }
+                ]
+            )
+            return True
+        raise DeliveryError(f"the local cloud cannot deliver to {arn}")
+
+    def _retry_or_dead_letter(  # noqa: PLR0917 - one delivery's whole context
+        self,
+        rule_name: str,
+        target: dict[str, Any],
+        event: dict[str, Any],
+        label: str,
+        attempt: int,
+        error: Exception,
+    ) -> None:
+        cloud = self._cloud
+        policy = target.get("RetryPolicy") or {}
+        max_attempts = 1 + int(policy.get("MaximumRetryAttempts", DEFAULT_MAX_ATTEMPTS))
+        max_age = timedelta(
+            seconds=int(policy.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE.total_seconds()))
+        )
+        age = cloud.clock.now() - cloud.ledger.events[event["id"]].published_at
+        if attempt < max_attempts and age + _backoff(attempt + 1) <= max_age:
+            self._schedule_delivery(rule_name, target, event, label, attempt=attempt + 1)
+            return
+        dlq_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+        now = cloud.clock.now()
+        if not dlq_arn:
+            cloud.ledger.dropped(event["id"], label, now, reason=str(error))
+            return
+        cloud.sqs.send(
+            dlq_arn,
+            json.dumps(event),
+            attributes={
+                "RULE_ARN": rule_name,
+                "TARGET_ARN": target["Arn"],
+                "ERROR_CODE": type(error).__name__,
+                "ERROR_MESSAGE": str(error)[:256],
+            },
+        )
+        cloud.ledger.dead_lettered(event["id"], label, now, dlq=dlq_arn.split(":")[-1], reason=str(error))
+
+
+def _validate(entry: dict[str, Any]) -> dict[str, str] | None:
+    for field in ("Source", "DetailType", "Detail"):
+        if not entry.get(field):
+            return {
+                "ErrorCode": "InvalidArgument",
+                "ErrorMessage": f"Parameter {field} is not valid. Reason: {field} is a required argument.",
+            }
+    try:
+        detail = json.loads(entry["Detail"])
+    except ValueError:
+        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
+    if not isinstance(detail, dict):
+        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
+    size = sum(len(str(entry.get(k, "")).encode()) for k in ("Source", "DetailType", "Detail"))
+    if size > MAX_ENTRY_BYTES:
+        return {"ErrorCode": "EntryTooLarge", "ErrorMessage": "Total size of the entry is larger than 256KB."}
+    return None
+
+
+def _is_archive(target: dict[str, Any]) -> bool:
+    parts = target["Arn"].split(":")
+    return parts[2] == "events" and (len(parts) < 6 or not parts[5])
+
+
+def _target_label(arn: str) -> str:
+    parts = arn.split(":")
+    service, resource = parts[2], parts[-1]
+    kind = {"sqs": "queue", "states": "statemachine", "lambda": "lambda", "events": "bus"}.get(
+        service, service
+    )
+    return f"{kind}:{resource.split('/')[-1]}"
+
+
+def _backoff(attempt: int) -> timedelta:
+    """EventBridge retries with exponential backoff (and jitter, kept out for determinism)."""
+    return timedelta(seconds=min(300, 2 ** (attempt - 1)))

@@ -1,0 +1,225 @@
+"""Running Lambda functions in-process, from their asset folders in ``cdk.out``.
+
+Each function is imported from its own code asset with its own environment (handlers read it once, at
+cold start, as in Lambda), invoked with a Lambda-like context, and held to its timeout: a handler that
+runs longer than the template allows fails with ``Sandbox.Timedout``, as in AWS. What a handler
+prints or logs goes to the function's log, not to the terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflowkit.clock import real_perf_counter
+
+LOG_LINES_KEPT = 2000
+
+
+class HandlerError(Exception):
+    """The handler raised or timed out; ``error_type`` is what Lambda reports as ``errorType``."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+
+class FunctionLog(io.TextIOBase):
+    """A function's log stream: the last lines it wrote, kept in memory."""
+
+    def __init__(self) -> None:
+        self.lines: deque[str] = deque(maxlen=LOG_LINES_KEPT)
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *complete, self._partial = self._partial.split("\n")
+        self.lines.extend(line for line in complete if line)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    timeout_seconds: float
+    started: float = field(default_factory=real_perf_counter)
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        elapsed = real_perf_counter() - self.started
+        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+
+
+@dataclass
+class FunctionSpec:
+    name: str
+    arn: str
+    handler: str  # "module.path.function"
+    code_dir: Path
+    environment: dict[str, str]
+    timeout_seconds: float
+    memory_mb: int
+
+
+@dataclass
+class FunctionStats:
+    invocations: int = 0
+    errors: int = 0
+    seconds: float = 0.0  # real time spent inside the handler
+
+
+class InProcessRuntime:
+    """Loads and invokes every function of the app; one instance per local cloud."""
+
+    def __init__(self) -> None:
+        self.functions: dict[str, FunctionSpec] = {}
+        self.logs: dict[str, FunctionLog] = {}
+        self.stats: dict[str, FunctionStats] = {}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._requests = 0
+        self._saved_modules: dict[str, Any] | None = None
+        self._saved_path: list[str] | None = None
+        self._code_dirs: list[Path] = []
+
+    def register(self, spec: FunctionSpec) -> None:
+        self.functions[spec.name] = spec
+        self.logs[spec.name] = FunctionLog()
+        self.stats[spec.name] = FunctionStats()
+        if spec.code_dir not in self._code_dirs:
+            self._code_dirs.append(spec.code_dir)
+
+    def by_arn(self, arn: str) -> FunctionSpec | None:
+        name = arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return self.functions.get(name)
+
+    # --- module isolation ------------------------------------------------------------------------
+    def __enter__(self) -> InProcessRuntime:
+        """Put the asset folders first on sys.path, hiding same-named modules imported from elsewhere."""
+        self._saved_path = list(sys.path)
+        self._saved_modules = {}
+        for code_dir in self._code_dirs:
+            for top in _top_level_names(code_dir):
+                for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+                    self._saved_modules[name] = sys.modules.pop(name)
+        sys.path[:0] = [str(d) for d in self._code_dirs]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for code_dir in self._code_dirs:
+            for top in _top_level_names(code_dir):
+                for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+                    del sys.modules[name]
+        if self._saved_modules is not None:
+            sys.modules.update(self._saved_modules)
+        if self._saved_path is not None:
+            sys.path[:] = self._saved_path
+        self._handlers.clear()
+
+    # --- invoking ----------------------------------------------------------------------------------
+    def invoke(self, name: str, event: Any) -> Any:
+        """Invoke ``name`` synchronously; returns its result or raises :class:`HandlerError`."""
+        spec = self.functions[name]
+        stats = self.stats[name]
+        self._requests += 1
+        context = LambdaContext(
+            function_name=spec.name,
+            memory_limit_in_mb=spec.memory_mb,
+            invoked_function_arn=spec.arn,
+            aws_request_id=f"local-{self._requests:08d}",
+            timeout_seconds=spec.timeout_seconds,
+            log_group_name=f"/aws/lambda/{spec.name}",
+        )
+        log = self.logs[name]
+        with _environment(spec), contextlib.redirect_stdout(log):
+            handler = self._handler(spec)
+            started = real_perf_counter()
+            try:
+                result = handler(event, context)
+            except Exception as error:
+                stats.errors += 1
+                log.write("".join(traceback.format_exception(error)))
+                raise HandlerError(type(error).__name__, str(error)) from error
+            finally:
+                elapsed = real_perf_counter() - started
+                stats.invocations += 1
+                stats.seconds += elapsed
+        if elapsed > spec.timeout_seconds:
+            stats.errors += 1
+            raise HandlerError("Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds")
+        return result
+
+    def invoke_json(self, name: str, event: Any) -> tuple[str, bool]:
+        """Lambda's Invoke API shape: (payload JSON, whether it is a function error)."""
+        try:
+            result = self.invoke(name, event)
+        except HandlerError as error:
+            payload = {"errorType": error.error_type, "errorMessage": error.message, "stackTrace": []}
+            return json.dumps(payload), True
+        return json.dumps(result, default=str), False
+
+    def load_all(self) -> None:
+        """Import every function's handler (its cold start), each with its own environment."""
+        for spec in self.functions.values():
+            with _environment(spec), contextlib.redirect_stdout(self.logs[spec.name]):
+                self._handler(spec)
+
+    def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        handler = self._handlers.get(spec.name)
+        if handler is None:
+            module_name, _, function_name = spec.handler.rpartition(".")
+            module = importlib.import_module(module_name)  # imported with this function's environment
+            handler = getattr(module, function_name)
+            self._handlers[spec.name] = handler
+        return handler
+
+    def handler_seconds(self) -> float:
+        return sum(s.seconds for s in self.stats.values())
+
+
+@contextlib.contextmanager
+def _environment(spec: FunctionSpec) -> Iterator[None]:
+    variables = {
+        **spec.environment,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(spec.timeout_seconds)),
+        "_HANDLER": spec.handler,
+    }
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _top_level_names(code_dir: Path) -> list[str]:
+    names = []
+    for child in code_dir.iterdir():
+        if child.is_dir() and (child / "__init__.py").exists():
+            names.append(child.name)
+        elif child.suffix == ".py":
+            names.append(child.stem)
+    return names

@@ -1,0 +1,146 @@
+"""The ledger: every event published on a bus, where it went, and how each delivery ended.
+
+An event is *accounted for* when every target its rules matched ended in a final outcome: processed
+(the consumer succeeded, the execution started, the message was accepted by a plain queue) or
+dead-lettered. One that matched targets but has an open delivery at quiescence is *unaccounted*.
+The ordered entries are also the run's trace: their hash is the determinism check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    DEAD_LETTERED = "dead_lettered"
+    DROPPED = "dropped"  # retries exhausted and no dead-letter queue: lost, as in EventBridge
+
+
+@dataclass
+class Delivery:
+    target: str  # a readable target name: "queue:<name>", "statemachine:<name>", "lambda:<name>"
+    attempts: int = 0
+    outcome: Outcome = Outcome.PENDING
+    detail: str = ""
+
+
+@dataclass
+class LedgerEvent:
+    eventbridge_id: str
+    bus: str
+    source: str
+    detail_type: str
+    event_id: str | None
+    correlation_id: str | None
+    published_at: datetime
+    rules: list[str] = field(default_factory=list)
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
+
+    @property
+    def accounted(self) -> bool:
+        return all(d.outcome in (Outcome.PROCESSED, Outcome.DEAD_LETTERED) for d in self.deliveries.values())
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self.events: dict[str, LedgerEvent] = {}
+        self._trace = hashlib.sha256()
+        self.trace_entries = 0
+        self.counters: Counter[str] = Counter()
+
+    # --- recording ----------------------------------------------------------------------------------
+    def published(
+        self, *, eventbridge_id: str, bus: str, entry: dict[str, Any], detail: dict[str, Any], at: datetime
+    ) -> LedgerEvent:
+        raw_metadata = detail.get("metadata")
+        metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+        event = LedgerEvent(
+            eventbridge_id=eventbridge_id,
+            bus=bus,
+            source=entry.get("Source", ""),
+            detail_type=entry.get("DetailType", ""),
+            event_id=metadata.get("eventId"),
+            correlation_id=metadata.get("correlationId"),
+            published_at=at,
+        )
+        self.events[eventbridge_id] = event
+        self.counters["published"] += 1
+        self.trace("publish", at, event.detail_type, event.event_id)
+        return event
+
+    def matched(self, eventbridge_id: str, rule: str, target: str) -> None:
+        event = self.events[eventbridge_id]
+        if rule not in event.rules:
+            event.rules.append(rule)
+        event.deliveries.setdefault(target, Delivery(target))
+
+    def attempt(self, eventbridge_id: str, target: str, at: datetime, *, ok: bool, detail: str = "") -> None:
+        delivery = self._delivery(eventbridge_id, target)
+        delivery.attempts += 1
+        delivery.detail = detail
+        self.counters["delivery_attempts"] += 1
+        self.trace("attempt", at, target, eventbridge_id, "ok" if ok else "failed")
+
+    def processed(self, eventbridge_id: str, target: str, at: datetime) -> None:
+        delivery = self._delivery(eventbridge_id, target)
+        if delivery.outcome is Outcome.PENDING:
+            delivery.outcome = Outcome.PROCESSED
+            self.counters["delivered"] += 1
+            self.trace("processed", at, target, eventbridge_id)
+
+    def dead_lettered(self, eventbridge_id: str, target: str, at: datetime, *, dlq: str, reason: str) -> None:
+        delivery = self._delivery(eventbridge_id, target)
+        if delivery.outcome is Outcome.PENDING:
+            delivery.outcome = Outcome.DEAD_LETTERED
+            delivery.detail = f"{dlq}: {reason}"
+            self.counters["dead_lettered"] += 1
+            self.trace("dead_lettered", at, target, eventbridge_id, dlq)
+
+    def dropped(self, eventbridge_id: str, target: str, at: datetime, *, reason: str) -> None:
+        delivery = self._delivery(eventbridge_id, target)
+        delivery.outcome = Outcome.DROPPED
+        delivery.detail = reason
+        self.counters["dropped"] += 1
+        self.trace("dropped", at, target, eventbridge_id)
+
+    def trace(self, *parts: Any) -> None:
+        """Fold one step into the run's trace hash (virtual times, names and ids only: no wall time)."""
+        line = json.dumps([p.isoformat() if isinstance(p, datetime) else p for p in parts], default=str)
+        self._trace.update(line.encode())
+        self._trace.update(b"\n")
+        self.trace_entries += 1
+
+    def _delivery(self, eventbridge_id: str, target: str) -> Delivery:
+        event = self.events.get(eventbridge_id)
+        if event is None:
+            # A message that did not come through a bus (sent straight to a queue): track it too.
+            event = LedgerEvent(eventbridge_id, "", "", "", None, None, datetime.min)
+            self.events[eventbridge_id] = event
+        return event.deliveries.setdefault(target, Delivery(target))
+
+    # --- reading -------------------------------------------------------------------------------------
+    @property
+    def trace_sha256(self) -> str:
+        return self._trace.hexdigest()
+
+    def unaccounted(self) -> list[LedgerEvent]:
+        return [e for e in self.events.values() if not e.accounted]
+
+    def dead_letters(self) -> list[tuple[LedgerEvent, Delivery]]:
+        return [
+            (e, d)
+            for e in self.events.values()
+            for d in e.deliveries.values()
+            if d.outcome is Outcome.DEAD_LETTERED
+        ]
+
+    def for_correlation(self, correlation_id: str) -> list[LedgerEvent]:
+        return [e for e in self.events.values() if e.correlation_id == correlation_id]

@@ -1,0 +1,120 @@
+"""Reading a run back: one workflow's timeline, and the run's figures.
+
+A timeline row is one event of the workflow: when it was published, who published it, which services
+received it and how each delivery ended, and — for events the controller handled — the state changes
+it caused. Names are the services' own (``POWERTOOLS_SERVICE_NAME`` of the consuming function), not
+CloudFormation's generated ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from workflowkit.cloud import LocalCloud
+from workflowkit.ledger import LedgerEvent, Outcome
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    at: datetime
+    detail_type: str
+    source: str
+    handled_by: list[str]
+    state_changes: dict[str, str] = field(default_factory=dict)
+    status_change: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class ServiceNames:
+    """Readable names for the local cloud's targets: queue -> its consumer's service, machine -> flow."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        assert cloud.app is not None
+        functions = {f.name: f for f in cloud.app.functions}
+        self._by_queue: dict[str, str] = {}
+        for mapping in cloud.app.mappings:
+            function = functions.get(mapping.function_name)
+            service = function.environment.get("POWERTOOLS_SERVICE_NAME") if function else None
+            self._by_queue[mapping.queue_arn.split(":")[-1]] = service or mapping.function_name
+
+    def of(self, target: str) -> str:
+        kind, _, name = target.partition(":")
+        if kind == "queue":
+            return self._by_queue.get(name, f"queue {name}")
+        if kind == "statemachine":
+            return f"{name.rsplit('-', 1)[-1]} flow" if "-" in name else name
+        return target
+
+
+def workflow_timeline(
+    cloud: LocalCloud, status: dict[str, Any] | None, workflow_id: str
+) -> list[TimelineRow]:
+    names = ServiceNames(cloud)
+    history = {entry["eventId"]: entry for entry in (status or {}).get("timeline", [])}
+    rows = []
+    for event in sorted(cloud.ledger.for_correlation(workflow_id), key=lambda e: e.published_at):
+        record = history.get(event.event_id or "", {})
+        before, after = record.get("statusBefore"), record.get("statusAfter")
+        rows.append(
+            TimelineRow(
+                at=event.published_at,
+                detail_type=event.detail_type,
+                source=event.source,
+                handled_by=[_delivery(names, target, d.outcome) for target, d in event.deliveries.items()],
+                state_changes=record.get("stepChanges", {}),
+                status_change=f"{before or 'NEW'} -> {after}" if after and before != after else None,
+                notes=record.get("notes", []),
+            )
+        )
+    return rows
+
+
+def _delivery(names: ServiceNames, target: str, outcome: Outcome) -> str:
+    name = names.of(target)
+    return name if outcome is Outcome.PROCESSED else f"{name} ({outcome.value})"
+
+
+def format_timeline(rows: list[TimelineRow], *, start: datetime) -> str:
+    lines = []
+    for row in rows:
+        offset = _offset(row.at - start)
+        handled = ", ".join(row.handled_by) or "no subscriber"
+        lines.append(f"  {offset:>13}  {row.detail_type:<30} {row.source:<22} -> {handled}")
+        changes = [f"{step}: {change}" for step, change in row.state_changes.items()]
+        if row.status_change:
+            changes.insert(0, f"workflow: {row.status_change}")
+        if changes:
+            lines.append(f"  {'':>13}  {'':<30} {'':<22}    {'; '.join(changes)}")
+        for note in row.notes:
+            lines.append(f"  {'':>13}  {'':<30} {'':<22}    note: {note}")
+    return "\n".join(lines)
+
+
+def _offset(delta: timedelta) -> str:
+    total = delta.total_seconds()
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    prefix = f"{int(days)}d " if days else ""
+    return f"+{prefix}{int(hours):02d}:{int(minutes):02d}:{seconds:06.3f}"
+
+
+def ledger_figures(cloud: LocalCloud) -> dict[str, int]:
+    counters = cloud.ledger.counters
+    return {
+        "events_published": counters["published"],
+        "events_delivered": counters["delivered"],
+        "dead_lettered": counters["dead_lettered"],
+        "dropped": counters["dropped"],
+        "unaccounted_events": len(cloud.ledger.unaccounted()),
+    }
+
+
+def unaccounted_summary(events: list[LedgerEvent]) -> list[str]:
+    return [
+        f"{e.detail_type} {e.event_id} ({e.correlation_id}): "
+        + ", ".join(f"{t}={d.outcome.value}" for t, d in e.deliveries.items())
+        for e in events
+    ]

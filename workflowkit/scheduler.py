@@ -1,0 +1,141 @@
+"""EventBridge Scheduler on the local cloud: ``at(...)`` and ``rate(...)`` schedules fire on virtual time.
+
+moto stores schedules and never fires them. Here creating a schedule also puts its firing on the
+event loop; deleting it cancels the firing. A firing re-reads the schedule (it may have been deleted
+or disabled since), delivers to its target (an event bus, a queue, a state machine or a function) and,
+with ``ActionAfterCompletion=DELETE``, deletes a one-time schedule as Scheduler does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from moto.scheduler.models import EventBridgeSchedulerBackend
+
+if TYPE_CHECKING:
+    from workflowkit.cloud import LocalCloud
+
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+class InvalidScheduleExpressionError(ValueError):
+    """Scheduler rejects the expression (moto accepts anything)."""
+
+
+def first_firing(expression: str, timezone: str | None, now: datetime) -> tuple[datetime, timedelta | None]:
+    """(first firing time, period) of a schedule expression; period is None for one-time schedules."""
+    match = _AT.match(expression)
+    if match:
+        zone = ZoneInfo(timezone) if timezone else UTC
+        return datetime.fromisoformat(match.group(1)).replace(tzinfo=zone).astimezone(UTC), None
+    match = _RATE.match(expression)
+    if match:
+        period = timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
+        return now + period, period
+    raise InvalidScheduleExpressionError(f"unsupported schedule expression {expression!r}")
+
+
+class SchedulerService:
+    def __init__(self, cloud: LocalCloud) -> None:
+        self._cloud = cloud
+        self._tasks: dict[tuple[str, str], Any] = {}
+        self._saved: list[tuple[str, Any]] = []
+        self.fired = 0
+
+    def install(self) -> None:
+        service = self
+        original_create = EventBridgeSchedulerBackend.create_schedule
+        original_delete = EventBridgeSchedulerBackend.delete_schedule
+
+        def create_schedule(backend: Any, **kwargs: Any) -> Any:
+            first_firing(
+                kwargs["schedule_expression"], kwargs.get("schedule_expression_timezone"), service._now()
+            )
+            schedule = original_create(backend, **kwargs)
+            service._arm(backend, schedule.group_name, schedule.name)
+            return schedule
+
+        def delete_schedule(backend: Any, group_name: str | None, name: str) -> None:
+            original_delete(backend, group_name, name)
+            task = service._tasks.pop((group_name or "default", name), None)
+            if task is not None:
+                task.cancelled = True
+
+        self._saved = [("create_schedule", original_create), ("delete_schedule", original_delete)]
+        setattr(EventBridgeSchedulerBackend, "create_schedule", create_schedule)  # noqa: B010 - a patch
+        setattr(EventBridgeSchedulerBackend, "delete_schedule", delete_schedule)  # noqa: B010
+
+    def uninstall(self) -> None:
+        for name, original in self._saved:
+            setattr(EventBridgeSchedulerBackend, name, original)
+        self._saved = []
+
+    def _now(self) -> datetime:
+        return self._cloud.clock.now()
+
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    def _arm(self, backend: Any, group: str, name: str, after: datetime | None = None) -> None:
+        schedule = backend.get_schedule(group, name)
+        due, _period = first_firing(
+            schedule.schedule_expression, schedule.schedule_expression_timezone, after or self._now()
+        )
+        key = (group, name)
+        self._tasks[key] = self._cloud.loop.call_at(
+            due, f"fire schedule {name}", lambda: self._fire(backend, group, name)
+        )
+
+    def _fire(self, backend: Any, group: str, name: str) -> None:
+        self._tasks.pop((group, name), None)
+        try:
+            schedule = backend.get_schedule(group, name)
+        except Exception:
+            return
+        if schedule.state == "DISABLED":
+            return
+        self.fired += 1
+        cloud = self._cloud
+        cloud.ledger.trace("schedule", self._now(), name)
+        self._deliver(schedule.target)
+        _first, period = first_firing(
+            schedule.schedule_expression, schedule.schedule_expression_timezone, self._now()
+        )
+        if period is not None:
+            self._arm(backend, group, name)
+        elif (schedule.action_after_completion or "NONE") == "DELETE":
+            backend.delete_schedule(group, name)
+
+    def _deliver(self, target: dict[str, Any]) -> None:
+        cloud = self._cloud
+        arn: str = target["Arn"]
+        payload = target.get("Input", "{}")
+        service = arn.split(":")[2]
+        if service == "events":
+            parameters = target.get("EventBridgeParameters") or {}
+            cloud.put_events_raw(
+                [
+                    {
+                        "EventBusName": arn,
+                        "Source": parameters.get("Source", "aws.scheduler"),
+                        "DetailType": parameters.get("DetailType", "Scheduled Event"),
+                        "Detail": payload,
+                    }
+                ]
+            )
+        elif service == "sqs":
+            cloud.sqs.send(arn, payload)
+        elif service == "states":
+            cloud.stepfunctions.start_from_event(arn, payload)
+        elif service == "lambda":
+            function = cloud.lambdas.by_arn(arn)
+            if function is not None:
+                cloud.lambdas.invoke(function.name, json.loads(payload))
+        else:
+            raise InvalidScheduleExpressionError(f"the local cloud cannot deliver a schedule to {arn}")

@@ -1,0 +1,203 @@
+"""SQS on the local cloud: sending through moto's backend, and Lambda event-source mappings.
+
+A mapping polls its queue on the event loop: it receives up to ``BatchSize`` messages (moto applies
+the visibility timeout on virtual time and moves a message to the dead-letter queue once its receive
+count passes ``maxReceiveCount``), invokes the function with an SQS batch, deletes what succeeded, and
+leaves the batch item failures to reappear when their visibility timeout ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from workflowkit.build import EventSourceMapping
+from workflowkit.lambdas import HandlerError
+
+if TYPE_CHECKING:
+    from workflowkit.cloud import LocalCloud
+
+
+@dataclass
+class _Poller:
+    mapping: EventSourceMapping
+    queue_name: str
+    scheduled_at: datetime | None = None
+
+
+class SqsService:
+    def __init__(self, cloud: LocalCloud, mappings: list[EventSourceMapping]) -> None:
+        self._cloud = cloud
+        self._pollers: dict[str, _Poller] = {}
+        for mapping in mappings:
+            if mapping.enabled:
+                name = mapping.queue_arn.split(":")[-1]
+                self._pollers[name] = _Poller(mapping, name)
+
+    @property
+    def backend(self) -> Any:
+        return self._cloud.backend("sqs")
+
+    def has_consumer(self, queue_arn: str) -> bool:
+        return queue_arn.rsplit(":", maxsplit=1)[-1] in self._pollers
+
+    # --- sending ------------------------------------------------------------------------------------
+    def send(
+        self,
+        queue_arn_or_name: str,
+        body: str,
+        *,
+        group_id: str | None = None,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
+        name = queue_arn_or_name.rsplit(":", maxsplit=1)[-1].rsplit("/", maxsplit=1)[-1]
+        message_attributes = {
+            key: {"DataType": "String", "StringValue": value} for key, value in (attributes or {}).items()
+        }
+        dedup = hashlib.sha256(body.encode()).hexdigest() if name.endswith(".fifo") else None
+        self.backend.send_message(
+            name,
+            body,
+            message_attributes=message_attributes or None,
+            group_id=group_id,
+            deduplication_id=dedup,
+        )
+        self._wake(name)
+
+    # --- polling ------------------------------------------------------------------------------------
+    def _wake(self, queue_name: str, at: datetime | None = None) -> None:
+        poller = self._pollers.get(queue_name)
+        if poller is None:
+            return
+        cloud = self._cloud
+        due = (
+            at
+            or cloud.clock.now()
+            + timedelta(seconds=poller.mapping.batching_window_seconds)
+            + cloud.network_latency()
+        )
+        if poller.scheduled_at is not None and poller.scheduled_at <= due:
+            return
+        poller.scheduled_at = due
+        cloud.loop.call_at(due, f"poll {queue_name}", lambda: self._poll(poller, due))
+
+    def _poll(self, poller: _Poller, due: datetime) -> None:
+        if poller.scheduled_at != due:
+            return  # superseded by an earlier poll
+        poller.scheduled_at = None
+        queue = self.backend.get_queue(poller.queue_name)
+        dlq = queue.dead_letter_queue
+        dlq_before = {m.id for m in dlq._messages} if dlq is not None else set()
+        messages = self.backend.receive_message(
+            poller.queue_name,
+            count=poller.mapping.batch_size,
+            wait_seconds_timeout=0,
+            visibility_timeout=None,
+            message_attribute_names=["All"],
+        )
+        if dlq is not None:
+            self._record_dead_letters(poller.queue_name, dlq, dlq_before)
+        if messages:
+            self._process(poller, queue, messages)
+        self._reschedule(poller, queue)
+
+    def _process(self, poller: _Poller, queue: Any, messages: list[Any]) -> None:
+        cloud = self._cloud
+        batch = {"Records": [_record(m, queue, cloud) for m in messages]}
+        function = poller.mapping.function_name
+        failed: set[str]
+        try:
+            result = cloud.lambdas.invoke(function, batch)
+        except HandlerError as error:
+            failed = {m.id for m in messages}
+            outcome = f"{error.error_type}: {error.message}"
+        else:
+            failed = set()
+            if poller.mapping.report_batch_item_failures and isinstance(result, dict):
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures") or []}
+            outcome = "ok"
+        now = cloud.clock.now()
+        label = f"queue:{poller.queue_name}"
+        for message in messages:
+            eventbridge_id = _eventbridge_id(message)
+            ok = message.id not in failed
+            cloud.ledger.attempt(eventbridge_id, label, now, ok=ok, detail="" if ok else outcome)
+            if ok:
+                self.backend.delete_message(poller.queue_name, message.receipt_handle)
+                cloud.ledger.processed(eventbridge_id, label, now)
+
+    def _record_dead_letters(self, queue_name: str, dlq: Any, before: set[str]) -> None:
+        cloud = self._cloud
+        now = cloud.clock.now()
+        for message in dlq._messages:
+            if message.id not in before:
+                cloud.ledger.dead_lettered(
+                    _eventbridge_id(message),
+                    f"queue:{queue_name}",
+                    now,
+                    dlq=dlq.name,
+                    reason=f"receive count reached maxReceiveCount on {queue_name}",
+                )
+                self._wake(dlq.name)
+
+    def _reschedule(self, poller: _Poller, queue: Any) -> None:
+        """Poll again now if messages are visible, else when the first in-flight one reappears."""
+        cloud = self._cloud
+        now = cloud.clock.now()
+        visible = [m for m in queue._messages if m.visible and not m.delayed]
+        if visible:
+            self._wake(poller.queue_name, at=now)
+            return
+        # moto keeps both moments in epoch milliseconds, read from the (virtual) clock.
+        moments = [m.visible_at for m in queue._messages if not m.visible]
+        moments += [m.delayed_until for m in queue._messages if m.delayed]
+        if moments:
+            due = datetime.fromtimestamp(min(moments) / 1000, tz=now.tzinfo) + timedelta(milliseconds=1)
+            self._wake(poller.queue_name, at=max(due, now))
+
+    def in_flight(self) -> int:
+        total = 0
+        for name in self._pollers:
+            queue = self.backend.get_queue(name)
+            total += len(queue._messages)
+        return total
+
+
+def _eventbridge_id(message: Any) -> str:
+    try:
+        body = json.loads(message.body)
+    except ValueError:
+        return str(message.id)
+    if isinstance(body, dict) and isinstance(body.get("id"), str):
+        return str(body["id"])
+    return str(message.id)
+
+
+def _record(message: Any, queue: Any, cloud: LocalCloud) -> dict[str, Any]:
+    attributes = {
+        "ApproximateReceiveCount": str(message.approximate_receive_count),
+        "SentTimestamp": str(int(message.sent_timestamp)) if message.sent_timestamp else "0",
+        "SenderId": cloud.account,
+        "ApproximateFirstReceiveTimestamp": str(int(message.approximate_first_receive_timestamp or 0)),
+    }
+    message_attributes = {
+        key: {
+            "stringValue": value.get("string_value") or value.get("StringValue"),
+            "dataType": value.get("data_type") or value.get("DataType", "String"),
+        }
+        for key, value in (message.message_attributes or {}).items()
+    }
+    return {
+        "messageId": message.id,
+        "receiptHandle": message.receipt_handle,
+        "body": message.body,
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.body_md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue.queue_arn,
+        "awsRegion": cloud.region,
+    }

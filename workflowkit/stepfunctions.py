@@ -1,0 +1,85 @@
+"""Step Functions on the local cloud: moto's ASL interpreter, run on the event loop and on virtual time.
+
+moto runs each execution on a background thread and sleeps in real time for ``Retry`` intervals and
+``Wait`` states. Here an execution starts as a loop task (``StartExecution`` returns at once, as in
+AWS), runs to its end on that task, and its sleeps advance the virtual clock instead of waiting.
+Lambda tasks call the in-process runtime through moto's Lambda backend; ``events:putEvents`` and
+DynamoDB integrations go through moto and on to the local EventBridge.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import uuid
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.backend import execution_worker
+
+if TYPE_CHECKING:
+    from workflowkit.cloud import LocalCloud
+
+
+class StepFunctionsService:
+    def __init__(self, cloud: LocalCloud) -> None:
+        self._cloud = cloud
+        self.statuses: Counter[str] = Counter()
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    # --- patches ------------------------------------------------------------------------------------
+    def install(self) -> None:
+        cloud = self._cloud
+        service = self
+
+        def start(worker: Any) -> None:
+            name = worker._evaluation_details.execution_details.name
+            cloud.loop.call_later(
+                cloud.network_latency(), f"run execution {name}", lambda: service._run(worker)
+            )
+
+        virtual_time = types.SimpleNamespace(
+            sleep=cloud.clock.advance, time=lambda: cloud.clock.now().timestamp()
+        )
+
+        def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
+            cloud.clock.advance(wait_seconds)
+
+        self._patch(execution_worker.ExecutionWorker, "start", start)
+        self._patch(retrier_decl, "time", virtual_time)
+        self._patch(wait_function.WaitFunction, "_wait_interval", wait_interval)
+
+    def uninstall(self) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    # --- running ------------------------------------------------------------------------------------
+    def _run(self, worker: Any) -> None:
+        cloud = self._cloud
+        details = worker._evaluation_details.execution_details
+        cloud.faults.before_execution(details.name)
+        worker._execution_logic()
+        execution = self._execution(details.arn)
+        status = str(getattr(execution, "exec_status", "UNKNOWN"))
+        status = status.rsplit(".", maxsplit=1)[-1]
+        self.statuses[status] += 1
+        cloud.ledger.trace("execution", cloud.clock.now(), details.name, status)
+
+    def _execution(self, arn: str) -> Any:
+        backend = self._cloud.backend("stepfunctions")
+        return backend.describe_execution(arn)
+
+    def start_from_event(self, state_machine_arn: str, payload: str) -> None:
+        """An EventBridge target start: unnamed, so the name is generated (from the seeded random)."""
+        name = str(uuid.UUID(int=self._cloud.loop.random.getrandbits(128), version=4))
+        json.loads(payload)  # Step Functions rejects input that is not JSON
+        self._cloud.backend("stepfunctions").start_execution(
+            state_machine_arn, name=name, execution_input=payload
+        )
