@@ -78,12 +78,12 @@ def run_demo(args: argparse.Namespace) -> int:
             )
 
         for name in names:
-            scenario, status = SCENARIOS[name], statuses[name]
             workflow_id = f"demo-{name}"
-            print(f"\n== {workflow_id}: {scenario.description}")
-            if status and status.get("reason"):
-                print(f"   reason: {status['reason']}")
-            print(format_timeline(workflow_timeline(cloud, status, workflow_id), start=cloud.clock.start))
+            found = statuses[name]
+            print(f"\n== {workflow_id}: {SCENARIOS[name].description}")
+            if found and found.get("reason"):
+                print(f"   reason: {found['reason']}")
+            print(format_timeline(workflow_timeline(cloud, found, workflow_id), start=cloud.clock.start))
 
         figures = ledger_figures(cloud)
         print(
