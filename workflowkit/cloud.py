@@ -24,7 +24,10 @@ import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.backends import get_backend
+from moto.events.exceptions import InvalidEventPatternException
+from moto.events.exceptions import ValidationException as EventsValidationException
 from moto.events.models import EventsBackend
+from moto.events.responses import EventsHandler
 from moto.moto_api._internal import mock_random
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -35,6 +38,8 @@ from workflowkit.faults import Faults
 from workflowkit.lambdas import InProcessRuntime
 from workflowkit.ledger import Ledger
 from workflowkit.loop import EventLoop
+from workflowkit.patterns import InvalidEventPatternError, validate_pattern
+from workflowkit.patterns import test_event_pattern as check_event_pattern
 from workflowkit.scheduler import SchedulerService
 from workflowkit.sqs import SqsService
 from workflowkit.stepfunctions import StepFunctionsService
@@ -152,7 +157,31 @@ class LocalCloud:
             )
             return payload, errored, ""
 
+        original_put_rule = EventsBackend.put_rule
+
+        def put_rule(backend: EventsBackend, name: str, *args: Any, **kwargs: Any) -> Any:
+            pattern = kwargs.get("event_pattern")
+            if pattern:
+                try:
+                    validate_pattern(json.loads(pattern))
+                except (ValueError, InvalidEventPatternError) as error:
+                    raise InvalidEventPatternException(str(error)) from error
+            return original_put_rule(backend, name, *args, **kwargs)
+
+        def test_event_pattern(response: EventsHandler) -> str:
+            try:
+                result = check_event_pattern(
+                    response._get_param("EventPattern"), response._get_param("Event")
+                )
+            except InvalidEventPatternError as error:
+                raise InvalidEventPatternException(str(error)) from error
+            except ValueError as error:
+                raise EventsValidationException(str(error)) from error
+            return json.dumps({"Result": result})
+
         self._patch(EventsBackend, "put_events", put_events)
+        self._patch(EventsBackend, "put_rule", put_rule)
+        self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
         self.stepfunctions.install()
         self.scheduler.install()

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from workflowkit.patterns import matches
+from workflowkit.patterns import matches_json
 from workflowkit.targets import target_input
 
 if TYPE_CHECKING:
@@ -68,9 +68,10 @@ class EventBridgeDelivery:
         cloud.ledger.published(eventbridge_id=event_id, bus=bus_name, entry=entry, detail=detail, at=now)
         for rule_name in sorted(bus.rules):
             rule = bus.rules[rule_name]
-            if rule.state != "ENABLED" or not rule.event_pattern.get_pattern():
-                continue
-            if not matches(rule.event_pattern.get_pattern(), event):
+            raw_pattern = rule.event_pattern._raw_pattern
+            if rule.state != "ENABLED" or not raw_pattern:
+                continue  # disabled, or a scheduled rule
+            if not matches_json(raw_pattern, event):
                 continue
             for target in rule.targets:
                 if _is_archive(target):
