@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from workflowkit.catalog_docs import CATALOG_DIR
+from workflowkit.catalog_docs import write as write_catalog
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.orders import OrderDriver
@@ -31,6 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=sorted(SCENARIOS),
         help="run only these scenarios (repeatable); default: all",
     )
+    catalog = commands.add_parser(
+        "catalog", help="write the event catalog (JSON Schema per event and version)"
+    )
+    catalog.add_argument("--out", type=Path, default=CATALOG_DIR)
+    catalog.add_argument(
+        "--functions", type=Path, default=Path("functions"), help="the app's functions folder"
+    )
+    catalog.set_defaults(handler=run_catalog)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
@@ -95,6 +105,12 @@ def run_demo(args: argparse.Namespace) -> int:
         for line in unaccounted_summary(cloud.ledger.unaccounted()):
             print(f"  unaccounted: {line}")
         return 0 if failures == 0 and figures["unaccounted_events"] == 0 else 1
+
+
+def run_catalog(args: argparse.Namespace) -> int:
+    written = write_catalog(args.out, args.functions.resolve())
+    print(f"wrote {len(written)} files to {args.out}")
+    return 0
 
 
 _commands = {"demo": run_demo}

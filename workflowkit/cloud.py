@@ -212,6 +212,10 @@ class LocalCloud:
         """Advance virtual time through every pending task until nothing is left to do."""
         self.loop.run_until_quiescent(budget=budget)
 
+    def run_for(self, duration: timedelta) -> None:
+        """Run what falls due in the next ``duration`` of virtual time, then stop there."""
+        self.loop.run_until(self.clock.now() + duration)
+
     # --- the app's surface ----------------------------------------------------------------------------
     @property
     def outputs(self) -> dict[str, str]:

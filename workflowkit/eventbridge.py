@@ -108,9 +108,12 @@ class EventBridgeDelivery:
             cloud.ledger.attempt(event["id"], label, now, ok=False, detail=f"{type(error).__name__}: {error}")
             self._retry_or_dead_letter(rule_name, target, event, label, attempt, error)
             return
-        cloud.ledger.attempt(event["id"], label, now, ok=True)
         if settled:
+            cloud.ledger.attempt(event["id"], label, now, ok=True)
             cloud.ledger.processed(event["id"], label, now)
+        else:
+            # In a consumer's queue: the consumer's receives are the attempts that count.
+            cloud.ledger.trace("enqueued", now, label, event["id"])
 
     def _send(self, target: dict[str, Any], payload: str, event: dict[str, Any]) -> bool:
         """Hand the payload to the target; True when that alone settles the delivery."""

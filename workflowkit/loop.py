@@ -58,6 +58,15 @@ class EventLoop:
             heapq.heappop(self._queue)
         return self._queue[0].due if self._queue else None
 
+    def run_until(self, moment: datetime) -> None:
+        """Run every task due up to ``moment``, then move the clock to ``moment``."""
+        while (due := self.next_due()) is not None and due <= moment:
+            task = heapq.heappop(self._queue)
+            self.clock.advance_to(task.due)
+            self.tasks_run += 1
+            task.action()
+        self.clock.advance_to(moment)
+
     def run_until_quiescent(self, *, budget: timedelta = timedelta(days=30)) -> None:
         """Run every task, advancing virtual time to each one's due time, until nothing is left."""
         limit = self.clock.now() + budget

@@ -77,4 +77,5 @@ def handle_event(event: DomainEvent) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     return process_batch(event, context, handle=handle_event, logger=logger)

@@ -195,15 +195,18 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     for etype in CATALOG.values():
         for version, model in etype.versions.items():
             data_schema = model.model_json_schema(by_alias=True)
-            schemas[f"{etype.name}.v{version}"] = {
+            metadata_schema = EventMetadata.model_json_schema(by_alias=True)
+            # pydantic's "$ref": "#/$defs/..." point at the document root: hoist the definitions there.
+            definitions = {**data_schema.pop("$defs", {}), **metadata_schema.pop("$defs", {})}
+            schema: dict[str, Any] = {
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "title": f"{etype.name} v{version}",
                 "description": f"detail of a {etype.name} event from {etype.source}",
                 "type": "object",
                 "required": ["metadata", "data"],
-                "properties": {
-                    "metadata": EventMetadata.model_json_schema(by_alias=True),
-                    "data": data_schema,
-                },
+                "properties": {"metadata": metadata_schema, "data": data_schema},
             }
+            if definitions:
+                schema["$defs"] = definitions
+            schemas[f"{etype.name}.v{version}"] = schema
     return schemas

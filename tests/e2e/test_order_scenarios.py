@@ -37,7 +37,11 @@ def timeline(status: dict[str, Any]) -> list[str]:
 
 
 def notices(cloud: LocalCloud, order_id: str) -> list[str]:
-    return [str(i["template"]) for i in items(cloud, "NotificationsTableName", order_id).values()]
+    """The templates of the customer notices sent for the order (one item per notice)."""
+    table = boto3.resource("dynamodb", region_name=cloud.region).Table(
+        cloud.outputs["NotificationsTableName"]
+    )
+    return sorted(str(i["template"]) for i in table.scan()["Items"] if i.get("orderId") == order_id)
 
 
 def assert_nothing_lost(cloud: LocalCloud) -> None:

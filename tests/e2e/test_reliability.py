@@ -1,0 +1,154 @@
+"""At-least-once delivery, bad input and determinism, end to end on the synthesized app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.e2e.test_order_scenarios import assert_nothing_lost, items
+from workflowkit import LocalCloud
+from workflowkit.orders import OrderDriver
+from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
+
+
+def test_the_same_order_submitted_twice_runs_one_workflow_and_charges_once(
+    cloud: LocalCloud, orders: OrderDriver
+) -> None:
+    # GIVEN a client that retries its POST (two requests, two event ids, one order)
+    order = order_for(SCENARIOS["happy"], "o-1")
+    orders.submit_http(order)
+    orders.submit_http(order)
+    # AND the same event delivered twice to the bus
+    orders.submit_event(order, event_id="evt-dup")
+    orders.submit_event(order, event_id="evt-dup")
+    cloud.run_until_quiescent()
+    # THEN one workflow completed, one capture, stock taken once
+    status = orders.status("o-1")
+    assert status is not None
+    assert status["status"] == "COMPLETED"
+    assert [t["detailType"] for t in status["timeline"]].count("PaymentProcessed") == 1
+    assert list(items(cloud, "PaymentsTableName", "o-1")).count("GATEWAY#capture") == 1
+    assert orders.stock_level("SKU-RED-MUG") == {"available": STOCK_PER_SKU - 1, "reserved": 1}
+    assert_nothing_lost(cloud)
+
+
+def test_a_version_1_order_is_upcast_at_the_edge(cloud: LocalCloud, orders: OrderDriver) -> None:
+    order = order_for(SCENARIOS["happy"], "o-v1")
+    v1 = {k: v for k, v in order.items() if k != "amountMinor"} | {
+        "amount": f"{order['amountMinor'] / 100:.2f}"
+    }
+    orders.submit_event(v1, event_id="evt-v1", schema_version=1)
+    cloud.run_until_quiescent()
+    status = orders.status("o-v1")
+    assert status is not None
+    assert status["status"] == "COMPLETED"
+    assert items(cloud, "PaymentsTableName", "o-v1")["GATEWAY#capture"]["amountMinor"] == order["amountMinor"]
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate"),
+    [
+        ("missing lines", lambda d: d["data"].update(items=[])),
+        ("unknown schema version", lambda d: d["metadata"].update(schemaVersion=9)),
+        ("no envelope", lambda d: d.pop("metadata")),
+    ],
+)
+def test_a_bad_event_ends_in_the_consumers_dlq_without_changing_state(
+    cloud: LocalCloud, orders: OrderDriver, case: str, mutate: object
+) -> None:
+    detail = {
+        "metadata": {
+            "eventId": "evt-bad",
+            "correlationId": "o-bad",
+            "schemaVersion": 2,
+            "occurredAt": "2026-01-05T09:00:00+00:00",
+            "producer": "test",
+        },
+        "data": order_for(SCENARIOS["happy"], "o-bad"),
+    }
+    mutate(detail)  # type: ignore[operator]
+    orders.put("commerce.orders", "OrderSubmitted", detail)
+    cloud.run_until_quiescent()
+    # THEN the controller rejected it on every receive, and the queue dead-lettered it after maxReceiveCount
+    [(event, delivery)] = cloud.ledger.dead_letters()
+    assert event.detail_type == "OrderSubmitted", case
+    assert delivery.attempts == 3
+    assert "DeadLetterQueue" in delivery.detail
+    assert orders.all_statuses() == {}
+    assert cloud.ledger.unaccounted() == []
+
+
+def test_a_target_that_keeps_failing_dead_letters_the_event(cloud: LocalCloud, orders: OrderDriver) -> None:
+    # GIVEN the refund flow is gone (a broken deployment): the rule cannot start it
+    sfn = boto3.client("stepfunctions", region_name=cloud.region)
+    sfn.delete_state_machine(stateMachineArn=cloud.outputs["RefundStateMachineArn"])
+    # WHEN an order needs a refund
+    orders.submit_http(order_for(SCENARIOS["out_of_stock"], "o-1"))
+    cloud.run_until_quiescent()
+    # THEN the RefundRequested delivery is retried under the target's policy, then dead-lettered
+    dead = [(e, d) for e, d in cloud.ledger.dead_letters() if e.detail_type == "RefundRequested"]
+    assert len(dead) == 1
+    assert dead[0][1].attempts > 1
+    # AND the controller's compensation deadline escalates the workflow to a human
+    status = orders.status("o-1")
+    assert status is not None
+    assert status["status"] == "NEEDS_ATTENTION"
+    assert cloud.ledger.unaccounted() == []
+
+
+def test_put_rule_rejects_a_pattern_eventbridge_rejects(cloud: LocalCloud) -> None:
+    events = boto3.client("events", region_name=cloud.region)
+    with pytest.raises(ClientError) as raised:
+        events.put_rule(
+            Name="bad",
+            EventBusName=cloud.outputs["EventBusName"],
+            EventPattern=json.dumps({"detail": {"x": [{"prefix": 1}]}}),
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidEventPatternException"
+
+
+def test_test_event_pattern_answers_with_the_same_matcher(cloud: LocalCloud) -> None:
+    events = boto3.client("events", region_name=cloud.region)
+    event = {
+        "id": "1",
+        "account": "123456789012",
+        "source": "commerce.orders",
+        "time": "2026-01-05T09:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail-type": "OrderSubmitted",
+        "detail": {"data": {"amountMinor": 2500}},
+    }
+    pattern = {"source": ["commerce.orders"], "detail": {"data": {"amountMinor": [{"numeric": [">", 1000]}]}}}
+    assert (
+        events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))["Result"] is True
+    )
+    pattern["detail"]["data"]["amountMinor"] = [{"numeric": [">", 5000]}]  # type: ignore[index]
+    assert (
+        events.test_event_pattern(EventPattern=json.dumps(pattern), Event=json.dumps(event))["Result"]
+        is False
+    )
+
+
+def _run_mix(cdk_out: Path, seed: int) -> tuple[str, dict[str, str]]:
+    with LocalCloud(cdk_out=cdk_out, seed=seed) as local:
+        driver = OrderDriver(local)
+        driver.stock()
+        for n, name in enumerate(SCENARIOS):
+            driver.submit_http(order_for(SCENARIOS[name], f"o-{n}-{name}"))
+        local.run_until_quiescent()
+        return local.ledger.trace_sha256, {k: v["status"] for k, v in driver.all_statuses().items()}
+
+
+def test_one_seed_gives_one_trace_and_another_seed_another_interleaving(cdk_out: Path) -> None:
+    first, first_statuses = _run_mix(cdk_out, seed=11)
+    again, again_statuses = _run_mix(cdk_out, seed=11)
+    other, other_statuses = _run_mix(cdk_out, seed=12)
+    assert first == again
+    assert first != other
+    # Different interleavings, same outcomes: each workflow's end depends on its order, not on timing.
+    assert first_statuses == again_statuses == other_statuses

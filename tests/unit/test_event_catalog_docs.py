@@ -1,0 +1,48 @@
+"""The committed event catalog (docs/events) is what the code generates: documentation that cannot rot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.factories import domain_event, eventbridge_event, order
+from workflow_core import events as ev
+from workflowkit.catalog_docs import CATALOG_DIR, render
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_committed_catalog_matches_the_code() -> None:
+    expected = render(ROOT / "functions")
+    committed = {
+        str(path.relative_to(ROOT / CATALOG_DIR)): path.read_text()
+        for path in (ROOT / CATALOG_DIR).rglob("*")
+        if path.is_file()
+    }
+    stale = sorted(
+        name for name in expected.keys() | committed.keys() if expected.get(name) != committed.get(name)
+    )
+    assert stale == [], f"run 'python -m workflowkit catalog' to regenerate: {stale}"
+
+
+def test_every_event_version_has_a_schema_with_the_envelope() -> None:
+    files = render(ROOT / "functions")
+    schemas = [name for name in files if name.startswith("schemas/")]
+    assert "schemas/OrderSubmitted.v1.json" in schemas
+    assert "schemas/OrderSubmitted.v2.json" in schemas
+    assert all('"metadata"' in files[name] and '"data"' in files[name] for name in schemas)
+
+
+def test_a_real_event_validates_against_its_exported_schema_and_a_broken_one_does_not() -> None:
+    schema = json.loads(render(ROOT / "functions")["schemas/PaymentProcessed.v1.json"])
+    data = ev.PaymentProcessed(
+        order_id="o-1", payment_id="pay_1", amount_minor=3300, currency="EUR", order=order("o-1")
+    )
+    detail = eventbridge_event(domain_event("PaymentProcessed", data, event_id="e-1"))["detail"]
+    jsonschema.validate(detail, schema)
+    detail["data"]["order"]["items"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(detail, schema)
