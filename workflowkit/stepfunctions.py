@@ -10,13 +10,15 @@ DynamoDB integrations go through moto and on to the local EventBridge.
 from __future__ import annotations
 
 import json
+import random
 import types
 import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend import execution_worker
 
 if TYPE_CHECKING:
@@ -47,8 +49,21 @@ class StepFunctionsService:
         def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
             cloud.clock.advance(wait_seconds)
 
+        programs: dict[str, Any] = {}
+
+        def entrypoint(worker: Any) -> Any:
+            # Parsing ASL with moto's ANTLR grammar takes ~0.2 s; the parsed program is immutable (each
+            # execution's state lives in its Environment), so one parse per definition serves all.
+            definition = worker._evaluation_details.state_machine_details.definition  # noqa: SLF001
+            if definition not in programs:
+                programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+            return programs[definition]
+
         self._patch(execution_worker.ExecutionWorker, "start", start)
+        self._patch(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)
         self._patch(retrier_decl, "time", virtual_time)
+        # Retry jitter draws from the run's seeded random, so retried executions stay deterministic.
+        self._patch(jitter_strategy_decl, "random", random.Random(cloud.seed))
         self._patch(wait_function.WaitFunction, "_wait_interval", wait_interval)
 
     def uninstall(self) -> None:

@@ -107,6 +107,26 @@ class OperatorCommandIssued(ContractModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+# --- compensation requests and their outcomes ------------------------------------------------------------
+class CompensationRequest(ContractModel):
+    """What every compensation request carries: which attempts it concerns.
+
+    ``step_attempt`` is the attempt of the step being undone (a consumer must refuse that attempt and
+    any older one afterwards); ``compensation_attempt`` numbers the undo itself, and every outcome
+    echoes it so the controller can tell a stale outcome from the current one.
+    """
+
+    order_id: OrderId
+    reason: str
+    step_attempt: int = Field(default=1, ge=1)
+    compensation_attempt: int = Field(default=1, ge=1)
+
+
+class CompensationOutcome(ContractModel):
+    order_id: OrderId
+    compensation_attempt: int | None = Field(default=None, ge=1, description="Echo of the request's.")
+
+
 # --- payments (orchestrated) ---------------------------------------------------------------------------
 class PaymentProcessed(ContractModel):
     order_id: OrderId
@@ -123,20 +143,18 @@ class PaymentFailed(ContractModel):
     compensation: Literal["NONE", "VOIDED", "REFUNDED"] = "NONE"
 
 
-class RefundRequested(ContractModel):
-    order_id: OrderId
-    reason: str
+class RefundRequested(CompensationRequest):
+    """Give back whatever the gateway holds for the order: refund a capture, void an authorization."""
 
 
-class PaymentRefunded(ContractModel):
-    order_id: OrderId
-    payment_id: str
-    refund_id: str
+class PaymentRefunded(CompensationOutcome):
+    payment_id: str | None = None
+    refund_id: str | None = None
     amount_minor: int = Field(ge=0)
+    outcome: Literal["REFUNDED", "VOIDED", "NOTHING_HELD"] = "REFUNDED"
 
 
-class RefundFailed(ContractModel):
-    order_id: OrderId
+class RefundFailed(CompensationOutcome):
     reason: str
     message: str
 
@@ -154,19 +172,16 @@ class InventoryReservationFailed(ContractModel):
     skus: tuple[Sku, ...]
 
 
-class InventoryReleaseRequested(ContractModel):
-    order_id: OrderId
-    reason: str
+class InventoryReleaseRequested(CompensationRequest):
+    pass
 
 
-class InventoryReleased(ContractModel):
-    order_id: OrderId
+class InventoryReleased(CompensationOutcome):
     reservation_id: str | None
     released: bool = Field(description="False when nothing was reserved, so nothing needed releasing.")
 
 
-class InventoryReleaseFailed(ContractModel):
-    order_id: OrderId
+class InventoryReleaseFailed(CompensationOutcome):
     reason: str
 
 
@@ -184,19 +199,16 @@ class ShippingFailed(ContractModel):
     message: str
 
 
-class ShipmentCancellationRequested(ContractModel):
-    order_id: OrderId
-    reason: str
+class ShipmentCancellationRequested(CompensationRequest):
+    pass
 
 
-class ShipmentCancelled(ContractModel):
-    order_id: OrderId
+class ShipmentCancelled(CompensationOutcome):
     shipment_id: str | None
     cancelled: bool = Field(description="False when no shipment existed, so nothing needed cancelling.")
 
 
-class ShipmentCancellationFailed(ContractModel):
-    order_id: OrderId
+class ShipmentCancellationFailed(CompensationOutcome):
     reason: str
 
 
