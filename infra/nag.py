@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
+from infra.constructs.status_api import ROUTES
+
 if TYPE_CHECKING:
     from infra.constructs.service_function import ServiceFunction
     from infra.stacks.workflow_stack import WorkflowStack
@@ -36,6 +38,10 @@ ESM_DESTINATION = (
 DLQ_IS_TERMINAL = (
     "This queue is itself a dead-letter queue (the end of the line): it has no DLQ of its own; it retains "
     "messages 14 days, is alarmed on depth > 0 and is redriven by an operator."
+)
+ROUTE_PARAMETER = (
+    "The wildcard stands for the route's {workflowId} path parameter, a run-time value: the statement allows "
+    "execute-api:Invoke on that one method and route of this API's $default stage, for any workflow id."
 )
 TARGET_DLQ = (
     "EventBridge target dead-letter queue (DeadLetterConfig of the rule target), not a redrive DLQ of "
@@ -86,6 +92,24 @@ def acknowledge(stack: WorkflowStack) -> None:
         "The controller creates and deletes one schedule per running workflow step, named at run time; the "
         "wildcard is confined to the stage's own schedule group.",
     )
+    executions = _as_nag_renders(stack, controller.payment_execution_arns)
+    _ack(
+        controller.handler.role.node.find_child("DefaultPolicy"),
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::{executions}]",
+        "The controller stops a running payment attempt (states:StopExecution only) before compensating or "
+        "superseding it; executions are named at run time, so the wildcard is the execution name under the "
+        "payment state machine's own name.",
+    )
+
+    api = stack.api
+    for policy, routes in (
+        (api.order_client_policy, [r for r in ROUTES if not r.operator_only]),
+        (api.operator_policy, list(ROUTES)),
+    ):
+        for route in routes:
+            arn = _as_nag_renders(stack, api.route_arn(route))
+            if "*" in arn:
+                _ack(policy, f"AwsSolutions::AwsSolutions-IAM5[Resource::{arn}]", ROUTE_PARAMETER)
 
 
 def _as_nag_renders(stack: Stack, value: str) -> str:

@@ -1,14 +1,20 @@
 """``workflowkit``: run the synthesized app locally.
 
-workflowkit demo       one order per scenario, each workflow's outcome and timeline
+workflowkit demo                 one order per scenario: each workflow's outcome and timeline
+workflowkit simulate             many orders from a scenario mix: figures, invariants, trace hash
+workflowkit timeline ID          one workflow's timeline, from a re-run (same seed) or a saved run
+workflowkit send EVENTS.jsonl    your own events on the local bus: figures and per-workflow details
+workflowkit catalog              write the event catalog (JSON Schemas + index) to docs/events
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from workflowkit.catalog_docs import CATALOG_DIR
 from workflowkit.catalog_docs import write as write_catalog
@@ -16,23 +22,57 @@ from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.orders import OrderDriver
 from workflowkit.report import format_timeline, ledger_figures, unaccounted_summary, workflow_timeline
-from workflowkit.scenarios import SCENARIOS, order_for
+from workflowkit.scenarios import DEFAULT_MIX, SCENARIOS, order_for
+from workflowkit.simulation import RunResult, parse_mix, run_send, run_simulation, workflow_details
 from workflowkit.template import TemplateError
+
+DEFAULT_MIX_TEXT = ",".join(f"{name}={weight}" for name, weight in DEFAULT_MIX.items())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="workflowkit", description=__doc__.splitlines()[0] if __doc__ else None
-    )
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (TemplateError, ValueError, OSError) as error:
+        print(f"workflowkit: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workflowkit", description="Run the synthesized app locally.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run one order per scenario and print each outcome and timeline")
-    _common(demo)
+
+    demo = _with_app(commands.add_parser("demo", help="one order per scenario: outcomes and timelines"))
     demo.add_argument(
-        "--scenario",
-        action="append",
-        choices=sorted(SCENARIOS),
-        help="run only these scenarios (repeatable); default: all",
+        "--scenario", action="append", choices=sorted(SCENARIOS), help="only these (repeatable)"
     )
+    demo.set_defaults(handler=run_demo)
+
+    simulate = _with_app(commands.add_parser("simulate", help="many orders: figures, invariants, trace hash"))
+    _with_run(simulate)
+    simulate.add_argument("--json", action="store_true", help="print one JSON object")
+    simulate.add_argument("--save", type=Path, help="save the run (statuses, timelines) for 'timeline --run'")
+    simulate.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    simulate.set_defaults(handler=run_simulate)
+
+    timeline = _with_app(commands.add_parser("timeline", help="one workflow's ordered timeline"))
+    timeline.add_argument(
+        "workflow_id", help="the correlation id (the order id): sim-000042, demo-happy, ..."
+    )
+    _with_run(timeline)
+    timeline.add_argument(
+        "--run", type=Path, help="read a run saved by 'simulate --save' instead of re-running"
+    )
+    timeline.set_defaults(handler=run_timeline)
+
+    send = _with_app(commands.add_parser("send", help="put your own events (JSON lines) on the local bus"))
+    send.add_argument(
+        "events", type=Path, help="JSON lines, each a PutEvents entry: Source, DetailType, Detail"
+    )
+    send.add_argument("--json", action="store_true", help="print one JSON object")
+    send.set_defaults(handler=run_send_command)
+
     catalog = commands.add_parser(
         "catalog", help="write the event catalog (JSON Schema per event and version)"
     )
@@ -41,22 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--functions", type=Path, default=Path("functions"), help="the app's functions folder"
     )
     catalog.set_defaults(handler=run_catalog)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except TemplateError as error:
-        print(f"workflowkit: {error}", file=sys.stderr)
-        return 2
+    return parser
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _with_app(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="the synthesized app (cdk.out)")
+    parser.add_argument("--seed", type=int, default=7, help="the run's seed: same seed, same run")
+    return parser
+
+
+def _with_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--orders", type=int, default=100, help="how many orders (default 100)")
     parser.add_argument(
-        "--cdk-out", type=Path, default=Path("cdk.out"), help="the synthesized app (cdk synth output)"
+        "--mix", default=DEFAULT_MIX_TEXT, help=f"scenario weights (default {DEFAULT_MIX_TEXT})"
     )
-    parser.add_argument("--seed", type=int, default=7, help="the seed of the run (same seed, same run)")
-    parser.set_defaults(handler=_commands[parser.prog.split()[-1]])
 
 
+# --- demo -----------------------------------------------------------------------------------------
 def run_demo(args: argparse.Namespace) -> int:
     names = args.scenario or list(SCENARIOS)
     started = real_perf_counter()
@@ -67,50 +108,197 @@ def run_demo(args: argparse.Namespace) -> int:
             orders.submit_http(order_for(SCENARIOS[name], f"demo-{name}"))
         cloud.run_until_quiescent()
         wall = real_perf_counter() - started
-        statuses = {name: orders.status(f"demo-{name}") for name in names}
+        statuses = {name: orders.status(f"demo-{name}") or {} for name in names}
 
         print(
-            f"WorkflowKit demo: the order workflow on the local cloud "
-            f"(app: {args.cdk_out}, seed {args.seed})\n"
+            f"WorkflowKit demo: the order workflow on the local cloud (app: {args.cdk_out}, "
+            f"seed {args.seed})\n"
         )
         print(f"{'scenario':<22}{'expected':<18}{'final status':<18}{'compensated (in order)':<36}ok")
         failures = 0
         for name in names:
-            scenario, status = SCENARIOS[name], statuses[name] or {}
+            scenario, status = SCENARIOS[name], statuses[name]
             final = status.get("status", "MISSING")
-            compensated = ", ".join(status.get("compensatedSteps", [])) or "-"
-            ok = final == scenario.expected_status and tuple(status.get("compensatedSteps", [])) == (
-                scenario.expected_compensations
-            )
+            compensated = tuple(status.get("compensatedSteps", []))
+            ok = final == scenario.expected_status and compensated == scenario.expected_compensations
             failures += not ok
-            print(
-                f"{name:<22}{scenario.expected_status:<18}{final:<18}{compensated:<36}{'yes' if ok else 'NO'}"
-            )
+            shown = ", ".join(compensated) or "-"
+            print(f"{name:<22}{scenario.expected_status:<18}{final:<18}{shown:<36}{'yes' if ok else 'NO'}")
 
         for name in names:
-            workflow_id = f"demo-{name}"
-            found = statuses[name]
+            workflow_id, status = f"demo-{name}", statuses[name]
             print(f"\n== {workflow_id}: {SCENARIOS[name].description}")
-            if found and found.get("reason"):
-                print(f"   reason: {found['reason']}")
-            print(format_timeline(workflow_timeline(cloud, found, workflow_id), start=cloud.clock.start))
+            if status.get("reason"):
+                print(f"   reason: {status['reason']}")
+            print(format_timeline(workflow_timeline(cloud, status, workflow_id), start=cloud.clock.start))
 
         figures = ledger_figures(cloud)
         print(
-            f"\nevents published {figures['events_published']}, "
-            f"deliveries processed {figures['events_delivered']}, "
-            f"dead-lettered {figures['dead_lettered']}, unaccounted {figures['unaccounted_events']}; "
-            f"virtual time {cloud.clock.elapsed()}, wall time {wall:.2f} s"
+            f"\nevents published {figures['events_published']}, deliveries processed "
+            f"{figures['events_delivered']}, dead-lettered {figures['dead_lettered']}, unaccounted "
+            f"{figures['unaccounted_events']}; virtual time {cloud.clock.elapsed()}, wall time {wall:.2f} s"
         )
         for line in unaccounted_summary(cloud.ledger.unaccounted()):
             print(f"  unaccounted: {line}")
         return 0 if failures == 0 and figures["unaccounted_events"] == 0 else 1
 
 
+# --- simulate -------------------------------------------------------------------------------------
+def run_simulate(args: argparse.Namespace) -> int:
+    if args.orders < 1:
+        raise ValueError("--orders must be at least 1")
+    result = run_simulation(
+        cdk_out=args.cdk_out,
+        orders=args.orders,
+        seed=args.seed,
+        mix=parse_mix(args.mix),
+        progress=False if args.json else args.progress,
+        keep_timelines=None if args.save else (),
+    )
+    if args.save:
+        _save(result, args)
+    summary = result.summary()
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        _print_summary(
+            result, summary, title=f"simulate: {args.orders} orders, seed {args.seed}, mix {args.mix}"
+        )
+    healthy = not result.violations and not result.mismatches() and summary["unaccounted_events"] == 0
+    return 0 if healthy else 1
+
+
+def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) -> None:
+    print(title)
+    print(f"\n  {'final status':<20}{'workflows':>10}")
+    for status, count in summary["by_status"].items():
+        print(f"  {status:<20}{count:>10}")
+    rows = [
+        ("compensations (steps undone)", summary["compensations"]),
+        ("escalations", summary["escalations"]),
+        ("scenario mismatches", summary["scenario_mismatches"]),
+        (
+            "latency p50 / p99 (virtual)",
+            f"{summary['latency_p50_seconds']} s / {summary['latency_p99_seconds']} s",
+        ),
+        ("events published", summary["events_published"]),
+        ("events delivered", summary["events_delivered"]),
+        ("dead-lettered", summary["dead_lettered"]),
+        ("unaccounted events", summary["unaccounted_events"]),
+        ("invariant violations", summary["invariant_violations"]),
+        ("wall / virtual time", f"{summary['wall_seconds']} s / {summary['virtual_seconds']} s"),
+        ("workflows per second (wall)", summary["workflows_per_second"]),
+        ("trace sha256", summary["trace_sha256"]),
+    ]
+    print()
+    for label, value in rows:
+        print(f"  {label:<32}{value}")
+    for line in result.mismatches()[:20]:
+        print(f"  mismatch: {line}")
+    for violation in result.violations[:20]:
+        print(f"  violation: {violation}")
+
+
+def _save(result: RunResult, args: argparse.Namespace) -> None:
+    document = {
+        "seed": args.seed,
+        "orders": args.orders,
+        "mix": args.mix,
+        "summary": result.summary(),
+        "workflows": {
+            workflow_id: {
+                "scenario": result.scenarios.get(workflow_id, ""),
+                "status": status["status"],
+                "reason": status.get("reason"),
+                "timeline": result.timelines.get(workflow_id, []),
+            }
+            for workflow_id, status in result.statuses.items()
+        },
+    }
+    args.save.write_text(json.dumps(document, indent=1, sort_keys=True))
+
+
+# --- timeline -------------------------------------------------------------------------------------
+def run_timeline(args: argparse.Namespace) -> int:
+    if args.run:
+        workflows = json.loads(args.run.read_text())["workflows"]
+        entry = workflows.get(args.workflow_id)
+        if entry is None:
+            print(f"workflowkit: {args.workflow_id} is not in {args.run}", file=sys.stderr)
+            return 1
+        rows, status, reason = entry["timeline"], entry["status"], entry.get("reason")
+    else:
+        result = run_simulation(
+            cdk_out=args.cdk_out,
+            orders=args.orders,
+            seed=args.seed,
+            mix=parse_mix(args.mix),
+            progress=False,
+            keep_timelines=[args.workflow_id],
+        )
+        if args.workflow_id not in result.statuses:
+            print(
+                f"workflowkit: no workflow {args.workflow_id} in this run (ids: sim-000000 ...)",
+                file=sys.stderr,
+            )
+            return 1
+        rows = result.timelines[args.workflow_id]
+        status, reason = (
+            result.statuses[args.workflow_id]["status"],
+            result.statuses[args.workflow_id].get("reason"),
+        )
+    print(f"{args.workflow_id}: {status}" + (f" ({reason})" if reason else ""))
+    for row in rows:
+        handled = ", ".join(row["handled_by"]) or "no subscriber"
+        print(
+            f"  +{row['offset_seconds']:>12.3f}s  {row['detail_type']:<30} {row['source']:<22} -> {handled}"
+        )
+        changes = [f"{step}: {change}" for step, change in row["state_changes"].items()]
+        if row["status_change"]:
+            changes.insert(0, f"workflow: {row['status_change']}")
+        if changes:
+            print(f"  {'':>14}  {'; '.join(changes)}")
+        for note in row["notes"]:
+            print(f"  {'':>14}  note: {note}")
+    return 0
+
+
+# --- send -----------------------------------------------------------------------------------------
+def run_send_command(args: argparse.Namespace) -> int:
+    entries = _read_entries(args.events)
+    result = run_send(cdk_out=args.cdk_out, entries=entries, seed=args.seed)
+    summary = result.summary()
+    summary["workflow_details"] = workflow_details(result)
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+        return 0
+    _print_summary(result, summary, title=f"send: {len(entries)} events from {args.events}, seed {args.seed}")
+    for workflow_id, details in summary["workflow_details"].items():
+        steps = ", ".join(f"{name}={state}" for name, state in details["steps"].items())
+        print(
+            f"  {workflow_id}: {details['status']} [{steps}] compensated: {details['compensations'] or '-'}"
+        )
+    return 0
+
+
+def _read_entries(path: Path) -> list[dict[str, Any]]:
+    entries = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{number}: not JSON: {error.msg}") from None
+        missing = [key for key in ("Source", "DetailType", "Detail") if key not in entry]
+        if missing:
+            raise ValueError(f"{path}:{number}: a PutEvents entry needs {', '.join(missing)}")
+        entries.append(entry)
+    return entries
+
+
+# --- catalog --------------------------------------------------------------------------------------
 def run_catalog(args: argparse.Namespace) -> int:
     written = write_catalog(args.out, args.functions.resolve())
     print(f"wrote {len(written)} files to {args.out}")
     return 0
-
-
-_commands = {"demo": run_demo}

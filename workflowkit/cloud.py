@@ -33,6 +33,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from workflowkit.build import AppBuilder, BuiltApp, HttpRoute
 from workflowkit.clock import DEFAULT_START, VirtualClock
+from workflowkit.dynamodb import TransactionJournal
 from workflowkit.eventbridge import EventBridgeDelivery
 from workflowkit.faults import Faults
 from workflowkit.lambdas import InProcessRuntime
@@ -90,6 +91,7 @@ class LocalCloud:
         self.stepfunctions = StepFunctionsService(self)
         self.scheduler = SchedulerService(self)
         self.eventbridge = EventBridgeDelivery(self)
+        self.transactions = TransactionJournal()
         self.sqs: SqsService
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -124,6 +126,7 @@ class LocalCloud:
     def __exit__(self, *exc: object) -> None:
         global _ACTIVE  # noqa: PLW0603
         self.lambdas.__exit__()
+        self.transactions.uninstall()
         self.scheduler.uninstall()
         self.stepfunctions.uninstall()
         for owner, name, original in reversed(self._saved_methods):
@@ -185,6 +188,7 @@ class LocalCloud:
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
         self.stepfunctions.install()
         self.scheduler.install()
+        self.transactions.install()
 
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
         self._saved_methods.append((owner, name, getattr(owner, name)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -55,6 +56,8 @@ class Ledger:
         self._trace = hashlib.sha256()
         self.trace_entries = 0
         self.counters: Counter[str] = Counter()
+        self.published_by_type: Counter[str] = Counter()
+        self.on_publish: Callable[[], None] | None = None  # e.g. a progress display
 
     # --- recording ----------------------------------------------------------------------------------
     def published(
@@ -73,6 +76,9 @@ class Ledger:
         )
         self.events[eventbridge_id] = event
         self.counters["published"] += 1
+        self.published_by_type[event.detail_type] += 1
+        if self.on_publish is not None:
+            self.on_publish()
         self.trace("publish", at, event.detail_type, event.event_id)
         return event
 
@@ -144,3 +150,10 @@ class Ledger:
 
     def for_correlation(self, correlation_id: str) -> list[LedgerEvent]:
         return [e for e in self.events.values() if e.correlation_id == correlation_id]
+
+    def by_correlation(self) -> dict[str, list[LedgerEvent]]:
+        grouped: dict[str, list[LedgerEvent]] = {}
+        for event in self.events.values():
+            if event.correlation_id:
+                grouped.setdefault(event.correlation_id, []).append(event)
+        return grouped

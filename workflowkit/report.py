@@ -49,12 +49,19 @@ class ServiceNames:
 
 
 def workflow_timeline(
-    cloud: LocalCloud, status: dict[str, Any] | None, workflow_id: str
+    cloud: LocalCloud,
+    status: dict[str, Any] | None,
+    workflow_id: str,
+    *,
+    events: list[LedgerEvent] | None = None,
+    names: ServiceNames | None = None,
 ) -> list[TimelineRow]:
-    names = ServiceNames(cloud)
+    """The workflow's rows; pass ``events`` (from ``ledger.by_correlation()``) when building many."""
+    names = names or ServiceNames(cloud)
     history = {entry["eventId"]: entry for entry in (status or {}).get("timeline", [])}
     rows = []
-    for event in sorted(cloud.ledger.for_correlation(workflow_id), key=lambda e: e.published_at):
+    found = events if events is not None else cloud.ledger.for_correlation(workflow_id)
+    for event in sorted(found, key=lambda e: e.published_at):
         record = history.get(event.event_id or "", {})
         before, after = record.get("statusBefore"), record.get("statusAfter")
         rows.append(

@@ -16,10 +16,12 @@ import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend import execution_worker
+from moto.stepfunctions.parser.backend.execution import Execution
 
 if TYPE_CHECKING:
     from workflowkit.cloud import LocalCloud
@@ -29,6 +31,7 @@ class StepFunctionsService:
     def __init__(self, cloud: LocalCloud) -> None:
         self._cloud = cloud
         self.statuses: Counter[str] = Counter()
+        self._queued: set[int] = set()  # executions started but not yet run (ids of their workers)
         self._saved: list[tuple[Any, str, Any]] = []
 
     # --- patches ------------------------------------------------------------------------------------
@@ -38,6 +41,7 @@ class StepFunctionsService:
 
         def start(worker: Any) -> None:
             name = worker._evaluation_details.execution_details.name
+            service._queued.add(id(worker))
             cloud.loop.call_later(
                 cloud.network_latency(), f"run execution {name}", lambda: service._run(worker)
             )
@@ -54,12 +58,16 @@ class StepFunctionsService:
         def entrypoint(worker: Any) -> Any:
             # Parsing ASL with moto's ANTLR grammar takes ~0.2 s; the parsed program is immutable (each
             # execution's state lives in its Environment), so one parse per definition serves all.
-            definition = worker._evaluation_details.state_machine_details.definition  # noqa: SLF001
+            definition = worker._evaluation_details.state_machine_details.definition
             if definition not in programs:
                 programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
             return programs[definition]
 
+        def stop(execution: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+            service._stop(execution, error=error, cause=cause)
+
         self._patch(execution_worker.ExecutionWorker, "start", start)
+        self._patch(Execution, "stop", stop)
         self._patch(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)
         self._patch(retrier_decl, "time", virtual_time)
         # Retry jitter draws from the run's seeded random, so retried executions stay deterministic.
@@ -76,7 +84,25 @@ class StepFunctionsService:
         setattr(owner, name, replacement)
 
     # --- running ------------------------------------------------------------------------------------
+    def _stop(self, execution: Any, *, error: str | None, cause: str | None) -> None:
+        """StopExecution: an execution waiting for its turn is aborted; a finished one is left as it is.
+
+        (An execution runs to its end within one loop task, so none is ever stopped mid-way here.)
+        """
+        worker = execution.exec_worker
+        if worker is None or id(worker) not in self._queued:
+            return
+        self._queued.discard(id(worker))
+        execution.exec_status = ExecutionStatus.ABORTED
+        execution.stop_date = self._cloud.clock.now()
+        execution.error, execution.cause = error, cause
+        self.statuses["ABORTED"] += 1
+        self._cloud.ledger.trace("execution", self._cloud.clock.now(), execution.name, "ABORTED")
+
     def _run(self, worker: Any) -> None:
+        if id(worker) not in self._queued:
+            return  # stopped before it ran
+        self._queued.discard(id(worker))
         cloud = self._cloud
         details = worker._evaluation_details.execution_details
         cloud.faults.before_execution(details.name)

@@ -37,6 +37,16 @@ class StartStateMachine:
 
 
 @dataclass(frozen=True)
+class StopStateMachine:
+    """Stop a running attempt of an orchestrated step before it is undone or superseded."""
+
+    machine: str
+    execution_name: str
+    cause: str
+    kind: Literal["stop_execution"] = "stop_execution"
+
+
+@dataclass(frozen=True)
 class ScheduleDeadline:
     schedule_name: str
     at: str  # ISO-8601 UTC, seconds precision
@@ -59,11 +69,12 @@ class Escalate:
     kind: Literal["escalate"] = "escalate"
 
 
-Action = PublishEvent | StartStateMachine | ScheduleDeadline | CancelDeadline | Escalate
+Action = PublishEvent | StartStateMachine | StopStateMachine | ScheduleDeadline | CancelDeadline | Escalate
 
 _KINDS: dict[str, type[Any]] = {
     "publish": PublishEvent,
     "start_execution": StartStateMachine,
+    "stop_execution": StopStateMachine,
     "schedule": ScheduleDeadline,
     "cancel_schedule": CancelDeadline,
     "escalate": Escalate,

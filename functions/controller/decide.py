@@ -19,6 +19,7 @@ from controller.actions import (
     PublishEvent,
     ScheduleDeadline,
     StartStateMachine,
+    StopStateMachine,
     execution_name,
     iso_seconds,
     schedule_name,
@@ -199,6 +200,7 @@ class _Run:
         self.changed = True
         self.schedule(step, "step", attempt, st.deadline)
         if step.pattern is Pattern.ORCHESTRATED and trigger is not None:
+            st.trigger_event_id = trigger.metadata.event_id
             self.actions.append(
                 StartStateMachine(
                     machine=step.runner.name,
@@ -209,9 +211,13 @@ class _Run:
 
     def step_completed(self, step: Step) -> None:
         st = self.s.steps[step.name]
-        if st.status in _DONE_STEP:
+        if st.status is StepStatus.COMPLETED or (st.status in _DONE_STEP and st.completion_seen):
             self.notes.append(f"{step.name} already completed; duplicate outcome ignored")
             return
+        if st.status in _DONE_STEP:
+            self._completed_after_undo(step, st)
+            return
+        st.completion_seen = True
         was_running = st.status is StepStatus.RUNNING
         if was_running:
             self.cancel_schedule(step, "step", st.attempt)
@@ -224,8 +230,31 @@ class _Run:
             self.notes.append(f"{step.name} completed after the workflow stopped; queued for compensation")
             self._queue_compensation(step)
 
+    def _completed_after_undo(self, step: Step, st: StepState) -> None:
+        """The step's undo began before its completion was seen: the completed effect may be untouched."""
+        st.completion_seen = True
+        self.changed = True
+        if st.status is StepStatus.COMPENSATING:
+            st.undo_again = True
+            self.notes.append(f"{step.name} completed while being undone; it will be undone once more")
+        elif st.status is StepStatus.COMPENSATED:
+            self.notes.append(f"{step.name} completed after it was undone; undoing it again")
+            self._queue_compensation(step)
+        else:
+            self.notes.append(f"{step.name} completed after its undo failed; left to the operator")
+
+    def _is_stale_attempt(self, step: Step, st: StepState) -> bool:
+        """An orchestrated step's outcome caused by an earlier attempt's start (that attempt was stopped)."""
+        cause = self.event.metadata.causation_id
+        return step.pattern is Pattern.ORCHESTRATED and bool(
+            st.trigger_event_id and cause and cause != st.trigger_event_id
+        )
+
     def step_failed(self, step: Step, reason: str) -> None:
         st = self.s.steps[step.name]
+        if self._is_stale_attempt(step, st):
+            self.notes.append(f"{step.name} failure came from a superseded attempt; ignored")
+            return
         if st.status not in (StepStatus.PENDING, StepStatus.RUNNING):
             self.notes.append(f"{step.name} is {st.status}; failure outcome recorded only")
             return
@@ -250,8 +279,12 @@ class _Run:
             st.reason = f"missed its deadline {iso_seconds(data.deadline)}"
             self.changed = True
             self.metrics.append(METRIC_PAST_DEADLINE)
+            self._stop_attempt(step, st, "missed its deadline")
             if self.s.status is WorkflowStatus.RUNNING:
                 self._begin_compensation(f"{step.name} missed its deadline")
+            elif step.compensation:
+                # The workflow already stopped; the late step may still have acted: undo it too.
+                self._queue_compensation(step)
             return
         if st.status is not StepStatus.COMPENSATING or st.compensation_attempt != data.attempt:
             self.notes.append(
@@ -272,6 +305,7 @@ class _Run:
                 st = self.s.steps[step.name]
                 if st.status is StepStatus.RUNNING:
                     self.cancel_schedule(step, "step", st.attempt)
+                    self._stop_attempt(step, st, reason)
                     st.status = StepStatus.TIMED_OUT
                     st.finished_at = self.now
                     st.reason = reason
@@ -285,6 +319,17 @@ class _Run:
         self.s.status = WorkflowStatus.COMPENSATING
         self.s.compensation_queue = queue
         self._request_next_compensation()
+
+    def _stop_attempt(self, step: Step, st: StepState, cause: str) -> None:
+        """Stop a running orchestrated attempt, so it cannot act after (or during) its undo."""
+        if step.pattern is Pattern.ORCHESTRATED and st.attempt:
+            self.actions.append(
+                StopStateMachine(
+                    machine=step.runner.name,
+                    execution_name=execution_name(self.s.workflow_id, step.name, st.attempt),
+                    cause=f"{self.s.workflow_id}: {cause}",
+                )
+            )
 
     def _queue_compensation(self, step: Step) -> None:
         queue = self.s.compensation_queue
@@ -311,20 +356,42 @@ class _Run:
         st.compensation_deadline = self.now + compensation.deadline
         self.changed = True
         data = _compensation_request(
-            compensation.request, self.s.workflow_id, self.s.reason or "compensation"
+            compensation.request,
+            {
+                "order_id": self.s.workflow_id,
+                "reason": self.s.reason or "compensation",
+                "step_attempt": max(st.attempt, 1),
+                "compensation_attempt": st.compensation_attempt,
+            },
         )
         self.emit(compensation.request, data, key=f"{step.name}:{st.compensation_attempt}")
         self.schedule(step, "compensation", st.compensation_attempt, st.compensation_deadline)
 
-    def compensation_completed(self, step: Step) -> None:
-        st = self.s.steps[step.name]
+    def _stale_compensation(self, step: Step, st: StepState) -> bool:
+        echoed = getattr(self.event.data, "compensation_attempt", None)
         if st.status is not StepStatus.COMPENSATING:
             self.notes.append(f"{step.name} is {st.status}; compensation outcome recorded only")
+            return True
+        if echoed is not None and echoed != st.compensation_attempt:
+            self.notes.append(f"outcome of {step.name}'s undo attempt {echoed} is stale; ignored")
+            return True
+        return False
+
+    def compensation_completed(self, step: Step) -> None:
+        st = self.s.steps[step.name]
+        if self._stale_compensation(step, st):
             return
         self.cancel_schedule(step, "compensation", st.compensation_attempt)
+        if st.undo_again:
+            # The step completed while this undo ran: undo it once more, before moving on.
+            st.undo_again = False
+            self.changed = True
+            self._request_next_compensation()
+            return
         st.status = StepStatus.COMPENSATED
         st.finished_at = self.now
-        self.s.compensated_steps.append(step.name)
+        if step.name not in self.s.compensated_steps:
+            self.s.compensated_steps.append(step.name)
         self.s.compensation_queue = [n for n in self.s.compensation_queue if n != step.name]
         self.changed = True
         if self.s.status is WorkflowStatus.COMPENSATING:
@@ -332,8 +399,7 @@ class _Run:
 
     def compensation_failed(self, step: Step, reason: str) -> None:
         st = self.s.steps[step.name]
-        if st.status is not StepStatus.COMPENSATING:
-            self.notes.append(f"{step.name} is {st.status}; compensation failure recorded only")
+        if self._stale_compensation(step, st):
             return
         self._compensation_failed(step, reason, cancel=True)
 
@@ -446,6 +512,7 @@ class _Run:
             return
         if self.s.status is WorkflowStatus.RUNNING and st.status is StepStatus.RUNNING:
             self.cancel_schedule(step, "step", st.attempt)
+            self._stop_attempt(step, st, f"superseded by attempt {st.attempt + 1}")
             attempt = st.attempt + 1
             if step.pattern is Pattern.ORCHESTRATED:
                 # The state machine takes the workflow's start event as input; it is not published again.
@@ -480,6 +547,9 @@ def _reason(event: DomainEvent) -> str:
     return f"{text}: {message}" if message else text
 
 
-def _compensation_request(detail_type: str, workflow_id: str, reason: str) -> ContractModel:
-    """Every compensation request of the catalog carries the order id and the reason."""
-    return event_type(detail_type).model.model_validate({"order_id": workflow_id, "reason": reason})
+def _compensation_request(detail_type: str, fields: dict[str, object]) -> ContractModel:
+    """Every compensation request is a CompensationRequest: order, reason and the attempts concerned."""
+    model = event_type(detail_type).model
+    if not issubclass(model, ev.CompensationRequest):
+        raise TypeError(f"{detail_type} is not a compensation request")
+    return model.model_validate(fields)

@@ -16,6 +16,7 @@ from controller.actions import (
     PublishEvent,
     ScheduleDeadline,
     StartStateMachine,
+    StopStateMachine,
 )
 from workflow_core.errors import PublishError
 from workflow_core.publisher import PUT_EVENTS_BATCH
@@ -57,6 +58,9 @@ class Effects:
                 self._schedule(action)
             elif isinstance(action, CancelDeadline):
                 self._cancel(action)
+            elif isinstance(action, StopStateMachine):
+                # Before anything is published: an attempt must be stopped before its undo is asked for.
+                self._stop(action)
         self._publish(publishes)
         for action in actions:
             if isinstance(action, StartStateMachine):
@@ -93,6 +97,18 @@ class Effects:
         except ClientError as error:
             # A named execution that already exists is the duplicate start this name exists to stop.
             if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
+                raise
+
+    def _stop(self, action: StopStateMachine) -> None:
+        machine_arn = self._t.state_machine_arns[action.machine]
+        execution_arn = machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{action.execution_name}"
+        try:
+            self._sfn.stop_execution(
+                executionArn=execution_arn, error="WorkflowKit.Stopped", cause=action.cause
+            )
+        except ClientError as error:
+            # Never started (its start is in the same batch of effects, or was lost): nothing to stop.
+            if error.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
                 raise
 
     def _schedule(self, action: ScheduleDeadline) -> None:

@@ -78,4 +78,9 @@ def handle_event(event: DomainEvent) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_batch(event, context, handle=handle_event, logger=logger)
+    return process_batch(event, context, handle=handle_event, logger=logger, on_failure=_count_failure)
+
+
+def _count_failure(_error_type: str) -> None:
+    # Per-record failures never reach Lambda's Errors metric (partial batch responses): alarm on this.
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=1)

@@ -125,6 +125,8 @@ def _describe(action: Any) -> str:
         return f"published {action.detail_type}"
     if kind == "start_execution":
         return f"started {action.machine} execution {action.execution_name}"
+    if kind == "stop_execution":
+        return f"stopped {action.machine} execution {action.execution_name}"
     if kind == "schedule":
         return f"scheduled deadline {action.schedule_name} at {action.at}"
     if kind == "cancel_schedule":

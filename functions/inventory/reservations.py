@@ -8,9 +8,14 @@ The reservation item doubles as the order's inventory record across triggers:
 
 - a trigger (``PaymentProcessed`` or ``StepRetryRequested``) that finds a ``RESERVED`` item re-announces
   it without touching stock (a replay, or a redelivery after a failed publish);
-- a release that arrives *before* its reservation (reordering) leaves a ``RELEASED`` tombstone, so the
-  late trigger cannot reserve stock that nobody would ever release. Only an explicit retry with a
-  higher attempt number may reserve again over a released item.
+- a release records ``undoneThrough``: the highest step attempt it undid (the reservation's own attempt
+  or the request's ``stepAttempt``, whichever is higher, kept at the maximum across repeated requests).
+  A release that arrives *before* its reservation (reordering) leaves a ``RELEASED`` tombstone carrying
+  it, so the late trigger cannot reserve stock that nobody would ever release.
+- a trigger for attempt N reserves only if no reservation is live and N > ``undoneThrough``: a trigger of
+  an attempt the workflow already compensated (a late ``PaymentProcessed``, a delayed operator retry) is
+  refused with a log line and a metric, nothing published. See
+  ``docs/decisions/0011-consumer-tombstones-and-attempts.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from botocore.exceptions import ClientError
 from inventory.stock import read_stock, sku_pk
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import outcome_event
+from workflow_core.consumer import EventRouter, outcome_event
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.events import (
     InventoryReleased,
@@ -49,8 +54,12 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 NO_FAILURE = "None"
 RACE_RETRIES = 3  # re-reads after losing a race to another writer of the same reservation
 
-# A new reservation, or an explicit retry (higher attempt) over a released one.
-NEW_OR_NEWER_ATTEMPT = "attribute_not_exists(pk) OR (#status = :released AND #attempt < :attempt)"
+# A new reservation, or a reservation over a released one for an attempt no release has undone. An item
+# written before ``undoneThrough`` existed counts its own attempt as undone.
+NEW_OR_NOT_UNDONE_ATTEMPT = (
+    "attribute_not_exists(pk) OR (#status = :released AND "
+    "(#undone < :attempt OR (attribute_not_exists(#undone) AND #attempt < :attempt)))"
+)
 
 logger = Logger(child=True)
 
@@ -78,15 +87,20 @@ class Reservation:
     reservation_id: str | None  # None for a tombstone: released before anything was reserved
     lines: Mapping[str, int]
     attempt: int
+    undone_through: int  # the highest step attempt a release undid; 0 while nothing was released
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Reservation:
+        status = str(item["status"])
+        attempt = int(item.get("attempt", 1))
+        undone = item.get("undoneThrough")
         return cls(
             order_id=str(item["orderId"]),
-            status=str(item["status"]),
+            status=status,
             reservation_id=str(item["reservationId"]) if "reservationId" in item else None,
             lines={str(line["sku"]): int(line["quantity"]) for line in item.get("items", [])},
-            attempt=int(item.get("attempt", 1)),
+            attempt=attempt,
+            undone_through=int(undone) if undone is not None else (attempt if status == RELEASED else 0),
         )
 
 
@@ -98,10 +112,17 @@ class InventoryService:
         # The resource's client: transactions take and return plain Python values, like the Table.
         self._client = table.meta.client
         self._publisher = publisher
+        # What inventory handles, in one place (its queue's rule must deliver exactly these).
+        self.router: EventRouter[OutgoingEvent | None] = EventRouter()
+        self.router.on("PaymentProcessed", "StepRetryRequested")(self._on_trigger)
+        self.router.on("InventoryReleaseRequested")(self._on_release_requested)
 
     # --- events -------------------------------------------------------------------------------------
     def handle(self, event: DomainEvent) -> OutgoingEvent | None:
         """Dispatch one validated event; returns what was published (None: a stale trigger, ignored)."""
+        return self.router.dispatch(event)
+
+    def _on_trigger(self, event: DomainEvent) -> OutgoingEvent | None:
         data = event.data
         if isinstance(data, PaymentProcessed):
             return self.reserve(data.order, attempt=1, cause=event)
@@ -109,9 +130,13 @@ class InventoryService:
             if data.step != INVENTORY.name:
                 raise InvalidEventError(f"inventory runs step {INVENTORY.name!r}, not {data.step!r}")
             return self.reserve(data.order, attempt=data.attempt, cause=event)
-        if isinstance(data, InventoryReleaseRequested):
-            return self.release(data.order_id, reason=data.reason, cause=event)
-        raise InvalidEventError(f"inventory does not handle {event.detail_type}")
+        raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not a step trigger")
+
+    def _on_release_requested(self, event: DomainEvent) -> OutgoingEvent:
+        data = event.data
+        if not isinstance(data, InventoryReleaseRequested):
+            raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not a release")
+        return self.release(data, cause=event)
 
     # --- reserve ------------------------------------------------------------------------------------
     def reserve(self, order: Order, *, attempt: int, cause: DomainEvent) -> OutgoingEvent | None:
@@ -165,11 +190,14 @@ class InventoryService:
         if existing.status == RESERVED and existing.reservation_id is not None:
             logger.info("reservation exists; announcing it again", extra={"attempt": attempt})
             return self._publish(cause, "InventoryReserved", self._reserved(order, existing.reservation_id))
-        # Released (or released before it was ever reserved) and this trigger is not a newer attempt:
+        if existing.status == RELEASED and attempt > existing.undone_through:
+            # Not what refused the write: the item changed after it (released meanwhile). SQS redelivers.
+            raise ConcurrentUpdateError(f"reservation of {order.order_id} changed while reserving")
+        # The workflow already undid this attempt (released, or released before it was ever reserved):
         # reserving now would hold stock that no compensation will return.
         logger.warning(
-            "stale trigger for a released reservation ignored",
-            extra={"attempt": attempt, "released_attempt": existing.attempt},
+            "trigger for an undone attempt ignored",
+            extra={"attempt": attempt, "undone_through": existing.undone_through},
         )
         return None
 
@@ -190,8 +218,12 @@ class InventoryService:
             "Put": {
                 "TableName": self._table.name,
                 "Item": item,
-                "ConditionExpression": NEW_OR_NEWER_ATTEMPT,
-                "ExpressionAttributeNames": {"#status": "status", "#attempt": "attempt"},
+                "ConditionExpression": NEW_OR_NOT_UNDONE_ATTEMPT,
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#attempt": "attempt",
+                    "#undone": "undoneThrough",
+                },
                 "ExpressionAttributeValues": {":released": RELEASED, ":attempt": attempt},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
@@ -210,39 +242,78 @@ class InventoryService:
         }
 
     # --- release ------------------------------------------------------------------------------------
-    def release(self, order_id: str, *, reason: str, cause: DomainEvent) -> OutgoingEvent:
+    def release(self, request: InventoryReleaseRequested, *, cause: DomainEvent) -> OutgoingEvent:
+        """Return the order's reserved stock; every outcome echoes ``request.compensation_attempt``."""
+        order_id = request.order_id
         for _ in range(RACE_RETRIES):
             existing = self.load(order_id)
             if existing is None:
-                if self._leave_tombstone(order_id, reason, cause):
-                    logger.info("nothing reserved; tombstone left for a late trigger")
-                    return self._released(cause, order_id, None, released=False)
+                if self._leave_tombstone(request, cause):
+                    logger.info(
+                        "nothing reserved; tombstone left for a late trigger",
+                        extra={"undone_through": request.step_attempt},
+                    )
+                    return self._released(cause, request, None, released=False)
             elif existing.status == RELEASED:
-                return self._released(cause, order_id, existing.reservation_id, released=False)
+                if self._raise_undone_through(existing, request.step_attempt):
+                    return self._released(cause, request, existing.reservation_id, released=False)
             else:
-                outcome = self._return_stock(existing, reason, cause)
+                outcome = self._return_stock(existing, request, cause)
                 if outcome is not None:
                     return outcome
         raise ConcurrentUpdateError(f"reservation of {order_id} kept changing while releasing it")
 
+    def _raise_undone_through(self, reservation: Reservation, step_attempt: int) -> bool:
+        """Record that a released reservation's ``step_attempt`` is undone too; False on a race."""
+        if reservation.undone_through >= step_attempt:
+            return True
+        try:
+            self._table.update_item(
+                Key={"pk": reservation_pk(reservation.order_id)},
+                UpdateExpression="SET #undone = :undone",
+                ConditionExpression="#status = :released AND #attempt = :attempt AND "
+                "(attribute_not_exists(#undone) OR #undone < :undone)",
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#attempt": "attempt",
+                    "#undone": "undoneThrough",
+                },
+                ExpressionAttributeValues={
+                    ":released": RELEASED,
+                    ":attempt": reservation.attempt,
+                    ":undone": step_attempt,
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False  # changed meanwhile: re-read and answer from what is there
+            raise
+        logger.info("release recorded for a later attempt", extra={"undone_through": step_attempt})
+        return True
+
     def _return_stock(
-        self, reservation: Reservation, reason: str, cause: DomainEvent
+        self, reservation: Reservation, request: InventoryReleaseRequested, cause: DomainEvent
     ) -> OutgoingEvent | None:
         """Flip RESERVED -> RELEASED and return the stock; None when a concurrent writer got there first."""
         flip = {
             "Update": {
                 "TableName": self._table.name,
                 "Key": {"pk": reservation_pk(reservation.order_id)},
-                "UpdateExpression": "SET #status = :released, releasedAt = :now, releaseReason = :reason, "
-                "releasedBy = :cause",
+                "UpdateExpression": "SET #status = :released, #undone = :undone, releasedAt = :now, "
+                "releaseReason = :reason, releasedBy = :cause",
                 "ConditionExpression": "#status = :reserved AND #attempt = :attempt",
-                "ExpressionAttributeNames": {"#status": "status", "#attempt": "attempt"},
+                "ExpressionAttributeNames": {
+                    "#status": "status",
+                    "#attempt": "attempt",
+                    "#undone": "undoneThrough",
+                },
                 "ExpressionAttributeValues": {
                     ":released": RELEASED,
                     ":reserved": RESERVED,
                     ":attempt": reservation.attempt,
+                    ":undone": max(reservation.attempt, request.step_attempt),
                     ":now": clock.now().isoformat(),
-                    ":reason": reason,
+                    ":reason": request.reason,
                     ":cause": cause.event_id,
                 },
             }
@@ -278,21 +349,23 @@ class InventoryService:
             failed = InventoryReleaseFailed(
                 order_id=reservation.order_id,
                 reason=f"STOCK_RECORD_MISMATCH: {', '.join(broken)} missing or with fewer reserved units",
+                compensation_attempt=request.compensation_attempt,
             )
             return self._publish(cause, "InventoryReleaseFailed", failed)
         logger.info("stock released", extra={"reservation_id": reservation.reservation_id})
-        return self._released(cause, reservation.order_id, reservation.reservation_id, released=True)
+        return self._released(cause, request, reservation.reservation_id, released=True)
 
-    def _leave_tombstone(self, order_id: str, reason: str, cause: DomainEvent) -> bool:
+    def _leave_tombstone(self, request: InventoryReleaseRequested, cause: DomainEvent) -> bool:
         try:
             self._table.put_item(
                 Item={
-                    "pk": reservation_pk(order_id),
-                    "orderId": order_id,
+                    "pk": reservation_pk(request.order_id),
+                    "orderId": request.order_id,
                     "status": RELEASED,
-                    "attempt": 1,
+                    "attempt": request.step_attempt,
+                    "undoneThrough": request.step_attempt,
                     "releasedAt": clock.now().isoformat(),
-                    "releaseReason": reason,
+                    "releaseReason": request.reason,
                     "releasedBy": cause.event_id,
                 },
                 ConditionExpression="attribute_not_exists(pk)",
@@ -313,9 +386,19 @@ class InventoryService:
         return InventoryReserved(order_id=order.order_id, reservation_id=reservation_id, order=order)
 
     def _released(
-        self, cause: DomainEvent, order_id: str, reservation_id: str | None, *, released: bool
+        self,
+        cause: DomainEvent,
+        request: InventoryReleaseRequested,
+        reservation_id: str | None,
+        *,
+        released: bool,
     ) -> OutgoingEvent:
-        data = InventoryReleased(order_id=order_id, reservation_id=reservation_id, released=released)
+        data = InventoryReleased(
+            order_id=request.order_id,
+            reservation_id=reservation_id,
+            released=released,
+            compensation_attempt=request.compensation_attempt,
+        )
         return self._publish(cause, "InventoryReleased", data)
 
     def _publish(self, cause: DomainEvent, detail_type: str, data: Any) -> OutgoingEvent:

@@ -47,10 +47,15 @@ handle_once = IdempotentHandler(
 )
 
 
+def record_failed(error_type: str) -> None:
+    """Every record that fails (invalid, or its handler raised): the stack alarms on RecordsFailed."""
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=1)
+
+
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     handle_once.register_lambda_context(context)
     metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_batch(event, context, handle=handle_once, logger=logger)
+    return process_batch(event, context, handle=handle_once, logger=logger, on_failure=record_failed)

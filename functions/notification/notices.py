@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import outcome_event
+from workflow_core.consumer import EventRouter, outcome_event
 from workflow_core.errors import InvalidEventError
 from workflow_core.events import CustomerNotified, WorkflowEscalated, WorkflowOutcome
 from workflow_core.order_workflow import ORDER_WORKFLOW
@@ -54,12 +54,18 @@ class NotificationService:
         self._sns = sns_client
         self._topic_arn = topic_arn
         self._publisher = publisher
+        # What notification handles, in one place: one notice per workflow outcome (see TEMPLATES).
+        self.router: EventRouter[OutgoingEvent] = EventRouter()
+        self.router.on(*TEMPLATES)(self._notify)
 
     def handle(self, event: DomainEvent) -> OutgoingEvent:
-        template = TEMPLATES.get(event.detail_type)
+        return self.router.dispatch(event)
+
+    def _notify(self, event: DomainEvent) -> OutgoingEvent:
+        template = TEMPLATES[event.detail_type]
         data = event.data
-        if template is None or not isinstance(data, WorkflowOutcome | WorkflowEscalated):
-            raise InvalidEventError(f"notification does not handle {event.detail_type}")
+        if not isinstance(data, WorkflowOutcome | WorkflowEscalated):
+            raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not an outcome")
         notification_id = notification_id_for(event.event_id)
         status = self._record(event, template, data.order_id, data.customer_id)
         if status != SENT:

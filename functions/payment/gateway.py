@@ -1,8 +1,9 @@
 """Task Lambda of the payment and refund state machines: one card-processor operation per call.
 
 Input ``{"operation": "authorize", "order": {...}}``, ``{"operation": "capture" | "void", "orderId"}``
-or ``{"operation": "refund", "orderId", "paymentId"?, "amountMinor"?}``; output the operation's result
-in camelCase. Errors surface by class name for the state machine's ``Retry``/``Catch``.
+``{"operation": "refund", "orderId", "paymentId"?, "amountMinor"?}`` or ``{"operation": "settle", "orderId"}``
+(give back whatever the processor holds: refund a capture, void a hold); output the operation's result in
+camelCase. Errors surface by class name for the state machine's ``Retry``/``Catch``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,14 @@ class RefundRequest(ContractModel):
     amount_minor: int | None = Field(default=None, gt=0)
 
 
+class SettleRequest(ContractModel):
+    operation: Literal["settle"]
+    order_id: OrderId
+
+
 GatewayRequest = Annotated[
-    AuthorizeRequest | CaptureRequest | VoidRequest | RefundRequest, Field(discriminator="operation")
+    AuthorizeRequest | CaptureRequest | VoidRequest | RefundRequest | SettleRequest,
+    Field(discriminator="operation"),
 ]
 _requests: TypeAdapter[GatewayRequest] = TypeAdapter(GatewayRequest)
 
@@ -77,6 +84,8 @@ def _run(request: GatewayRequest, gateway: PaymentGateway) -> dict[str, Any]:
         return gateway.capture(request.order_id).to_payload()
     if isinstance(request, VoidRequest):
         return gateway.void(request.order_id).to_payload()
+    if isinstance(request, SettleRequest):
+        return gateway.settle(request.order_id).to_payload()
     return gateway.refund(
         request.order_id, payment_id=request.payment_id, amount_minor=request.amount_minor
     ).to_payload()

@@ -4,8 +4,13 @@
 also the memory that makes triggers idempotent beyond the event id:
 
 - a trigger that finds a shipment re-announces the recorded outcome (same carrier, same estimate);
-- a cancellation that arrives *before* the booking (reordering) leaves a CANCELLED tombstone, so the late
-  trigger books nothing; only an explicit retry with a higher attempt may book over a cancelled item.
+- a cancellation records ``undoneThrough``: the highest step attempt it undid (the booking's own attempt
+  or the request's ``stepAttempt``, whichever is higher, kept at the maximum across repeated requests).
+  One that arrives *before* the booking (reordering) leaves a CANCELLED tombstone carrying it;
+- a trigger for attempt N books only if no shipment is live and N > ``undoneThrough``: a trigger of an
+  attempt the workflow already compensated (a late ``InventoryReserved``, a delayed operator retry) is
+  refused with a log line and a metric, nothing published. See
+  ``docs/decisions/0011-consumer-tombstones-and-attempts.md``.
 
 Failures (no carrier, undeliverable address) change nothing: they follow from the order and the carrier
 table alone, so a redelivered trigger reaches the same answer.
@@ -26,7 +31,7 @@ from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import outcome_event
+from workflow_core.consumer import EventRouter, outcome_event
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.events import (
     InventoryReserved,
@@ -48,8 +53,12 @@ DISPATCHED = "DISPATCHED"
 CANCELLED = "CANCELLED"
 RACE_RETRIES = 3
 
-# A new booking, or an explicit retry (higher attempt) over a cancelled one.
-NEW_OR_NEWER_ATTEMPT = "attribute_not_exists(pk) OR (#status = :cancelled AND #attempt < :attempt)"
+# A new booking, or a booking over a cancelled one for an attempt no cancellation has undone. An item
+# written before ``undoneThrough`` existed counts its own attempt as undone.
+NEW_OR_NOT_UNDONE_ATTEMPT = (
+    "attribute_not_exists(pk) OR (#status = :cancelled AND "
+    "(#undone < :attempt OR (attribute_not_exists(#undone) AND #attempt < :attempt)))"
+)
 
 logger = Logger(child=True)
 
@@ -71,20 +80,25 @@ class Shipment:
     transit_days: int
     estimated_delivery: datetime | None
     attempt: int
+    undone_through: int  # the highest step attempt a cancellation undid; 0 while nothing was cancelled
     booked_by: str | None  # the event id of the trigger that booked it
     correlation_id: str | None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Shipment:
         estimate = item.get("estimatedDelivery")
+        status = str(item["status"])
+        attempt = int(item.get("attempt", 1))
+        undone = item.get("undoneThrough")
         return cls(
             order_id=str(item["orderId"]),
-            status=str(item["status"]),
+            status=status,
             shipment_id=_str_or_none(item.get("shipmentId")),
             carrier=_str_or_none(item.get("carrier")),
             transit_days=int(item.get("transitDays", 0)),
             estimated_delivery=datetime.fromisoformat(str(estimate)) if estimate else None,
-            attempt=int(item.get("attempt", 1)),
+            attempt=attempt,
+            undone_through=int(undone) if undone is not None else (attempt if status == CANCELLED else 0),
             booked_by=_str_or_none(item.get("bookedBy")),
             correlation_id=_str_or_none(item.get("correlationId")),
         )
@@ -99,10 +113,17 @@ class ShippingService:
         self._table = table
         self._publisher = publisher
         self._carriers = carriers
+        # What shipping handles, in one place (its queue's rule must deliver exactly these).
+        self.router: EventRouter[OutgoingEvent | None] = EventRouter()
+        self.router.on("InventoryReserved", "StepRetryRequested")(self._on_trigger)
+        self.router.on("ShipmentCancellationRequested")(self._on_cancellation_requested)
 
     # --- events -------------------------------------------------------------------------------------
     def handle(self, event: DomainEvent) -> OutgoingEvent | None:
         """Dispatch one validated event; returns what was published (None: nothing to announce yet)."""
+        return self.router.dispatch(event)
+
+    def _on_trigger(self, event: DomainEvent) -> OutgoingEvent | None:
         data = event.data
         if isinstance(data, InventoryReserved):
             return self.schedule(data.order, attempt=1, cause=event)
@@ -110,15 +131,19 @@ class ShippingService:
             if data.step != SHIPPING.name:
                 raise InvalidEventError(f"shipping runs step {SHIPPING.name!r}, not {data.step!r}")
             return self.schedule(data.order, attempt=data.attempt, cause=event)
-        if isinstance(data, ShipmentCancellationRequested):
-            return self.cancel(data.order_id, reason=data.reason, cause=event)
-        raise InvalidEventError(f"shipping does not handle {event.detail_type}")
+        raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not a step trigger")
+
+    def _on_cancellation_requested(self, event: DomainEvent) -> OutgoingEvent:
+        data = event.data
+        if not isinstance(data, ShipmentCancellationRequested):
+            raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not a cancellation")
+        return self.cancel(data, cause=event)
 
     # --- schedule -----------------------------------------------------------------------------------
     def schedule(self, order: Order, *, attempt: int, cause: DomainEvent) -> OutgoingEvent | None:
         existing = self.load(order.order_id)
-        if existing is not None and not _may_rebook(existing, attempt):
-            return self._announce_existing(existing, cause)
+        if existing is not None and not _may_book_over(existing, attempt):
+            return self._announce_existing(existing, attempt, cause)
         address = order.shipping_address
         route = self._carriers.route(address.country)
         if route is None:
@@ -145,8 +170,12 @@ class ShippingService:
         try:
             self._table.put_item(
                 Item=item,
-                ConditionExpression=NEW_OR_NEWER_ATTEMPT,
-                ExpressionAttributeNames={"#status": "status", "#attempt": "attempt"},
+                ConditionExpression=NEW_OR_NOT_UNDONE_ATTEMPT,
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#attempt": "attempt",
+                    "#undone": "undoneThrough",
+                },
                 ExpressionAttributeValues={":cancelled": CANCELLED, ":attempt": attempt},
             )
         except ClientError as error:
@@ -155,7 +184,10 @@ class ShippingService:
             racer = self.load(order.order_id)
             if racer is None:
                 raise ConcurrentUpdateError(f"shipment of {order.order_id} vanished while booking") from None
-            return self._announce_existing(racer, cause)
+            if _may_book_over(racer, attempt):
+                # Not what refused the write: the item changed after it (cancelled meanwhile). SQS redelivers.
+                raise ConcurrentUpdateError(f"shipment of {order.order_id} changed while booking") from None
+            return self._announce_existing(racer, attempt, cause)
         shipment = Shipment.from_item(item)
         if status == PENDING_CONFIRMATION:
             logger.info(
@@ -167,7 +199,9 @@ class ShippingService:
             outcome_event(cause, "ShippingScheduled", _scheduled(shipment), producer=PRODUCER)
         )
 
-    def _announce_existing(self, shipment: Shipment, cause: DomainEvent) -> OutgoingEvent | None:
+    def _announce_existing(
+        self, shipment: Shipment, attempt: int, cause: DomainEvent
+    ) -> OutgoingEvent | None:
         if shipment.status in (SCHEDULED, DISPATCHED):
             logger.info("shipment exists; announcing it again", extra={"status": shipment.status})
             return self._publish(
@@ -176,8 +210,10 @@ class ShippingService:
         if shipment.status == PENDING_CONFIRMATION:
             logger.info("shipment still awaits the carrier's confirmation")
         else:
+            # The workflow already undid this attempt: booking now would ship an order nobody pays for.
             logger.warning(
-                "stale trigger for a cancelled shipment ignored", extra={"attempt": shipment.attempt}
+                "trigger for an undone attempt ignored",
+                extra={"attempt": attempt, "undone_through": shipment.undone_through},
             )
         return None
 
@@ -238,19 +274,26 @@ class ShippingService:
         return dataclasses.replace(event, metadata=metadata)
 
     # --- cancel -------------------------------------------------------------------------------------
-    def cancel(self, order_id: str, *, reason: str, cause: DomainEvent) -> OutgoingEvent:
+    def cancel(self, request: ShipmentCancellationRequested, *, cause: DomainEvent) -> OutgoingEvent:
+        """Cancel the order's shipment; every outcome echoes ``request.compensation_attempt``."""
+        order_id = request.order_id
         for _ in range(RACE_RETRIES):
             shipment = self.load(order_id)
             if shipment is None:
-                if self._leave_tombstone(order_id, reason, cause):
-                    logger.info("nothing booked; tombstone left for a late trigger")
-                    return self._cancelled(cause, order_id, None, cancelled=False)
+                if self._leave_tombstone(request, cause):
+                    logger.info(
+                        "nothing booked; tombstone left for a late trigger",
+                        extra={"undone_through": request.step_attempt},
+                    )
+                    return self._cancelled(cause, request, None, cancelled=False)
             elif shipment.status == CANCELLED:
-                return self._cancelled(cause, order_id, shipment.shipment_id, cancelled=False)
+                if self._raise_undone_through(shipment, request.step_attempt):
+                    return self._cancelled(cause, request, shipment.shipment_id, cancelled=False)
             elif shipment.status == DISPATCHED:
                 failed = ShipmentCancellationFailed(
                     order_id=order_id,
                     reason=f"ALREADY_DISPATCHED: shipment {shipment.shipment_id} is with {shipment.carrier}",
+                    compensation_attempt=request.compensation_attempt,
                 )
                 return self._publish(
                     outcome_event(cause, "ShipmentCancellationFailed", failed, producer=PRODUCER)
@@ -260,25 +303,56 @@ class ShippingService:
                 shipment.status,
                 CANCELLED,
                 {
+                    "undoneThrough": max(shipment.attempt, request.step_attempt),
                     "cancelledAt": clock.now().isoformat(),
-                    "cancelReason": reason,
+                    "cancelReason": request.reason,
                     "cancelledBy": cause.event_id,
                 },
+                attempt=shipment.attempt,
             ):
                 logger.info("shipment cancelled", extra={"shipment_id": shipment.shipment_id})
-                return self._cancelled(cause, order_id, shipment.shipment_id, cancelled=True)
+                return self._cancelled(cause, request, shipment.shipment_id, cancelled=True)
         raise ConcurrentUpdateError(f"shipment of {order_id} kept changing while cancelling it")
 
-    def _leave_tombstone(self, order_id: str, reason: str, cause: DomainEvent) -> bool:
+    def _raise_undone_through(self, shipment: Shipment, step_attempt: int) -> bool:
+        """Record that a cancelled shipment's ``step_attempt`` is undone too; False on a race."""
+        if shipment.undone_through >= step_attempt:
+            return True
+        try:
+            self._table.update_item(
+                Key={"pk": shipment_pk(shipment.order_id)},
+                UpdateExpression="SET #undone = :undone",
+                ConditionExpression="#status = :cancelled AND #attempt = :attempt AND "
+                "(attribute_not_exists(#undone) OR #undone < :undone)",
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#attempt": "attempt",
+                    "#undone": "undoneThrough",
+                },
+                ExpressionAttributeValues={
+                    ":cancelled": CANCELLED,
+                    ":attempt": shipment.attempt,
+                    ":undone": step_attempt,
+                },
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                return False  # changed meanwhile: re-read and answer from what is there
+            raise
+        logger.info("cancellation recorded for a later attempt", extra={"undone_through": step_attempt})
+        return True
+
+    def _leave_tombstone(self, request: ShipmentCancellationRequested, cause: DomainEvent) -> bool:
         try:
             self._table.put_item(
                 Item={
-                    "pk": shipment_pk(order_id),
-                    "orderId": order_id,
+                    "pk": shipment_pk(request.order_id),
+                    "orderId": request.order_id,
                     "status": CANCELLED,
-                    "attempt": 1,
+                    "attempt": request.step_attempt,
+                    "undoneThrough": request.step_attempt,
                     "cancelledAt": clock.now().isoformat(),
-                    "cancelReason": reason,
+                    "cancelReason": request.reason,
                     "cancelledBy": cause.event_id,
                 },
                 ConditionExpression="attribute_not_exists(pk)",
@@ -290,9 +364,19 @@ class ShippingService:
         return True
 
     def _cancelled(
-        self, cause: DomainEvent, order_id: str, shipment_id: str | None, *, cancelled: bool
+        self,
+        cause: DomainEvent,
+        request: ShipmentCancellationRequested,
+        shipment_id: str | None,
+        *,
+        cancelled: bool,
     ) -> OutgoingEvent:
-        data = ShipmentCancelled(order_id=order_id, shipment_id=shipment_id, cancelled=cancelled)
+        data = ShipmentCancelled(
+            order_id=request.order_id,
+            shipment_id=shipment_id,
+            cancelled=cancelled,
+            compensation_attempt=request.compensation_attempt,
+        )
         return self._publish(outcome_event(cause, "ShipmentCancelled", data, producer=PRODUCER))
 
     # --- helpers ------------------------------------------------------------------------------------
@@ -301,21 +385,35 @@ class ShippingService:
         return Shipment.from_item(item) if item else None
 
     def _transition(
-        self, order_id: str, from_status: str, to_status: str, updates: Mapping[str, Any]
+        self,
+        order_id: str,
+        from_status: str,
+        to_status: str,
+        updates: Mapping[str, Any],
+        *,
+        attempt: int | None = None,
     ) -> bool:
-        """Conditionally move the shipment between statuses; False when it was not in ``from_status``."""
+        """Conditionally move the shipment between statuses; False when it was not in ``from_status``
+        (or, given ``attempt``, is no longer the booking of that attempt)."""
         assignments = ", ".join(f"#{name} = :{name}" for name in updates)
+        names = {"#status": "status", **{f"#{name}": name for name in updates}}
+        values = {
+            ":from": from_status,
+            ":to": to_status,
+            **{f":{name}": value for name, value in updates.items()},
+        }
+        condition = "#status = :from"
+        if attempt is not None:
+            condition += " AND #attempt = :attempt"
+            names["#attempt"] = "attempt"
+            values[":attempt"] = attempt
         try:
             self._table.update_item(
                 Key={"pk": shipment_pk(order_id)},
                 UpdateExpression="SET #status = :to" + (f", {assignments}" if assignments else ""),
-                ConditionExpression="#status = :from",
-                ExpressionAttributeNames={"#status": "status", **{f"#{name}": name for name in updates}},
-                ExpressionAttributeValues={
-                    ":from": from_status,
-                    ":to": to_status,
-                    **{f":{name}": value for name, value in updates.items()},
-                },
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if _condition_failed(error):
@@ -328,9 +426,9 @@ class ShippingService:
         return event
 
 
-def _may_rebook(shipment: Shipment, attempt: int) -> bool:
-    """Only an explicit retry with a newer attempt may book over a cancelled shipment."""
-    return shipment.status == CANCELLED and shipment.attempt < attempt
+def _may_book_over(shipment: Shipment, attempt: int) -> bool:
+    """Only a trigger for an attempt that no cancellation undid may book over a cancelled shipment."""
+    return shipment.status == CANCELLED and shipment.undone_through < attempt
 
 
 def _scheduled(shipment: Shipment) -> ShippingScheduled:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -23,18 +23,29 @@ from workflow_core.errors import InvalidEventError, TerminalError
 from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
 
 Handler = Callable[[DomainEvent], None]
+FailureHook = Callable[[str], None]
+Result = TypeVar("Result")
 
-IDEMPOTENCY_EXPIRY = timedelta(days=7)  # longer than any queue's retention + the bus archive's replay window
+# How far back the bus archive can replay (infra/constructs/defaults.py ARCHIVE_RETENTION; a unit test
+# keeps the two equal). A replayed event keeps its metadata.eventId, so its idempotency record must
+# outlive the archive: otherwise a replay of an event handled more than the expiry ago is applied again.
+ARCHIVE_RETENTION = timedelta(days=30)
+IDEMPOTENCY_EXPIRY = ARCHIVE_RETENTION + timedelta(days=5)  # the archive's replay window, plus a margin
 
 
-class EventRouter:
-    """Maps detail-types to handler functions."""
+class EventRouter(Generic[Result]):
+    """Maps detail-types to handler functions: in one place, what a consumer handles and with what.
+
+    ``Result`` is what the handlers return (``dispatch`` passes it through).
+    """
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, Callable[[DomainEvent], Result]] = {}
 
-    def on(self, *detail_types: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def on(
+        self, *detail_types: str
+    ) -> Callable[[Callable[[DomainEvent], Result]], Callable[[DomainEvent], Result]]:
+        def register(handler: Callable[[DomainEvent], Result]) -> Callable[[DomainEvent], Result]:
             for detail_type in detail_types:
                 if detail_type in self._handlers:
                     raise ValueError(f"{detail_type} already has a handler")
@@ -47,12 +58,12 @@ class EventRouter:
     def detail_types(self) -> tuple[str, ...]:
         return tuple(self._handlers)
 
-    def dispatch(self, event: DomainEvent) -> None:
+    def dispatch(self, event: DomainEvent) -> Result:
         handler = self._handlers.get(event.detail_type)
         if handler is None:
             # The rule sent something this consumer does not handle: a wiring error, not a retryable one.
             raise InvalidEventError(f"this consumer does not handle {event.detail_type}")
-        handler(event)
+        return handler(event)
 
 
 def process_batch(
@@ -61,13 +72,30 @@ def process_batch(
     *,
     handle: Handler,
     logger: Logger,
+    on_failure: FailureHook | None = None,
 ) -> dict[str, Any]:
-    """Process an SQS batch of EventBridge events; returns the partial batch failure response."""
+    """Process an SQS batch of EventBridge events; returns the partial batch failure response.
+
+    ``on_failure`` is called with the error's type name for every record that fails (an invalid event
+    or a handler error), e.g. to emit a ``RecordsFailed`` metric; an error it raises is logged, never
+    allowed to change the record's outcome.
+    """
     # Report a wholly failed batch item by item too: the same redelivery as raising, without a
     # stack trace that hides which records were bad.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
+        try:
+            handle_record(record)
+        except Exception as error:
+            if on_failure is not None:
+                try:
+                    on_failure(type(error).__name__)
+                except Exception:  # observability must not turn one failure into another
+                    logger.exception("on_failure hook raised", extra={"message_id": record.message_id})
+            raise
+
+    def handle_record(record: SQSRecord) -> None:
         try:
             domain_event = parse_event(record.body)
         except InvalidEventError as error:
@@ -89,6 +117,12 @@ def process_batch(
             handle(domain_event)
         except TerminalError as error:
             logger.error("terminal failure", extra={"error_type": type(error).__name__, "error": str(error)})
+            raise
+        except Exception as error:
+            logger.warning(
+                "record failed; SQS redelivers it",
+                extra={"error_type": type(error).__name__, "error": str(error)},
+            )
             raise
         finally:
             logger.remove_keys(["correlation_id", "event_id", "detail_type"])

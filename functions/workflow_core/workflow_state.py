@@ -62,6 +62,12 @@ class StepState(_Model):
     reason: str | None = None
     compensation_attempt: int = 0
     compensation_deadline: datetime | None = None
+    # A completion was seen (possibly after its undo began: then the effect exists and needs undoing).
+    completion_seen: bool = False
+    # A completion arrived while its undo was in flight: undo once more when that one finishes.
+    undo_again: bool = False
+    # Orchestrated steps: the event the current attempt's execution started from (its outcomes' cause).
+    trigger_event_id: str | None = None
 
 
 class WorkflowState(_Model):

@@ -1,8 +1,9 @@
 """The front controller: the consumer shape for every workflow outcome, plus what it needs to keep time.
 
-It starts the payment state machine by name, writes the workflow projection transactionally, creates one
-Scheduler one-time schedule per running step (the schedule's target puts ``StepDeadlineReached`` on the bus
-through ``scheduler_role``), escalates to humans over SNS and publishes on the bus.
+It starts the payment state machine by name (and stops a running attempt of it), writes the workflow
+projection transactionally, creates one Scheduler one-time schedule per running step (the schedule's target
+puts ``StepDeadlineReached`` on the bus through ``scheduler_role``), escalates to humans over SNS and
+publishes on the bus.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from infra.constructs.event_queue_function import EventQueueFunction
 from infra.constructs.service_function import FunctionRuntime
 from infra.constructs.subscriptions import by_source
 from workflow_core import settings
+from workflow_core.catalog import SOURCE_CONTROLLER, SOURCE_SCHEDULER
 
 SERVICE = "controller"
 HANDLER = "controller.handler.lambda_handler"
@@ -40,6 +42,7 @@ class FrontController(EventQueueFunction):
         runtime: FunctionRuntime,
         workflows_table: dynamodb.ITable,
         payment_state_machine: sfn.IStateMachine,
+        payment_state_machine_name: str,
         escalation_topic: sns.ITopic,
         schedule_group_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = defaults.FUNCTION_TIMEOUT,
@@ -71,7 +74,12 @@ class FrontController(EventQueueFunction):
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             ),
         )
-        permissions.allow_put_events(self.scheduler_role, bus.event_bus_arn)
+        # The schedules' target puts StepDeadlineReached, the one event the scheduler owns, and nothing else.
+        permissions.allow_put_events(
+            self.scheduler_role,
+            bus.event_bus_arn,
+            detail_types=permissions.owned_detail_types([SOURCE_SCHEDULER]),
+        )
 
         self.function.add_environment(settings.EVENT_BUS_NAME, bus.event_bus_name)
         self.function.add_environment(settings.EVENT_BUS_ARN, bus.event_bus_arn)
@@ -95,6 +103,17 @@ class FrontController(EventQueueFunction):
         # TransactWriteItems is authorised per item action (Put/Update/Delete/ConditionCheckItem).
         permissions.allow_table_read_write(role, workflows_table, key)
         payment_state_machine.grant_start_execution(role)
+        # Stop a running payment attempt before compensating or superseding it: its executions, named at run
+        # time (``<orderId>-payment-<attempt>``), are all under the state machine's name.
+        self.payment_execution_arns = Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{payment_state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["states:StopExecution"], resources=[self.payment_execution_arns])
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
@@ -109,4 +128,6 @@ class FrontController(EventQueueFunction):
             )
         )
         permissions.allow_publish(role, escalation_topic, key)
-        permissions.allow_put_events(role, bus.event_bus_arn)
+        permissions.allow_put_events(
+            role, bus.event_bus_arn, detail_types=permissions.owned_detail_types([SOURCE_CONTROLLER])
+        )

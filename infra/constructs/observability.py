@@ -1,7 +1,8 @@
 """Dashboard and alarms: nothing is lost silently, and a stuck workflow pages someone.
 
 Alarms (all to ``alarm_topic``): every DLQ holding a message, every state machine execution that failed or
-timed out, any controller error, and any workflow the controller found past its deadline.
+timed out, any controller error, any record a queue-fed function failed (its partial batch failures never
+count as Lambda ``Errors``), and any workflow the controller found past its deadline.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from infra.constructs import defaults
 
 PERIOD = Duration.minutes(1)
 PAST_DEADLINE_METRIC = "WorkflowsPastDeadline"
+# EMF, one per record a queue-fed function reports as a batch item failure (dimension ``service``).
+RECORDS_FAILED_METRIC = "RecordsFailed"
+RECORDS_FAILED_PERIOD = Duration.minutes(5)
 CONTROLLER_SERVICE = "controller"
 
 
@@ -38,6 +42,7 @@ class WorkflowObservability(Construct):
         functions: Mapping[str, lambda_.IFunction],
         controller: lambda_.IFunction,
         workflow_metrics: Sequence[str],
+        queue_fed_services: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self._action = actions.SnsAction(alarm_topic)
@@ -55,6 +60,13 @@ class WorkflowObservability(Construct):
                 f"{name}ExecutionsTimedOut", machine.metric_timed_out(period=PERIOD), f"{name} timed out"
             )
         self._alarm("ControllerErrors", controller.metric_errors(period=PERIOD), "the controller raised")
+        records_failed = {service: self.records_failed_metric(service) for service in queue_fed_services}
+        for service, metric in records_failed.items():
+            self._alarm(
+                f"{_camel(service)}RecordsFailed",
+                metric,
+                f"{service} failed records of its queue (they are retried, then moved to its DLQ)",
+            )
         past_deadline = self.workflow_metric(PAST_DEADLINE_METRIC)
         self._alarm("WorkflowsPastDeadline", past_deadline, "a workflow step missed its deadline")
 
@@ -88,6 +100,13 @@ class WorkflowObservability(Construct):
                 ],
                 width=12,
             ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Failed records (partial batch failures)",
+                left=[metric.with_(label=service) for service, metric in records_failed.items()],
+                width=24,
+            )
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
@@ -135,6 +154,18 @@ class WorkflowObservability(Construct):
             period=PERIOD,
         )
 
+    @staticmethod
+    def records_failed_metric(service: str) -> cloudwatch.Metric:
+        """Records ``service`` (its POWERTOOLS_SERVICE_NAME) reported as batch item failures per 5 min."""
+        return cloudwatch.Metric(
+            namespace=defaults.METRICS_NAMESPACE,
+            metric_name=RECORDS_FAILED_METRIC,
+            dimensions_map={"service": service},
+            statistic="Sum",
+            period=RECORDS_FAILED_PERIOD,
+            # No unit: an alarm with a Unit ignores datapoints published with any other (emitted as Count).
+        )
+
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -150,3 +181,7 @@ class WorkflowObservability(Construct):
         alarm.add_ok_action(self._action)
         self.alarms[construct_id] = alarm
         return alarm
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

@@ -2,13 +2,13 @@
 
 Every transition is logged (level ALL, with execution data) to a CMK-encrypted log group and traced in X-Ray.
 The role may invoke only the task functions it is given, touch only items of the payments table, and put
-events only on the workflow bus. Optionally, a rule starts it from one detail-type.
+on the workflow bus only the outcome events it reports. Optionally, a rule starts it from one detail-type.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -55,6 +55,8 @@ class OrchestratedFlow(Construct):
         bus: events.IEventBus,
         key: kms.IKey,
         log_removal_policy: RemovalPolicy,
+        # The detail-types the ASL publishes (``events:putEvents`` tasks): the role may publish nothing else.
+        publishes: Sequence[str],
         started_by: str | None = None,
         timeout: Duration = EXECUTION_TIMEOUT,
     ) -> None:
@@ -68,6 +70,7 @@ class OrchestratedFlow(Construct):
         if missing:
             raise ValueError(f"{asl_path}: no substitution for {sorted(missing)}")
         self.name = name
+        self.state_machine_name = f"workflowkit-{stage}-{name}"
 
         self.log_group = logs.LogGroup(
             self,
@@ -93,12 +96,12 @@ class OrchestratedFlow(Construct):
         if invoked:
             self.role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=invoked))
         permissions.allow_table(self.role, payments_table, key, actions=PAYMENTS_TABLE_ACTIONS)
-        permissions.allow_put_events(self.role, bus.event_bus_arn)
+        permissions.allow_put_events(self.role, bus.event_bus_arn, detail_types=publishes)
 
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=f"workflowkit-{stage}-{name}",
+            state_machine_name=self.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             # Inline (DefinitionString), not an S3 asset: the template alone is the deployable truth, and the
             # local cloud reads the same definition + substitutions from it (docs/decisions/0004-*).

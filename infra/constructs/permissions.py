@@ -6,10 +6,14 @@ topics; the kit allows no wildcard actions, so these helpers spell out exactly w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+
+from workflow_core.catalog import CATALOG, source_of
 
 TABLE_READ = (
     "dynamodb:BatchGetItem",
@@ -52,8 +56,50 @@ def allow_publish(principal: iam.IGrantable, topic: sns.ITopic, key: kms.IKey) -
     )
 
 
-def allow_put_events(principal: iam.IGrantable, bus_arn: str) -> None:
-    _add(principal, iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus_arn]))
+def owned_detail_types(sources: Iterable[str]) -> list[str]:
+    """Every detail-type the catalog assigns to one of ``sources``, sorted."""
+    owned = set(sources)
+    unknown = owned - {etype.source for etype in CATALOG.values()}
+    if unknown:
+        raise ValueError(f"no detail-type of the catalog comes from {sorted(unknown)}")
+    return sorted(name for name, etype in CATALOG.items() if etype.source in owned)
+
+
+def put_events_statements(bus_arn: str, detail_types: Iterable[str]) -> list[iam.PolicyStatement]:
+    """``events:PutEvents`` on the bus for exactly ``detail_types``, each from the source owning it.
+
+    One statement per source, so a source can only carry its own detail-types. IAM documents
+    ``events:source`` as multivalued (ArrayOfString): a plain ``StringEquals`` would pass when *any* value
+    matches, so the set operator ``ForAllValues`` requires every value to; it is used for
+    ``events:detail-type`` too, which is then right whether that key is single- or multivalued. ``Null`` =
+    ``false`` closes ``ForAllValues``' hole (true when the key is absent). See
+    docs/decisions/0012-publish-only-owned-events.md.
+    """
+    by_source: dict[str, set[str]] = {}
+    for detail_type in detail_types:
+        by_source.setdefault(source_of(detail_type), set()).add(detail_type)
+    if not by_source:
+        raise ValueError("events:PutEvents needs at least one detail-type the principal publishes")
+    return [
+        iam.PolicyStatement(
+            actions=["events:PutEvents"],
+            resources=[bus_arn],
+            conditions={
+                "ForAllValues:StringEquals": {
+                    "events:source": [source],
+                    "events:detail-type": sorted(owned),
+                },
+                "Null": {"events:source": "false", "events:detail-type": "false"},
+            },
+        )
+        for source, owned in sorted(by_source.items())
+    ]
+
+
+def allow_put_events(principal: iam.IGrantable, bus_arn: str, *, detail_types: Iterable[str]) -> None:
+    """Publish on the bus only ``detail_types``, each from its owning source: no service forges another's."""
+    for statement in put_events_statements(bus_arn, detail_types):
+        _add(principal, statement)
 
 
 def _add(principal: iam.IGrantable, statement: iam.PolicyStatement) -> None:

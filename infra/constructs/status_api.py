@@ -1,8 +1,15 @@
-"""The IAM-authorised HTTP API before the front-door Lambda: submit orders, read status, send commands."""
+"""The IAM-authorised HTTP API before the front-door Lambda: submit orders, read status, send commands.
+
+One IAM authorizer serves every route, so who may call what is the caller's IAM policy: the stack offers
+two managed policies, ``OrderClientPolicy`` (orders and status) and ``WorkflowOperatorPolicy`` (also the
+operator commands), each ``execute-api:Invoke`` on exactly its routes of the ``$default`` stage.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 
 import jsii
 from aws_cdk import RemovalPolicy
@@ -10,6 +17,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,10 +25,25 @@ from constructs import Construct
 
 from infra.constructs import defaults
 
-ROUTES: tuple[tuple[str, apigwv2.HttpMethod], ...] = (
-    ("/orders", apigwv2.HttpMethod.POST),
-    ("/workflows/{workflowId}", apigwv2.HttpMethod.GET),
-    ("/workflows/{workflowId}/commands", apigwv2.HttpMethod.POST),
+PATH_PARAMETER = re.compile(r"\{[^}]+\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: apigwv2.HttpMethod
+    operator_only: bool = False  # operator commands: not for order clients
+
+    @property
+    def arn_path(self) -> str:
+        """The path as it appears in an execute-api ARN: each ``{parameter}`` is any value (``*``)."""
+        return PATH_PARAMETER.sub("*", self.path)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/orders", apigwv2.HttpMethod.POST),
+    Route("/workflows/{workflowId}", apigwv2.HttpMethod.GET),
+    Route("/workflows/{workflowId}/commands", apigwv2.HttpMethod.POST, operator_only=True),
 )
 
 
@@ -47,8 +70,8 @@ class StatusApi(Construct):
             default_authorizer=authorizers.HttpIamAuthorizer(),
         )
         integration = integrations.HttpLambdaIntegration("FrontDoor", handler)
-        for path, method in ROUTES:
-            self.api.add_routes(path=path, methods=[method], integration=integration)
+        for route in ROUTES:
+            self.api.add_routes(path=route.path, methods=[route.method], integration=integration)
 
         self.access_log_group = logs.LogGroup(
             self,
@@ -65,6 +88,27 @@ class StatusApi(Construct):
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
             access_log_settings=_AccessLogs(self.access_log_group),
+        )
+        self.order_client_policy = iam.ManagedPolicy(
+            self,
+            "OrderClientPolicy",
+            description=f"WorkflowKit {stage}: submit orders and read workflow status over the API",
+            statements=[self._invoke([r for r in ROUTES if not r.operator_only])],
+        )
+        self.operator_policy = iam.ManagedPolicy(
+            self,
+            "WorkflowOperatorPolicy",
+            description=f"WorkflowKit {stage}: orders, workflow status and operator commands over the API",
+            statements=[self._invoke(list(ROUTES))],
+        )
+
+    def route_arn(self, route: Route) -> str:
+        """The execute-api ARN of ``route`` on the ``$default`` stage."""
+        return self.api.arn_for_execute_api(route.method.value, route.arn_path, self.stage.stage_name)
+
+    def _invoke(self, routes: list[Route]) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=["execute-api:Invoke"], resources=[self.route_arn(route) for route in routes]
         )
 
     @property

@@ -32,8 +32,9 @@ from infra.constructs import (
     defaults,
     permissions,
 )
-from workflow_core import settings
-from workflow_core.definition import WorkflowDefinition
+from workflow_core import definition, settings
+from workflow_core.catalog import SOURCE_NOTIFICATIONS, SOURCE_OPERATOR, SOURCE_ORDERS, source_of
+from workflow_core.definition import Runner, WorkflowDefinition
 from workflow_core.order_workflow import ORDER_WORKFLOW
 
 
@@ -134,6 +135,7 @@ class WorkflowStack(Stack):
                 bus=bus,
                 key=key,
                 log_removal_policy=retain,
+                publishes=outcome_events(workflow, definition.state_machine(name)),
                 started_by=triggered.get(name),
             )
             for name in workflow.state_machines()
@@ -153,6 +155,7 @@ class WorkflowStack(Stack):
             runtime=runtime,
             workflows_table=tables.workflows,
             payment_state_machine=payment_flow.state_machine,
+            payment_state_machine_name=payment_flow.state_machine_name,
             escalation_topic=self.topics.escalation,
             schedule_group_removal_policy=retain,
         )
@@ -189,7 +192,13 @@ class WorkflowStack(Stack):
             role = consumer.handler.role
             for table in own.values():
                 permissions.allow_table_read_write(role, table, key)
-            permissions.allow_put_events(role, bus.event_bus_arn)
+            # A consumer publishes what its source owns: the outcomes of what it runs (the notifier: notices).
+            sources = {source_of(event) for event in outcome_events(workflow, definition.consumer(service))}
+            if service == workflow.notifier:
+                sources.add(SOURCE_NOTIFICATIONS)
+            permissions.allow_put_events(
+                role, bus.event_bus_arn, detail_types=permissions.owned_detail_types(sources)
+            )
             if service == workflow.notifier:
                 permissions.allow_publish(role, self.topics.customer, key)
             self.consumers[service] = consumer
@@ -207,7 +216,12 @@ class WorkflowStack(Stack):
             },
             description="WorkflowKit front door: orders, status, operator commands (HTTP API)",
         )
-        permissions.allow_put_events(self.front_door.role, bus.event_bus_arn)
+        # Orders (OrderSubmitted) and operator commands (OperatorCommandIssued), nothing else.
+        permissions.allow_put_events(
+            self.front_door.role,
+            bus.event_bus_arn,
+            detail_types=permissions.owned_detail_types([SOURCE_ORDERS, SOURCE_OPERATOR]),
+        )
         permissions.allow_table(self.front_door.role, tables.workflows, key, actions=permissions.TABLE_READ)
         self.api = StatusApi(
             self,
@@ -232,6 +246,7 @@ class WorkflowStack(Stack):
             functions=self._functions(),
             controller=self.controller.function,
             workflow_metrics=(workflow.started_event, *workflow.outcome_events, workflow.escalation_event),
+            queue_fed_services=[shape.service for shape in (self.controller, *self.consumers.values())],
         )
 
         self._outputs()
@@ -264,6 +279,18 @@ class WorkflowStack(Stack):
         CfnOutput(self, "EventBusName", value=bus.event_bus_name)
         CfnOutput(self, "EventBusArn", value=bus.event_bus_arn)
         CfnOutput(self, "ApiUrl", value=self.api.url)
+        CfnOutput(
+            self,
+            "OrderClientPolicyArn",
+            value=self.api.order_client_policy.managed_policy_arn,
+            description="Attach to order clients: submit orders, read workflow status",
+        )
+        CfnOutput(
+            self,
+            "WorkflowOperatorPolicyArn",
+            value=self.api.operator_policy.managed_policy_arn,
+            description="Attach to operators: what order clients may, plus workflow commands",
+        )
         for table_id in ("workflows", "idempotency", "inventory", "shipments", "payments", "notifications"):
             table: dynamodb.Table = getattr(self.tables, table_id)
             CfnOutput(self, f"{_camel(table_id)}TableName", value=table.table_name)
@@ -273,6 +300,17 @@ class WorkflowStack(Stack):
         CfnOutput(self, "EscalationTopicArn", value=self.topics.escalation.topic_arn)
         CfnOutput(self, "CustomerTopicArn", value=self.topics.customer.topic_arn)
         CfnOutput(self, "ScheduleGroupName", value=self.controller.schedule_group.schedule_group_name)
+
+
+def outcome_events(workflow: WorkflowDefinition, runner: Runner) -> tuple[str, ...]:
+    """The outcome events ``runner`` reports for the steps and compensations it runs."""
+    outcomes: list[str] = []
+    for step in workflow.steps:
+        if step.runner == runner:
+            outcomes += [step.completed_by, step.failed_by]
+        if step.compensation is not None and step.compensation.runner == runner:
+            outcomes += [step.compensation.completed_by, step.compensation.failed_by]
+    return tuple(outcomes)
 
 
 def _camel(name: str) -> str:

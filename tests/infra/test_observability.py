@@ -1,7 +1,9 @@
-"""Nothing is lost silently: every DLQ, failed execution, controller error, missed deadline pages someone."""
+"""Nothing is lost silently: every DLQ, failed execution, controller error, failed record, missed deadline
+pages someone, and the dashboard shows it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.infra.conftest import Synthesized
@@ -70,5 +72,83 @@ def test_every_alarm_notifies_the_alarm_topic(synthesized: Synthesized) -> None:
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
-def test_dashboard_exists(synthesized: Synthesized) -> None:
-    assert len(synthesized.of_type("AWS::CloudWatch::Dashboard")) == 1
+def _queue_fed_services(synth: Synthesized) -> set[str]:
+    """POWERTOOLS_SERVICE_NAME of every function an SQS event source mapping feeds."""
+    functions = synth.of_type("AWS::Lambda::Function")
+    return {
+        functions[m["Properties"]["FunctionName"]["Ref"]]["Properties"]["Environment"]["Variables"][
+            "POWERTOOLS_SERVICE_NAME"
+        ]
+        for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+    }
+
+
+def test_failed_records_of_every_queue_fed_function_are_alarmed(synthesized: Synthesized) -> None:
+    services = _queue_fed_services(synthesized)
+    assert services == {"controller", *ORDER_WORKFLOW.consumer_subscriptions()}
+    alarms = _alarmed_on(synthesized, "RecordsFailed")
+    assert {_dimension(a, "service") for a in alarms} == services
+    assert len(alarms) == len(services)
+    topic_id = synthesized.logical_id(synthesized.stack.topics.alarms)
+    for alarm in alarms:
+        assert alarm["Namespace"] == "WorkflowKit"
+        assert len(alarm["Dimensions"]) == 1
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Period"] == 300
+        assert alarm["EvaluationPeriods"] == 1
+        assert alarm["Threshold"] == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def _dashboard(synth: Synthesized) -> dict[str, Any]:
+    """The dashboard body as JSON, each reference rendered as ``<LogicalId>`` or ``<LogicalId.Attribute>``."""
+    (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    text = "".join(
+        part
+        if isinstance(part, str)
+        else f"<{part['Ref']}>"
+        if "Ref" in part
+        else f"<{'.'.join(part['Fn::GetAtt'])}>"
+        for part in parts
+    )
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _widget_metrics(widget: dict[str, Any]) -> list[list[Any]]:
+    return list(widget["properties"].get("metrics", []))
+
+
+def test_dashboard_shows_what_the_alarms_watch(synthesized: Synthesized) -> None:
+    widgets = _dashboard(synthesized)["widgets"]
+    metrics = [metric for widget in widgets for metric in _widget_metrics(widget)]
+
+    def shown(namespace: str, name: str, dimension: str, value: str) -> bool:
+        # [namespace, name, dimension, value, {rendering options}], as CDK writes every metric.
+        return any(metric[:4] == [namespace, name, dimension, value] for metric in metrics)
+
+    for service in _queue_fed_services(synthesized):
+        assert shown("WorkflowKit", "RecordsFailed", "service", service), service
+    assert shown("WorkflowKit", "WorkflowsPastDeadline", "service", "controller")
+    # Every alarmed queue's depth, every state machine's failures, every function's errors.
+    for alarm in _alarmed_on(synthesized, "ApproximateNumberOfMessagesVisible"):
+        queue = _dimension(alarm, "QueueName")["Fn::GetAtt"][0]
+        assert shown("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"<{queue}.QueueName>")
+    for queue in (
+        synthesized.stack.controller.queue,
+        *(c.queue for c in synthesized.stack.consumers.values()),
+    ):
+        queue_name = f"<{synthesized.logical_id(queue)}.QueueName>"
+        assert shown("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue_name)
+    for machine_id in synthesized.of_type("AWS::StepFunctions::StateMachine"):
+        assert shown("AWS/States", "ExecutionsFailed", "StateMachineArn", f"<{machine_id}>")
+    for function_id in synthesized.of_type("AWS::Lambda::Function"):
+        assert shown("AWS/Lambda", "Errors", "FunctionName", f"<{function_id}>")
+    # And every alarm's state.
+    alarm_widgets = [w for w in widgets if w["type"] == "alarm"]
+    shown_alarms = {arn for w in alarm_widgets for arn in w["properties"]["alarms"]}
+    assert shown_alarms == {f"<{lid}.Arn>" for lid in synthesized.of_type("AWS::CloudWatch::Alarm")}

@@ -59,7 +59,9 @@ def test_bus_policy_admits_put_events_from_this_account_only(synthesized: Synthe
             ]
         }
     }
-    assert "Condition" not in statement
+    bus_id = synthesized.logical_id(synthesized.stack.events.bus)
+    assert policy["Properties"]["EventBusName"] == {"Ref": bus_id}
+    assert statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
 
 
 def test_bus_is_archived(synthesized: Synthesized) -> None:

@@ -14,6 +14,8 @@ from payment.gateways.base import (
     Capture,
     PaymentGateway,
     Refund,
+    Settlement,
+    SettlementOutcome,
     Void,
 )
 from payment.gateways.config import PAYMENT_GATEWAY, SANDBOX, GatewaySettings
@@ -29,6 +31,8 @@ __all__ = [
     "PaymentGateway",
     "Refund",
     "SandboxGateway",
+    "Settlement",
+    "SettlementOutcome",
     "Void",
     "build_gateway",
 ]

@@ -97,6 +97,35 @@ class Refund:
         }
 
 
+class SettlementOutcome(StrEnum):
+    REFUNDED = "REFUNDED"  # money was captured: it went back to the customer
+    VOIDED = "VOIDED"  # only a hold existed: it was released, no money was taken
+    NOTHING_HELD = "NOTHING_HELD"  # nothing was authorized (or it was declined): nothing to give back
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What undoing an order's payment did, decided by what the processor holds, not by any ledger.
+
+    ``amount_minor`` is what went back to the customer: the captured amount for ``REFUNDED``, 0 otherwise.
+    """
+
+    order_id: str
+    outcome: SettlementOutcome
+    amount_minor: int
+    payment_id: str | None = None
+    refund_id: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_id,
+            "outcome": self.outcome.value,
+            "paymentId": self.payment_id,
+            "refundId": self.refund_id,
+            "amountMinor": self.amount_minor,
+        }
+
+
 class PaymentGateway(ABC):
     """A card processor. Implementations raise the errors of :mod:`workflow_core.errors`:
 
@@ -121,3 +150,14 @@ class PaymentGateway(ABC):
         self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
     ) -> Refund:
         """Return captured money; ``payment_id``/``amount_minor``, when given, must match the capture."""
+
+    @abstractmethod
+    def settle(self, order_id: str) -> Settlement:
+        """Give back whatever the processor holds for the order, whatever any ledger says.
+
+        A capture is refunded in full (``REFUNDED``; ``RefundRejectedError`` if the processor refuses),
+        an uncaptured hold is voided (``VOIDED``; a void releases the customer's own money and is never
+        rejected), and with neither it is ``NOTHING_HELD``. Idempotent per order: a repeated call never
+        moves money twice and reports what the order's payment is now (so after a later capture it
+        refunds that capture).
+        """

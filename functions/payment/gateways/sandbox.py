@@ -6,7 +6,8 @@ Tokens behave like a processor's published test cards:
 - ``tok_chargeDeclined``: authorize raises ``PaymentDeclinedError`` (so does any unknown token);
 - ``tok_gatewayFlaky``: the first authorize of an order raises ``PaymentGatewayUnavailableError``,
   later ones succeed (the outage is recorded in the table, so a Step Functions retry sees it);
-- ``tok_refundFails``: refund raises ``RefundRejectedError``.
+- ``tok_refundFails``: refund of a capture raises ``RefundRejectedError`` (a void of a hold still succeeds:
+  it only releases the customer's own money, so the sandbox never rejects it).
 
 Every operation is one item ``pk=ORDER#<orderId>, sk=GATEWAY#<operation>`` written with a condition,
 so a repeated call finds the first result and returns it instead of moving money again. Ids derive
@@ -27,6 +28,8 @@ from payment.gateways.base import (
     Capture,
     PaymentGateway,
     Refund,
+    Settlement,
+    SettlementOutcome,
     Void,
 )
 from workflow_core import clock
@@ -153,6 +156,29 @@ class SandboxGateway(PaymentGateway):
         if not self._put_new(order_id, REFUND, item):
             return self.refund(order_id, payment_id=payment_id, amount_minor=amount_minor)
         return _refund(item)
+
+    def settle(self, order_id: str) -> Settlement:
+        # Void first: it releases an open hold and, by moving the authorization out of AUTHORIZED, makes
+        # a capture still in flight (a payment execution not yet stopped) fail instead of taking money.
+        # It also tells whether the money was already taken.
+        released = self.void(order_id)
+        if released.status == AuthorizationStatus.CAPTURED:
+            refund = self.refund(order_id)  # replays an earlier refund (or its rejection): never twice
+            return Settlement(
+                order_id=order_id,
+                outcome=SettlementOutcome.REFUNDED,
+                amount_minor=refund.amount_minor,
+                payment_id=refund.payment_id,
+                refund_id=refund.refund_id,
+            )
+        if released.voided:
+            return Settlement(
+                order_id=order_id,
+                outcome=SettlementOutcome.VOIDED,
+                amount_minor=0,
+                payment_id=released.payment_id,
+            )
+        return Settlement(order_id=order_id, outcome=SettlementOutcome.NOTHING_HELD, amount_minor=0)
 
     # --- authorize helpers --------------------------------------------------------------------------
     def _first_authorization(self, order: Order) -> Authorization:

@@ -72,3 +72,21 @@ def scan_all(table: Any) -> list[dict[str, Any]]:
     """Every item of a table, sorted by key, to compare states before and after."""
     items: list[dict[str, Any]] = table.scan(ConsistentRead=True)["Items"]
     return sorted(items, key=lambda i: str(i.get("pk", i.get("id"))))
+
+
+def emitted_metrics(stdout: str) -> dict[str, float]:
+    """Metric name -> total value, from the EMF documents (``_aws`` JSON lines) a handler printed."""
+    totals: dict[str, float] = {}
+    for line in stdout.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                values = value if isinstance(value, list) else [value]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
+    return totals

@@ -9,9 +9,10 @@ import pytest
 
 from inventory.reservations import InventoryService
 from inventory.stock import read_stock, seed_stock
-from tests.unit.consumers.consumer_support import BusTap, LambdaContext, Tables, scan_all
+from tests.unit.consumers.consumer_support import BusTap, LambdaContext, Tables, emitted_metrics, scan_all
 from workflow_core.catalog import parse_event
 from workflow_core.errors import InvalidEventError
+from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.publisher import RecordingPublisher, derived_event_id
 
 MakeEvent = Callable[..., dict[str, Any]]
@@ -145,6 +146,7 @@ def test_release_returns_the_stock_and_flips_the_reservation(
         "orderId": "ord-1001",
         "reservationId": "res_ord-1001",
         "released": True,
+        "compensationAttempt": 1,
     }
     assert stock(tables, "SKU-RED") == {"available": 5, "reserved": 0}
     assert stock(tables, "SKU-BLUE") == {"available": 2, "reserved": 0}
@@ -176,7 +178,11 @@ def test_release_before_reserve_leaves_a_tombstone_that_blocks_the_late_trigger(
     seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
     service.handle(parse_event(eventbridge_event("inventory_release_requested")))
     # THEN nothing was reserved, so nothing was released
-    assert publisher.events[-1].detail()["data"] == {"orderId": "ord-1001", "released": False}
+    assert publisher.events[-1].detail()["data"] == {
+        "orderId": "ord-1001",
+        "released": False,
+        "compensationAttempt": 1,
+    }
     # WHEN the late PaymentProcessed arrives
     outcome = service.handle(parse_event(eventbridge_event("payment_processed")))
     # THEN it reserves nothing (no one would ever release it) and announces nothing
@@ -206,6 +212,153 @@ def test_release_fails_explicitly_when_stock_records_no_longer_match(
     assert reservation is not None
     assert reservation.status == "RESERVED"
     assert stock(tables, "SKU-RED") == {"available": 2, "reserved": 3}
+
+
+# --- attempts: a trigger of an attempt the workflow already undid never reserves -------------------------
+def retry(make: MakeEvent, attempt: int) -> Any:
+    return parse_event(
+        make("step_retry_requested_inventory", event_id=f"evt-retry-{attempt}", attempt=attempt)
+    )
+
+
+def release(make: MakeEvent, *, step_attempt: int, compensation_attempt: int = 1) -> Any:
+    event_id = f"evt-release-{step_attempt}-{compensation_attempt}"
+    return parse_event(
+        make(
+            "inventory_release_requested",
+            event_id=event_id,
+            stepAttempt=step_attempt,
+            compensationAttempt=compensation_attempt,
+        )
+    )
+
+
+def test_a_delayed_retry_of_the_attempt_already_released_reserves_nothing(
+    service: InventoryService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN attempt 1 reserved; an operator retried the step (attempt 2), then the workflow compensated
+    # it: the release names stepAttempt 2 and overtakes the retry's trigger
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    service.handle(parse_event(eventbridge_event("payment_processed")))
+    service.handle(release(eventbridge_event, step_attempt=2))
+    assert stock(tables, "SKU-RED") == {"available": 5, "reserved": 0}
+    before = scan_all(tables.inventory)
+    # WHEN the delayed StepRetryRequested(attempt 2) arrives
+    outcome = service.handle(retry(eventbridge_event, 2))
+    # THEN it reserves nothing and announces nothing: attempt 2 is already undone
+    assert outcome is None
+    assert publisher.detail_types() == ["InventoryReserved", "InventoryReleased"]
+    assert scan_all(tables.inventory) == before
+    reservation = service.load("ord-1001")
+    assert reservation is not None
+    assert (reservation.status, reservation.undone_through) == ("RELEASED", 2)
+
+
+def test_a_retry_newer_than_the_release_reserves_for_the_controller_to_compensate(
+    service: InventoryService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN attempt 1 reserved and released (stepAttempt 1)
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    service.handle(parse_event(eventbridge_event("payment_processed")))
+    service.handle(release(eventbridge_event, step_attempt=1))
+    # WHEN a retry for attempt 2 arrives (the release did not cover it)
+    outcome = service.handle(retry(eventbridge_event, 2))
+    # THEN it reserves; the controller sees this late completion and compensates it
+    assert outcome is not None
+    assert outcome.detail_type == "InventoryReserved"
+    assert stock(tables, "SKU-RED") == {"available": 2, "reserved": 3}
+    # AND the release of attempt 2 returns the stock and refuses attempt 2 from then on
+    service.handle(release(eventbridge_event, step_attempt=2, compensation_attempt=2))
+    assert stock(tables, "SKU-RED") == {"available": 5, "reserved": 0}
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    assert publisher.detail_types() == [
+        "InventoryReserved",
+        "InventoryReleased",
+        "InventoryReserved",
+        "InventoryReleased",
+    ]
+
+
+def test_a_repeated_release_keeps_the_highest_undone_attempt(
+    service: InventoryService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN attempt 1 reserved and released (stepAttempt 1)
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    service.handle(parse_event(eventbridge_event("payment_processed")))
+    service.handle(release(eventbridge_event, step_attempt=1))
+    # WHEN a release for stepAttempt 3 follows, then a stale one for stepAttempt 2
+    service.handle(release(eventbridge_event, step_attempt=3, compensation_attempt=2))
+    service.handle(release(eventbridge_event, step_attempt=2, compensation_attempt=3))
+    # THEN attempts up to 3 stay undone: retries 2 and 3 reserve nothing, 4 may
+    reservation = service.load("ord-1001")
+    assert reservation is not None
+    assert reservation.undone_through == 3
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    assert service.handle(retry(eventbridge_event, 3)) is None
+    assert stock(tables, "SKU-RED") == {"available": 5, "reserved": 0}
+    outcome = service.handle(retry(eventbridge_event, 4))
+    assert outcome is not None
+    assert outcome.detail_type == "InventoryReserved"
+
+
+def test_a_tombstone_refuses_every_attempt_its_release_named(
+    service: InventoryService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN a release for stepAttempt 2 overtook both triggers: nothing is reserved, a tombstone is left
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    service.handle(release(eventbridge_event, step_attempt=2))
+    # WHEN the late PaymentProcessed (attempt 1) and StepRetryRequested (attempt 2) arrive
+    assert service.handle(parse_event(eventbridge_event("payment_processed"))) is None
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    # THEN neither reserves nor announces anything
+    assert publisher.detail_types() == ["InventoryReleased"]
+    assert stock(tables, "SKU-RED") == {"available": 5, "reserved": 0}
+
+
+def test_every_release_outcome_echoes_its_compensation_attempt(
+    service: InventoryService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    # a tombstone (nothing reserved yet)
+    service.handle(release(eventbridge_event, step_attempt=1, compensation_attempt=2))
+    # a release that returns stock, then its re-announcement to a later compensation attempt
+    service.handle(retry(eventbridge_event, 2))
+    service.handle(release(eventbridge_event, step_attempt=2, compensation_attempt=3))
+    service.handle(release(eventbridge_event, step_attempt=2, compensation_attempt=4))
+    released = [e.detail()["data"] for e in publisher.events if e.detail_type == "InventoryReleased"]
+    assert [(d["released"], d["compensationAttempt"]) for d in released] == [
+        (False, 2),
+        (True, 3),
+        (False, 4),
+    ]
+    # a failed release (the stock records no longer match) echoes it too
+    service.handle(retry(eventbridge_event, 3))
+    tables.inventory.delete_item(Key={"pk": "SKU#SKU-BLUE"})
+    service.handle(release(eventbridge_event, step_attempt=3, compensation_attempt=5))
+    failed = publisher.events[-1]
+    assert failed.detail_type == "InventoryReleaseFailed"
+    assert failed.detail()["data"]["compensationAttempt"] == 5
+
+
+def test_a_reservation_written_before_undone_through_existed_counts_its_own_attempt_as_undone(
+    service: InventoryService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN a RELEASED item of attempt 2 without undoneThrough (written by the previous version)
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    tables.inventory.put_item(
+        Item={"pk": "RES#ord-1001", "orderId": "ord-1001", "status": "RELEASED", "attempt": 2}
+    )
+    # THEN attempt 2 is refused, attempt 3 reserves
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    outcome = service.handle(retry(eventbridge_event, 3))
+    assert outcome is not None
+    assert outcome.detail_type == "InventoryReserved"
+
+
+def test_the_router_handles_exactly_what_the_workflow_subscribes_inventory_to(
+    service: InventoryService,
+) -> None:
+    assert set(service.router.detail_types) == set(ORDER_WORKFLOW.consumer_subscriptions()["inventory"])
 
 
 # --- stock seeding ---------------------------------------------------------------------------------------
@@ -276,3 +429,38 @@ def test_handler_dead_letters_bad_events_without_changing_state(
     assert reservations == ["RES#ord-good"]
     assert len(scan_all(tables.idempotency)) == len(before_idempotency) + 1
     assert bus.detail_types() == ["InventoryReserved"]
+
+
+@pytest.mark.usefixtures("fixed_clock")
+def test_handler_counts_a_refused_trigger_and_every_failed_record(
+    load_handler: Callable[[str], Any],
+    *,
+    tables: Tables,
+    bus: BusTap,
+    eventbridge_event: MakeEvent,
+    sqs_batch: Callable[..., dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN an order released for stepAttempt 2 before anything was reserved
+    handler = load_handler("inventory.handler")
+    seed_stock(tables.inventory, {"SKU-RED": 5, "SKU-BLUE": 2})
+    handler.lambda_handler(
+        sqs_batch(eventbridge_event("inventory_release_requested", stepAttempt=2)), LambdaContext()
+    )
+    capsys.readouterr()
+    # WHEN a batch brings the delayed retry of attempt 2, plus two records that fail
+    batch = sqs_batch(
+        eventbridge_event("step_retry_requested_inventory"),
+        eventbridge_event("payment_processed_malformed"),
+        "{",
+    )
+    response = handler.lambda_handler(batch, LambdaContext())
+    # THEN the retry is refused silently (a metric, no event, no reservation) ...
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}, {"itemIdentifier": "msg-2"}]}
+    assert bus.detail_types() == ["InventoryReleased"]
+    assert stock(tables, "SKU-RED") == {"available": 5, "reserved": 0}
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["StaleTriggerIgnored"] == 1
+    # ... and each failed record is counted for the alarm
+    assert metrics["RecordsFailed"] == 2
+    assert metrics["RecordsReceived"] == 3

@@ -10,8 +10,16 @@ import pytest
 
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from shipping.shipments import ShippingService
-from tests.unit.consumers.consumer_support import NOW, BusTap, LambdaContext, Tables, scan_all
+from tests.unit.consumers.consumer_support import (
+    NOW,
+    BusTap,
+    LambdaContext,
+    Tables,
+    emitted_metrics,
+    scan_all,
+)
 from workflow_core.catalog import parse_event
+from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.publisher import RecordingPublisher, derived_event_id
 
 RESERVED_ID = "evt-inventory-reserved"  # the id of the InventoryReserved fixture
@@ -144,8 +152,18 @@ def test_cancel_a_scheduled_shipment_then_again(
     service.handle(parse_event(eventbridge_event("shipment_cancellation_requested", event_id="evt-cancel-2")))
     # THEN it is cancelled once; the second answer says there was nothing left to cancel
     first, second = (e.detail()["data"] for e in publisher.events[1:])
-    assert first == {"orderId": "ord-1001", "shipmentId": "shp_ord-1001", "cancelled": True}
-    assert second == {"orderId": "ord-1001", "shipmentId": "shp_ord-1001", "cancelled": False}
+    assert first == {
+        "orderId": "ord-1001",
+        "shipmentId": "shp_ord-1001",
+        "cancelled": True,
+        "compensationAttempt": 1,
+    }
+    assert second == {
+        "orderId": "ord-1001",
+        "shipmentId": "shp_ord-1001",
+        "cancelled": False,
+        "compensationAttempt": 1,
+    }
 
 
 def test_a_dispatched_shipment_cannot_be_cancelled(
@@ -180,7 +198,11 @@ def test_cancellation_before_booking_blocks_the_late_trigger_but_not_a_retry(
 ) -> None:
     # GIVEN the cancellation overtook InventoryReserved (reordering)
     service.handle(parse_event(eventbridge_event("shipment_cancellation_requested")))
-    assert publisher.events[-1].detail()["data"] == {"orderId": "ord-1001", "cancelled": False}
+    assert publisher.events[-1].detail()["data"] == {
+        "orderId": "ord-1001",
+        "cancelled": False,
+        "compensationAttempt": 1,
+    }
     # WHEN the late InventoryReserved arrives
     outcome = service.handle(reserved(eventbridge_event))
     # THEN nothing is booked: the workflow already undid this step
@@ -191,6 +213,146 @@ def test_cancellation_before_booking_blocks_the_late_trigger_but_not_a_retry(
     # AND an explicit retry of the step (attempt 2) books it
     service.handle(parse_event(eventbridge_event("step_retry_requested_shipping")))
     assert publisher.detail_types() == ["ShipmentCancelled", "ShippingScheduled"]
+
+
+# --- attempts: a trigger of an attempt the workflow already undid never books ------------------------------
+def retry(make: MakeEvent, attempt: int) -> Any:
+    return parse_event(
+        make("step_retry_requested_shipping", event_id=f"evt-retry-{attempt}", attempt=attempt)
+    )
+
+
+def cancellation(make: MakeEvent, *, step_attempt: int, compensation_attempt: int = 1) -> Any:
+    event_id = f"evt-cancel-{step_attempt}-{compensation_attempt}"
+    return parse_event(
+        make(
+            "shipment_cancellation_requested",
+            event_id=event_id,
+            stepAttempt=step_attempt,
+            compensationAttempt=compensation_attempt,
+        )
+    )
+
+
+def test_a_delayed_retry_of_the_attempt_already_cancelled_books_nothing(
+    service: ShippingService, tables: Tables, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN attempt 1 booked; an operator retried the step (attempt 2), then the workflow compensated it:
+    # the cancellation names stepAttempt 2 and overtakes the retry's trigger
+    service.handle(reserved(eventbridge_event))
+    service.handle(cancellation(eventbridge_event, step_attempt=2))
+    before = scan_all(tables.shipments)
+    # WHEN the delayed StepRetryRequested(attempt 2) arrives
+    outcome = service.handle(retry(eventbridge_event, 2))
+    # THEN nothing is booked or announced: attempt 2 is already undone
+    assert outcome is None
+    assert publisher.detail_types() == ["ShippingScheduled", "ShipmentCancelled"]
+    assert scan_all(tables.shipments) == before
+    shipment = service.load("ord-1001")
+    assert shipment is not None
+    assert (shipment.status, shipment.undone_through) == ("CANCELLED", 2)
+
+
+def test_a_retry_newer_than_the_cancellation_books_for_the_controller_to_compensate(
+    service: ShippingService, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN attempt 1 booked and cancelled (stepAttempt 1)
+    service.handle(reserved(eventbridge_event))
+    service.handle(cancellation(eventbridge_event, step_attempt=1))
+    # WHEN a retry for attempt 2 arrives (the cancellation did not cover it)
+    outcome = service.handle(retry(eventbridge_event, 2))
+    # THEN it books; the controller sees this late completion and compensates it
+    assert outcome is not None
+    assert outcome.detail_type == "ShippingScheduled"
+    # AND the cancellation of attempt 2 cancels it and refuses attempt 2 from then on
+    cancelled = service.handle(cancellation(eventbridge_event, step_attempt=2, compensation_attempt=2))
+    assert cancelled is not None
+    assert cancelled.detail()["data"]["cancelled"] is True
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    assert publisher.detail_types() == [
+        "ShippingScheduled",
+        "ShipmentCancelled",
+        "ShippingScheduled",
+        "ShipmentCancelled",
+    ]
+
+
+def test_a_repeated_cancellation_keeps_the_highest_undone_attempt(
+    service: ShippingService, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN a booking cancelled for stepAttempt 1, then for 3, then (stale) for 2
+    service.handle(reserved(eventbridge_event))
+    service.handle(cancellation(eventbridge_event, step_attempt=1))
+    service.handle(cancellation(eventbridge_event, step_attempt=3, compensation_attempt=2))
+    service.handle(cancellation(eventbridge_event, step_attempt=2, compensation_attempt=3))
+    # THEN attempts up to 3 stay undone: retries 2 and 3 book nothing, 4 may
+    shipment = service.load("ord-1001")
+    assert shipment is not None
+    assert shipment.undone_through == 3
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    assert service.handle(retry(eventbridge_event, 3)) is None
+    outcome = service.handle(retry(eventbridge_event, 4))
+    assert outcome is not None
+    assert outcome.detail_type == "ShippingScheduled"
+
+
+def test_a_tombstone_refuses_every_attempt_its_cancellation_named(
+    service: ShippingService, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN a cancellation for stepAttempt 2 overtook both triggers
+    service.handle(cancellation(eventbridge_event, step_attempt=2))
+    # WHEN the late InventoryReserved (attempt 1) and StepRetryRequested (attempt 2) arrive
+    assert service.handle(reserved(eventbridge_event)) is None
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    # THEN neither books nor announces anything
+    assert publisher.detail_types() == ["ShipmentCancelled"]
+    shipment = service.load("ord-1001")
+    assert shipment is not None
+    assert shipment.shipment_id is None
+
+
+def test_every_cancellation_outcome_echoes_its_compensation_attempt(
+    service: ShippingService, publisher: RecordingPublisher, eventbridge_event: MakeEvent
+) -> None:
+    # a tombstone (nothing booked yet)
+    service.handle(cancellation(eventbridge_event, step_attempt=1, compensation_attempt=2))
+    # a cancellation of a booking, then its re-announcement to a later compensation attempt
+    service.handle(retry(eventbridge_event, 2))
+    service.handle(cancellation(eventbridge_event, step_attempt=2, compensation_attempt=3))
+    service.handle(cancellation(eventbridge_event, step_attempt=2, compensation_attempt=4))
+    cancelled = [e.detail()["data"] for e in publisher.events if e.detail_type == "ShipmentCancelled"]
+    assert [(d["cancelled"], d["compensationAttempt"]) for d in cancelled] == [
+        (False, 2),
+        (True, 3),
+        (False, 4),
+    ]
+    # a refused cancellation (already dispatched) echoes it too
+    service.handle(retry(eventbridge_event, 3))
+    service.mark_dispatched("ord-1001")
+    service.handle(cancellation(eventbridge_event, step_attempt=3, compensation_attempt=5))
+    failed = publisher.events[-1]
+    assert failed.detail_type == "ShipmentCancellationFailed"
+    assert failed.detail()["data"]["compensationAttempt"] == 5
+
+
+def test_a_shipment_written_before_undone_through_existed_counts_its_own_attempt_as_undone(
+    service: ShippingService, tables: Tables, eventbridge_event: MakeEvent
+) -> None:
+    # GIVEN a CANCELLED item of attempt 2 without undoneThrough (written by the previous version)
+    tables.shipments.put_item(
+        Item={"pk": "ORDER#ord-1001", "orderId": "ord-1001", "status": "CANCELLED", "attempt": 2}
+    )
+    # THEN attempt 2 is refused, attempt 3 books
+    assert service.handle(retry(eventbridge_event, 2)) is None
+    outcome = service.handle(retry(eventbridge_event, 3))
+    assert outcome is not None
+    assert outcome.detail_type == "ShippingScheduled"
+
+
+def test_the_router_handles_exactly_what_the_workflow_subscribes_shipping_to(
+    service: ShippingService,
+) -> None:
+    assert set(service.router.detail_types) == set(ORDER_WORKFLOW.consumer_subscriptions()["shipping"])
 
 
 @pytest.mark.usefixtures("fixed_clock")
@@ -215,3 +377,31 @@ def test_handler_books_once_per_delivery_and_dead_letters_bad_events(
     published = bus.events()
     assert [e["detail-type"] for e in published] == ["ShippingScheduled"]
     assert published[0]["source"] == "commerce.shipping"
+
+
+@pytest.mark.usefixtures("fixed_clock")
+def test_handler_counts_a_refused_trigger_and_every_failed_record(
+    load_handler: Callable[[str], Any],
+    *,
+    tables: Tables,
+    bus: BusTap,
+    eventbridge_event: MakeEvent,
+    sqs_batch: Callable[..., dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN a shipment cancelled for stepAttempt 2 before anything was booked
+    handler = load_handler("shipping.handler")
+    handler.lambda_handler(
+        sqs_batch(eventbridge_event("shipment_cancellation_requested", stepAttempt=2)), LambdaContext()
+    )
+    capsys.readouterr()
+    # WHEN a batch brings the delayed retry of attempt 2, plus a record that fails
+    batch = sqs_batch(eventbridge_event("step_retry_requested_shipping"), "{")
+    response = handler.lambda_handler(batch, LambdaContext())
+    # THEN the retry books nothing and publishes nothing, only a metric; the bad record is counted
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+    assert bus.detail_types() == ["ShipmentCancelled"]
+    assert [i.get("shipmentId") for i in scan_all(tables.shipments)] == [None]
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["NothingToAnnounce"] == 1
+    assert metrics["RecordsFailed"] == 1

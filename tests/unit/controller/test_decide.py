@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from controller.actions import CancelDeadline, Escalate, PublishEvent, ScheduleDeadline, StartStateMachine
+from controller.actions import (
+    CancelDeadline,
+    Escalate,
+    PublishEvent,
+    ScheduleDeadline,
+    StartStateMachine,
+    StopStateMachine,
+)
 from controller.decide import METRIC_PAST_DEADLINE, Decider, Decision
 from tests.factories import T0, domain_event, order
 from workflow_core import events as ev
@@ -336,3 +343,131 @@ def test_operator_retry_of_a_running_choreographed_step_requests_a_retry() -> No
     assert published(decision) == ["StepRetryRequested"]
     assert flow.state is not None
     assert flow.state.steps["inventory"].attempt == 2
+
+
+# --- attempts: stopping, late completions, stale outcomes -------------------------------------------------
+def kinds(decision: Decision) -> list[str]:
+    return [a.kind for a in decision.actions]
+
+
+def refunded(attempt: int | None = None, outcome: str = "REFUNDED") -> ev.PaymentRefunded:
+    return ev.PaymentRefunded(
+        order_id=WF,
+        payment_id="p",
+        refund_id="r",
+        amount_minor=0,
+        outcome=outcome,
+        compensation_attempt=attempt,
+    )
+
+
+def test_cancel_stops_the_running_payment_before_asking_for_its_undo() -> None:
+    flow = started_flow()
+    cancel = ev.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="changed mind")
+    decision = flow.feed("OperatorCommandIssued", cancel)
+    stop = next(a for a in decision.actions if isinstance(a, StopStateMachine))
+    assert stop.execution_name.endswith("-payment-1")
+    request = next(a for a in decision.actions if isinstance(a, PublishEvent))
+    assert request.detail_type == "RefundRequested"
+    assert request.detail["data"]["stepAttempt"] == 1
+    assert request.detail["data"]["compensationAttempt"] == 1
+
+
+def test_a_payment_captured_after_its_undo_found_nothing_is_refunded_again() -> None:
+    # GIVEN a payment that timed out, whose undo found nothing held
+    flow = started_flow()
+    flow.feed(
+        "StepDeadlineReached",
+        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        after=timedelta(minutes=15),
+    )
+    flow.feed("PaymentRefunded", refunded(1, "NOTHING_HELD"))
+    assert flow.status is WorkflowStatus.COMPENSATED
+    # WHEN the stopped execution's capture shows up after all
+    decision = flow.feed("PaymentProcessed", processed())
+    # THEN the payment is undone a second time, and only then compensated again
+    assert published(decision) == ["RefundRequested"]
+    assert flow.state is not None
+    assert flow.state.steps["payment"].compensation_attempt == 2
+    assert flow.feed("PaymentProcessed", processed()).actions == []  # the same completion again: nothing
+    flow.feed("PaymentRefunded", refunded(2))
+    assert flow.status is WorkflowStatus.COMPENSATED
+    assert flow.state is not None
+    assert flow.state.compensated_steps == ["payment"]
+
+
+def test_a_completion_during_its_undo_is_undone_once_more() -> None:
+    flow = started_flow()
+    cancel = ev.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="x")
+    flow.feed("OperatorCommandIssued", cancel)
+    flow.feed("PaymentProcessed", processed())  # arrives while the refund (attempt 1) is in flight
+    decision = flow.feed("PaymentRefunded", refunded(1, "NOTHING_HELD"))
+    assert published(decision) == ["RefundRequested"]
+    assert flow.status is WorkflowStatus.COMPENSATING
+    flow.feed("PaymentRefunded", refunded(2))
+    assert flow.status is WorkflowStatus.COMPENSATED
+
+
+def test_an_outcome_of_an_earlier_undo_attempt_is_ignored() -> None:
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
+    )
+    flow.feed(
+        "RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="no", compensation_attempt=1)
+    )
+    retry = ev.OperatorCommandIssued(
+        workflow_id=WF, command="retry-step", step="payment", operator="ops", reason="r"
+    )
+    flow.feed("OperatorCommandIssued", retry)
+    decision = flow.feed(
+        "RefundFailed",
+        ev.RefundFailed(order_id=WF, reason="REJECTED", message="late", compensation_attempt=1),
+    )
+    assert not decision.changed
+    assert flow.status is WorkflowStatus.COMPENSATING
+
+
+def test_retrying_a_running_payment_stops_the_old_attempt_and_ignores_its_failure() -> None:
+    flow = started_flow()
+    retry = ev.OperatorCommandIssued(
+        workflow_id=WF, command="retry-step", step="payment", operator="ops", reason="stuck"
+    )
+    decision = flow.feed("OperatorCommandIssued", retry)
+    assert kinds(decision).count("stop_execution") == 1
+    start = next(a for a in decision.actions if isinstance(a, StartStateMachine))
+    assert start.execution_name.endswith("-payment-2")
+    # WHEN the stopped attempt 1 reports a failure caused by the original start
+    assert flow.state is not None
+    old_cause = "sub-1"  # attempt 1 started from the OrderSubmitted's WorkflowStarted, not attempt 2's
+    stale = domain_event(
+        "PaymentFailed",
+        ev.PaymentFailed(order_id=WF, reason="GATEWAY_ERROR", message="stopped"),
+        event_id="pf-1",
+        causation_id=derived_event_id(old_cause, "WorkflowStarted"),
+    )
+    decision = flow.feed_event(stale)
+    assert not decision.changed
+    assert flow.status is WorkflowStatus.RUNNING
+
+
+def test_a_payment_deadline_after_the_workflow_failed_still_undoes_the_payment() -> None:
+    # GIVEN inventory's failure overtook payment's success (the workflow failed with payment running)
+    flow = started_flow()
+    flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
+    )
+    assert flow.status is WorkflowStatus.FAILED
+    # WHEN payment's deadline passes
+    decision = flow.feed(
+        "StepDeadlineReached",
+        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        after=timedelta(minutes=15),
+    )
+    # THEN its execution is stopped and whatever it took is given back
+    assert "stop_execution" in kinds(decision)
+    assert published(decision) == ["RefundRequested"]
+    assert flow.status is WorkflowStatus.COMPENSATING

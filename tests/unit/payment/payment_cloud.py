@@ -45,11 +45,22 @@ def payment_input(order_id: str = "o-1001", *, token: str = "tok_visa", **order:
     return event
 
 
-def refund_input(order_id: str = "o-1001") -> dict[str, Any]:
-    """RefundRequested as the EventBridge rule hands it to the refund state machine."""
+def refund_input(
+    order_id: str = "o-1001", *, event_id: str | None = None, compensation_attempt: int | None = 1
+) -> dict[str, Any]:
+    """RefundRequested as the EventBridge rule hands it to the refund state machine.
+
+    ``compensation_attempt=None`` drops the field, as in events older than that contract.
+    """
     event = load_event("refund_requested.json")
-    event["detail"]["metadata"].update(eventId=f"evt-inv-{order_id}:RefundRequested", correlationId=order_id)
+    event["detail"]["metadata"].update(
+        eventId=event_id or f"evt-inv-{order_id}:RefundRequested", correlationId=order_id
+    )
     event["detail"]["data"]["orderId"] = order_id
+    if compensation_attempt is None:
+        del event["detail"]["data"]["compensationAttempt"]
+    else:
+        event["detail"]["data"]["compensationAttempt"] = compensation_attempt
     return event
 
 

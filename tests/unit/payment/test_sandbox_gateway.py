@@ -8,7 +8,14 @@ import boto3
 import pytest
 
 from payment.gateway import handle
-from payment.gateways import AuthorizationStatus, GatewaySettings, SandboxGateway, build_gateway
+from payment.gateways import (
+    AuthorizationStatus,
+    GatewaySettings,
+    SandboxGateway,
+    Settlement,
+    SettlementOutcome,
+    build_gateway,
+)
 from tests.factories import order
 from workflow_core.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 
@@ -149,6 +156,83 @@ def test_nothing_captured_nothing_to_refund(sandbox: SandboxGateway) -> None:
         sandbox.refund("o-1")
 
 
+def test_settle_refunds_a_capture_once(sandbox: SandboxGateway) -> None:
+    # GIVEN a captured order (no ledger: the gateway does not need one)
+    sandbox.authorize(order("o-1"))
+    sandbox.capture("o-1")
+
+    # WHEN settled twice (a retry, or the payment machine's compensation then the refund machine)
+    first, second = sandbox.settle("o-1"), sandbox.settle("o-1")
+
+    # THEN the capture was refunded in full, once
+    assert (
+        first
+        == second
+        == Settlement(
+            order_id="o-1",
+            outcome=SettlementOutcome.REFUNDED,
+            amount_minor=3300,
+            payment_id="pay_o-1",
+            refund_id="re_o-1",
+        )
+    )
+    assert items(sandbox, "o-1") == ["GATEWAY#authorize", "GATEWAY#capture", "GATEWAY#refund"]
+
+
+def test_settle_voids_a_hold_and_a_capture_in_flight_then_fails(sandbox: SandboxGateway) -> None:
+    # GIVEN an authorized, uncaptured order (its payment execution is still running)
+    sandbox.authorize(order("o-1"))
+
+    # WHEN settled
+    settled = sandbox.settle("o-1")
+
+    # THEN the hold is released, no money went back because none was taken, and the capture is refused
+    assert (settled.outcome, settled.amount_minor, settled.payment_id) == (
+        SettlementOutcome.VOIDED,
+        0,
+        "pay_o-1",
+    )
+    with pytest.raises(PaymentDeclinedError, match="VOIDED"):
+        sandbox.capture("o-1")
+    assert sandbox.settle("o-1") == settled
+
+
+def test_settle_refunds_a_capture_made_after_an_earlier_void(sandbox: SandboxGateway) -> None:
+    # GIVEN a hold voided by a settlement, then a later payment attempt that authorized and captured
+    sandbox.authorize(order("o-1"))
+    sandbox.settle("o-1")
+    sandbox.authorize(order("o-1"))
+    sandbox.capture("o-1")
+
+    # WHEN settled again THEN that capture is refunded
+    settled = sandbox.settle("o-1")
+    assert (settled.outcome, settled.amount_minor) == (SettlementOutcome.REFUNDED, 3300)
+
+
+@pytest.mark.parametrize("token", [None, "tok_chargeDeclined"])
+def test_settle_with_nothing_held(sandbox: SandboxGateway, token: str | None) -> None:
+    # GIVEN an order never authorized, or declined WHEN settled THEN nothing was held
+    if token:
+        with pytest.raises(PaymentDeclinedError):
+            sandbox.authorize(order("o-1", token=token))
+    assert sandbox.settle("o-1") == Settlement(
+        order_id="o-1", outcome=SettlementOutcome.NOTHING_HELD, amount_minor=0
+    )
+
+
+def test_settle_of_a_card_that_refuses_refunds(sandbox: SandboxGateway) -> None:
+    # GIVEN two orders on a card whose issuer refuses refunds: one held, one captured
+    sandbox.authorize(order("o-1", token="tok_refundFails"))
+    sandbox.authorize(order("o-2", token="tok_refundFails"))
+    sandbox.capture("o-2")
+
+    # WHEN settled THEN the hold is voided (a void is never rejected) and the capture's refund is rejected
+    assert sandbox.settle("o-1").outcome == SettlementOutcome.VOIDED
+    for _ in range(2):
+        with pytest.raises(RefundRejectedError, match="refused"):
+            sandbox.settle("o-2")
+
+
 def test_the_handler_speaks_camel_case_payloads(sandbox: SandboxGateway) -> None:
     # GIVEN the payloads the state machines send
     authorize = {"operation": "authorize", "order": order("o-1").to_wire()}
@@ -164,6 +248,20 @@ def test_the_handler_speaks_camel_case_payloads(sandbox: SandboxGateway) -> None
     }
     refund = {"operation": "refund", "orderId": "o-1", "paymentId": "pay_o-1", "amountMinor": 3300}
     assert handle(refund, gateway=sandbox)["refundId"] == "re_o-1"
+    assert handle({"operation": "settle", "orderId": "o-1"}, gateway=sandbox) == {
+        "orderId": "o-1",
+        "outcome": "REFUNDED",
+        "paymentId": "pay_o-1",
+        "refundId": "re_o-1",
+        "amountMinor": 3300,
+    }
+    assert handle({"operation": "settle", "orderId": "o-2"}, gateway=sandbox) == {
+        "orderId": "o-2",
+        "outcome": "NOTHING_HELD",
+        "paymentId": None,
+        "refundId": None,
+        "amountMinor": 0,
+    }
 
 
 def test_only_the_sandbox_ships() -> None:

@@ -1,0 +1,103 @@
+"""The workflowkit commands, run in-process on the synthesized app: what a user types, what they read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workflowkit.cli import main
+
+REQUIRED_KEYS = {
+    "workflows",
+    "by_status",
+    "events_published",
+    "events_delivered",
+    "dead_lettered",
+    "unaccounted_events",
+    "invariant_violations",
+    "trace_sha256",
+    "wall_seconds",
+    "virtual_seconds",
+    "workflows_per_second",
+}
+
+
+def simulate_json(cdk_out: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
+    code = main(["simulate", "--cdk-out", str(cdk_out), "--json", *args])
+    summary: dict[str, object] = json.loads(capsys.readouterr().out)
+    assert code == 0, summary
+    return summary
+
+
+def test_simulate_reports_every_workflow_terminal_and_nothing_lost(
+    cdk_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mix = "happy=40,declined=15,out_of_stock=15,shipping_failure=15,timeout=10,compensation_failure=5"
+    first = simulate_json(cdk_out, capsys, "--orders", "30", "--seed", "7", "--mix", mix)
+    assert first.keys() >= REQUIRED_KEYS
+    assert first["workflows"] == 30
+    assert first["unaccounted_events"] == 0
+    assert first["invariant_violations"] == 0
+    assert first["scenario_mismatches"] == 0
+    by_status = first["by_status"]
+    assert isinstance(by_status, dict)
+    assert set(by_status) <= {"COMPLETED", "COMPENSATED", "FAILED", "NEEDS_ATTENTION"}
+    again = simulate_json(cdk_out, capsys, "--orders", "30", "--seed", "7", "--mix", mix)
+    assert again["trace_sha256"] == first["trace_sha256"]
+
+
+def test_timeline_of_a_saved_run_shows_events_handlers_and_state_changes(
+    cdk_out: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    saved = tmp_path / "run.json"
+    code = main(
+        ["simulate", "--cdk-out", str(cdk_out), "--orders", "3", "--mix", "timeout=1", "--save", str(saved)]
+    )
+    capsys.readouterr()
+    assert code == 0
+    assert main(["timeline", "sim-000001", "--run", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "sim-000001: COMPENSATED (shipping missed its deadline)"
+    assert "StepDeadlineReached" in out
+    assert "workflow: RUNNING -> COMPENSATING; shipping: RUNNING->COMPENSATING" in out
+    assert "-> controller" in out
+
+
+def test_send_runs_your_events_and_details_each_workflow(
+    cdk_out: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from workflowkit.scenarios import SCENARIOS, order_for  # noqa: PLC0415
+
+    events = tmp_path / "events.jsonl"
+    lines = []
+    for n, name in enumerate(("happy", "declined")):
+        order = order_for(SCENARIOS[name], f"mine-{n}")
+        detail = {
+            "metadata": {
+                "eventId": f"mine-{n}:submitted",
+                "correlationId": order["orderId"],
+                "schemaVersion": 2,
+                "occurredAt": "2026-01-05T09:00:00Z",
+                "producer": "test",
+            },
+            "data": order,
+        }
+        lines.append(
+            json.dumps({"Source": "commerce.orders", "DetailType": "OrderSubmitted", "Detail": detail})
+        )
+    lines.append(json.dumps({"Source": "commerce.orders", "DetailType": "OrderSubmitted", "Detail": "{}"}))
+    events.write_text("\n".join(lines) + "\n")
+    assert main(["send", str(events), "--cdk-out", str(cdk_out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    details = summary["workflow_details"]
+    assert details["mine-0"]["status"] == "COMPLETED"
+    assert details["mine-1"]["status"] == "FAILED"
+    assert summary["dead_lettered"] == 1  # the empty event: rejected by the controller, dead-lettered
+    assert summary["unaccounted_events"] == 0
+
+
+def test_a_bad_mix_is_a_clear_error(cdk_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--cdk-out", str(cdk_out), "--mix", "happy=70,nonsense=1"]) == 2
+    assert "unknown scenario 'nonsense'" in capsys.readouterr().err

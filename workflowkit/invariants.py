@@ -1,0 +1,204 @@
+"""The run's invariants, checked against the app's own tables and the ledger after every run.
+
+- money: a captured payment ends shipped (workflow COMPLETED) or fully refunded; never captured twice
+  (the gateway keeps one capture per order and the books name that one), never refunded more than
+  captured;
+- stock: per SKU, stock is conserved (available + reserved = what was stocked) and never negative;
+  reserved = units of live reservations; every unit ever reserved is shipped (its order completed) or
+  released;
+- termination: every workflow is in a terminal status, reached within its deadlines plus its
+  compensation budget;
+- audit: every state change in a workflow's history names its causing event, and that event was
+  published on the bus;
+- nothing lost: every published event was processed or dead-lettered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+
+from workflowkit.cloud import LocalCloud
+from workflowkit.orders import OUTPUT_INVENTORY
+
+TERMINAL = {"COMPLETED", "COMPENSATED", "FAILED", "NEEDS_ATTENTION"}
+# Virtual-time slack on top of the declared deadlines: delivery latency, batching windows, retries.
+TERMINATION_SLACK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    subject: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{self.invariant}] {self.subject}: {self.detail}"
+
+
+def check_all(
+    cloud: LocalCloud,
+    statuses: dict[str, dict[str, Any]],
+    *,
+    stocked: dict[str, int],
+    budget: timedelta,
+) -> list[Violation]:
+    tables = _Tables(cloud)
+    return [
+        *check_money(tables, statuses),
+        *check_stock(tables, statuses, stocked),
+        *check_termination(statuses, budget),
+        *check_audit(statuses, cloud),
+        *check_nothing_lost(cloud),
+    ]
+
+
+def termination_budget(definition: Any) -> timedelta:
+    """The longest a workflow may take: every step's deadline plus every compensation's, plus slack."""
+    steps = sum((step.deadline for step in definition.steps), timedelta())
+    undo = sum((step.compensation.deadline for step in definition.steps if step.compensation), timedelta())
+    return steps + undo + TERMINATION_SLACK
+
+
+class _Tables:
+    def __init__(self, cloud: LocalCloud) -> None:
+        dynamodb = boto3.resource("dynamodb", region_name=cloud.region)
+        self.payments = _scan(dynamodb.Table(cloud.outputs["PaymentsTableName"]))
+        self.inventory = _scan(dynamodb.Table(cloud.outputs[OUTPUT_INVENTORY]))
+        self.shipments = _scan(dynamodb.Table(cloud.outputs["ShipmentsTableName"]))
+
+
+def _scan(table: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"ConsistentRead": True}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Violation]:
+    violations = []
+    by_order: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for item in tables.payments:
+        by_order[str(item["pk"]).removeprefix("ORDER#")][str(item["sk"])] = item
+    for order_id, items in sorted(by_order.items()):
+        capture = items.get("GATEWAY#capture")
+        refund = items.get("GATEWAY#refund")
+        status = statuses.get(order_id, {}).get("status")
+        captured = int(capture["amountMinor"]) if capture else 0
+        refunded = int(refund["amountMinor"]) if refund and refund.get("status") == "REFUNDED" else 0
+        if refunded > captured:
+            violations.append(Violation("money", order_id, f"refunded {refunded} of {captured} captured"))
+        ledger = items.get("LEDGER")
+        if ledger and (not capture or ledger.get("paymentId") != capture.get("paymentId")):
+            # The books name one payment per order, and it is the one the gateway captured: no second charge.
+            violations.append(Violation("money", order_id, "the ledger's payment is not the captured one"))
+        if capture and status != "NEEDS_ATTENTION":
+            shipped = status == "COMPLETED"
+            if shipped and refunded:
+                violations.append(Violation("money", order_id, "shipped and refunded"))
+            if not shipped and refunded != captured:
+                violations.append(
+                    Violation("money", order_id, f"{status}: captured {captured}, refunded {refunded}")
+                )
+    return violations
+
+
+def check_stock(
+    tables: _Tables, statuses: dict[str, dict[str, Any]], stocked: dict[str, int]
+) -> list[Violation]:
+    violations = []
+    live: dict[str, int] = defaultdict(int)
+    for item in tables.inventory:
+        pk = str(item["pk"])
+        if not pk.startswith("RES#") or item.get("status") != "RESERVED":
+            continue
+        order_id = pk.removeprefix("RES#")
+        for line in item.get("items", []):
+            live[str(line["sku"])] += int(line["quantity"])
+        status = statuses.get(order_id, {}).get("status")
+        if status not in ("COMPLETED", "NEEDS_ATTENTION"):
+            violations.append(Violation("stock", order_id, f"reservation still held by a {status} workflow"))
+    for item in tables.inventory:
+        pk = str(item["pk"])
+        if not pk.startswith("SKU#"):
+            continue
+        sku, available, reserved = pk.removeprefix("SKU#"), int(item["available"]), int(item["reserved"])
+        if available < 0 or reserved < 0:
+            violations.append(
+                Violation("stock", sku, f"negative stock: available {available}, reserved {reserved}")
+            )
+        if sku in stocked and available + reserved != stocked[sku]:
+            violations.append(
+                Violation(
+                    "stock", sku, f"available {available} + reserved {reserved} != stocked {stocked[sku]}"
+                )
+            )
+        if reserved != live.get(sku, 0):
+            violations.append(
+                Violation("stock", sku, f"reserved {reserved} != live reservations {live.get(sku, 0)}")
+            )
+    return violations
+
+
+def check_termination(statuses: dict[str, dict[str, Any]], budget: timedelta) -> list[Violation]:
+    violations = []
+    for workflow_id, status in sorted(statuses.items()):
+        if status["status"] not in TERMINAL:
+            violations.append(Violation("termination", workflow_id, f"ended the run {status['status']}"))
+            continue
+        took = _parse(status["updatedAt"]) - _parse(status["createdAt"])
+        if took > budget:
+            violations.append(Violation("termination", workflow_id, f"took {took}, budget {budget}"))
+    return violations
+
+
+def check_audit(statuses: dict[str, dict[str, Any]], cloud: LocalCloud) -> list[Violation]:
+    published = {e.event_id for e in cloud.ledger.events.values() if e.event_id}
+    violations = []
+    for workflow_id, status in sorted(statuses.items()):
+        for record in status["timeline"]:
+            changed = record.get("stepChanges") or record.get("statusBefore") != record.get("statusAfter")
+            if not changed:
+                continue
+            if not record.get("eventId") or not record.get("detailType"):
+                violations.append(Violation("audit", workflow_id, f"state change without a cause: {record}"))
+            elif record["eventId"] not in published:
+                violations.append(
+                    Violation(
+                        "audit",
+                        workflow_id,
+                        f"{record['detailType']} {record['eventId']} was never published",
+                    )
+                )
+    return violations
+
+
+def check_nothing_lost(cloud: LocalCloud) -> list[Violation]:
+    return [
+        Violation(
+            "nothing lost",
+            f"{e.detail_type} {e.event_id}",
+            ", ".join(f"{t}: {d.outcome.value}" for t, d in e.deliveries.items()),
+        )
+        for e in cloud.ledger.unaccounted()
+    ]
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def summarize(violations: Iterable[Violation]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for violation in violations:
+        counts[violation.invariant] += 1
+    return dict(counts)
