@@ -145,17 +145,19 @@ class SqsService:
 
     def _reschedule(self, poller: _Poller, queue: Any) -> None:
         """Poll again now if messages are visible, else when the first in-flight one reappears."""
-        cloud = self._cloud
-        now = cloud.clock.now()
-        visible = [m for m in queue._messages if m.visible and not m.delayed]
-        if visible:
-            self._wake(poller.queue_name, at=now)
-            return
-        # moto keeps both moments in epoch milliseconds, read from the (virtual) clock.
-        moments = [m.visible_at for m in queue._messages if not m.visible]
-        moments += [m.delayed_until for m in queue._messages if m.delayed]
-        if moments:
-            due = datetime.fromtimestamp(min(moments) / 1000, tz=now.tzinfo) + timedelta(milliseconds=1)
+        now = self._cloud.clock.now()
+        # moto keeps both moments in epoch milliseconds, read from the (virtual) clock; comparing them
+        # to one reading of "now" saves a clock call per message and property.
+        now_ms = now.timestamp() * 1000
+        next_ready = None
+        for message in queue._messages:
+            ready_at = max(message.visible_at, message.delayed_until)
+            if ready_at < now_ms:
+                self._wake(poller.queue_name, at=now)
+                return
+            next_ready = ready_at if next_ready is None else min(next_ready, ready_at)
+        if next_ready is not None:
+            due = datetime.fromtimestamp(next_ready / 1000, tz=now.tzinfo) + timedelta(milliseconds=1)
             self._wake(poller.queue_name, at=max(due, now))
 
     def in_flight(self) -> int:

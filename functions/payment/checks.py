@@ -36,6 +36,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"operation must be one of {OPERATIONS}, got {operation!r}")
     order = _order(event.get("order"))
     logger.append_keys(order_id=order.order_id, operation=operation)
+    logger.set_correlation_id(order.order_id)  # the order id is the workflow's correlation id
     try:
         verdict = validate_order(order) if operation == "validate" else screen_order(order)
     except TerminalError as error:

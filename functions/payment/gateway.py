@@ -68,6 +68,7 @@ def handle(event: dict[str, Any], *, gateway: PaymentGateway) -> dict[str, Any]:
     request = _requests.validate_python(event)
     order_id = request.order.order_id if isinstance(request, AuthorizeRequest) else request.order_id
     logger.append_keys(order_id=order_id, operation=request.operation)
+    logger.set_correlation_id(order_id)  # the order id is the workflow's correlation id
     try:
         result = _run(request, gateway)
     except Exception as error:
