@@ -67,6 +67,10 @@ class VirtualClock:
             self._freezer = None
 
     @property
+    def running(self) -> bool:
+        return self._freezer is not None
+
+    @property
     def start(self) -> datetime:
         return self._start
 

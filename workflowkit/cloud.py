@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from workflowkit.build import AppBuilder, BuiltApp, HttpRoute
 from workflowkit.clock import DEFAULT_START, VirtualClock
 from workflowkit.dynamodb import TransactionJournal
-from workflowkit.eventbridge import EventBridgeDelivery
+from workflowkit.eventbridge import EventBridgeDelivery, rate_period
 from workflowkit.faults import Faults
 from workflowkit.lambdas import InProcessRuntime
 from workflowkit.ledger import Ledger
@@ -87,6 +88,7 @@ class LocalCloud:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_methods: list[tuple[Any, str, Any]] = []
+        self._after_start: list[Callable[[], None]] = []
         self.app: BuiltApp | None = None
         self.stepfunctions = StepFunctionsService(self)
         self.scheduler = SchedulerService(self)
@@ -118,6 +120,7 @@ class LocalCloud:
             # inside the mock, and pydantic cannot build schemas for freezegun's datetime class.
             self.lambdas.load_all()
             self.clock.__enter__()
+            self._run_after_start()
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -126,6 +129,8 @@ class LocalCloud:
     def __exit__(self, *exc: object) -> None:
         global _ACTIVE  # noqa: PLW0603
         self.lambdas.__exit__()
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION.events.unregister("before-call", self._before_service_call)
         self.transactions.uninstall()
         self.scheduler.uninstall()
         self.stepfunctions.uninstall()
@@ -169,7 +174,19 @@ class LocalCloud:
                     validate_pattern(json.loads(pattern))
                 except (ValueError, InvalidEventPatternError) as error:
                     raise InvalidEventPatternException(str(error)) from error
-            return original_put_rule(backend, name, *args, **kwargs)
+            schedule = kwargs.get("scheduled_expression")
+            if schedule:
+                try:
+                    rate_period(schedule)
+                except ValueError as error:
+                    raise EventsValidationException(str(error)) from error
+            rule = original_put_rule(backend, name, *args, **kwargs)
+            if schedule:
+                # Armed once virtual time runs: the template's rules are built before the clock starts.
+                cloud._after_start.append(lambda: cloud.eventbridge.arm_scheduled_rule(backend, rule))
+                if cloud.clock.running:
+                    cloud._run_after_start()
+            return rule
 
         def test_event_pattern(response: EventsHandler) -> str:
             try:
@@ -186,15 +203,27 @@ class LocalCloud:
         self._patch(EventsBackend, "put_rule", put_rule)
         self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
+        self.lambdas.before_invoke = self.faults.before_handler
+        # Every boto3 call a handler makes goes through the default session: one hook sees them all.
+        boto3.setup_default_session(region_name=self.region)
+        boto3.DEFAULT_SESSION.events.register("before-call", self._before_service_call)
         self.stepfunctions.install()
         self.scheduler.install()
         self.transactions.install()
+
+    def _run_after_start(self) -> None:
+        pending, self._after_start = self._after_start, []
+        for action in pending:
+            action()
 
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
         self._saved_methods.append((owner, name, getattr(owner, name)))
         setattr(owner, name, replacement)
 
     # --- moto access --------------------------------------------------------------------------------
+    def _before_service_call(self, model: Any, params: Any, **_: Any) -> None:
+        self.faults.before_service_call(model.service_model.service_name, model.name, params)
+
     def backend(self, service: str) -> Any:
         if service == "stepfunctions":
             # The executing backend (mock_aws's execute_state_machine), not the plain one.

@@ -10,6 +10,7 @@ with backoff within the target's ``RetryPolicy`` and then sent to the target's d
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,46 @@ class EventBridgeDelivery:
                 label = _target_label(target["Arn"])
                 cloud.ledger.matched(event_id, rule_name, label)
                 self._schedule_delivery(rule_name, target, event, label, attempt=1)
+
+    # --- scheduled rules -------------------------------------------------------------------------------
+    def arm_scheduled_rule(self, backend: Any, rule: Any) -> None:
+        """Fire a ``rate(...)`` rule every period, as background work (it never keeps a run alive)."""
+        period = rate_period(rule.scheduled_expression)
+        cloud = self._cloud
+
+        def fire() -> None:
+            current = backend.describe_event_bus(rule.event_bus_name).rules.get(rule.name)
+            if current is not rule:
+                return  # deleted or replaced: its schedule ends with it
+            if rule.state == "ENABLED":
+                self._fire_scheduled(backend, rule)
+            cloud.loop.call_later(period, f"scheduled rule {rule.name}", fire, background=True)
+
+        cloud.loop.call_later(period, f"scheduled rule {rule.name}", fire, background=True)
+
+    def _fire_scheduled(self, backend: Any, rule: Any) -> None:
+        cloud = self._cloud
+        now = cloud.clock.now()
+        event_id = str(uuid.UUID(int=cloud.loop.random.getrandbits(128), version=4))
+        event = {
+            "version": "0",
+            "id": event_id,
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": backend.account_id,
+            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": backend.region_name,
+            "resources": [rule.arn],
+            "detail": {},
+        }
+        entry = {"Source": "aws.events", "DetailType": "Scheduled Event"}
+        cloud.ledger.published(
+            eventbridge_id=event_id, bus=rule.event_bus_name, entry=entry, detail={}, at=now
+        )
+        for target in rule.targets:
+            label = _target_label(target["Arn"])
+            cloud.ledger.matched(event_id, rule.name, label)
+            self._schedule_delivery(rule.name, target, event, label, attempt=1)
 
     # --- delivering ----------------------------------------------------------------------------------
     def _schedule_delivery(
@@ -183,6 +224,24 @@ class EventBridgeDelivery:
             },
         )
         cloud.ledger.dead_lettered(event["id"], label, now, dlq=dlq_arn.split(":")[-1], reason=str(error))
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def rate_period(expression: str) -> timedelta:
+    """The period of a ``rate(N unit)`` schedule expression."""
+    match = _RATE.match(expression.strip())
+    if match is None:
+        # cron(...) needs a calendar evaluator the local cloud does not have yet: refuse loudly
+        # rather than silently never firing.
+        raise ValueError(f"the local cloud fires rate(...) rules only, not {expression!r}")
+    count, unit = int(match.group(1)), match.group(2)
+    if count < 1 or (count == 1) == unit.endswith("s"):
+        # EventBridge wants "rate(1 minute)" and "rate(5 minutes)": singular for one, plural otherwise.
+        raise ValueError(f"invalid schedule expression {expression!r}")
+    return timedelta(seconds=count * _UNIT_SECONDS[unit])
 
 
 def _validate(entry: dict[str, Any]) -> dict[str, str] | None:

@@ -98,6 +98,8 @@ class InProcessRuntime:
         self._saved_modules: dict[str, Any] | None = None
         self._saved_path: list[str] | None = None
         self._code_dirs: list[Path] = []
+        # Called before every invocation (fault injection); raising fails the invocation like a crash.
+        self.before_invoke: Callable[[str, Any], None] = lambda name, event: None
 
     def register(self, spec: FunctionSpec) -> None:
         self.functions[spec.name] = spec
@@ -151,19 +153,23 @@ class InProcessRuntime:
         with _environment(spec), contextlib.redirect_stdout(log):
             handler = self._handler(spec)
             started = real_perf_counter()
+            failure: Exception | None = None
             try:
+                self.before_invoke(name, event)
                 result = handler(event, context)
             except Exception as error:
-                stats.errors += 1
+                failure = error
                 log.write("".join(traceback.format_exception(error)))
-                raise HandlerError(type(error).__name__, str(error)) from error
-            finally:
-                elapsed = real_perf_counter() - started
-                stats.invocations += 1
-                stats.seconds += elapsed
+            elapsed = real_perf_counter() - started
+            stats.invocations += 1
+            stats.seconds += elapsed
         if elapsed > spec.timeout_seconds:
+            # Lambda stops a handler at its timeout: whatever it would have returned or raised later is moot.
             stats.errors += 1
             raise HandlerError("Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds")
+        if failure is not None:
+            stats.errors += 1
+            raise HandlerError(type(failure).__name__, str(failure)) from failure
         return result
 
     def invoke_json(self, name: str, event: Any) -> tuple[str, bool]:

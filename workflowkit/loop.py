@@ -20,63 +20,81 @@ class QuiescenceTimeoutError(RuntimeError):
 
 
 @dataclass(order=True)
-class _Task:
+class Task:
     due: datetime
     tie: float
     seq: int
     label: str = field(compare=False)
     action: Callable[[], None] = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
+    # Periodic work (a scheduled rule's next firing) runs while other work remains, but does not by
+    # itself keep the loop busy: otherwise a rate(5 minutes) rule would never let a run end.
+    background: bool = field(default=False, compare=False)
 
 
 class EventLoop:
     def __init__(self, clock: VirtualClock, *, seed: int) -> None:
         self.clock = clock
         self._random = random.Random(seed)
-        self._queue: list[_Task] = []
+        self._queue: list[Task] = []
         self._seq = 0
+        self._foreground = 0  # live tasks that are not background
         self.tasks_run = 0
 
     @property
     def random(self) -> random.Random:
         return self._random
 
-    def call_at(self, due: datetime, label: str, action: Callable[[], None]) -> _Task:
+    def call_at(
+        self, due: datetime, label: str, action: Callable[[], None], *, background: bool = False
+    ) -> Task:
         self._seq += 1
-        task = _Task(max(due, self.clock.now()), self._random.random(), self._seq, label, action)
+        task = Task(max(due, self.clock.now()), self._random.random(), self._seq, label, action)
+        task.background = background
+        self._foreground += not background
         heapq.heappush(self._queue, task)
         return task
 
-    def call_later(self, delay: timedelta, label: str, action: Callable[[], None]) -> _Task:
-        return self.call_at(self.clock.now() + delay, label, action)
+    def call_later(
+        self, delay: timedelta, label: str, action: Callable[[], None], *, background: bool = False
+    ) -> Task:
+        return self.call_at(self.clock.now() + delay, label, action, background=background)
+
+    def cancel(self, task: Task) -> None:
+        if not task.cancelled:
+            task.cancelled = True
+            self._foreground -= not task.background
 
     def pending(self) -> int:
-        return sum(1 for t in self._queue if not t.cancelled)
+        """Live foreground tasks: what keeps the system from being quiescent."""
+        return self._foreground
 
     def next_due(self) -> datetime | None:
         while self._queue and self._queue[0].cancelled:
             heapq.heappop(self._queue)
         return self._queue[0].due if self._queue else None
 
+    def _run_next(self) -> None:
+        task = heapq.heappop(self._queue)
+        self._foreground -= not task.background
+        task.cancelled = True  # done: a later cancel() must not count it again
+        self.clock.advance_to(task.due)
+        self.tasks_run += 1
+        task.action()
+
     def run_until(self, moment: datetime) -> None:
         """Run every task due up to ``moment``, then move the clock to ``moment``."""
         while (due := self.next_due()) is not None and due <= moment:
-            task = heapq.heappop(self._queue)
-            self.clock.advance_to(task.due)
-            self.tasks_run += 1
-            task.action()
+            self._run_next()
         self.clock.advance_to(moment)
 
     def run_until_quiescent(self, *, budget: timedelta = timedelta(days=30)) -> None:
-        """Run every task, advancing virtual time to each one's due time, until nothing is left."""
+        """Run tasks in virtual-time order until only background work is left."""
         limit = self.clock.now() + budget
-        while True:
+        while self._foreground > 0:
             due = self.next_due()
             if due is None:
                 return
             if due > limit:
                 raise QuiescenceTimeoutError(f"tasks still due after {budget} of virtual time")
-            task = heapq.heappop(self._queue)
-            self.clock.advance_to(task.due)
-            self.tasks_run += 1
-            task.action()
+            self._run_next()

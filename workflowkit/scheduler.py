@@ -65,7 +65,7 @@ class SchedulerService:
             original_delete(backend, group_name, name)
             task = service._tasks.pop((group_name or "default", name), None)
             if task is not None:
-                task.cancelled = True
+                service._cloud.loop.cancel(task)
 
         self._saved = [("create_schedule", original_create), ("delete_schedule", original_delete)]
         setattr(EventBridgeSchedulerBackend, "create_schedule", create_schedule)  # noqa: B010 - a patch

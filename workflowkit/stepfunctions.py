@@ -105,7 +105,16 @@ class StepFunctionsService:
         self._queued.discard(id(worker))
         cloud = self._cloud
         details = worker._evaluation_details.execution_details
-        cloud.faults.before_execution(details.name)
+        try:
+            cloud.faults.before_execution(details.name)
+        except Exception as error:  # an injected fault fails this execution, not the run
+            execution = self._execution(details.arn)
+            execution.exec_status = ExecutionStatus.FAILED
+            execution.stop_date = cloud.clock.now()
+            execution.error, execution.cause = type(error).__name__, str(error)
+            self.statuses["FAILED"] += 1
+            cloud.ledger.trace("execution", cloud.clock.now(), details.name, "FAILED")
+            return
         worker._execution_logic()
         execution = self._execution(details.arn)
         status = str(getattr(execution, "exec_status", "UNKNOWN"))
