@@ -89,6 +89,7 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self._saved_methods: list[tuple[Any, str, Any]] = []
         self._after_start: list[Callable[[], None]] = []
+        self._saved_session: boto3.Session | None = None
         self.app: BuiltApp | None = None
         self.stepfunctions = StepFunctionsService(self)
         self.scheduler = SchedulerService(self)
@@ -131,6 +132,7 @@ class LocalCloud:
         self.lambdas.__exit__()
         if boto3.DEFAULT_SESSION is not None:
             boto3.DEFAULT_SESSION.events.unregister("before-call", self._before_service_call)
+        boto3.DEFAULT_SESSION = self._saved_session
         self.transactions.uninstall()
         self.scheduler.uninstall()
         self.stepfunctions.uninstall()
@@ -205,6 +207,8 @@ class LocalCloud:
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
         self.lambdas.before_invoke = self.faults.before_handler
         # Every boto3 call a handler makes goes through the default session: one hook sees them all.
+        # The caller's default session is put back on exit.
+        self._saved_session = boto3.DEFAULT_SESSION
         boto3.setup_default_session(region_name=self.region)
         boto3.DEFAULT_SESSION.events.register("before-call", self._before_service_call)
         self.stepfunctions.install()
@@ -222,7 +226,9 @@ class LocalCloud:
 
     # --- moto access --------------------------------------------------------------------------------
     def _before_service_call(self, model: Any, params: Any, **_: Any) -> None:
-        self.faults.before_service_call(model.service_model.service_name, model.name, params)
+        # Only the app's calls: the local cloud's own (building, driving) are not hops of the app.
+        if self.lambdas.invoking:
+            self.faults.before_service_call(model.service_model.service_name, model.name, params)
 
     def backend(self, service: str) -> Any:
         if service == "stepfunctions":

@@ -3,6 +3,7 @@
 - money: a captured payment ends shipped (workflow COMPLETED) or fully refunded; never captured twice
   (the gateway keeps one capture per order and the books name that one), never refunded more than
   captured;
+- shipping: a shipment still going out belongs to a completed workflow;
 - stock: per SKU, stock is conserved (available + reserved = what was stocked) and never negative;
   reserved = units of live reservations; every unit ever reserved is shipped (its order completed) or
   released;
@@ -52,6 +53,7 @@ def check_all(
     return [
         *check_money(tables, statuses),
         *check_stock(tables, statuses, stocked),
+        *check_shipments(tables, statuses),
         *check_termination(statuses, budget),
         *check_audit(statuses, cloud),
         *check_nothing_lost(cloud),
@@ -89,6 +91,15 @@ def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Vi
     by_order: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for item in tables.payments:
         by_order[str(item["pk"]).removeprefix("ORDER#")][str(item["sk"])] = item
+    for order_id, status_document in sorted(statuses.items()):
+        items = by_order.get(order_id, {})
+        if status_document["status"] == "COMPLETED" and "GATEWAY#capture" not in items:
+            violations.append(Violation("money", order_id, "completed (shipped) without a captured payment"))
+        hold = items.get("GATEWAY#authorize", {})
+        if hold.get("status") == "AUTHORIZED" and status_document["status"] in ("COMPENSATED", "FAILED"):
+            violations.append(
+                Violation("money", order_id, f"{status_document['status']} with a hold still open")
+            )
     for order_id, items in sorted(by_order.items()):
         capture = items.get("GATEWAY#capture")
         refund = items.get("GATEWAY#refund")
@@ -145,6 +156,22 @@ def check_stock(
         if reserved != live.get(sku, 0):
             violations.append(
                 Violation("stock", sku, f"reserved {reserved} != live reservations {live.get(sku, 0)}")
+            )
+    return violations
+
+
+LIVE_SHIPMENT = {"SCHEDULED", "PENDING_CONFIRMATION", "DISPATCHED"}
+
+
+def check_shipments(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Violation]:
+    """A shipment still going out belongs to a completed workflow (or one a human is looking at)."""
+    violations = []
+    for item in tables.shipments:
+        order_id = str(item.get("orderId") or str(item["pk"]).removeprefix("ORDER#"))
+        status = statuses.get(order_id, {}).get("status")
+        if item.get("status") in LIVE_SHIPMENT and status not in ("COMPLETED", "NEEDS_ATTENTION"):
+            violations.append(
+                Violation("shipping", order_id, f"shipment {item.get('status')} for a {status} workflow")
             )
     return violations
 

@@ -100,6 +100,7 @@ class InProcessRuntime:
         self._code_dirs: list[Path] = []
         # Called before every invocation (fault injection); raising fails the invocation like a crash.
         self.before_invoke: Callable[[str, Any], None] = lambda name, event: None
+        self._depth = 0  # invocations in progress (a Step Functions task runs inside the loop's task)
 
     def register(self, spec: FunctionSpec) -> None:
         self.functions[spec.name] = spec
@@ -154,12 +155,15 @@ class InProcessRuntime:
             handler = self._handler(spec)
             started = real_perf_counter()
             failure: Exception | None = None
+            self._depth += 1
             try:
                 self.before_invoke(name, event)
                 result = handler(event, context)
             except Exception as error:
                 failure = error
                 log.write("".join(traceback.format_exception(error)))
+            finally:
+                self._depth -= 1
             elapsed = real_perf_counter() - started
             stats.invocations += 1
             stats.seconds += elapsed
@@ -171,6 +175,11 @@ class InProcessRuntime:
             stats.errors += 1
             raise HandlerError(type(failure).__name__, str(failure)) from failure
         return result
+
+    @property
+    def invoking(self) -> bool:
+        """True while a handler runs: its boto3 calls are the app's."""
+        return self._depth > 0
 
     def invoke_json(self, name: str, event: Any) -> tuple[str, bool]:
         """Lambda's Invoke API shape: (payload JSON, whether it is a function error)."""

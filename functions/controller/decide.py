@@ -405,6 +405,7 @@ class _Run:
 
     def _compensation_failed(self, step: Step, reason: str, *, cancel: bool) -> None:
         st = self.s.steps[step.name]
+        st.undo_again = False  # whatever retries this undo starts from the current state anyway
         if cancel:
             self.cancel_schedule(step, "compensation", st.compensation_attempt)
         st.status = StepStatus.COMPENSATION_FAILED
@@ -442,6 +443,13 @@ class _Run:
     def _finish(self, status: WorkflowStatus, detail_type: str) -> None:
         self.s.status = status
         self.s.compensation_queue = []
+        self.changed = True
+        if detail_type in self.s.announced:
+            # Reached again (a late completion was undone a second time): the customer and the
+            # subscribers were already told; the history records the second arrival.
+            self.notes.append(f"{detail_type} was already announced; not published again")
+            return
+        self.s.announced.append(detail_type)
         order = self.s.order
         self.emit(
             detail_type,
@@ -490,7 +498,8 @@ class _Run:
             st = self.s.steps[name]
             st.status = StepStatus.COMPENSATED
             st.reason = f"settled by {command.operator}: {command.reason}"
-            self.s.compensated_steps.append(name)
+            if name not in self.s.compensated_steps:
+                self.s.compensated_steps.append(name)
         self.s.compensation_queue = [n for n in self.s.compensation_queue if n not in failed]
         self.s.status = WorkflowStatus.COMPENSATING
         self.changed = True

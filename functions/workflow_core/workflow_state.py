@@ -82,6 +82,8 @@ class WorkflowState(_Model):
     # Steps still to undo, next first (reverse order of completion); empty unless compensating.
     compensation_queue: list[str] = Field(default_factory=list)
     compensated_steps: list[str] = Field(default_factory=list)
+    # Outcome events already published (WorkflowCompleted, ...): each is announced once.
+    announced: list[str] = Field(default_factory=list)
     reason: str | None = None
 
     def copy_for_update(self) -> WorkflowState:

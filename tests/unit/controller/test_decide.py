@@ -390,10 +390,12 @@ def test_a_payment_captured_after_its_undo_found_nothing_is_refunded_again() -> 
     assert flow.state is not None
     assert flow.state.steps["payment"].compensation_attempt == 2
     assert flow.feed("PaymentProcessed", processed()).actions == []  # the same completion again: nothing
-    flow.feed("PaymentRefunded", refunded(2))
+    decision = flow.feed("PaymentRefunded", refunded(2))
     assert flow.status is WorkflowStatus.COMPENSATED
     assert flow.state is not None
     assert flow.state.compensated_steps == ["payment"]
+    # The customer was told once, when the workflow first ended compensated.
+    assert published(decision) == []
 
 
 def test_a_completion_during_its_undo_is_undone_once_more() -> None:

@@ -1,0 +1,106 @@
+"""The invariant checks catch what they promise to catch (and stay quiet on a consistent run)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from workflowkit.invariants import check_money, check_shipments, check_stock, check_termination
+
+
+def status(state: str, *, took: timedelta = timedelta(seconds=5)) -> dict[str, Any]:
+    start = "2026-01-05T09:00:00+00:00"
+    end = (timedelta(hours=9) + took).total_seconds()
+    hours, rest = divmod(int(end), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return {
+        "status": state,
+        "createdAt": start,
+        "updatedAt": f"2026-01-05T{hours:02d}:{minutes:02d}:{seconds:02d}+00:00",
+    }
+
+
+def tables(
+    payments: list[dict[str, Any]] = (),
+    inventory: list[dict[str, Any]] = (),
+    shipments: list[dict[str, Any]] = (),
+) -> Any:  # type: ignore[assignment]
+    return SimpleNamespace(payments=list(payments), inventory=list(inventory), shipments=list(shipments))
+
+
+def capture(order: str, amount: int = 100) -> dict[str, Any]:
+    return {
+        "pk": f"ORDER#{order}",
+        "sk": "GATEWAY#capture",
+        "amountMinor": amount,
+        "paymentId": f"pay_{order}",
+    }
+
+
+def refund(order: str, amount: int = 100) -> dict[str, Any]:
+    return {"pk": f"ORDER#{order}", "sk": "GATEWAY#refund", "amountMinor": amount, "status": "REFUNDED"}
+
+
+def test_consistent_money_passes() -> None:
+    payments = [capture("a"), capture("b"), refund("b")]
+    assert check_money(tables(payments), {"a": status("COMPLETED"), "b": status("COMPENSATED")}) == []
+
+
+def test_money_violations_are_caught() -> None:
+    payments = [
+        capture("kept"),  # compensated but never refunded
+        capture("twice"),
+        refund("twice", 150),  # refunded more than captured
+        capture("both"),
+        refund("both"),  # shipped and refunded
+        {"pk": "ORDER#hold", "sk": "GATEWAY#authorize", "status": "AUTHORIZED"},
+    ]
+    statuses = {
+        "kept": status("COMPENSATED"),
+        "twice": status("COMPENSATED"),
+        "both": status("COMPLETED"),
+        "hold": status("FAILED"),
+        "free": status("COMPLETED"),  # shipped without any payment
+    }
+    found = {v.subject for v in check_money(tables(payments), statuses)}
+    assert found == {"kept", "twice", "both", "hold", "free"}
+
+
+def test_stock_must_be_conserved_and_match_live_reservations() -> None:
+    inventory = [
+        {"pk": "SKU#ok", "available": 8, "reserved": 2},
+        {"pk": "SKU#lost", "available": 5, "reserved": 0},
+        {"pk": "RES#o1", "status": "RESERVED", "items": [{"sku": "ok", "quantity": 2}]},
+    ]
+    violations = check_stock(tables(inventory=inventory), {"o1": status("COMPLETED")}, {"ok": 10, "lost": 10})
+    assert [(v.invariant, v.subject) for v in violations] == [("stock", "lost")]
+
+
+def test_a_reservation_held_by_a_compensated_workflow_is_caught() -> None:
+    inventory = [
+        {"pk": "SKU#x", "available": 9, "reserved": 1},
+        {"pk": "RES#o1", "status": "RESERVED", "items": [{"sku": "x", "quantity": 1}]},
+    ]
+    violations = check_stock(tables(inventory=inventory), {"o1": status("COMPENSATED")}, {"x": 10})
+    assert [v.subject for v in violations] == ["o1"]
+
+
+def test_a_live_shipment_for_an_undone_order_is_caught() -> None:
+    shipments = [
+        {"pk": "ORDER#a", "orderId": "a", "status": "SCHEDULED"},
+        {"pk": "ORDER#b", "orderId": "b", "status": "PENDING_CONFIRMATION"},
+        {"pk": "ORDER#c", "orderId": "c", "status": "CANCELLED"},
+    ]
+    statuses = {"a": status("COMPLETED"), "b": status("COMPENSATED"), "c": status("COMPENSATED")}
+    assert [v.subject for v in check_shipments(tables(shipments=shipments), statuses)] == ["b"]
+
+
+def test_termination_needs_a_terminal_status_within_budget() -> None:
+    statuses = {
+        "fast": status("COMPLETED"),
+        "slow": status("COMPENSATED", took=timedelta(hours=3)),
+        "stuck": status("RUNNING"),
+    }
+    found = {v.subject for v in check_termination(statuses, budget=timedelta(hours=2))}
+    assert found == {"slow", "stuck"}
