@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 os.environ.setdefault("PAYMENTS_TABLE_NAME", "payments")  # read by payment.gateway at import
 os.environ.setdefault("PAYMENT_GATEWAY", "sandbox")
@@ -40,6 +41,8 @@ def cloud(aws: None, monkeypatch: pytest.MonkeyPatch) -> PaymentCloud:
     monkeypatch.setattr(LambdaFunction, "_invoke_lambda", lambda fn, event=None: cloud.invoke(fn, event))
     # Retry waits are virtual: record the interval the interpreter computed instead of sleeping it.
     monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=cloud.retry_waits.append))
+    # Wait states too: record the seconds, return at once (the test may act in between, see on_wait).
+    monkeypatch.setattr(WaitFunction, "_wait_interval", lambda _, env, wait_seconds: cloud.wait(wait_seconds))
     monkeypatch.setattr(
         gateway_module,
         "GATEWAY",

@@ -2,8 +2,8 @@
 
 Only what the payment and refund state machines touch: the payments table, the bus with a rule that
 copies every ``commerce.payments`` event into a queue the tests read, the two Lambdas, and the state
-machines from ``statemachines/`` with their placeholders substituted. Retry waits are recorded, not
-slept.
+machines from ``statemachines/`` with their placeholders substituted. Retry waits and Wait states are
+recorded, not slept; a test may act at each Wait through ``on_wait`` (it runs on the execution's thread).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import io
 import json
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -70,6 +71,8 @@ class PaymentCloud:
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.retry_waits: list[float] = []
+        self.waits: list[int] = []  # the seconds of every Wait state entered, in order
+        self.on_wait: Callable[[int], None] | None = None  # called with the number of Waits so far
         self.invocations: list[dict[str, Any]] = []
         self._create_table()
         self.queue_url = self._capture_published_events()
@@ -89,9 +92,19 @@ class PaymentCloud:
 
     # --- running ------------------------------------------------------------------------------------
     def run(self, machine: str, payload: dict[str, Any], *, name: str) -> dict[str, Any]:
-        arn = self.sfn.start_execution(
-            stateMachineArn=self.machines[machine], name=name, input=json.dumps(payload)
-        )["executionArn"]
+        return self.finished(self.start(machine, payload, name=name))
+
+    def start(self, machine: str, payload: dict[str, Any], *, name: str) -> str:
+        """Start an execution without waiting for it; returns its ARN."""
+        return str(
+            self.sfn.start_execution(
+                stateMachineArn=self.machines[machine], name=name, input=json.dumps(payload)
+            )["executionArn"]
+        )
+
+    def finished(self, arn: str) -> dict[str, Any]:
+        """Wait for an execution to stop; returns its description."""
+        name = arn.rsplit(":", 1)[-1]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             execution = self.sfn.describe_execution(executionArn=arn)
@@ -130,6 +143,12 @@ class PaymentCloud:
             item["sk"]["S"]: {k: next(iter(v.values())) for k, v in item.items()}
             for item in response["Items"]
         }
+
+    def wait(self, seconds: int) -> None:
+        """Stands in for a Wait state's sleep: record it and let the test act."""
+        self.waits.append(seconds)
+        if self.on_wait is not None:
+            self.on_wait(len(self.waits))
 
     # --- in-process Lambda ------------------------------------------------------------------------------
     def invoke(self, function: LambdaFunction, event: Any) -> tuple[str, bool, str]:

@@ -12,6 +12,7 @@ import pytest
 from tests.unit.payment.payment_cloud import load_event, refund_input
 from workflow_core.catalog import parse_event
 from workflow_core.events import WorkflowStarted
+from workflow_core.order_workflow import PAYMENT
 
 STATEMACHINES = Path(__file__).resolve().parents[3] / "statemachines"
 PLACEHOLDERS = {"ChecksFunctionArn", "GatewayFunctionArn", "PaymentsTableName", "EventBusName"}
@@ -59,3 +60,32 @@ def test_gateway_retries_back_off_with_full_jitter_on_transient_errors_only(name
 def test_the_event_fixtures_satisfy_the_contract() -> None:
     WorkflowStarted.model_validate(load_event("workflow_started.json")["data"])
     assert parse_event(refund_input()).detail_type == "RefundRequested"
+
+
+GATEWAY_LAMBDA_TIMEOUT = 30  # seconds: infra/constructs/defaults.FUNCTION_TIMEOUT, the gateway's timeout
+DYNAMODB_CALL = 5  # seconds: a generous bound on one DynamoDB call from a task state
+
+
+def worst_case(state: dict[str, Any], call_seconds: int) -> float:
+    """Every attempt of a task state timing out, with the longest backoff between them."""
+    [retrier] = state["Retry"]
+    retries = retrier["MaxAttempts"]
+    backoff = sum(
+        min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** i, retrier["MaxDelaySeconds"])
+        for i in range(retries)
+    )
+    return float((retries + 1) * call_seconds + backoff)
+
+
+def test_a_claim_is_taken_over_only_after_a_live_holder_would_have_closed_it() -> None:
+    states = definition("refund")["States"]
+    # A live execution holds the claim REQUESTED from ClaimRefund until it records the outcome.
+    holding = worst_case(states["SettlePayment"], GATEWAY_LAMBDA_TIMEOUT) + max(
+        worst_case(states[record], DYNAMODB_CALL) for record in ("RecordSettlement", "RecordRefundFailure")
+    )
+    [bound] = states["ClaimWaitExhausted"]["Choices"]
+    waited = bound["NumericGreaterThanEquals"] * states["WaitForClaim"]["Seconds"]
+    assert waited >= 3 * holding, f"wait {waited} s for a claim a live execution holds up to {holding} s"
+    # AND the request that takes over still answers inside the controller's compensation deadline
+    deadline = PAYMENT.compensation.deadline.total_seconds()  # type: ignore[union-attr]
+    assert waited + holding < deadline / 2

@@ -6,9 +6,13 @@ request it while a payment execution is still running or after it stopped it at 
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from typing import Any
 
 import pytest
+from moto.dynamodb.models import DynamoDBBackend
 
 from payment import gateway as gateway_module
 from payment.gateways import SandboxGateway
@@ -353,25 +357,226 @@ def test_a_legacy_refund_claim_is_re_announced_from_its_attributes(cloud: Paymen
     assert settle_calls(cloud) == []
 
 
-def test_a_new_request_while_another_is_settling_leaves_it_to_that_execution(cloud: PaymentCloud) -> None:
-    # GIVEN a claim held by another request whose execution is still settling
-    captured("o-2601")
+def claim_held_by(order_id: str, n: int, cloud: PaymentCloud) -> None:
+    """The claim as request n's execution left it after ClaimRefund: REQUESTED, not settled yet."""
     cloud.dynamodb.put_item(
         TableName="payments",
         Item={
-            "pk": {"S": "ORDER#o-2601"},
+            "pk": {"S": f"ORDER#{order_id}"},
             "sk": {"S": "REFUND"},
             "status": {"S": "REQUESTED"},
-            "requestEventId": {"S": "evt-o-2601-comp-1:RefundRequested"},
+            "requestEventId": {"S": f"evt-{order_id}-comp-{n}:RefundRequested"},
+            "compensationAttempt": {"N": str(n)},
         },
     )
 
-    # WHEN a new request arrives
+
+CLAIM_WAITS = 90  # ClaimWaitExhausted's bound
+CLAIM_WAIT_SECONDS = 10  # WaitForClaim
+
+
+def test_a_new_request_waits_for_the_settling_execution_and_answers_with_its_own_attempt(
+    cloud: PaymentCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN request 1's execution, claimed and settling (its settle call blocks until released)
+    captured("o-2601")
+    original = SandboxGateway.settle
+    release = threading.Event()
+
+    def slow(self: SandboxGateway, order_id: str) -> Any:
+        assert release.wait(10)
+        return original(self, order_id)
+
+    monkeypatch.setattr(SandboxGateway, "settle", slow)
+    first = cloud.start("refund", request("o-2601", 1), name="refund-run-1")
+    for _ in range(1000):
+        if settle_calls(cloud):
+            break
+        time.sleep(0.01)
+    assert cloud.items("o-2601")["REFUND"]["status"] == "REQUESTED"
+
+    # AND request 1's execution finishes while request 2's waits
+    def finish_first(waits: int) -> None:
+        release.set()
+        assert cloud.finished(first)["status"] == "SUCCEEDED"
+
+    cloud.on_wait = finish_first
+
+    # WHEN request 2 (compensation attempt 2) arrives
     execution = cloud.run("refund", request("o-2601", 2), name="refund-run-2")
 
-    # THEN it stops without settling or publishing: the execution in flight reports
+    # THEN it waited once, found the refund recorded and announced it for attempt 2, without settling
     assert execution["status"] == "SUCCEEDED"
-    assert cloud.states_entered(execution)[-1] == "SettlementInFlight"
+    assert cloud.waits == [CLAIM_WAIT_SECONDS]
+    states = cloud.states_entered(execution)
+    assert states[states.index("StartClaimWait") :] == [
+        "StartClaimWait",
+        "WaitForClaim",
+        "ReadClaim",
+        "ClaimedHow",
+        "HasRecordedSettlement",
+        "RecallSettlement",
+        "UseRecordedSettlement",
+        "PublishPaymentRefunded",
+    ]
+    events = published(cloud)
+    outcomes = [e.data for e in events]
+    assert all(isinstance(o, PaymentRefunded) for o in outcomes)
+    assert [(e.data.compensation_attempt, e.event_id) for e in events] == [  # type: ignore[attr-defined]
+        (1, "evt-o-2601-comp-1:RefundRequested:PaymentRefunded"),
+        (2, "evt-o-2601-comp-2:RefundRequested:PaymentRefunded"),
+    ]
+    assert outcomes[0] == outcomes[1].model_copy(update={"compensation_attempt": 1})
+    assert len(settle_calls(cloud)) == 1
+    assert cloud.items("o-2601")["REFUND"]["requestEventId"] == "evt-o-2601-comp-1:RefundRequested"
+
+
+def test_a_new_request_settles_again_when_the_awaited_claim_gave_nothing_back(cloud: PaymentCloud) -> None:
+    # GIVEN request 1's claim, REQUESTED; while request 2 waits it closes as NOTHING_HELD ...
+    claim_held_by("o-2651", 1, cloud)
+
+    def nothing_held_then_captured(waits: int) -> None:
+        cloud.dynamodb.update_item(
+            TableName="payments",
+            Key={"pk": {"S": "ORDER#o-2651"}, "sk": {"S": "REFUND"}},
+            UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "NOTHING_HELD"}},
+        )
+        captured("o-2651")  # ... and a late capture took money after that settlement
+
+    cloud.on_wait = nothing_held_then_captured
+
+    # WHEN request 2 runs THEN it claims again, refunds the capture and answers attempt 2
+    cloud.run("refund", request("o-2651", 2), name="refund-run-2")
+    _, data = refunded(cloud)
+    assert (data.outcome, data.amount_minor, data.compensation_attempt) == ("REFUNDED", 3300, 2)
+    assert cloud.items("o-2651")["REFUND"]["requestEventId"] == "evt-o-2651-comp-2:RefundRequested"
+
+
+def test_a_claim_stuck_in_requested_is_taken_over_after_the_bound_and_settled_once(
+    cloud: PaymentCloud,
+) -> None:
+    # GIVEN a claim whose execution died after claiming (no Catch around RecordSettlement, a timeout, a stop)
+    captured("o-2701")
+    claim_held_by("o-2701", 1, cloud)
+
+    # WHEN request 2 arrives
+    execution = cloud.run("refund", request("o-2701", 2), name="refund-run-2")
+
+    # THEN it waits the whole bound (15 min, longer than any live refund execution), takes over, settles
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.waits == [CLAIM_WAIT_SECONDS] * CLAIM_WAITS
+    states = cloud.states_entered(execution)
+    assert states.count("StartClaimWait") == 1
+    assert states.count("CountClaimWait") == CLAIM_WAITS - 1
+    assert states[-4:] == ["TakeOverClaim", "SettlePayment", "RecordSettlement", "PublishPaymentRefunded"]
+    # AND the outcome is announced once, for attempt 2
+    event, data = refunded(cloud)
+    assert (data.outcome, data.refund_id, data.amount_minor, data.compensation_attempt) == (
+        "REFUNDED",
+        "re_o-2701",
+        3300,
+        2,
+    )
+    assert event.event_id == "evt-o-2701-comp-2:RefundRequested:PaymentRefunded"
+    claim = cloud.items("o-2701")["REFUND"]
+    assert (claim["status"], claim["requestEventId"], claim["compensationAttempt"]) == (
+        "REFUNDED",
+        "evt-o-2701-comp-2:RefundRequested",
+        "2",
+    )
+    assert claim["takenOverFrom"] == "evt-o-2701-comp-1:RefundRequested"
+    # AND a late finish of the old execution replays the same refund: settle is idempotent per order
+    late = gateway_module.GATEWAY.settle("o-2701")
+    assert (late.refund_id, late.amount_minor) == ("re_o-2701", 3300)
+    assert len(settle_calls(cloud)) == 1
+
+
+def test_the_wait_restarts_when_another_request_takes_the_claim_over(cloud: PaymentCloud) -> None:
+    # GIVEN request 1's claim, stuck; while request 3 waits, request 2 takes it over (and then dies too)
+    captured("o-2751")
+    claim_held_by("o-2751", 1, cloud)
+    cloud.on_wait = lambda waits: claim_held_by("o-2751", 2, cloud) if waits == 5 else None
+
+    # WHEN request 3 runs THEN it waits the full bound for the new holder before taking over from it
+    execution = cloud.run("refund", request("o-2751", 3), name="refund-run-3")
+    assert execution["status"] == "SUCCEEDED"
+    assert len(cloud.waits) == 5 + CLAIM_WAITS  # 5 for request 1, then the full bound for request 2
+    _, data = refunded(cloud)
+    assert data.compensation_attempt == 3
+    assert cloud.items("o-2751")["REFUND"]["takenOverFrom"] == "evt-o-2751-comp-2:RefundRequested"
+
+
+def test_a_request_that_loses_the_take_over_race_waits_for_the_winner(
+    cloud: PaymentCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN request 1's stuck claim, awaited by request 2, and request 3 taking it over between request 2's
+    # last read and its own take-over (so request 2's conditional write, naming request 1, fails)
+    captured("o-2801")
+    claim_held_by("o-2801", 1, cloud)
+    put_item = DynamoDBBackend.put_item
+
+    def request_3_first(self: DynamoDBBackend, table: str, item_attrs: dict[str, Any], *args: Any) -> Any:
+        if "takenOverFrom" in item_attrs:
+            claim_held_by("o-2801", 3, cloud)
+        return put_item(self, table, item_attrs, *args)
+
+    monkeypatch.setattr(DynamoDBBackend, "put_item", request_3_first)
+
+    def request_3_settles(waits: int) -> None:
+        if waits == CLAIM_WAITS + 1:  # request 2 waits again, for request 3, which settles meanwhile
+            settlement = gateway_module.GATEWAY.settle("o-2801")
+            recorded = {
+                "outcome": settlement.outcome.value,
+                "paymentId": settlement.payment_id,
+                "refundId": settlement.refund_id,
+                "amountMinor": settlement.amount_minor,
+            }
+            cloud.dynamodb.update_item(
+                TableName="payments",
+                Key={"pk": {"S": "ORDER#o-2801"}, "sk": {"S": "REFUND"}},
+                UpdateExpression="SET #s = :s, settlement = :j",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": "REFUNDED"}, ":j": {"S": json.dumps(recorded)}},
+            )
+
+    cloud.on_wait = request_3_settles
+
+    # WHEN request 2's bound runs out
+    execution = cloud.run("refund", request("o-2801", 2), name="refund-run-2")
+
+    # THEN its take-over fails, it waits for request 3 and re-announces request 3's refund for attempt 2
+    assert execution["status"] == "SUCCEEDED"
+    states = cloud.states_entered(execution)
+    i = states.index("TakeOverClaim")
+    assert states[i : i + 6] == [
+        "TakeOverClaim",
+        "ReadClaim",
+        "ClaimedHow",
+        "ClaimWaitStarted",
+        "SameClaimHolder",
+        "StartClaimWait",
+    ]
+    assert "SettlePayment" not in states
+    assert settle_calls(cloud) == []
+    _, data = refunded(cloud)
+    assert (data.refund_id, data.amount_minor, data.compensation_attempt) == ("re_o-2801", 3300, 2)
+    assert cloud.items("o-2801")["REFUND"]["requestEventId"] == "evt-o-2801-comp-3:RefundRequested"
+
+
+def test_a_redelivered_request_stops_silently_while_its_claim_is_requested(cloud: PaymentCloud) -> None:
+    # GIVEN request 1's claim, REQUESTED: its execution is settling
+    captured("o-2901")
+    claim_held_by("o-2901", 1, cloud)
+
+    # WHEN EventBridge delivers request 1 again
+    execution = cloud.run("refund", request("o-2901", 1), name="refund-run-2")
+
+    # THEN the duplicate stops at the claim: no wait, no settle, nothing published
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.states_entered(execution)[-1] == "AlreadyClaimed"
+    assert cloud.waits == []
     assert published(cloud) == []
     assert settle_calls(cloud) == []
-    assert cloud.items("o-2601")["REFUND"]["requestEventId"] == "evt-o-2601-comp-1:RefundRequested"
+    assert cloud.items("o-2901")["REFUND"]["status"] == "REQUESTED"
