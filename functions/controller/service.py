@@ -1,8 +1,10 @@
 """One event through the controller: load, decide, commit, act.
 
 The decision is committed (history + projection, one transaction) before any effect runs, and the
-effects are stored with it; if the Lambda dies in between, the redelivered event finds its history
-item with effects not done and runs them then. Concurrent events of one workflow are serialised by
+effects are stored with it; if the Lambda dies in between, the redelivered event's transaction fails
+on its existing history item, and the controller then runs the recorded effects that were not done.
+The common case (a new event) costs one read, one transaction and the effects: duplicates are found
+by the transaction itself, not by a read beforehand. Concurrent events of one workflow are serialised by
 the projection's version: the loser re-reads and decides again.
 """
 
@@ -58,12 +60,6 @@ class Controller:
     def handle(self, event: DomainEvent) -> Outcome:
         workflow_id = self.workflow_id_of(event)
         for _ in range(MAX_CONFLICT_RETRIES):
-            entry = self._store.history_entry(workflow_id, event.event_id)
-            if entry is not None:
-                if not entry.effects_done:
-                    self._effects.perform(entry.actions)
-                    self._store.mark_effects_done(workflow_id, event.event_id)
-                return Outcome(workflow_id, duplicate=True, status=None)
             snapshot = self._store.load(workflow_id)
             decision = self._decider.decide(snapshot.state, event, self._now())
             try:
@@ -75,7 +71,10 @@ class Controller:
                     record=_history_record(snapshot, decision, event, self._now()),
                     actions=decision.actions,
                 )
-            except (DuplicateEventError, VersionConflictError):
+            except DuplicateEventError:
+                # Seen before (the transaction wrote nothing): finish what that delivery started.
+                return self._replay(workflow_id, event)
+            except VersionConflictError:
                 continue
             if decision.actions:
                 self._effects.perform(decision.actions)
@@ -85,6 +84,14 @@ class Controller:
         raise ConcurrentUpdateError(
             f"workflow {workflow_id} kept changing; giving up after {MAX_CONFLICT_RETRIES}"
         )
+
+    def _replay(self, workflow_id: str, event: DomainEvent) -> Outcome:
+        """A redelivered event: run its recorded effects if the first delivery died before they ran."""
+        entry = self._store.history_entry(workflow_id, event.event_id)
+        if entry is not None and not entry.effects_done:
+            self._effects.perform(entry.actions)
+            self._store.mark_effects_done(workflow_id, event.event_id)
+        return Outcome(workflow_id, duplicate=True, status=None)
 
 
 def _history_record(
