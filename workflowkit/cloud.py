@@ -116,6 +116,7 @@ class LocalCloud:
             for spec in self.app.functions:
                 self.lambdas.register(spec)
             self.sqs = SqsService(self, self.app.mappings)
+            self.sqs.install()
             self.lambdas.__enter__()
             # Cold-start every function before time is frozen: handler modules build their clients
             # inside the mock, and pydantic cannot build schemas for freezegun's datetime class.
@@ -133,6 +134,8 @@ class LocalCloud:
         if boto3.DEFAULT_SESSION is not None:
             boto3.DEFAULT_SESSION.events.unregister("before-call", self._before_service_call)
         boto3.DEFAULT_SESSION = self._saved_session
+        if hasattr(self, "sqs"):
+            self.sqs.uninstall()
         self.transactions.uninstall()
         self.scheduler.uninstall()
         self.stepfunctions.uninstall()

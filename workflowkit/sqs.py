@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from moto.core.utils import unix_time
+from moto.sqs.models import SQSBackend
+
 from workflowkit.build import EventSourceMapping
 from workflowkit.lambdas import HandlerError
 
@@ -28,6 +31,17 @@ class _Poller:
     scheduled_at: datetime | None = None
 
 
+def _retention_check(backend: SQSBackend, queue_name: str, message: Any) -> bool:
+    """moto's check, without computing every attribute of the queue (which counts all its messages).
+
+    Called once per received message; moto's version builds the whole attribute map each time, which
+    made a receive cost O(queue depth) per message.
+    """
+    queue: Any = backend.get_queue(queue_name)  # moto sets the attribute from the queue's attributes
+    retain_until = int(queue.message_retention_period) + message.sent_timestamp / 1000
+    return bool(retain_until > unix_time())
+
+
 class SqsService:
     def __init__(self, cloud: LocalCloud, mappings: list[EventSourceMapping]) -> None:
         self._cloud = cloud
@@ -36,6 +50,13 @@ class SqsService:
             if mapping.enabled:
                 name = mapping.queue_arn.split(":")[-1]
                 self._pollers[name] = _Poller(mapping, name)
+
+    def install(self) -> None:
+        self._original_retention = SQSBackend.__dict__["is_message_valid_based_on_retention_period"]
+        setattr(SQSBackend, "is_message_valid_based_on_retention_period", _retention_check)  # noqa: B010
+
+    def uninstall(self) -> None:
+        setattr(SQSBackend, "is_message_valid_based_on_retention_period", self._original_retention)  # noqa: B010
 
     @property
     def backend(self) -> Any:
