@@ -8,7 +8,6 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from controller.decide import Decider
 from controller.effects import Effects, EffectTargets
@@ -16,8 +15,8 @@ from controller.service import Controller
 from controller.store import WorkflowStore
 from workflow_core import settings
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import process_batch
 from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.queue_lambda import queue_lambda
 
 logger = Logger()
 tracer = Tracer()
@@ -73,14 +72,7 @@ def handle_event(event: DomainEvent) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_batch(event, context, handle=handle_event, logger=logger, on_failure=_count_failure)
-
-
-def _count_failure(_error_type: str) -> None:
-    # Per-record failures never reach Lambda's Errors metric (partial batch responses): alarm on this.
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=1)
+# The controller deduplicates through its own history, so no idempotency layer.
+lambda_handler = queue_lambda(
+    handle_event, logger=logger, tracer=tracer, metrics=metrics, idempotency_key_prefix=None
+)
