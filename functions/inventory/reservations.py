@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 from inventory.stock import read_stock, sku_pk
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import EventRouter, outcome_event
+from workflow_core.consumer import EventRouter, outcome_event, step_trigger
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.events import (
     InventoryReleased,
@@ -40,10 +40,8 @@ from workflow_core.events import (
     InventoryReserved,
     Order,
     OrderLine,
-    PaymentProcessed,
-    StepRetryRequested,
 )
-from workflow_core.order_workflow import INVENTORY
+from workflow_core.order_workflow import INVENTORY, ORDER_WORKFLOW
 from workflow_core.publisher import EventPublisher, OutgoingEvent
 
 PRODUCER = "inventory"
@@ -114,7 +112,7 @@ class InventoryService:
         self._publisher = publisher
         # What inventory handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
-        self.router.on("PaymentProcessed", "StepRetryRequested")(self._on_trigger)
+        self.router.on(INVENTORY.started_by, ORDER_WORKFLOW.retry_event)(self._on_trigger)
         self.router.on("InventoryReleaseRequested")(self._on_release_requested)
 
     # --- events -------------------------------------------------------------------------------------
@@ -123,14 +121,8 @@ class InventoryService:
         return self.router.dispatch(event)
 
     def _on_trigger(self, event: DomainEvent) -> OutgoingEvent | None:
-        data = event.data
-        if isinstance(data, PaymentProcessed):
-            return self.reserve(data.order, attempt=1, cause=event)
-        if isinstance(data, StepRetryRequested):
-            if data.step != INVENTORY.name:
-                raise InvalidEventError(f"inventory runs step {INVENTORY.name!r}, not {data.step!r}")
-            return self.reserve(data.order, attempt=data.attempt, cause=event)
-        raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not a step trigger")
+        order, attempt = step_trigger(event, INVENTORY)
+        return self.reserve(order, attempt=attempt, cause=event)
 
     def _on_release_requested(self, event: DomainEvent) -> OutgoingEvent:
         data = event.data

@@ -31,19 +31,17 @@ from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import EventRouter, outcome_event
+from workflow_core.consumer import EventRouter, outcome_event, step_trigger
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.events import (
-    InventoryReserved,
     Order,
     ShipmentCancellationFailed,
     ShipmentCancellationRequested,
     ShipmentCancelled,
     ShippingFailed,
     ShippingScheduled,
-    StepRetryRequested,
 )
-from workflow_core.order_workflow import SHIPPING
+from workflow_core.order_workflow import ORDER_WORKFLOW, SHIPPING
 from workflow_core.publisher import EventPublisher, OutgoingEvent, derived_event_id, new_event
 
 PRODUCER = "shipping"
@@ -115,7 +113,7 @@ class ShippingService:
         self._carriers = carriers
         # What shipping handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
-        self.router.on("InventoryReserved", "StepRetryRequested")(self._on_trigger)
+        self.router.on(SHIPPING.started_by, ORDER_WORKFLOW.retry_event)(self._on_trigger)
         self.router.on("ShipmentCancellationRequested")(self._on_cancellation_requested)
 
     # --- events -------------------------------------------------------------------------------------
@@ -124,14 +122,8 @@ class ShippingService:
         return self.router.dispatch(event)
 
     def _on_trigger(self, event: DomainEvent) -> OutgoingEvent | None:
-        data = event.data
-        if isinstance(data, InventoryReserved):
-            return self.schedule(data.order, attempt=1, cause=event)
-        if isinstance(data, StepRetryRequested):
-            if data.step != SHIPPING.name:
-                raise InvalidEventError(f"shipping runs step {SHIPPING.name!r}, not {data.step!r}")
-            return self.schedule(data.order, attempt=data.attempt, cause=event)
-        raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not a step trigger")
+        order, attempt = step_trigger(event, SHIPPING)
+        return self.schedule(order, attempt=attempt, cause=event)
 
     def _on_cancellation_requested(self, event: DomainEvent) -> OutgoingEvent:
         data = event.data

@@ -18,8 +18,10 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from workflow_core.catalog import DomainEvent, parse_event
+from workflow_core.definition import Step
 from workflow_core.envelope import ContractModel
 from workflow_core.errors import InvalidEventError, TerminalError
+from workflow_core.events import Order, StepRetryRequested
 from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
 
 Handler = Callable[[DomainEvent], None]
@@ -195,3 +197,20 @@ def outcome_event(
         caused_by=cause,
         producer=producer,
     )
+
+
+def step_trigger(event: DomainEvent, step: Step) -> tuple[Order, int]:
+    """The order and attempt a consumer step's trigger carries.
+
+    The step's ``started_by`` event starts attempt 1 (it must carry the ``order``); a
+    ``StepRetryRequested`` for this step starts the attempt it names. Anything else is a wiring error.
+    """
+    data = event.data
+    if isinstance(data, StepRetryRequested):
+        if data.step != step.name:
+            raise InvalidEventError(f"this consumer runs step {step.name!r}, not {data.step!r}")
+        return data.order, data.attempt
+    order = getattr(data, "order", None)
+    if event.detail_type == step.started_by and isinstance(order, Order):
+        return order, 1
+    raise InvalidEventError(f"{event.detail_type} does not start step {step.name!r}")
