@@ -32,10 +32,12 @@ from moto.events.responses import EventsHandler
 from moto.moto_api._internal import mock_random
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from workflowkit.answers import register_answers
 from workflowkit.build import AppBuilder, BuiltApp, HttpRoute
 from workflowkit.clock import DEFAULT_START, VirtualClock
 from workflowkit.dynamodb import TransactionJournal
 from workflowkit.eventbridge import EventBridgeDelivery, rate_period
+from workflowkit.fastpath import FastPath
 from workflowkit.faults import Faults
 from workflowkit.lambdas import InProcessRuntime
 from workflowkit.ledger import Ledger
@@ -95,6 +97,7 @@ class LocalCloud:
         self.scheduler = SchedulerService(self)
         self.eventbridge = EventBridgeDelivery(self)
         self.transactions = TransactionJournal()
+        self.fast_path = FastPath()
         self.sqs: SqsService
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -131,8 +134,7 @@ class LocalCloud:
     def __exit__(self, *exc: object) -> None:
         global _ACTIVE  # noqa: PLW0603
         self.lambdas.__exit__()
-        if boto3.DEFAULT_SESSION is not None:
-            boto3.DEFAULT_SESSION.events.unregister("before-call", self._before_service_call)
+        self.fast_path.deactivate()
         boto3.DEFAULT_SESSION = self._saved_session
         if hasattr(self, "sqs"):
             self.sqs.uninstall()
@@ -209,11 +211,14 @@ class LocalCloud:
         self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
         self.lambdas.before_invoke = self.faults.before_handler
-        # Every boto3 call a handler makes goes through the default session: one hook sees them all.
         # The caller's default session is put back on exit.
         self._saved_session = boto3.DEFAULT_SESSION
         boto3.setup_default_session(region_name=self.region)
-        boto3.DEFAULT_SESSION.events.register("before-call", self._before_service_call)
+        # Every boto3 call, from any session, reaches the fast path: it sees each call of the app (the
+        # fault seam) and answers the hot operations without the HTTP round trip through moto.
+        register_answers(self.fast_path, self)
+        self.fast_path.before_call = self._before_service_call
+        self.fast_path.activate()
         self.stepfunctions.install()
         self.scheduler.install()
         self.transactions.install()
@@ -228,10 +233,10 @@ class LocalCloud:
         setattr(owner, name, replacement)
 
     # --- moto access --------------------------------------------------------------------------------
-    def _before_service_call(self, model: Any, params: Any, **_: Any) -> None:
+    def _before_service_call(self, service: str, operation: str, params: dict[str, Any]) -> None:
         # Only the app's calls: the local cloud's own (building, driving) are not hops of the app.
         if self.lambdas.invoking:
-            self.faults.before_service_call(model.service_model.service_name, model.name, params)
+            self.faults.before_service_call(service, operation, params)
 
     def backend(self, service: str) -> Any:
         if service == "stepfunctions":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workflowkit.patterns import matches_json
@@ -61,7 +61,7 @@ class EventBridgeDelivery:
             "detail-type": entry["DetailType"],
             "source": entry["Source"],
             "account": backend.account_id,
-            "time": entry.get("Time") or now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": _event_time(entry.get("Time"), now),
             "region": backend.region_name,
             "resources": entry.get("Resources", []),
             "detail": detail,
@@ -280,3 +280,12 @@ def _target_label(arn: str) -> str:
 def _backoff(attempt: int) -> timedelta:
     """EventBridge retries with exponential backoff (and jitter, kept out for determinism)."""
     return timedelta(seconds=min(300, 2 ** (attempt - 1)))
+
+
+def _event_time(given: Any, now: datetime) -> str:
+    """The event's ``time``: the entry's ``Time`` (epoch seconds on the wire) or now, as ISO 8601."""
+    if isinstance(given, int | float):
+        return datetime.fromtimestamp(given, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(given, str) and given:
+        return given
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")

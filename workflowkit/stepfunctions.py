@@ -1,78 +1,89 @@
-"""Step Functions on the local cloud: moto's ASL interpreter, run on the event loop and on virtual time.
+"""Step Functions on the local cloud: the ASL interpreter of :mod:`workflowkit.asl`, on the event loop.
 
-moto runs each execution on a background thread and sleeps in real time for ``Retry`` intervals and
-``Wait`` states. Here an execution starts as a loop task (``StartExecution`` returns at once, as in
-AWS), runs to its end on that task, and its sleeps advance the virtual clock instead of waiting.
-Lambda tasks call the in-process runtime through moto's Lambda backend; ``events:putEvents`` and
-DynamoDB integrations go through moto and on to the local EventBridge.
+moto keeps the records (state machines, executions: ``DescribeExecution``, ``ListExecutions`` and
+``StopExecution`` read and write them); the executions run here instead of on moto's interpreter,
+which costs ~40 ms per execution on threads of its own and sleeps in real time. ``StartExecution``
+returns at once, as in AWS; the execution starts on the loop after a network latency, runs states
+synchronously, and continues after ``Wait`` states and ``Retry`` back-offs on virtual time. Lambda
+tasks call the in-process runtime; ``events:putEvents`` and DynamoDB integrations go through boto3,
+so through the fast path to the same backends the handlers use.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import types
 import uuid
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from moto.stepfunctions.parser.api import ExecutionStatus
-from moto.stepfunctions.parser.asl.component.common.retry import jitter_strategy_decl, retrier_decl
-from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.backend import execution_worker
-from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
+
+from workflowkit.asl import (
+    ExecutionContext,
+    ExecutionResult,
+    StateMachineProgram,
+    TaskIntegrations,
+)
 
 if TYPE_CHECKING:
+    from workflowkit.asl import Execution
     from workflowkit.cloud import LocalCloud
+
+_STATUS = {
+    "SUCCEEDED": ExecutionStatus.SUCCEEDED,
+    "FAILED": ExecutionStatus.FAILED,
+    "ABORTED": ExecutionStatus.ABORTED,
+}
+
+
+class _LoopRuntime:
+    """What the interpreter needs of the local cloud: virtual time, the loop, seeded randomness, tasks."""
+
+    def __init__(self, cloud: LocalCloud, integrations: TaskIntegrations) -> None:
+        self._cloud = cloud
+        self.random = random.Random(cloud.seed)
+        self.run_task = integrations.run_task
+
+    def now(self) -> datetime:
+        return self._cloud.clock.now()
+
+    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
+        self._cloud.loop.call_later(timedelta(seconds=seconds), label, action)
 
 
 class StepFunctionsService:
     def __init__(self, cloud: LocalCloud) -> None:
         self._cloud = cloud
         self.statuses: Counter[str] = Counter()
-        self._queued: set[int] = set()  # executions started but not yet run (ids of their workers)
+        self._queued: set[str] = set()  # executions started but not yet running (their ARNs)
+        self._running: dict[str, Execution] = {}
+        self._programs: dict[str, StateMachineProgram] = {}
+        self._clients: dict[str, Any] = {}
         self._saved: list[tuple[Any, str, Any]] = []
+        self._runtime: _LoopRuntime | None = None
 
     # --- patches ------------------------------------------------------------------------------------
     def install(self) -> None:
-        cloud = self._cloud
         service = self
 
-        def start(worker: Any) -> None:
-            name = worker._evaluation_details.execution_details.name
-            service._queued.add(id(worker))
-            cloud.loop.call_later(
-                cloud.network_latency(), f"run execution {name}", lambda: service._run(worker)
+        def start(execution: MotoExecution) -> None:
+            execution.exec_status = ExecutionStatus.RUNNING
+            service._queued.add(execution.exec_arn)
+            service._cloud.loop.call_later(
+                service._cloud.network_latency(),
+                f"run execution {execution.name}",
+                lambda: service._run(execution),
             )
 
-        virtual_time = types.SimpleNamespace(
-            sleep=cloud.clock.advance, time=lambda: cloud.clock.now().timestamp()
-        )
-
-        def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
-            cloud.clock.advance(wait_seconds)
-
-        programs: dict[str, Any] = {}
-
-        def entrypoint(worker: Any) -> Any:
-            # Parsing ASL with moto's ANTLR grammar takes ~0.2 s; the parsed program is immutable (each
-            # execution's state lives in its Environment), so one parse per definition serves all.
-            definition = worker._evaluation_details.state_machine_details.definition
-            if definition not in programs:
-                programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
-            return programs[definition]
-
-        def stop(execution: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        def stop(execution: MotoExecution, stop_date: Any, error: str | None, cause: str | None) -> None:
             service._stop(execution, error=error, cause=cause)
 
-        self._patch(execution_worker.ExecutionWorker, "start", start)
-        self._patch(Execution, "stop", stop)
-        self._patch(execution_worker.ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)
-        self._patch(retrier_decl, "time", virtual_time)
-        # Retry jitter draws from the run's seeded random, so retried executions stay deterministic.
-        self._patch(jitter_strategy_decl, "random", random.Random(cloud.seed))
-        self._patch(wait_function.WaitFunction, "_wait_interval", wait_interval)
+        self._patch(MotoExecution, "start", start)
+        self._patch(MotoExecution, "stop", stop)
 
     def uninstall(self) -> None:
         for owner, name, original in reversed(self._saved):
@@ -84,47 +95,83 @@ class StepFunctionsService:
         setattr(owner, name, replacement)
 
     # --- running ------------------------------------------------------------------------------------
-    def _stop(self, execution: Any, *, error: str | None, cause: str | None) -> None:
-        """StopExecution: an execution waiting for its turn is aborted; a finished one is left as it is.
-
-        (An execution runs to its end within one loop task, so none is ever stopped mid-way here.)
-        """
-        worker = execution.exec_worker
-        if worker is None or id(worker) not in self._queued:
+    def _stop(self, execution: MotoExecution, *, error: str | None, cause: str | None) -> None:
+        """StopExecution: a queued or waiting execution is aborted; a finished one is left as it is."""
+        arn = execution.exec_arn
+        running = self._running.get(arn)
+        if running is not None:
+            running.stop(error, cause)  # reports ABORTED through _finish
             return
-        self._queued.discard(id(worker))
-        execution.exec_status = ExecutionStatus.ABORTED
-        execution.stop_date = self._cloud.clock.now()
-        execution.error, execution.cause = error, cause
-        self.statuses["ABORTED"] += 1
-        self._cloud.ledger.trace("execution", self._cloud.clock.now(), execution.name, "ABORTED")
+        if arn not in self._queued:
+            return
+        self._queued.discard(arn)
+        self._record(execution, ExecutionResult.aborted(error, cause))
 
-    def _run(self, worker: Any) -> None:
-        if id(worker) not in self._queued:
+    def _run(self, execution: MotoExecution) -> None:
+        arn = execution.exec_arn
+        if arn not in self._queued:
             return  # stopped before it ran
-        self._queued.discard(id(worker))
+        self._queued.discard(arn)
         cloud = self._cloud
-        details = worker._evaluation_details.execution_details
         try:
-            cloud.faults.before_execution(details.name)
+            cloud.faults.before_execution(execution.name)
         except Exception as error:  # an injected fault fails this execution, not the run
-            execution = self._execution(details.arn)
-            execution.exec_status = ExecutionStatus.FAILED
-            execution.stop_date = cloud.clock.now()
-            execution.error, execution.cause = type(error).__name__, str(error)
-            self.statuses["FAILED"] += 1
-            cloud.ledger.trace("execution", cloud.clock.now(), details.name, "FAILED")
+            self._record(execution, ExecutionResult.failed(type(error).__name__, str(error)))
             return
-        worker._execution_logic()
-        execution = self._execution(details.arn)
-        status = str(getattr(execution, "exec_status", "UNKNOWN"))
-        status = status.rsplit(".", maxsplit=1)[-1]
-        self.statuses[status] += 1
-        cloud.ledger.trace("execution", cloud.clock.now(), details.name, status)
+        state_machine = execution.state_machine
+        context = ExecutionContext(
+            execution_arn=arn,
+            execution_name=execution.name,
+            start_time=execution.start_date,
+            state_machine_arn=state_machine.arn,
+            state_machine_name=state_machine.name,
+            role_arn=execution.role_arn,
+        )
+        program = self._program(state_machine.definition)
+        running = program.start(
+            execution.input_data,
+            context,
+            self._loop_runtime(),
+            lambda result: self._finish(execution, result),
+        )
+        if running.status == "RUNNING":  # waiting on virtual time: it may still be stopped
+            self._running[arn] = running
 
-    def _execution(self, arn: str) -> Any:
-        backend = self._cloud.backend("stepfunctions")
-        return backend.describe_execution(arn)
+    def _finish(self, execution: MotoExecution, result: ExecutionResult) -> None:
+        self._running.pop(execution.exec_arn, None)
+        self._record(execution, result)
+
+    def _record(self, execution: MotoExecution, result: ExecutionResult) -> None:
+        now = self._cloud.clock.now()
+        execution.exec_status = _STATUS[str(result.status)]
+        execution.stop_date = now
+        execution.output = result.output  # type: ignore[assignment]  # moto declares the attribute None
+        execution.error, execution.cause = result.error, result.cause
+        self.statuses[str(result.status)] += 1
+        self._cloud.ledger.trace("execution", now, execution.name, str(result.status))
+
+    def _program(self, definition: str) -> StateMachineProgram:
+        program = self._programs.get(definition)
+        if program is None:
+            program = self._programs[definition] = StateMachineProgram.parse(definition)
+        return program
+
+    def _loop_runtime(self) -> _LoopRuntime:
+        if self._runtime is None:
+            integrations = TaskIntegrations(invoke_lambda=self._invoke_lambda, client=self._client)
+            self._runtime = _LoopRuntime(self._cloud, integrations)
+        return self._runtime
+
+    def _invoke_lambda(self, function: str, payload: Any) -> tuple[str, bool]:
+        # A name, a function ARN, or a qualified function ARN (arn:...:function:name:alias).
+        name = function.split(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+        return self._cloud.lambdas.invoke_json(name, payload)
+
+    def _client(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is None:
+            client = self._clients[service] = self._cloud.client(service)
+        return client
 
     def start_from_event(self, state_machine_arn: str, payload: str) -> None:
         """An EventBridge target start: unnamed, so the name is generated (from the seeded random)."""

@@ -1,0 +1,194 @@
+"""Payload templates and intrinsic functions, as a Pass state's Parameters evaluates them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from workflowkit.asl import (
+    AslDefinitionError,
+    ExecutionResult,
+    StateMachineProgram,
+    VirtualRuntime,
+    run_to_completion,
+)
+
+
+def evaluate(parameters: Any, document: Any = None, *, seed: int = 0) -> ExecutionResult:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": parameters, "End": True}}}
+    return run_to_completion(
+        StateMachineProgram.parse(json.dumps(definition)), document, VirtualRuntime(seed=seed)
+    )
+
+
+def value(expression: str, document: Any = None, *, seed: int = 0) -> Any:
+    result = evaluate({"v.$": expression}, document, seed=seed)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output is not None
+    return json.loads(result.output)["v"]
+
+
+def failure(expression: str, document: Any = None) -> str:
+    result = evaluate({"v.$": expression}, document)
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert result.cause is not None
+    return result.cause
+
+
+def test_templates_resolve_dollar_keys_at_any_depth_including_inside_arrays() -> None:
+    template = {
+        "Entries": [{"Detail": {"id.$": "$.id", "fixed": 1}, "Source": "s"}],
+        "copy.$": "$",
+        "literal.keeps": "$.not-a-path",
+    }
+    result = evaluate(template, {"id": "o-1"})
+    assert json.loads(result.output or "") == {
+        "Entries": [{"Detail": {"id": "o-1", "fixed": 1}, "Source": "s"}],
+        "copy": {"id": "o-1"},
+        "literal.keeps": "$.not-a-path",
+    }
+
+
+@pytest.mark.parametrize(
+    ("expression", "document", "expected"),
+    [
+        ("States.Format('ORDER#{}', $.id)", {"id": "o-1"}, "ORDER#o-1"),
+        ("States.Format('{} and {}', $.n, $.b)", {"n": 2.5, "b": True}, "2.5 and true"),
+        ("States.Format('{}', $.x)", {"x": None}, "null"),
+        ("States.Format($.template, $.name)", {"template": "Hi {}!", "name": "Ana"}, "Hi Ana!"),
+        ("States.Format('a \\{b\\} {} \\'q\\' \\\\', 1)", {}, "a {b} 1 'q' \\"),
+        ("States.StringToJson($.s)", {"s": '{"number": 20}'}, {"number": 20}),
+        ("States.StringToJson($.s)", {"s": "2500"}, 2500),
+        ("States.JsonToString($.o)", {"o": {"name": "Foo", "year": 2020}}, '{"name":"Foo","year":2020}'),
+        ("States.Array('Foo', 2020, $.j, null)", {"j": {"r": "a"}}, ["Foo", 2020, {"r": "a"}, None]),
+        ("States.Array()", {}, []),
+        (
+            "States.ArrayPartition($.a, 4)",
+            {"a": [1, 2, 3, 4, 5, 6, 7, 8, 9]},
+            [[1, 2, 3, 4], [5, 6, 7, 8], [9]],
+        ),
+        ("States.ArrayContains($.a, $.x)", {"a": [1, 2, {"k": 1, "j": 2}], "x": {"j": 2, "k": 1}}, True),
+        ("States.ArrayContains($.a, true)", {"a": [1]}, False),  # true is not 1
+        ("States.ArrayRange(1, 9, 2)", {}, [1, 3, 5, 7, 9]),
+        ("States.ArrayRange(5, 1, -2)", {}, [5, 3, 1]),
+        ("States.ArrayGetItem($.a, $.i)", {"a": [1, 2, 3, 4, 5, 6, 7, 8, 9], "i": 5}, 6),
+        ("States.ArrayLength($.a)", {"a": [1, 2, 3]}, 3),
+        ("States.ArrayUnique($.a)", {"a": [1, 2, 3, 3, 3, 3, 3, 3, 4]}, [1, 2, 3, 4]),
+        ("States.ArrayUnique($.a)", {"a": [{"a": 1}, {"a": 1}, True, 1]}, [{"a": 1}, True, 1]),
+        ("States.Base64Encode($.s)", {"s": "Data to encode"}, "RGF0YSB0byBlbmNvZGU="),
+        ("States.Base64Decode($.s)", {"s": "RGF0YSB0byBlbmNvZGU="}, "Data to encode"),
+        ("States.Hash($.d, 'SHA-1')", {"d": "input data"}, hashlib.sha1(b"input data").hexdigest()),
+        ("States.Hash($.d, $.alg)", {"d": "x", "alg": "SHA-256"}, hashlib.sha256(b"x").hexdigest()),
+        (
+            "States.JsonMerge($.a, $.b, false)",
+            {"a": {"a": {"a1": 1, "a2": 2}, "b": 2}, "b": {"a": {"a3": 1, "a4": 2}, "c": 3}},
+            {"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3},
+        ),
+        ("States.MathAdd($.v, $.step)", {"v": 111, "step": -1}, 110),
+        ("States.MathAdd(1.5, 1)", {}, 3),  # a non-integer is rounded (half up)
+        ("States.StringSplit($.s, ',')", {"s": "1,2,3,4,5"}, ["1", "2", "3", "4", "5"]),
+        (
+            "States.StringSplit($.s, ',+')",
+            {"s": "This,is+a,,test+string"},
+            ["This", "is", "a", "test", "string"],
+        ),
+        (
+            "States.ArrayGetItem(States.StringSplit("
+            "States.ArrayGetItem(States.StringSplit($.arn, '/'), 1), '.'), 0)",
+            {"arn": "arn:aws:imagebuilder:recipe/name.v1/1.0.0"},
+            "name",
+        ),
+        ("States.Format('{}', $$.State.Name)", {}, "P"),
+    ],
+)
+def test_intrinsic_functions(expression: str, document: Any, expected: Any) -> None:
+    assert value(expression, document) == expected
+
+
+def test_uuid_and_math_random_come_from_the_seeded_random() -> None:
+    first = value("States.UUID()", seed=1)
+    assert uuid.UUID(first).version == 4
+    assert first == value("States.UUID()", seed=1)
+    assert first != value("States.UUID()", seed=2)
+    draws = {value("States.MathRandom(1, 999)", seed=seed) for seed in range(20)}
+    assert all(1 <= draw <= 999 for draw in draws)
+    assert len(draws) > 1
+    # "If you use this function with the same seed value, it returns an identical number."
+    assert value("States.MathRandom(1, 999, 42)", seed=1) == value("States.MathRandom(1, 999, 42)", seed=2)
+
+
+@pytest.mark.parametrize(
+    ("expression", "document", "message"),
+    [
+        ("States.StringToJson($.s)", {"s": "{not json"}, "not JSON"),
+        ("States.ArrayGetItem($.a, 3)", {"a": [1]}, "out of bounds"),
+        ("States.ArrayLength($.a)", {"a": "text"}, "expected an array"),
+        ("States.ArrayPartition($.a, 0)", {"a": [1]}, "positive"),
+        ("States.ArrayRange(1, 2000, 1)", {}, "more than 1000"),
+        ("States.ArrayRange(1, 2, 0)", {}, "must not be 0"),
+        ("States.Hash($.d, 'MD4')", {"d": "x"}, "unknown algorithm"),
+        ("States.Base64Encode($.s)", {"s": "x" * 10_001}, "more than 10000"),
+        ("States.JsonMerge($.a, $.a, true)", {"a": {}}, "must be false"),
+        ("States.Format('{}', $.o)", {"o": {"a": 1}}, "cannot format"),
+        ("States.MathAdd($.v, 1)", {"v": "1"}, "expected an integer"),
+        ("States.Format('{}', $.missing)", {}, "could not be found"),
+    ],
+)
+def test_intrinsic_failures_fail_the_state_with_states_runtime(
+    expression: str, document: Any, message: str
+) -> None:
+    assert message in failure(expression, document)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "States.Nope($.a)",
+        "States.Format('{} {}', $.a)",  # placeholders and values disagree
+        "States.Format('a { b', $.a)",  # an unescaped reserved character
+        "States.ArrayLength($.a, $.b)",
+        "States.Format('open \\x escape')",
+        "States.Array($.a",
+        "not a path",
+    ],
+)
+def test_malformed_expressions_are_rejected_at_parse_time(expression: str) -> None:
+    with pytest.raises(AslDefinitionError) as raised:
+        evaluate({"v.$": expression}, {})
+    assert (raised.value.state, raised.value.field) == ("P", "Parameters")
+
+
+def test_a_template_value_under_a_dollar_key_must_be_a_string() -> None:
+    with pytest.raises(AslDefinitionError, match="path or an intrinsic"):
+        evaluate({"v.$": 1}, {})
+
+
+def test_constant_parts_of_templates_are_fresh_for_every_use() -> None:
+    # Even a task runner that (against the contract) changes its parameters cannot change the program.
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "Parameters": {"list": [1], "nested": {"k": "v"}},
+                "End": True,
+            }
+        },
+    }
+    program = StateMachineProgram.parse(json.dumps(definition))
+
+    def vandal(_resource: str, parameters: Any, _task: Any) -> Any:
+        seen = json.dumps(parameters)
+        parameters["list"].append(2)
+        parameters["nested"]["k"] = "changed"
+        return seen
+
+    runtime = VirtualRuntime(vandal)
+    first = run_to_completion(program, {}, runtime)
+    second = run_to_completion(program, {}, runtime)
+    assert first.output == second.output == json.dumps(json.dumps({"list": [1], "nested": {"k": "v"}}))

@@ -1,0 +1,85 @@
+"""An Amazon States Language interpreter for the local cloud: fast, single-threaded, on virtual time.
+
+    program = StateMachineProgram.parse(definition_text)   # AslDefinitionError if invalid; immutable
+    execution = program.start(
+        execution_input,          # parsed JSON
+        context,                  # ExecutionContext: ARNs, names, start time (UTC), role
+        runtime,                  # Runtime: now(), call_later(), random, run_task()
+        on_finish,                # called once with an ExecutionResult
+        on_transition=None,       # optional: TransitionEvent per entered/exited/failed/retrying/caught
+    )
+    execution.stop(error, cause)  # abort: ABORTED is reported once, pending continuations do nothing
+    execution.status              # ExecutionStatus: RUNNING, SUCCEEDED, FAILED, ABORTED
+
+Between two continuations the execution runs synchronously: one with no Wait state and no Retry
+back-off finishes (and calls ``on_finish``) before ``start`` returns. Wait states and back-offs are
+``runtime.call_later`` continuations on virtual time; nothing sleeps and no thread is started.
+Parallel branches and Map iterations are independent flows on the same runtime: a branch that waits
+lets the others progress, and the state completes when the last one does.
+
+Supported (JSONPath query language): Pass, Task, Choice (every comparison operator, the ``...Path``
+variants, And/Or/Not, the Is* tests, StringMatches), Wait (Seconds, SecondsPath, Timestamp,
+TimestampPath), Succeed, Fail (Error/ErrorPath, Cause/CausePath), Parallel, inline Map (ItemsPath,
+ItemSelector or Parameters, ItemProcessor or Iterator, MaxConcurrency/MaxConcurrencyPath); InputPath,
+Parameters, ResultSelector, ResultPath (null discards), OutputPath; Retry (IntervalSeconds,
+MaxAttempts, BackoffRate, MaxDelaySeconds, JitterStrategy) and Catch; the context object; the
+intrinsic functions. TimeoutSeconds/HeartbeatSeconds (and their Path forms) are validated and passed to
+the task runner, which completes tasks at once, so they never expire here.
+
+Run tasks with ``TaskIntegrations(invoke_lambda, client).run_task`` (Lambda, the optimised DynamoDB,
+EventBridge, SQS and SNS integrations, AWS SDK integrations); ``VirtualRuntime`` and
+``run_to_completion`` run a program on their own virtual clock (tests, benchmarks, one-off runs).
+
+Not modelled: execution-level ``TimeoutSeconds`` (parsed only), the 256 KB payload limit
+(States.DataLimitExceeded), Task ``Credentials`` (accepted, ignored), Lambda ``InvocationType``/
+``Qualifier`` (the function runs synchronously as $LATEST).
+
+Modules: ``definition`` (parse and validate into the immutable program; ``fields`` compiles a state's
+fields, ``states`` holds the compiled states), ``paths`` (JSONPath), ``payload`` (templates),
+``intrinsics`` / ``functions`` (intrinsic functions), ``choice`` (Choice rules), ``execution`` (the
+execution and its flows, Retry, Catch), ``handlers`` (what each state type does, Parallel/Map joins),
+``runtime`` (the host contract and the result types), ``integrations``, ``virtual``, ``errors``
+(one hierarchy under ``AslError``), ``values`` (JSON, timestamps).
+
+Rejected at parse time (``AslDefinitionError``): JSONata, workflow variables (``Assign``), Distributed
+Map, JSONPath filters and functions. Failing at run time with States.Runtime: ``.sync`` and
+``.waitForTaskToken`` resources (valid ASL that this interpreter cannot run: other paths of the machine
+still work), and resources ``TaskIntegrations`` does not know.
+"""
+
+from __future__ import annotations
+
+from workflowkit.asl.definition import StateMachineProgram
+from workflowkit.asl.errors import AslDefinitionError, AslError, ExecutionError, TaskFailed
+from workflowkit.asl.execution import Execution, FinishCallback, TransitionCallback
+from workflowkit.asl.integrations import TaskIntegrations
+from workflowkit.asl.runtime import (
+    ExecutionContext,
+    ExecutionResult,
+    ExecutionStatus,
+    Runtime,
+    TaskContext,
+    TransitionEvent,
+)
+from workflowkit.asl.virtual import VirtualRuntime, local_context, run_to_completion
+
+__all__ = [
+    "AslDefinitionError",
+    "AslError",
+    "Execution",
+    "ExecutionContext",
+    "ExecutionError",
+    "ExecutionResult",
+    "ExecutionStatus",
+    "FinishCallback",
+    "Runtime",
+    "StateMachineProgram",
+    "TaskContext",
+    "TaskFailed",
+    "TaskIntegrations",
+    "TransitionCallback",
+    "TransitionEvent",
+    "VirtualRuntime",
+    "local_context",
+    "run_to_completion",
+]

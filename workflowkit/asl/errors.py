@@ -1,0 +1,74 @@
+"""The one error hierarchy of the interpreter, and the error names of the Amazon States Language.
+
+``AslError`` is the root. ``AslDefinitionError`` is raised while parsing (a definition the interpreter
+rejects, naming the state and the field). ``ExecutionError`` is a failure *inside* an execution: it carries
+the ASL error name and cause that Retry and Catch match on; ``TaskFailed`` is the one a ``run_task``
+implementation raises for a task error.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ALL: Final = "States.ALL"
+TASK_FAILED: Final = "States.TaskFailed"
+TIMEOUT: Final = "States.Timeout"
+RUNTIME: Final = "States.Runtime"
+NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
+RESULT_PATH_MATCH_FAILURE: Final = "States.ResultPathMatchFailure"
+DATA_LIMIT_EXCEEDED: Final = "States.DataLimitExceeded"
+
+# The documentation: "States.ALL ... can't catch the States.DataLimitExceeded terminal error or Runtime
+# error types", and a States.Runtime error "isn't retriable, and will always cause the execution to fail".
+UNCATCHABLE: Final = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
+
+
+class AslError(Exception):
+    """Root of every error the interpreter raises."""
+
+
+class AslDefinitionError(AslError):
+    """The definition is not valid ASL, or uses a feature this interpreter does not run.
+
+    ``state`` and ``field`` locate the problem (either may be None for a machine-level problem).
+    """
+
+    def __init__(self, message: str, *, state: str | None = None, field: str | None = None) -> None:
+        self.state = state
+        self.field = field
+        self.reason = message
+        where = []
+        if state is not None:
+            where.append(f"state {state!r}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class PathSyntaxError(AslError):
+    """A path or intrinsic-function expression that does not parse (wrapped into AslDefinitionError)."""
+
+
+class ExecutionError(AslError):
+    """A failure within an execution, with its ASL error name and cause."""
+
+    def __init__(self, error: str, cause: str | None = None) -> None:
+        super().__init__(f"{error}: {cause}" if cause else error)
+        self.error = error
+        self.cause = cause
+
+    @property
+    def catchable(self) -> bool:
+        return self.error not in UNCATCHABLE
+
+
+class TaskFailed(ExecutionError):  # noqa: N818 - the name the task runners know
+    """Raised by ``Runtime.run_task`` when the task reports an error (a Lambda error, a service error)."""
+
+
+class PathNotFoundError(AslError):
+    """A path matched nothing in the document it was applied to (internal: callers add the context)."""
+
+
+def runtime_error(cause: str) -> ExecutionError:
+    return ExecutionError(RUNTIME, cause)

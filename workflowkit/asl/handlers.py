@@ -1,0 +1,365 @@
+"""What each state type does, and how Parallel and Map states join their child flows.
+
+A handler takes the flow and the state and returns ``(next state or None at the end, output)``, raises
+``ExecutionError``, or returns ``SUSPEND`` after arranging to resume the flow later (a Wait state's
+continuation, or the last child of a Parallel/Map state). Input and output processing follows the
+documented order: InputPath, Parameters, the work, ResultSelector, ResultPath, OutputPath.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
+
+from workflowkit.asl.errors import NO_CHOICE_MATCHED, ExecutionError, PathNotFoundError, runtime_error
+from workflowkit.asl.paths import JsonPath
+from workflowkit.asl.runtime import TaskContext
+from workflowkit.asl.states import (
+    ChoiceState,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    State,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from workflowkit.asl.values import as_integer, parse_timestamp
+
+if TYPE_CHECKING:
+    from workflowkit.asl.execution import Flow
+
+Outcome = Any  # tuple[str | None, Any] (next state or None at the end, output) or SUSPEND
+SUSPEND: Final = object()
+
+_log = logging.getLogger(__name__)
+
+
+def _effective_input(flow: Flow, state: State) -> Any:
+    selector = state.input_path
+    return flow.input if selector is None else selector(flow.input, flow)
+
+
+def _finish_output(flow: Flow, state: State, output: Any) -> tuple[str | None, Any]:
+    selector = state.output_path
+    return state.next, output if selector is None else selector(output, flow)
+
+
+def _run_pass(flow: Flow, state: PassState) -> Outcome:
+    effective = _effective_input(flow, state)
+    if state.parameters is not None:
+        effective = state.parameters(effective, flow)
+    result = effective if state.result is None else state.result(effective, flow)
+    return _finish_output(flow, state, state.placement(flow.input, result))
+
+
+def _run_task(flow: Flow, state: TaskState) -> Outcome:
+    if state.pattern:
+        # Checked first: such a state's Parameters usually read $$.Task.Token, which does not exist here.
+        raise runtime_error(
+            f"The {state.pattern} integration pattern ({state.resource}{state.pattern}) is not supported"
+            " by the local interpreter: only request-response tasks run"
+        )
+    effective = _effective_input(flow, state)
+    parameters = effective if state.parameters is None else state.parameters(effective, flow)
+    execution = flow.execution
+    context = execution.context
+    task = TaskContext(
+        state.name,
+        context.execution_arn,
+        context.execution_name,
+        context.state_machine_arn,
+        flow.retry_count,
+        flow.entered,
+        _resolve_seconds(
+            flow, effective, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSecondsPath"
+        ),
+        _resolve_seconds(
+            flow, effective, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
+        ),
+        execution.runtime.random,
+    )
+    try:
+        result = execution.runtime.run_task(state.resource, parameters, task)
+    except ExecutionError:
+        raise
+    except Exception as error:
+        # A bug in the task runner: fail this execution loudly instead of the whole host loop.
+        _log.warning("run_task raised for %s in %s", state.name, context.execution_arn, exc_info=True)
+        raise runtime_error(f"The task runner raised {type(error).__name__}: {error}") from error
+    if state.result_selector is not None:
+        result = state.result_selector(result, flow)
+    return _finish_output(flow, state, state.placement(flow.input, result))
+
+
+def _resolve_seconds(
+    flow: Flow, effective: Any, fixed: int | None, path: JsonPath | None, field: str
+) -> int | None:
+    if path is None:
+        return fixed
+    value = _read(flow, effective, path, field)
+    seconds = as_integer(value)
+    if seconds is None or seconds <= 0:
+        raise runtime_error(f"{field} {path.text!r} must select a positive integer, got {value!r}")
+    return seconds
+
+
+def _read(flow: Flow, effective: Any, path: JsonPath, field: str) -> Any:
+    try:
+        return path.select(effective, flow)
+    except PathNotFoundError:
+        raise runtime_error(
+            f"Invalid path {path.text!r} for {field}: no results in the state's input"
+        ) from None
+
+
+def _run_choice(flow: Flow, state: ChoiceState) -> Outcome:
+    effective = _effective_input(flow, state)
+    following = None
+    for condition, target in state.choices:
+        if condition(effective, flow):
+            following = target
+            break
+    else:
+        following = state.default
+        if following is None:
+            raise ExecutionError(
+                NO_CHOICE_MATCHED, f"No Choice Rule matched and there is no Default in {state.name!r}"
+            )
+    selector = state.output_path
+    return following, effective if selector is None else selector(effective, flow)
+
+
+def _run_wait(flow: Flow, state: WaitState) -> Outcome:
+    effective = _effective_input(flow, state)
+    now = flow.execution.runtime.now()
+    if state.seconds is not None:
+        delay = float(state.seconds)
+    elif state.seconds_path is not None:
+        value = _read(flow, effective, state.seconds_path, "SecondsPath")
+        seconds = as_integer(value)
+        if seconds is None or seconds < 0:
+            raise runtime_error(
+                f"SecondsPath {state.seconds_path.text!r} must select a non-negative integer, got {value!r}"
+            )
+        delay = float(seconds)
+    else:
+        moment = state.timestamp
+        if state.timestamp_path is not None:
+            value = _read(flow, effective, state.timestamp_path, "TimestampPath")
+            moment = parse_timestamp(value)
+            if moment is None:
+                raise runtime_error(
+                    f"TimestampPath {state.timestamp_path.text!r} must select an RFC 3339 timestamp,"
+                    f" got {value!r}"
+                )
+        assert moment is not None
+        delay = max(0.0, (moment - now).total_seconds())
+    outcome = _finish_output(flow, state, effective)
+    flow.schedule(delay, f"wait {state.name}", lambda: outcome)
+    return SUSPEND
+
+
+def _run_succeed(flow: Flow, state: SucceedState) -> Outcome:
+    return _finish_output(flow, state, _effective_input(flow, state))
+
+
+def _run_fail(flow: Flow, state: FailState) -> Outcome:
+    error = state.error
+    if state.error_path is not None:
+        error = state.error_path(flow.input, flow)
+    cause = state.cause
+    if state.cause_path is not None:
+        cause = state.cause_path(flow.input, flow)
+    for field, value in (("ErrorPath", error), ("CausePath", cause)):
+        if value is not None and not isinstance(value, str):
+            raise runtime_error(f"The {field} of {state.name!r} must select a string, got {value!r}")
+    raise ExecutionError(error or "", cause)
+
+
+def _run_parallel(flow: Flow, state: ParallelState) -> Outcome:
+    effective = _effective_input(flow, state)
+    if state.parameters is not None:
+        effective = state.parameters(effective, flow)
+    join = Join(flow, state, len(state.branches))
+    prefix = f"{flow.scope}/{state.name}" if flow.scope else state.name
+    for index, branch in enumerate(state.branches):
+        if join.error is not None:
+            break  # a branch already failed: the others are not started
+        child = flow.spawn(
+            branch,
+            effective,
+            f"{prefix}/{index}",
+            on_done=partial(join.done, index),
+            on_fail=join.fail,
+        )
+        join.children.append(child)
+        child.start()
+    return join.settle()
+
+
+def _run_map(flow: Flow, state: MapState) -> Outcome:
+    effective = _effective_input(flow, state)
+    items = effective if state.items_path is None else _read(flow, effective, state.items_path, "ItemsPath")
+    if not isinstance(items, list):
+        raise runtime_error(
+            f"The Map state {state.name!r} needs an array of items, got {type(items).__name__}"
+        )
+    limit = state.max_concurrency
+    if state.max_concurrency_path is not None:
+        value = _read(flow, effective, state.max_concurrency_path, "MaxConcurrencyPath")
+        resolved = as_integer(value)
+        if resolved is None or resolved < 0:
+            raise runtime_error(f"MaxConcurrencyPath must select a non-negative integer, got {value!r}")
+        limit = resolved
+    join = MapJoin(flow, state, effective, items, limit)
+    join.pump()
+    return join.settle()
+
+
+HANDLERS: Final[dict[type[State], Callable[[Flow, Any], Outcome]]] = {
+    PassState: _run_pass,
+    TaskState: _run_task,
+    ChoiceState: _run_choice,
+    WaitState: _run_wait,
+    SucceedState: _run_succeed,
+    FailState: _run_fail,
+    ParallelState: _run_parallel,
+    MapState: _run_map,
+}
+
+
+# --- Parallel and Map: child flows and their join -------------------------------------------------------
+
+
+class Join:
+    """The children of one Parallel (or Map) state entry, and how their results come back."""
+
+    def __init__(self, flow: Flow, state: ParallelState | MapState, count: int) -> None:
+        self.flow = flow
+        self.state = state
+        self.results: list[Any] = [None] * count
+        self.remaining = count
+        self.children: list[Flow] = []
+        self.error: ExecutionError | None = None
+        self.waiting = False  # the parent flow suspended and must be resumed by the last child
+        flow.join = self
+
+    def done(self, index: int, output: Any) -> None:
+        self.results[index] = output
+        self.remaining -= 1
+        if self.remaining == 0 and self.waiting:
+            self.waiting = False
+            self.flow.resume(self._outcome)
+
+    def fail(self, error: ExecutionError) -> None:
+        if self.error is not None:
+            return
+        # "If any iteration fails, entire Map state fails, and all iterations are terminated" (and a
+        # failing Parallel branch stops the others): the state fails with the branch's own error.
+        self.error = error
+        self.cancel()
+        if self.waiting:
+            self.waiting = False
+            self.flow.resume(self._outcome)
+
+    def cancel(self) -> None:
+        for child in self.children:
+            child.cancel()
+
+    def settle(self) -> Outcome:
+        if self.error is None and self.remaining > 0:
+            self.waiting = True
+            return SUSPEND
+        return self._outcome()
+
+    def _outcome(self) -> Outcome:
+        flow, state = self.flow, self.state
+        flow.join = None
+        if self.error is not None:
+            raise self.error
+        result: Any = self.results
+        if state.result_selector is not None:
+            result = state.result_selector(result, flow)
+        return _finish_output(flow, state, state.placement(flow.input, result))
+
+
+class _ItemScope:
+    """The scope of a Map state's ItemSelector: the flow's, plus ``$$.Map.Item``."""
+
+    __slots__ = ("flow", "index", "value")
+
+    def __init__(self, flow: Flow, index: int, value: Any) -> None:
+        self.flow = flow
+        self.index = index
+        self.value = value
+
+    @property
+    def random(self) -> random.Random:
+        return self.flow.random
+
+    def context_object(self) -> dict[str, Any]:
+        context = self.flow.context_object()
+        context["Map"] = {"Item": {"Index": self.index, "Value": self.value}}
+        return context
+
+
+class MapJoin(Join):
+    """A Map state's iterations, started in index order and at most ``limit`` at a time (0: no limit)."""
+
+    def __init__(self, flow: Flow, state: MapState, effective: Any, items: list[Any], limit: int) -> None:
+        super().__init__(flow, state, len(items))
+        self.map_state = state
+        self.effective = effective
+        self.items = items
+        self.limit = limit
+        self.next_index = 0
+        self.running = 0
+        self.pumping = False
+        prefix = f"{flow.scope}/{state.name}" if flow.scope else state.name
+        self.prefix = prefix
+
+    def pump(self) -> None:
+        # A loop rather than recursion: an iteration that finishes synchronously returns here, and the
+        # next one starts from this frame (10,000 items at MaxConcurrency 1 stay one frame deep).
+        if self.pumping:
+            return
+        self.pumping = True
+        try:
+            state, flow = self.map_state, self.flow
+            while (
+                self.error is None
+                and self.next_index < len(self.items)
+                and (self.limit == 0 or self.running < self.limit)
+            ):
+                index = self.next_index
+                self.next_index += 1
+                value = self.items[index]
+                if state.item_selector is not None:
+                    try:
+                        value = state.item_selector(self.effective, _ItemScope(flow, index, value))
+                    except ExecutionError as error:
+                        self.fail(error)
+                        break
+                self.running += 1
+                child = flow.spawn(
+                    state.processor,
+                    value,
+                    f"{self.prefix}/{index}",
+                    on_done=partial(self.done, index),
+                    on_fail=self.fail,
+                )
+                self.children.append(child)
+                child.start()
+        finally:
+            self.pumping = False
+
+    def done(self, index: int, output: Any) -> None:
+        self.running -= 1
+        super().done(index, output)
+        if self.remaining > 0 and self.error is None:
+            self.pump()

@@ -1,0 +1,116 @@
+"""What an execution needs from its host, and what it reports back.
+
+The host (the local cloud) provides a ``Runtime``: virtual time, a scheduler for continuations, a seeded
+random source and the task runner. The interpreter never sleeps and never starts a thread: a Wait state
+or a Retry back-off is a ``call_later`` continuation, and everything between two of them runs
+synchronously on the caller's stack.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+
+class ExecutionStatus(enum.StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    ABORTED = "ABORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionContext:
+    """The execution's identity, as the context object (``$$.Execution``, ``$$.StateMachine``) shows it."""
+
+    execution_arn: str
+    execution_name: str
+    start_time: datetime  # timezone-aware (UTC)
+    state_machine_arn: str
+    state_machine_name: str
+    role_arn: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContext:
+    """What a task runner may want to know about the task it runs."""
+
+    state_name: str
+    execution_arn: str
+    execution_name: str
+    state_machine_arn: str
+    retry_count: int  # how many times this state entry was already retried
+    entered_time: datetime
+    timeout_seconds: int | None  # TimeoutSeconds / TimeoutSecondsPath, resolved (None: not set)
+    heartbeat_seconds: int | None
+    random: random.Random  # the runtime's seeded source, e.g. for request ids
+
+
+class Runtime(Protocol):
+    """Provided by the host. ``run_task`` raises ``TaskFailed(error, cause)`` for a task error.
+
+    ``run_task`` receives parameters that share structure with the execution's data: it must treat them
+    as read-only (copy before changing), and the result it returns belongs to the execution afterwards.
+    """
+
+    @property
+    def random(self) -> random.Random: ...
+
+    def now(self) -> datetime: ...
+
+    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None: ...
+
+    def run_task(self, resource: str, parameters: Any, task: TaskContext) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """How an execution ended. The constructors let a host record an outcome that never ran (an
+    execution stopped before it started, or failed by an injected fault)."""
+
+    status: ExecutionStatus
+    output: str | None  # JSON text, for SUCCEEDED
+    error: str | None  # for FAILED, and ABORTED as given to stop
+    cause: str | None
+    start_time: datetime | None = None
+    stop_time: datetime | None = None
+
+    @classmethod
+    def succeeded(cls, output: str) -> ExecutionResult:
+        return cls(ExecutionStatus.SUCCEEDED, output, None, None)
+
+    @classmethod
+    def failed(cls, error: str | None, cause: str | None) -> ExecutionResult:
+        return cls(ExecutionStatus.FAILED, None, error, cause)
+
+    @classmethod
+    def aborted(cls, error: str | None = None, cause: str | None = None) -> ExecutionResult:
+        return cls(ExecutionStatus.ABORTED, None, error, cause)
+
+
+TransitionKind = Literal["entered", "exited", "failed", "retrying", "caught"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionEvent:
+    """One step of an execution's timeline.
+
+    ``scope`` locates the flow of control: "" for the top level, "Fan/0" for branch 0 of the Parallel
+    state "Fan", "Fan/0/Items/3" for item 3 of a Map state inside that branch. ``failed`` events carry the
+    error and cause; ``retrying`` carries the back-off in ``delay_seconds``; ``caught`` names the catcher's
+    next state in ``next_state``.
+    """
+
+    kind: TransitionKind
+    state_name: str
+    state_type: str
+    time: datetime
+    scope: str = ""
+    error: str | None = None
+    cause: str | None = None
+    delay_seconds: float | None = None
+    next_state: str | None = None

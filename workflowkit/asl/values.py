@@ -1,0 +1,82 @@
+"""JSON value helpers shared by the interpreter: copies, JSON text, RFC 3339 timestamps, Java ordering.
+
+Values flowing through an execution are shared, never mutated: every component that changes a document
+(ResultPath) copies the objects on the way down (copy-on-write), so one value can safely sit in the
+execution input, a Parallel branch's input and a task's parameters at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any, Final
+
+_TIMESTAMP: Final = re.compile(
+    r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
+
+
+def fresh_copy(value: Any) -> Any:
+    """A copy of a JSON document's containers (scalars are immutable, so they are shared)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: fresh_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [fresh_copy(item) for item in value]
+    return value
+
+
+def to_json_text(value: Any) -> str:
+    """Compact JSON text, as Step Functions reports outputs (non-ASCII kept as is)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def is_number(value: Any) -> bool:
+    # bool is an int subclass in Python but never a JSON number.
+    return type(value) in (int, float)
+
+
+def as_integer(value: Any) -> int | None:
+    """The integer a JSON number denotes (2 and 2.0 alike), or None for anything else."""
+    if type(value) is int:
+        return value
+    if type(value) is float and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def parse_timestamp(text: Any) -> datetime | None:
+    """An RFC 3339 timestamp in the profile ASL requires (uppercase T, Z or a numeric offset), or None."""
+    if type(text) is not str:
+        return None
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        return None
+    date, time, fraction, zone = match.groups()
+    micro = (fraction or "")[:6].ljust(6, "0")  # Python keeps microseconds; ASL allows any precision
+    try:
+        return datetime.fromisoformat(f"{date}T{time}.{micro}{'+00:00' if zone == 'Z' else zone}")
+    except ValueError:  # a well-formed but impossible date, such as month 13
+        return None
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, the format of the context object's times."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"  # "...T09:00:00.000+00:00" -> ".000Z"
+
+
+def java_compare(left: str, right: str) -> int:
+    """-1, 0 or 1 as Java's ``String.compareTo`` orders the strings (by UTF-16 code unit).
+
+    The documentation defines string comparisons by ``compareTo``. Python orders by code point; the two
+    differ only between characters above U+FFFF (surrogate pairs) and those in U+E000..U+FFFF.
+    """
+    if not (left.isascii() and right.isascii()):
+        left_units = left.encode("utf-16-be", "surrogatepass")
+        right_units = right.encode("utf-16-be", "surrogatepass")
+        return (left_units > right_units) - (left_units < right_units)
+    return (left > right) - (left < right)
