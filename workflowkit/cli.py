@@ -95,6 +95,12 @@ def _with_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mix", default=DEFAULT_MIX_TEXT, help=f"scenario weights (default {DEFAULT_MIX_TEXT})"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes, one local cloud each, orders dealt round-robin (default 1; the trace depends on it)",
+    )
 
 
 # --- demo -----------------------------------------------------------------------------------------
@@ -154,6 +160,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         mix=parse_mix(args.mix),
         progress=False if args.json else args.progress,
         keep_timelines=None if args.save else (),
+        workers=args.workers,
     )
     if args.save:
         _save(result, args)
@@ -204,6 +211,7 @@ def _save(result: RunResult, args: argparse.Namespace) -> None:
         "seed": args.seed,
         "orders": args.orders,
         "mix": args.mix,
+        "workers": args.workers,
         "summary": result.summary(),
         "workflows": {
             workflow_id: {
@@ -235,6 +243,7 @@ def run_timeline(args: argparse.Namespace) -> int:
             mix=parse_mix(args.mix),
             progress=False,
             keep_timelines=[args.workflow_id],
+            workers=args.workers,
         )
         if args.workflow_id not in result.statuses:
             print(

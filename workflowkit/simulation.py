@@ -63,6 +63,9 @@ class RunResult:
     virtual_seconds: float
     handler_seconds: float
     timelines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Wall time summed over the processes that ran (one per shard): the overhead ratio's numerator.
+    process_seconds: float = 0.0
+    workers: int = 1
 
     @property
     def workflows(self) -> int:
@@ -108,10 +111,15 @@ class RunResult:
             if self.wall_seconds
             else 0.0,
             "handler_seconds": round(self.handler_seconds, 3),
-            "overhead_ratio": round(self.wall_seconds / self.handler_seconds, 2)
-            if self.handler_seconds
-            else None,
+            "overhead_ratio": round(self.overhead_ratio, 2) if self.handler_seconds else None,
+            "workers": self.workers,
         }
+
+    @property
+    def overhead_ratio(self) -> float:
+        """Time the processes ran / time inside handler code (1.0 would be handlers and nothing else)."""
+        busy = self.process_seconds or self.wall_seconds
+        return busy / self.handler_seconds if self.handler_seconds else float("inf")
 
 
 def _percentile(values: list[float], percent: int) -> float | None:
@@ -154,23 +162,67 @@ def run_simulation(
     mix: dict[str, int] | None = None,
     progress: bool | None = None,
     keep_timelines: Iterable[str] | None = (),
+    workers: int = 1,
 ) -> RunResult:
-    """``keep_timelines``: workflow ids whose timelines to keep; None keeps every workflow's."""
+    """``keep_timelines``: workflow ids whose timelines to keep; None keeps every workflow's.
+
+    ``workers`` > 1 runs the orders over that many processes (:mod:`workflowkit.shards`).
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
     orders_plan = plan(orders, mix or DEFAULT_MIX, seed)
+    if workers > 1:
+        from workflowkit.shards import run_sharded  # noqa: PLC0415 - shards builds on this module
+
+        return run_sharded(
+            cdk_out=cdk_out,
+            orders_plan=orders_plan,
+            seed=seed,
+            workers=workers,
+            progress=progress,
+            keep_timelines=keep_timelines,
+        )
+    result, _, _ = run_planned(
+        cdk_out=cdk_out,
+        arrivals=list(enumerate(orders_plan)),
+        seed=seed,
+        keep_timelines=keep_timelines,
+        progress=progress,
+    )
+    return result
+
+
+def run_planned(
+    *,
+    cdk_out: Path,
+    arrivals: list[tuple[int, tuple[str, str]]],
+    seed: int,
+    keep_timelines: Iterable[str] | None,
+    progress: bool | None = None,
+    ready: Callable[[], object] | None = None,
+    on_finished: Callable[[int], None] | None = None,
+) -> tuple[RunResult, float, float]:
+    """Run planned orders (n, (order id, scenario)); order n arrives at n x ARRIVAL_INTERVAL.
+
+    Returns the result and the real moments the run started and ended (after ``ready``, which a shard
+    uses to start with the others).
+    """
 
     def submit(cloud: LocalCloud, driver: OrderDriver) -> None:
-        for n, (order_id, scenario) in enumerate(orders_plan):
+        for n, (order_id, scenario) in arrivals:
             order = order_for(SCENARIOS[scenario], order_id)
             cloud.loop.call_later(ARRIVAL_INTERVAL * n, f"submit {order_id}", _poster(driver, order))
 
-    return _run(
+    return _run_timed(
         cdk_out=cdk_out,
         seed=seed,
         submit=submit,
-        scenarios=dict(orders_plan),
-        expected_workflows=len(orders_plan),
+        scenarios={order_id: scenario for _, (order_id, scenario) in arrivals},
+        expected_workflows=len(arrivals),
         progress=progress,
         keep_timelines=keep_timelines,
+        ready=ready,
+        on_finished=on_finished,
     )
 
 
@@ -218,6 +270,30 @@ def _run(
     progress: bool | None,
     keep_timelines: Iterable[str] | None,
 ) -> RunResult:
+    result, _, _ = _run_timed(
+        cdk_out=cdk_out,
+        seed=seed,
+        submit=submit,
+        scenarios=scenarios,
+        expected_workflows=expected_workflows,
+        progress=progress,
+        keep_timelines=keep_timelines,
+    )
+    return result
+
+
+def _run_timed(
+    *,
+    cdk_out: Path,
+    seed: int,
+    submit: Callable[[LocalCloud, OrderDriver], None],
+    scenarios: dict[str, str],
+    expected_workflows: int,
+    progress: bool | None,
+    keep_timelines: Iterable[str] | None,
+    ready: Callable[[], object] | None = None,
+    on_finished: Callable[[int], None] | None = None,
+) -> tuple[RunResult, float, float]:
     bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
     with LocalCloud(cdk_out=cdk_out, seed=seed) as cloud:
         driver = OrderDriver(cloud)
@@ -227,11 +303,20 @@ def _run(
         def finished() -> int:
             return sum(cloud.ledger.published_by_type[t] for t in TERMINAL_EVENTS)
 
+        def published() -> None:
+            done = finished()
+            bar.update(done)
+            if on_finished is not None:
+                on_finished(done)
+
+        if ready is not None:
+            ready()
         started = real_perf_counter()
         submit(cloud, driver)
-        cloud.ledger.on_publish = lambda: bar.update(finished())
+        cloud.ledger.on_publish = published
         cloud.run_until_quiescent()
-        wall = real_perf_counter() - started
+        ended = real_perf_counter()
+        wall = ended - started
         bar.update(finished(), final=True)
         statuses = driver.all_statuses()
         violations = check_all(cloud, statuses, stocked=stocked, budget=termination_budget(_declaration()))
@@ -241,7 +326,7 @@ def _run(
         timelines = {
             wid: _timeline_rows(cloud, statuses.get(wid), wid, grouped.get(wid, []), names) for wid in wanted
         }
-        return RunResult(
+        result = RunResult(
             seed=seed,
             statuses=statuses,
             scenarios=scenarios,
@@ -252,7 +337,9 @@ def _run(
             virtual_seconds=cloud.clock.elapsed().total_seconds(),
             handler_seconds=cloud.lambdas.handler_seconds(),
             timelines=timelines,
+            process_seconds=wall,
         )
+        return result, started, ended
 
 
 def _declaration() -> Any:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from workflowkit.cli import main
+from workflowkit.simulation import RunResult, run_simulation
 
 REQUIRED_KEYS = {
     "workflows",
@@ -101,3 +102,22 @@ def test_send_runs_your_events_and_details_each_workflow(
 def test_a_bad_mix_is_a_clear_error(cdk_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--cdk-out", str(cdk_out), "--mix", "happy=70,nonsense=1"]) == 2
     assert "unknown scenario 'nonsense'" in capsys.readouterr().err
+
+
+def test_simulate_over_two_processes_runs_the_same_orders_and_repeats_its_trace(cdk_out: Path) -> None:
+    one = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False)
+    two = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2)
+    again = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2)
+
+    assert two.workers == 2
+    assert two.scenarios == one.scenarios  # the same plan, dealt over the shards
+    assert _final_statuses(two) == _final_statuses(one)
+    assert two.mismatches() == []
+    assert two.violations == []
+    assert two.figures["unaccounted_events"] == 0
+    assert two.trace_sha256 == again.trace_sha256
+    assert two.trace_sha256 != one.trace_sha256  # a different interleaving: two clouds, not one
+
+
+def _final_statuses(result: RunResult) -> dict[str, str]:
+    return {workflow_id: status["status"] for workflow_id, status in result.statuses.items()}

@@ -1,0 +1,87 @@
+"""The fast path: hot calls answered in-process behave as the same calls through moto's HTTP layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+
+from workflowkit import Faults, LocalCloud
+from workflowkit.orders import OrderDriver
+from workflowkit.scenarios import SCENARIOS, order_for
+
+
+def test_a_client_of_a_private_session_is_answered_by_the_fast_path(cloud: LocalCloud) -> None:
+    # GIVEN a client built the way libraries such as Powertools build theirs: from a session of its own
+    scheduler = boto3.session.Session(region_name=cloud.region).client("scheduler")
+    answered = cloud.fast_path.answered
+
+    # WHEN it creates and deletes a schedule
+    arn = scheduler.create_schedule(
+        Name="probe",
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": "arn:aws:sqs:us-east-1:123456789012:nowhere", "RoleArn": "arn:aws:iam::1:role/r"},
+    )["ScheduleArn"]
+    scheduler.delete_schedule(Name="probe")
+
+    # THEN both were answered in-process, and the answers are what moto's backend holds
+    assert cloud.fast_path.answered == answered + 2
+    assert arn.endswith(":schedule/default/probe")
+    assert "probe" not in cloud.backend("scheduler").schedule_groups["default"].schedules
+
+
+def test_an_error_answer_raises_the_modelled_exception_class(cloud: LocalCloud) -> None:
+    scheduler = boto3.client("scheduler", region_name=cloud.region)
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException) as raised:
+        scheduler.delete_schedule(Name="never-created")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_botocore_still_validates_parameters_before_the_fast_path(cloud: LocalCloud) -> None:
+    events = boto3.client("events", region_name=cloud.region)
+    with pytest.raises(ParamValidationError):
+        events.put_events(Entries=[{"Source": "probe", "DetailType": 42}])  # type: ignore[dict-item]
+
+
+def test_put_events_answers_like_eventbridge(cloud: LocalCloud) -> None:
+    events = boto3.client("events", region_name=cloud.region)
+    response = events.put_events(
+        Entries=[
+            {"Source": "probe.source", "DetailType": "Probe", "Detail": '{"n": 1}'},
+            {"Source": "probe.source", "DetailType": "Probe", "Detail": "not json"},
+        ]
+    )
+    assert response["FailedEntryCount"] == 1
+    assert "EventId" in response["Entries"][0]
+    assert response["Entries"][1]["ErrorCode"] == "MalformedDetail"
+
+
+class RefuseFirstIdempotencyClaim(Faults):
+    """Powertools' idempotency layer builds its DynamoDB client from a boto3 session of its own."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    def before_service_call(self, service: str, operation: str, params: Any) -> None:
+        table = str(params.get("TableName", ""))
+        if operation == "PutItem" and "dempotency" in table and not self.refused:
+            self.refused.append(table)
+            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+            raise ClientError(error, operation)
+
+
+def test_a_fault_reaches_calls_from_private_sessions_and_redelivery_recovers(cdk_out: Any) -> None:
+    faults = RefuseFirstIdempotencyClaim()
+    with LocalCloud(cdk_out=cdk_out, seed=5, faults=faults) as cloud:
+        orders = OrderDriver(cloud)
+        orders.stock()
+        orders.submit_http(order_for(SCENARIOS["happy"], "o-1"))
+        cloud.run_until_quiescent()
+        status = orders.status("o-1")
+        assert faults.refused, "the idempotency layer's own client never reached the fault seam"
+        assert status is not None
+        assert status["status"] == "COMPLETED"

@@ -1,0 +1,148 @@
+"""One simulation over several processes: a local cloud per process, the orders dealt round-robin.
+
+A local cloud is one Python process, so one core. ``--workers N`` runs N of them side by side: the
+order plan is drawn once from the run's seed (the same orders and scenarios as a one-process run),
+order n goes to shard n mod N and keeps its arrival time, and each shard's cloud has a seed derived
+from the run's seed and its index. The shards start together (a barrier after every cloud is built)
+and their results merge into one :class:`RunResult`: the trace hash is a hash over the shards' hashes
+in shard order, so one seed and one worker count still give one trace.
+
+What a shard does not share with the others: its tables. Orders in different shards never contend
+for the same stock row; the scenario mix does not depend on that (stock per SKU is far above demand),
+but a run that studies contention should use one worker. See docs/decisions/0014.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workflowkit.simulation import Progress, RunResult, run_planned
+
+_POLL_SECONDS = 0.2
+
+
+def shard_seed(seed: int, shard: int) -> int:
+    """A shard's cloud seed: fixed by the run's seed and the shard's index (str seeding is stable)."""
+    return random.Random(f"workflowkit-shard/{seed}/{shard}").getrandbits(32)
+
+
+def run_sharded(
+    *,
+    cdk_out: Path,
+    orders_plan: list[tuple[str, str]],
+    seed: int,
+    workers: int,
+    progress: bool | None,
+    keep_timelines: Iterable[str] | None,
+) -> RunResult:
+    context = multiprocessing.get_context("spawn")  # no inherited mock or frozen clock, on every OS
+    barrier = context.Barrier(workers)
+    results = context.Queue()
+    finished = [context.Value("i", 0) for _ in range(workers)]
+    keep = None if keep_timelines is None else list(keep_timelines)
+    processes = [
+        context.Process(
+            target=_shard_main,
+            args=(
+                _ShardJob(shard, cdk_out, orders_plan, workers, seed, keep),
+                barrier,
+                finished[shard],
+                results,
+            ),
+            name=f"workflowkit-shard-{shard}",
+        )
+        for shard in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    bar = Progress(len(orders_plan), enabled=progress)
+    collected: dict[int, Any] = {}
+    while len(collected) < workers:
+        bar.update(sum(counter.value for counter in finished))
+        while not results.empty():
+            shard, payload = results.get()
+            collected[shard] = payload
+        if any(p.exitcode not in (None, 0) for p in processes) and len(collected) < workers:
+            _drain(results, collected)
+            failed = [p.name for p in processes if p.exitcode not in (None, 0)]
+            raise RuntimeError(f"simulation shard(s) {', '.join(failed)} failed: {_errors(collected)}")
+        time.sleep(_POLL_SECONDS)
+    for process in processes:
+        process.join()
+    bar.update(len(orders_plan), final=True)
+    errors = _errors(collected)
+    if errors:
+        raise RuntimeError(f"simulation shard failed: {errors}")
+    return _merge(seed, [collected[shard] for shard in range(workers)])
+
+
+@dataclass(frozen=True)
+class _ShardJob:
+    shard: int
+    cdk_out: Path
+    orders_plan: list[tuple[str, str]]
+    workers: int
+    seed: int
+    keep_timelines: list[str] | None
+
+
+def _shard_main(job: _ShardJob, barrier: Any, finished: Any, results: Any) -> None:
+    shard = job.shard
+    try:
+        arrivals = [(n, order) for n, order in enumerate(job.orders_plan) if n % job.workers == shard]
+        result, started, ended = run_planned(
+            cdk_out=job.cdk_out,
+            arrivals=arrivals,
+            seed=shard_seed(job.seed, shard),
+            keep_timelines=job.keep_timelines,
+            ready=barrier.wait,
+            on_finished=lambda done: setattr(finished, "value", done),
+        )
+        results.put((shard, {"result": result, "started": started, "ended": ended}))
+    except BaseException as error:  # reported to the parent, which raises it with the shard's name
+        results.put((shard, {"error": f"{type(error).__name__}: {error}"}))
+        barrier.abort()
+        raise
+
+
+def _drain(results: Any, collected: dict[int, Any]) -> None:
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and not results.empty():
+        shard, payload = results.get()
+        collected[shard] = payload
+
+
+def _errors(collected: dict[int, Any]) -> str:
+    return "; ".join(f"shard {s}: {p['error']}" for s, p in sorted(collected.items()) if "error" in p)
+
+
+def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
+    results: list[RunResult] = [s["result"] for s in shards]
+    figures: dict[str, int] = {}
+    for result in results:
+        for key, value in result.figures.items():
+            figures[key] = figures.get(key, 0) + value
+    trace = hashlib.sha256(json.dumps([r.trace_sha256 for r in results]).encode()).hexdigest()
+    return RunResult(
+        seed=seed,
+        statuses={k: v for r in results for k, v in r.statuses.items()},
+        scenarios={k: v for r in results for k, v in r.scenarios.items()},
+        figures=figures,
+        violations=[v for r in results for v in r.violations],
+        trace_sha256=trace,
+        # Wall time from the first shard's start to the last shard's end (one monotonic clock per host).
+        wall_seconds=max(s["ended"] for s in shards) - min(s["started"] for s in shards),
+        virtual_seconds=max(r.virtual_seconds for r in results),
+        handler_seconds=sum(r.handler_seconds for r in results),
+        process_seconds=sum(r.process_seconds for r in results),
+        timelines={k: v for r in results for k, v in r.timelines.items()},
+        workers=len(results),
+    )
