@@ -7,10 +7,12 @@ raised by moto's backends become error answers in :mod:`workflowkit.fastpath`.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from moto.sns.responses import SNSResponse
 
+from workflowkit.ddb import DynamoEngine
 from workflowkit.fastpath import FastPath, ServiceError, wire_values
 
 if TYPE_CHECKING:
@@ -87,6 +89,20 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
     fast_path.register("sns", "Publish", publish)
     fast_path.register("stepfunctions", "StartExecution", start_execution)
     fast_path.register("stepfunctions", "StopExecution", stop_execution)
+
+
+def register_dynamodb(fast_path: FastPath, engine: DynamoEngine) -> None:
+    """Every DynamoDB data-plane call goes to the engine, with the request as it would travel."""
+
+    def answer_with(operation: str) -> Any:
+        def answer(_: dict[str, Any], request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            # The serialised body: attribute values exactly as on the wire (binary as base64 text).
+            return engine.handle(operation, json.loads(request["body"]))
+
+        return answer
+
+    for operation in sorted(engine.OPERATIONS):
+        fast_path.register_complete("dynamodb", operation, answer_with(operation))
 
 
 def _epoch(value: Any) -> Any:

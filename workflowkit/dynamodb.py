@@ -1,112 +1,89 @@
-"""DynamoDB transactions on the local cloud: roll back only the items a transaction touched.
+"""DynamoDB on the local cloud: the data plane answered by :mod:`workflowkit.ddb`, the rest by moto.
 
-moto backs up a transaction by deep-copying every table it names, so each ``TransactWriteItems``
-costs time proportional to the table's size: the controller's history table grows with every event,
-and a run of a thousand workflows spends most of its time copying it. Here the backup is a journal
-of the touched items' prior states (at most 100 per transaction); moto's own logic still validates
-and applies the transaction, and on cancellation the journal puts every touched item back.
+moto's DynamoDB costs 1-10 ms per call (its HTTP layer, its expression parser, whole-table deep copies
+per transaction); a workflow makes ~35 calls. The engine answers every data-plane call through the
+fast path in tens of microseconds; tables are still created, described and deleted by moto (from the
+template), and the engine learns a table's key schema and indexes from moto's description the first
+time the table is used. moto's own item store is left empty, so a data call that reached it would
+read nothing: moto's data methods are closed while the local cloud runs, with an error that says why.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb.exceptions import ResourceNotFoundException
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.models.table import Table
 
-_MISSING = object()
+from workflowkit.answers import register_dynamodb
+from workflowkit.ddb import DynamoEngine
+
+if TYPE_CHECKING:
+    from workflowkit.cloud import LocalCloud
+    from workflowkit.fastpath import FastPath
+
+_MOTO_DATA_METHODS = (
+    "put_item",
+    "get_item",
+    "query",
+    "scan",
+    "update_item",
+    "delete_item",
+    "transact_write_items",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+)
 
 
-class TransactionJournal:
-    def __init__(self) -> None:
-        self._saved: list[tuple[Any, str, Any]] = []
-        self._copying_tables = False
+class DataPlaneBypassedError(RuntimeError):
+    """A DynamoDB data call reached moto instead of the local cloud's engine."""
 
-    def install(self) -> None:
-        original = DynamoDBBackend.transact_write_items
-        original_table_deepcopy = getattr(Table, "__deepcopy__", None)
-        journal = self
 
-        def transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-            before = journal._pre_images(backend, transact_items)
-            with journal._tables_copy_by_reference():
-                try:
-                    original(backend, transact_items)
-                except Exception:
-                    journal._restore(before)
-                    raise
+class DynamoDBService:
+    def __init__(self, cloud: LocalCloud) -> None:
+        self._cloud = cloud
+        self.engine = DynamoEngine(self._describe)
+        self._saved: list[tuple[str, Any]] = []
 
-        def table_deepcopy(table: Table, memo: dict[int, Any]) -> Any:
-            if journal._copying_tables:
-                return table  # the journal is the backup: moto's "restore" assigns the same table back
-            if original_table_deepcopy is not None:
-                return original_table_deepcopy(table, memo)
-            return _default_deepcopy(table, memo)
+    def install(self, fast_path: FastPath) -> None:
+        register_dynamodb(fast_path, self.engine)
+        original_delete = DynamoDBBackend.delete_table
+        engine = self.engine
 
-        self._patch(DynamoDBBackend, "transact_write_items", transact_write_items)
-        self._patch(Table, "__deepcopy__", table_deepcopy)
+        def delete_table(backend: DynamoDBBackend, name: str) -> Any:
+            table = original_delete(backend, name)
+            engine.forget_table(name)
+            return table
+
+        self._patch("delete_table", delete_table)
+        for method in _MOTO_DATA_METHODS:
+            self._patch(method, _closed(method))
 
     def uninstall(self) -> None:
-        for owner, name, value in reversed(self._saved):
-            if value is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, value)
+        for name, original in reversed(self._saved):
+            setattr(DynamoDBBackend, name, original)
         self._saved.clear()
 
-    def _patch(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
-        self._saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
-        setattr(owner, name, replacement)
+    def _patch(self, name: str, replacement: Callable[..., Any]) -> None:
+        self._saved.append((name, getattr(DynamoDBBackend, name)))
+        setattr(DynamoDBBackend, name, replacement)
 
-    @contextmanager
-    def _tables_copy_by_reference(self) -> Iterator[None]:
-        self._copying_tables = True
+    def _describe(self, name: str) -> dict[str, Any] | None:
         try:
-            yield
-        finally:
-            self._copying_tables = False
-
-    @staticmethod
-    def _pre_images(
-        backend: DynamoDBBackend, transact_items: list[dict[str, Any]]
-    ) -> list[tuple[Table, Any, Any, Any]]:
-        """(table, hash value, range value, deep copy of the item or None) for every touched item."""
-        images = []
-        for entry in transact_items:
-            _, operation = next(iter(entry.items()))
-            table = backend.tables.get(operation.get("TableName"))
-            if table is None:
-                continue
-            key = operation.get("Key") or operation.get("Item") or {}
-            if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
-                continue  # malformed: moto rejects it, nothing was touched
-            hash_value = DynamoType(key[table.hash_key_attr])
-            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
-            current = table.get_item(hash_value, range_value)
-            images.append((table, hash_value, range_value, copy.deepcopy(current)))
-        return images
-
-    @staticmethod
-    def _restore(images: list[tuple[Table, Any, Any, Any]]) -> None:
-        for table, hash_value, range_value, item in reversed(images):
-            if range_value is None:
-                if item is None:
-                    table.items.pop(hash_value, None)
-                else:
-                    table.items[hash_value] = item
-            elif item is None:
-                table.items.get(hash_value, {}).pop(range_value, None)
-            else:
-                table.items[hash_value][range_value] = item
+            description: dict[str, Any] = self._cloud.backend("dynamodb").describe_table(name)["Table"]
+        except ResourceNotFoundException:
+            return None
+        return description
 
 
-def _default_deepcopy(table: Table, memo: dict[int, Any]) -> Any:
-    clone = Table.__new__(Table)
-    memo[id(table)] = clone
-    for name, value in table.__dict__.items():
-        setattr(clone, name, copy.deepcopy(value, memo))
-    return clone
+def _closed(method: str) -> Callable[..., Any]:
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise DataPlaneBypassedError(
+            f"DynamoDB {method} reached moto while a LocalCloud runs: the client was created before "
+            "workflowkit was imported, so it bypasses the local cloud's DynamoDB engine. Import "
+            "workflowkit (or create the client) first."
+        )
+
+    return refuse

@@ -27,6 +27,8 @@ from moto.core.exceptions import ServiceException, _RESTError
 
 # (api params as the caller passed them, the serialised request) -> the response's fields.
 Handler = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+# The same, answering with the HTTP status and the whole parsed response (metadata included).
+CompleteHandler = Callable[[dict[str, Any], dict[str, Any]], tuple[int, dict[str, Any]]]
 # Called before every app call is answered (fast or not): the fault-injection seam.
 BeforeCall = Callable[[str, str, dict[str, Any]], None]
 
@@ -54,6 +56,7 @@ class _HttpResponse:
 class FastPath:
     def __init__(self) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
+        self._complete: dict[tuple[str, str], CompleteHandler] = {}
         self._request_ids = itertools.count(1)
         self.before_call: BeforeCall | None = None
         self.answered = 0
@@ -61,8 +64,11 @@ class FastPath:
     def register(self, service: str, operation: str, handler: Handler) -> None:
         self._handlers[(service, operation)] = handler
 
+    def register_complete(self, service: str, operation: str, handler: CompleteHandler) -> None:
+        self._complete[(service, operation)] = handler
+
     def handles(self, service: str, operation: str) -> bool:
-        return (service, operation) in self._handlers
+        return (service, operation) in self._handlers or (service, operation) in self._complete
 
     def activate(self) -> None:
         global _ACTIVE  # noqa: PLW0603 - botocore's built-in handlers are process-wide
@@ -76,6 +82,11 @@ class FastPath:
     def answer(self, service: str, operation: str, params: dict[str, Any], request: dict[str, Any]) -> Any:
         if self.before_call is not None:
             self.before_call(service, operation, params)
+        complete = self._complete.get((service, operation))
+        if complete is not None:
+            status, parsed = complete(params, request)
+            self.answered += 1
+            return _HttpResponse(status), parsed
         handler = self._handlers.get((service, operation))
         if handler is None:
             return None

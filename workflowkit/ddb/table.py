@@ -1,0 +1,349 @@
+"""One table: its key schema, its items, and its secondary indexes.
+
+Items live in a dict keyed by hash-key value; with a range key, each hash key holds a ``Partition``
+whose range keys are kept sorted (bisect), so a Query is a slice, never a sort. Key values are held as
+their ordering key: ``str`` for S (code-point order is UTF-8 byte order), ``Decimal`` for N, ``bytes``
+for B. A secondary index keeps, per index hash key, a sorted list of ``(index range key, table key...)``
+tuples pointing back at the items, updated on every write that changes an item's index keys.
+"""
+
+from __future__ import annotations
+
+import bisect
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflowkit.ddb.errors import ValidationException
+from workflowkit.ddb.values import Item, order_key
+
+PrimaryKey = tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class Partition:
+    keys: list[Any] = field(default_factory=list)  # sorted range-key ordering keys
+    items: dict[Any, Item] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RangeCondition:
+    operator: str  # =, <, <=, >, >=, BETWEEN, begins_with
+    operands: tuple[Any, ...]  # ordering keys (str, Decimal or bytes)
+
+
+class Index:
+    def __init__(
+        self, description: dict[str, Any], is_global: bool, types: dict[str, str], table: Table
+    ) -> None:
+        self.name: str = description["IndexName"]
+        self.is_global = is_global
+        schema = key_schema(description)
+        self.hash_name: str = schema["HASH"]
+        self.range_name: str | None = schema.get("RANGE")
+        self.hash_type = types[self.hash_name]
+        self.range_type = types[self.range_name] if self.range_name else None
+        projection = description.get("Projection", {})
+        kind = projection.get("ProjectionType", "ALL")
+        self.projection_type: str = kind
+        self.key_names: tuple[str, ...] = tuple(
+            dict.fromkeys(
+                name for name in (table.hash_name, table.range_name, self.hash_name, self.range_name) if name
+            )
+        )
+        self.projected: frozenset[str] | None = (
+            None
+            if kind == "ALL"
+            else frozenset(self.key_names) | frozenset(projection.get("NonKeyAttributes", ()))
+        )
+        self.entries: dict[Any, list[tuple[Any, ...]]] = {}
+        self._sorted_hashes: list[Any] | None = None
+
+    def entry(self, item: Item | None, primary: PrimaryKey) -> tuple[Any, tuple[Any, ...]] | None:
+        """(index hash key, sortable entry) of an item, or None when it lacks the index's keys."""
+        if item is None:
+            return None
+        hash_value = item.get(self.hash_name)
+        if hash_value is None:
+            return None
+        if self.range_name is None:
+            return order_key(hash_value), primary
+        range_value = item.get(self.range_name)
+        if range_value is None:
+            return None
+        return order_key(hash_value), (order_key(range_value), *primary)
+
+    def replace(
+        self, old: tuple[Any, tuple[Any, ...]] | None, new: tuple[Any, tuple[Any, ...]] | None
+    ) -> None:
+        if old == new:
+            return
+        if old is not None:
+            entries = self.entries[old[0]]
+            del entries[bisect.bisect_left(entries, old[1])]
+            if not entries:
+                del self.entries[old[0]]
+                self._sorted_hashes = None
+        if new is not None:
+            entries_for_hash = self.entries.get(new[0])
+            if entries_for_hash is None:
+                self.entries[new[0]] = [new[1]]
+                self._sorted_hashes = None
+            else:
+                bisect.insort(entries_for_hash, new[1])
+
+    def sorted_hashes(self) -> list[Any]:
+        if self._sorted_hashes is None:
+            self._sorted_hashes = sorted(self.entries)
+        return self._sorted_hashes
+
+    def project(self, item: Item) -> Item:
+        if self.projected is None:
+            return item
+        return {name: value for name, value in item.items() if name in self.projected}
+
+
+class Table:
+    def __init__(self, description: dict[str, Any]) -> None:
+        self.name: str = description["TableName"]
+        self.types: dict[str, str] = {
+            definition["AttributeName"]: definition["AttributeType"]
+            for definition in description.get("AttributeDefinitions", ())
+        }
+        schema = key_schema(description)
+        self.hash_name: str = schema["HASH"]
+        self.range_name: str | None = schema.get("RANGE")
+        self.hash_type = self.types[self.hash_name]
+        self.range_type = self.types[self.range_name] if self.range_name else None
+        self.key_names: tuple[str, ...] = (
+            (self.hash_name, self.range_name) if self.range_name else (self.hash_name,)
+        )
+        self.indexes: dict[str, Index] = {}
+        for index in description.get("GlobalSecondaryIndexes") or ():
+            self.indexes[index["IndexName"]] = Index(index, True, self.types, self)
+        for index in description.get("LocalSecondaryIndexes") or ():
+            self.indexes[index["IndexName"]] = Index(index, False, self.types, self)
+        # Index key attributes -> (index name, expected type), for validating writes.
+        self.index_keys: list[tuple[str, str, str]] = [
+            (name, self.types[name], index.name)
+            for index in self.indexes.values()
+            for name in (index.hash_name, index.range_name)
+            if name and name not in self.key_names
+        ]
+        self.data: dict[Any, Any] = {}  # hash key -> item (hash-only table) or Partition
+        self.sizes: dict[PrimaryKey, int] = {}
+        self._sorted_hashes: list[Any] | None = None
+
+    # --- keys ---------------------------------------------------------------------------------------
+    def primary_key(self, item: Item) -> PrimaryKey:
+        """The ordering-key tuple of a validated item or key."""
+        if self.range_name is None:
+            return (order_key(item[self.hash_name]),)
+        return order_key(item[self.hash_name]), order_key(item[self.range_name])
+
+    def key_attributes(self, item: Item, index: Index | None = None) -> Item:
+        names = index.key_names if index is not None else self.key_names
+        return {name: item[name] for name in names}
+
+    def check_index_keys(self, item: Item) -> None:
+        for name, expected, index_name in self.index_keys:
+            value = item.get(name)
+            if value is None:
+                continue
+            if expected not in value:
+                raise ValidationException(
+                    f"One or more parameter values were invalid: Type mismatch for Index Key {name} "
+                    f"Expected: {expected} Actual: {next(iter(value))} IndexName: {index_name}"
+                )
+            if value[expected] in ("", b""):
+                raise ValidationException(
+                    "One or more parameter values are not valid. A value specified for a secondary index key "
+                    "is not supported. The AttributeValue for a key attribute cannot contain an empty string "
+                    f"value. IndexName: {index_name}, IndexKey: {name}"
+                )
+
+    # --- point reads and writes -----------------------------------------------------------------------
+    def get(self, primary: PrimaryKey) -> Item | None:
+        if self.range_name is None:
+            found: Item | None = self.data.get(primary[0])
+            return found
+        partition = self.data.get(primary[0])
+        return None if partition is None else partition.items.get(primary[1])
+
+    def write(self, primary: PrimaryKey, item: Item | None, size: int = 0) -> Item | None:
+        """Store ``item`` under ``primary`` (None deletes); returns the previous item."""
+        if self.range_name is None:
+            old = self.data.get(primary[0])
+            if item is None:
+                if old is not None:
+                    del self.data[primary[0]]
+                    self._sorted_hashes = None
+            else:
+                if old is None:
+                    self._sorted_hashes = None
+                self.data[primary[0]] = item
+        else:
+            old = self._write_partition(primary, item)
+        if item is None:
+            self.sizes.pop(primary, None)
+        else:
+            self.sizes[primary] = size
+        for index in self.indexes.values():
+            index.replace(index.entry(old, primary), index.entry(item, primary))
+        return old
+
+    def _write_partition(self, primary: PrimaryKey, item: Item | None) -> Item | None:
+        hash_key, range_key = primary
+        partition = self.data.get(hash_key)
+        if partition is None:
+            if item is None:
+                return None
+            partition = self.data[hash_key] = Partition()
+            self._sorted_hashes = None
+        old = partition.items.get(range_key)
+        if item is None:
+            if old is not None:
+                del partition.items[range_key]
+                del partition.keys[bisect.bisect_left(partition.keys, range_key)]
+                if not partition.items:
+                    del self.data[hash_key]
+                    self._sorted_hashes = None
+            return old
+        if old is None:
+            bisect.insort(partition.keys, range_key)
+        partition.items[range_key] = item
+        return old
+
+    # --- ordered reads --------------------------------------------------------------------------------
+    def query(
+        self, hash_key: Any, condition: RangeCondition | None, forward: bool, start: PrimaryKey | None
+    ) -> Iterator[tuple[Item, int]]:
+        """(item, size) pairs under one hash key, in range-key order, after ``start`` if given."""
+        if self.range_name is None:
+            item = self.data.get(hash_key)
+            if item is not None and start is None:
+                yield item, self.sizes[(hash_key,)]
+            return
+        partition = self.data.get(hash_key)
+        if partition is None:
+            return
+        keys = partition.keys
+        low, high = _bounds(keys, condition, None)
+        if start is not None:
+            if forward:
+                low = max(low, bisect.bisect_right(keys, start[1]))
+            else:
+                high = min(high, bisect.bisect_left(keys, start[1]))
+        selected = keys[low:high] if forward else keys[low:high][::-1]
+        items, sizes = partition.items, self.sizes
+        for range_key in selected:
+            found = items.get(range_key)
+            if found is not None:  # a caller may write between pages of a lazy read
+                yield found, sizes[(hash_key, range_key)]
+
+    def query_index(
+        self,
+        index: Index,
+        hash_key: Any,
+        condition: RangeCondition | None,
+        forward: bool,
+        start: tuple[Any, ...] | None,
+    ) -> Iterator[tuple[Item, int]]:
+        entries = index.entries.get(hash_key)
+        if not entries:
+            return
+        low, high = _bounds(entries, condition if index.range_name else None, _first)
+        if start is not None:
+            if forward:
+                low = max(low, bisect.bisect_right(entries, start))
+            else:
+                high = min(high, bisect.bisect_left(entries, start))
+        selected = entries[low:high] if forward else entries[low:high][::-1]
+        skip = 1 if index.range_name else 0
+        for entry in selected:
+            primary = entry[skip:]
+            found = self.get(primary)
+            if found is not None:
+                yield found, self.sizes[primary]
+
+    def scan(self, start: PrimaryKey | None, segment: tuple[int, int] | None) -> Iterator[tuple[Item, int]]:
+        if self._sorted_hashes is None:
+            self._sorted_hashes = sorted(self.data)
+        hashes = self._sorted_hashes
+        position = 0 if start is None else bisect.bisect_left(hashes, start[0])
+        for hash_key in hashes[position:]:
+            if segment is not None and _segment_of(hash_key, segment[1]) != segment[0]:
+                continue
+            if self.range_name is None:
+                if start is not None and hash_key == start[0]:
+                    continue
+                found = self.data.get(hash_key)
+                if found is not None:
+                    yield found, self.sizes[(hash_key,)]
+                continue
+            resume = start if start is not None and hash_key == start[0] else None
+            yield from self.query(hash_key, None, True, resume)
+
+    def scan_index(
+        self, index: Index, start: tuple[Any, Any] | None, segment: tuple[int, int] | None
+    ) -> Iterator[tuple[Item, int]]:
+        hashes = index.sorted_hashes()
+        position = 0 if start is None else bisect.bisect_left(hashes, start[0])
+        for hash_key in hashes[position:]:
+            if segment is not None and _segment_of(hash_key, segment[1]) != segment[0]:
+                continue
+            resume = start[1] if start is not None and hash_key == start[0] else None
+            yield from self.query_index(index, hash_key, None, True, resume)
+
+
+def key_schema(description: dict[str, Any]) -> dict[str, str]:
+    """{"HASH": name, "RANGE": name} of a table or index description."""
+    elements = description["KeySchema"]
+    schema = {element["KeyType"]: element["AttributeName"] for element in elements}
+    if len(schema) != len(elements):
+        # GSIs may have multi-attribute keys (several HASH or RANGE elements); the engine models one each.
+        raise NotImplementedError(
+            f"{description.get('IndexName') or description.get('TableName')}: multi-attribute keys are not "
+            "supported by the local DynamoDB engine"
+        )
+    return schema
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
+
+
+def _bounds(
+    keys: list[Any], condition: RangeCondition | None, key: Callable[[Any], Any] | None
+) -> tuple[int, int]:
+    """The slice of sorted ``keys`` a range condition selects."""
+    if condition is None:
+        return 0, len(keys)
+    operator, operands = condition.operator, condition.operands
+    value = operands[0]
+    if operator == "=":
+        return bisect.bisect_left(keys, value, key=key), bisect.bisect_right(keys, value, key=key)
+    if operator == "<":
+        return 0, bisect.bisect_left(keys, value, key=key)
+    if operator == "<=":
+        return 0, bisect.bisect_right(keys, value, key=key)
+    if operator == ">":
+        return bisect.bisect_right(keys, value, key=key), len(keys)
+    if operator == ">=":
+        return bisect.bisect_left(keys, value, key=key), len(keys)
+    if operator == "BETWEEN":
+        return bisect.bisect_left(keys, value, key=key), bisect.bisect_right(keys, operands[1], key=key)
+    # begins_with: sorted keys sharing a prefix are contiguous, and truncating to the prefix's length
+    # keeps the list sorted, so both ends can be found by bisection.
+    width = len(value)
+
+    def prefix(element: Any) -> Any:
+        return (key(element) if key else element)[:width]
+
+    return bisect.bisect_left(keys, value, key=prefix), bisect.bisect_right(keys, value, key=prefix)
+
+
+def _segment_of(hash_key: Any, total: int) -> int:
+    """A parallel scan's segment for a hash key: stable across calls and processes."""
+    return zlib.crc32(repr(hash_key).encode()) % total
