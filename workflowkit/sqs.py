@@ -1,9 +1,10 @@
 """SQS on the local cloud: sending through moto's backend, and Lambda event-source mappings.
 
-A mapping polls its queue on the event loop: it receives up to ``BatchSize`` messages (moto applies
-the visibility timeout on virtual time and moves a message to the dead-letter queue once its receive
-count passes ``maxReceiveCount``), invokes the function with an SQS batch, deletes what succeeded, and
-leaves the batch item failures to reappear when their visibility timeout ends.
+A mapping polls its queue on the event loop: it receives up to ``BatchSize`` messages (hidden for the
+queue's visibility timeout on virtual time; one whose receive count reached ``maxReceiveCount`` moves
+to the dead-letter queue instead: :mod:`workflowkit.queues`), invokes the function with an SQS batch,
+deletes what succeeded, and leaves the batch item failures to reappear when their visibility timeout
+ends.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from moto.core.utils import unix_time
 from moto.sqs.models import SQSBackend
 
+from workflowkit import queues
 from workflowkit.build import EventSourceMapping
 from workflowkit.lambdas import HandlerError
 
@@ -79,9 +81,11 @@ class SqsService:
             key: {"DataType": "String", "StringValue": value} for key, value in (attributes or {}).items()
         }
         dedup = hashlib.sha256(body.encode()).hexdigest() if name.endswith(".fifo") else None
-        self.backend.send_message(
+        queues.send_message(
+            self.backend,
             name,
             body,
+            now_ms=self._now_ms(),
             message_attributes=message_attributes or None,
             group_id=group_id,
             deduplication_id=dedup,
@@ -112,12 +116,8 @@ class SqsService:
         queue = self.backend.get_queue(poller.queue_name)
         dlq = queue.dead_letter_queue
         dlq_before = {m.id for m in dlq._messages} if dlq is not None else set()
-        messages = self.backend.receive_message(
-            poller.queue_name,
-            count=poller.mapping.batch_size,
-            wait_seconds_timeout=0,
-            visibility_timeout=None,
-            message_attribute_names=["All"],
+        messages = queues.receive_messages(
+            self.backend, poller.queue_name, count=poller.mapping.batch_size, now_ms=self._now_ms()
         )
         if dlq is not None:
             self._record_dead_letters(poller.queue_name, dlq, dlq_before)
@@ -147,7 +147,7 @@ class SqsService:
             ok = message.id not in failed
             cloud.ledger.attempt(eventbridge_id, label, now, ok=ok, detail="" if ok else outcome)
             if ok:
-                self.backend.delete_message(poller.queue_name, message.receipt_handle)
+                queues.delete_message(self.backend, poller.queue_name, message)
                 cloud.ledger.processed(eventbridge_id, label, now)
 
     def _record_dead_letters(self, queue_name: str, dlq: Any, before: set[str]) -> None:
@@ -180,6 +180,10 @@ class SqsService:
         if next_ready is not None:
             due = datetime.fromtimestamp(next_ready / 1000, tz=now.tzinfo) + timedelta(milliseconds=1)
             self._wake(poller.queue_name, at=max(due, now))
+
+    def _now_ms(self) -> float:
+        # moto keeps message moments in epoch milliseconds read from the (virtual) clock.
+        return self._cloud.clock.now().timestamp() * 1000
 
     def in_flight(self) -> int:
         total = 0
