@@ -7,6 +7,7 @@ raised by moto's backends become error answers in :mod:`workflowkit.fastpath`.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,12 @@ if TYPE_CHECKING:
 def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
     backend = cloud.backend
 
-    def put_events(params: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    def put_events(params: dict[str, Any]) -> dict[str, Any]:
         entries = cloud.eventbridge.put_events(backend("events"), wire_values(params["Entries"]))
         failed = sum(1 for entry in entries if "ErrorCode" in entry)
         return {"FailedEntryCount": failed, "Entries": entries}
 
-    def create_schedule(params: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    def create_schedule(params: dict[str, Any]) -> dict[str, Any]:
         schedule = backend("scheduler").create_schedule(
             description=params.get("Description"),
             end_date=_epoch(params.get("EndDate")),
@@ -44,11 +45,11 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
         )
         return {"ScheduleArn": schedule.arn}
 
-    def delete_schedule(params: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    def delete_schedule(params: dict[str, Any]) -> dict[str, Any]:
         backend("scheduler").delete_schedule(params.get("GroupName"), params["Name"])
         return {}
 
-    def publish(params: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    def publish(params: dict[str, Any]) -> dict[str, Any]:
         if "PhoneNumber" in params:
             raise ServiceError("InvalidParameter", "the local cloud does not send SMS")
         # moto's own validation and renaming of message attributes (it does not use its instance).
@@ -71,13 +72,13 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
             raise ServiceError("InvalidParameter", str(error)) from error
         return {"MessageId": message_id}
 
-    def start_execution(params: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    def start_execution(params: dict[str, Any]) -> dict[str, Any]:
         execution = backend("stepfunctions").start_execution(
             params["stateMachineArn"], params.get("name"), params.get("input") or "{}"
         )
         return {"executionArn": execution.execution_arn, "startDate": execution.start_date}
 
-    def stop_execution(params: dict[str, Any], _: dict[str, Any]) -> dict[str, Any]:
+    def stop_execution(params: dict[str, Any]) -> dict[str, Any]:
         execution = backend("stepfunctions").stop_execution(params["executionArn"])
         if str(execution.status).endswith("ABORTED"):  # moto drops the caller's error and cause
             execution.error, execution.cause = params.get("error"), params.get("cause")
@@ -95,14 +96,20 @@ def register_dynamodb(fast_path: FastPath, engine: DynamoEngine) -> None:
     """Every DynamoDB data-plane call goes to the engine, with the request as it would travel."""
 
     def answer_with(operation: str) -> Any:
-        def answer(_: dict[str, Any], request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            # The serialised body: attribute values exactly as on the wire (binary as base64 text).
-            return engine.handle(operation, json.loads(request["body"]))
+        def answer(params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            # The request as it travels (binary values as base64 text), and a copy the engine may keep.
+            return engine.handle(operation, json.loads(json.dumps(params, default=_wire_default)))
 
         return answer
 
     for operation in sorted(engine.OPERATIONS):
         fast_path.register_complete("dynamodb", operation, answer_with(operation))
+
+
+def _wire_default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not a DynamoDB request value")
 
 
 def _epoch(value: Any) -> Any:

@@ -4,8 +4,9 @@ moto's DynamoDB costs 1-10 ms per call (its HTTP layer, its expression parser, w
 per transaction); a workflow makes ~35 calls. The engine answers every data-plane call through the
 fast path in tens of microseconds; tables are still created, described and deleted by moto (from the
 template), and the engine learns a table's key schema and indexes from moto's description the first
-time the table is used. moto's own item store is left empty, so a data call that reached it would
-read nothing: moto's data methods are closed while the local cloud runs, with an error that says why.
+time the table is used. moto's own item store is left empty, so code calling moto's backend directly
+would read nothing: moto's data methods are closed while the local cloud runs, with an error saying
+why.
 """
 
 from __future__ import annotations
@@ -81,9 +82,9 @@ class DynamoDBService:
 def _closed(method: str) -> Callable[..., Any]:
     def refuse(*_: Any, **__: Any) -> Any:
         raise DataPlaneBypassedError(
-            f"DynamoDB {method} reached moto while a LocalCloud runs: the client was created before "
-            "workflowkit was imported, so it bypasses the local cloud's DynamoDB engine. Import "
-            "workflowkit (or create the client) first."
+            f"DynamoDB {method} reached moto's backend while a LocalCloud runs: the local cloud's "
+            "DynamoDB data lives in its engine (workflowkit.ddb), which boto3 clients reach; calls "
+            "straight into moto's backend would read and write a separate, empty store."
         )
 
     return refuse

@@ -1,17 +1,20 @@
-"""Hot API calls answered in-process at botocore's ``before-call`` event, skipping the HTTP round trip.
+"""Hot API calls answered in-process, skipping botocore's HTTP round trip through moto.
 
-A boto3 call on moto costs a millisecond or more before any backend work: botocore serialises the
-request to HTTP and signs it, moto matches the URL against every service's routes, parses the body
-back, runs the backend, serialises the answer with its model-driven serializer, and botocore parses
-that again. A workflow makes ~40 such calls. Here the local cloud answers its hot operations itself:
-botocore still validates the parameters and builds the request (a malformed call fails exactly as
-before), then a handler answers from the backend and botocore hands the answer to the caller: as the
-return value, or as the modelled exception class for an error, as it would for an HTTP error.
+A boto3 call on moto costs a millisecond or more before any backend work: botocore resolves the
+endpoint, serialises the request to HTTP and signs it, moto matches the URL against every service's
+routes, parses the body back, runs the backend, serialises the answer with its model-driven
+serializer, and botocore parses that again. A workflow makes ~40 such calls. For the operations the
+local cloud answers itself, a client call goes: parameter events (boto3's transformations, generated
+idempotency tokens), botocore's parameter validation (a malformed call fails exactly as before), the
+``before-call`` event (where hooks such as botocore's Stubber still answer first; the local cloud
+answers when no hook did), then ``after-call`` and botocore's error handling: the caller
+gets the return value, or the modelled exception class for an error, as from an HTTP response.
+Endpoint resolution, serialisation, signing and parsing are skipped; every other operation goes to
+moto as before. Either way the call passes the fault seam first.
 
-The dispatcher is one of botocore's built-in handlers, registered when ``workflowkit`` is imported
-(as moto registers its own), so every session and client created afterwards reaches it, including the
-private sessions libraries such as Powertools create. It does nothing unless a ``FastPath`` is active.
-Operations without a handler go on to moto as before.
+The path is botocore's ``BaseClient._make_api_call``, replaced when ``workflowkit`` is imported, so
+every client takes it, including those libraries such as Powertools build from sessions of their own.
+Nothing changes unless a ``FastPath`` is active.
 """
 
 from __future__ import annotations
@@ -22,17 +25,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore import handlers as botocore_handlers
+from botocore.client import BaseClient
+from botocore.validate import validate_parameters
 from moto.core.exceptions import ServiceException, _RESTError
 
-# (api params as the caller passed them, the serialised request) -> the response's fields.
-Handler = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+# API params (as the caller passed them, after botocore's parameter events) -> the response's fields.
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
 # The same, answering with the HTTP status and the whole parsed response (metadata included).
-CompleteHandler = Callable[[dict[str, Any], dict[str, Any]], tuple[int, dict[str, Any]]]
+CompleteHandler = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 # Called before every app call is answered (fast or not): the fault-injection seam.
 BeforeCall = Callable[[str, str, dict[str, Any]], None]
-
-_PARAMS_KEY = "workflowkit.params"
 
 
 class ServiceError(Exception):
@@ -79,12 +81,16 @@ class FastPath:
         if _ACTIVE is self:
             _ACTIVE = None
 
-    def answer(self, service: str, operation: str, params: dict[str, Any], request: dict[str, Any]) -> Any:
+    def notify(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        """A call is about to be made (answered here or not): the fault seam sees it."""
         if self.before_call is not None:
             self.before_call(service, operation, params)
+
+    def answer(self, service: str, operation: str, params: dict[str, Any]) -> Any:
+        self.notify(service, operation, params)
         complete = self._complete.get((service, operation))
         if complete is not None:
-            status, parsed = complete(params, request)
+            status, parsed = complete(params)
             self.answered += 1
             return _HttpResponse(status), parsed
         handler = self._handlers.get((service, operation))
@@ -92,7 +98,7 @@ class FastPath:
             return None
         request_id = f"{next(self._request_ids):08x}-0000-4000-8000-000000000000"
         try:
-            fields = handler(params, request)
+            fields = handler(params)
         except ServiceError as error:
             return _error(error.status, error.code, error.message, error.fields, request_id)
         except ServiceException as error:  # moto's modelled errors
@@ -131,20 +137,55 @@ def wire_values(value: Any) -> Any:
 _ACTIVE: FastPath | None = None
 
 
-def _remember_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    # The request context travels from parameter building to before-call; the params dict is the one
-    # botocore serialises (transformations such as boto3's DynamoDB type serializer work in place).
-    if _ACTIVE is not None:
-        context[_PARAMS_KEY] = params
-
-
-def _dispatch(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """botocore's ``_make_api_call`` without endpoint resolution, serialisation and HTTP, where answered."""
     active = _ACTIVE
     if active is None:
-        return None
-    api_params = context.get(_PARAMS_KEY, {})
-    return active.answer(model.service_model.service_name, model.name, api_params, params)
+        return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
+    service_model = client._service_model
+    service = service_model.service_name
+    if not active.handles(service, operation_name):
+        active.notify(service, operation_name, api_params)
+        return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
+    operation_model = service_model.operation_model(operation_name)
+    context: dict[str, Any] = {
+        "client_region": client.meta.region_name,
+        "client_config": client.meta.config,
+        "has_streaming_input": operation_model.has_streaming_input,
+        "auth_type": operation_model.resolved_auth_type,
+    }
+    api_params = client._emit_api_params(
+        api_params=api_params, operation_model=operation_model, context=context
+    )
+    if client.meta.config.parameter_validation:
+        validate_parameters(api_params, operation_model.input_shape)
+    service_id = service_model.service_id.hyphenize()
+    # The request a before-call hook sees: the parameters, unserialised (nothing is sent anywhere).
+    request = {"url_path": "/", "query_string": {}, "method": "POST", "headers": {}, "body": api_params}
+    _, response = client.meta.events.emit_until_response(
+        f"before-call.{service_id}.{operation_name}",
+        model=operation_model,
+        params=request,
+        request_signer=client._request_signer,
+        context=context,
+    )
+    if response is None:  # no hook of the caller's answered (botocore's Stubber would have)
+        response = active.answer(service, operation_name, api_params)
+    http, parsed = response
+    client.meta.events.emit(
+        f"after-call.{service_id}.{operation_name}",
+        http_response=http,
+        parsed=parsed,
+        model=operation_model,
+        context=context,
+    )
+    if http.status_code >= 300:
+        error_class = client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
+        raise error_class(parsed, operation_name)
+    return parsed
 
 
-botocore_handlers.BUILTIN_HANDLERS.append(("before-parameter-build", _remember_params))
-botocore_handlers.BUILTIN_HANDLERS.append(("before-call", _dispatch))
+# Every client class derives from BaseClient, so every client (whichever session made it, whenever it
+# was made) takes this path; it changes nothing unless a FastPath is active.
+_ORIGINAL_MAKE_API_CALL = BaseClient._make_api_call
+BaseClient._make_api_call = _make_api_call
