@@ -26,8 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from botocore.client import BaseClient
-from botocore.validate import validate_parameters
 from moto.core.exceptions import ServiceException, _RESTError
+
+from workflowkit.validation import CompiledValidator
 
 # API params (as the caller passed them, after botocore's parameter events) -> the response's fields.
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -135,6 +136,7 @@ def wire_values(value: Any) -> Any:
 
 
 _ACTIVE: FastPath | None = None
+_VALIDATOR = CompiledValidator()
 
 
 def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -158,7 +160,7 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         api_params=api_params, operation_model=operation_model, context=context
     )
     if client.meta.config.parameter_validation:
-        validate_parameters(api_params, operation_model.input_shape)
+        _VALIDATOR.validate(api_params, operation_model.input_shape)
     service_id = service_model.service_id.hyphenize()
     # The request a before-call hook sees: the parameters, unserialised (nothing is sent anywhere).
     request = {"url_path": "/", "query_string": {}, "method": "POST", "headers": {}, "body": api_params}
