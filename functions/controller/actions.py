@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -82,7 +82,8 @@ _KINDS: dict[str, type[Any]] = {
 
 
 def action_to_dict(action: Action) -> dict[str, Any]:
-    return asdict(action)
+    """The action's fields, for the outbox's JSON (shallow: the caller serialises it at once)."""
+    return {field.name: getattr(action, field.name) for field in fields(action)}
 
 
 def action_from_dict(raw: dict[str, Any]) -> Action:
