@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore import handlers as botocore_handlers
 from botocore.client import BaseClient
 from moto.core.exceptions import ServiceException, _RESTError
 
@@ -162,15 +163,18 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
     if client.meta.config.parameter_validation:
         _VALIDATOR.validate(api_params, operation_model.input_shape)
     service_id = service_model.service_id.hyphenize()
-    # The request a before-call hook sees: the parameters, unserialised (nothing is sent anywhere).
-    request = {"url_path": "/", "query_string": {}, "method": "POST", "headers": {}, "body": api_params}
-    _, response = client.meta.events.emit_until_response(
-        f"before-call.{service_id}.{operation_name}",
-        model=operation_model,
-        params=request,
-        request_signer=client._request_signer,
-        context=context,
-    )
+    before_call = f"before-call.{service_id}.{operation_name}"
+    response = None
+    if not _only_http_hooks(client.meta.events, before_call):
+        # The request a before-call hook sees: the parameters, unserialised (nothing is sent anywhere).
+        request = {"url_path": "/", "query_string": {}, "method": "POST", "headers": {}, "body": api_params}
+        _, response = client.meta.events.emit_until_response(
+            before_call,
+            model=operation_model,
+            params=request,
+            request_signer=client._request_signer,
+            context=context,
+        )
     if response is None:  # no hook of the caller's answered (botocore's Stubber would have)
         response = active.answer(service, operation_name, api_params)
     http, parsed = response
@@ -185,6 +189,24 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         error_class = client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
         raise error_class(parsed, operation_name)
     return parsed
+
+
+# botocore's own before-call handlers only add HTTP headers; with no HTTP request they have nothing to
+# do, and reading the environment for one of them costs more than the answer.
+_HTTP_HEADER_HOOKS = frozenset(
+    {botocore_handlers.add_recursion_detection_header, botocore_handlers.inject_api_version_header_if_needed}
+)
+
+
+def _only_http_hooks(events: Any, event_name: str) -> bool:
+    """True when the handlers botocore has looked up for ``event_name`` are only its HTTP-header ones.
+
+    Reads the emitter's lookup cache (botocore clears it whenever a handler is registered or removed,
+    so a Stubber activated later is seen); anything unexpected, or no lookup yet, means "emit".
+    """
+    cache = getattr(getattr(events, "_emitter", None), "_lookup_cache", None)
+    handlers = cache.get(event_name) if isinstance(cache, dict) else None
+    return handlers is not None and all(handler in _HTTP_HEADER_HOOKS for handler in handlers)
 
 
 # Every client class derives from BaseClient, so every client (whichever session made it, whenever it

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
+from botocore.stub import Stubber
 
 from workflowkit import Faults, LocalCloud
 from workflowkit.orders import OrderDriver
@@ -85,3 +86,17 @@ def test_a_fault_reaches_calls_from_private_sessions_and_redelivery_recovers(cdk
         assert faults.refused, "the idempotency layer's own client never reached the fault seam"
         assert status is not None
         assert status["status"] == "COMPLETED"
+
+
+def test_a_botocore_stubber_still_answers_first(cloud: LocalCloud) -> None:
+    sns = boto3.client("sns", region_name=cloud.region)
+    topic = cloud.backend("sns").create_topic("probe").arn
+    sns.publish(TopicArn=topic, Message="answered by the local cloud")  # the hook lookup is now cached
+    answered = cloud.fast_path.answered
+
+    with Stubber(sns) as stubber:
+        stubber.add_response("publish", {"MessageId": "from-the-stub"}, {"TopicArn": topic, "Message": "m"})
+        assert sns.publish(TopicArn=topic, Message="m")["MessageId"] == "from-the-stub"
+        stubber.assert_no_pending_responses()
+
+    assert cloud.fast_path.answered == answered
