@@ -17,8 +17,9 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from moto.stepfunctions.models import StateMachine as MotoStateMachine
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
 
@@ -38,6 +39,13 @@ _STATUS = {
     "FAILED": ExecutionStatus.FAILED,
     "ABORTED": ExecutionStatus.ABORTED,
 }
+
+
+class _OneExecution:
+    """A state machine as moto's idempotency check sees it: just the execution with the name asked."""
+
+    def __init__(self, execution: Any) -> None:
+        self.executions = [execution]
 
 
 class _LoopRuntime:
@@ -82,8 +90,24 @@ class StepFunctionsService:
         def stop(execution: MotoExecution, stop_date: Any, error: str | None, cause: str | None) -> None:
             service._stop(execution, error=error, cause=cause)
 
+        original_idempotency = MotoStateMachine._handle_name_input_idempotency
+        by_name: dict[int, tuple[int, dict[str, Any]]] = {}
+
+        def name_input_idempotency(machine: MotoStateMachine, name: str, execution_input: str) -> Any:
+            # moto scans every execution of the machine per StartExecution (O(n) per start, O(n^2) per
+            # run); executions are only ever appended, so an index by name extended on use is the same.
+            indexed, names = by_name.get(id(machine), (0, {}))
+            for execution in machine.executions[indexed:]:
+                names.setdefault(execution.name, execution)
+            by_name[id(machine)] = (len(machine.executions), names)
+            existing = names.get(name)
+            if existing is None:
+                return None
+            return original_idempotency(cast(Any, _OneExecution(existing)), name, execution_input)
+
         self._patch(MotoExecution, "start", start)
         self._patch(MotoExecution, "stop", stop)
+        self._patch(MotoStateMachine, "_handle_name_input_idempotency", name_input_idempotency)
 
     def uninstall(self) -> None:
         for owner, name, original in reversed(self._saved):
