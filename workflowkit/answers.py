@@ -7,8 +7,6 @@ raised by moto's backends become error answers in :mod:`workflowkit.fastpath`.
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import TYPE_CHECKING, Any
 
 from moto.sns.responses import SNSResponse
@@ -97,19 +95,15 @@ def register_dynamodb(fast_path: FastPath, engine: DynamoEngine) -> None:
 
     def answer_with(operation: str) -> Any:
         def answer(params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            # The request as it travels (binary values as base64 text), and a copy the engine may keep.
-            return engine.handle(operation, json.loads(json.dumps(params, default=_wire_default)))
+            # The caller's params as botocore validated them: the same as the wire form but for binary
+            # values (bytes, not base64 text), which the engine takes either way. The engine converts
+            # every value it keeps, so the caller's dicts are never stored or changed.
+            return engine.handle(operation, params)
 
         return answer
 
     for operation in sorted(engine.OPERATIONS):
         fast_path.register_complete("dynamodb", operation, answer_with(operation))
-
-
-def _wire_default(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(value).decode("ascii")
-    raise TypeError(f"{type(value).__name__} is not a DynamoDB request value")
 
 
 def _epoch(value: Any) -> Any:

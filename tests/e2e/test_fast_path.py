@@ -100,3 +100,23 @@ def test_a_botocore_stubber_still_answers_first(cloud: LocalCloud) -> None:
         stubber.assert_no_pending_responses()
 
     assert cloud.fast_path.answered == answered
+
+
+def test_dynamodb_keeps_its_own_copy_of_what_a_caller_wrote(cloud: LocalCloud) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=cloud.region)
+    dynamodb.create_table(
+        TableName="probe",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "a"}, "blob": {"B": b"\x00\xff"}, "nested": {"M": {"n": {"N": "1"}}}}
+
+    dynamodb.put_item(TableName="probe", Item=item)
+    item["nested"]["M"]["n"]["N"] = "2"  # the caller changes its own dict afterwards
+    stored = dynamodb.get_item(TableName="probe", Key={"pk": {"S": "a"}})["Item"]
+    stored["nested"]["M"]["n"]["N"] = "3"  # and the copy it was handed
+
+    again = dynamodb.get_item(TableName="probe", Key={"pk": {"S": "a"}})["Item"]
+    assert again["nested"] == {"M": {"n": {"N": "1"}}}
+    assert again["blob"] == {"B": b"\x00\xff"}
