@@ -30,9 +30,11 @@ $(NODE_STAMP): package.json package-lock.json
 synth: setup
 	$(CDK) synth --quiet
 
-## demo: synthesize, then run the order scenarios on the local cloud (no AWS account needed)
+## demo: synthesize, then run the order scenarios, then a 500-order simulation, on the local cloud
+## (no AWS account needed)
 demo: synth
 	$(PY) -m workflowkit demo --cdk-out cdk.out
+	$(PY) -m workflowkit simulate --cdk-out cdk.out --orders 500 --seed 7
 
 ## test: the whole suite (unit, infra, end to end on the local cloud)
 test: setup
