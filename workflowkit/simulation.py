@@ -233,7 +233,7 @@ def run_send(*, cdk_out: Path, entries: list[dict[str, Any]], seed: int) -> RunR
         for n, entry in enumerate(entries):
             cloud.loop.call_later(ARRIVAL_INTERVAL * n, f"send line {n + 1}", _sender(driver, entry))
 
-    return _run(
+    result, _, _ = _run_timed(
         cdk_out=cdk_out,
         seed=seed,
         submit=submit,
@@ -242,6 +242,7 @@ def run_send(*, cdk_out: Path, entries: list[dict[str, Any]], seed: int) -> RunR
         progress=False,
         keep_timelines=None,
     )
+    return result
 
 
 def _poster(driver: OrderDriver, order: dict[str, Any]) -> Callable[[], None]:
@@ -258,28 +259,6 @@ def _sender(driver: OrderDriver, entry: dict[str, Any]) -> Callable[[], None]:
         driver.put(entry["Source"], entry["DetailType"], detail)
 
     return send
-
-
-def _run(
-    *,
-    cdk_out: Path,
-    seed: int,
-    submit: Callable[[LocalCloud, OrderDriver], None],
-    scenarios: dict[str, str],
-    expected_workflows: int,
-    progress: bool | None,
-    keep_timelines: Iterable[str] | None,
-) -> RunResult:
-    result, _, _ = _run_timed(
-        cdk_out=cdk_out,
-        seed=seed,
-        submit=submit,
-        scenarios=scenarios,
-        expected_workflows=expected_workflows,
-        progress=progress,
-        keep_timelines=keep_timelines,
-    )
-    return result
 
 
 def _run_timed(
