@@ -30,6 +30,9 @@ Run tasks with ``TaskIntegrations(invoke_lambda, client).run_task`` (Lambda, the
 EventBridge, SQS and SNS integrations, AWS SDK integrations); ``VirtualRuntime`` and
 ``run_to_completion`` run a program on their own virtual clock (tests, benchmarks, one-off runs).
 
+No continuation is scheduled more than a Standard execution's one year ahead
+(``runtime.MAX_DELAY_SECONDS``): a longer Wait or Retry back-off resumes after one year.
+
 Not modelled: execution-level ``TimeoutSeconds`` (parsed only), the 256 KB payload limit
 (States.DataLimitExceeded), Task ``Credentials`` (accepted, ignored), Lambda ``InvocationType``/
 ``Qualifier`` (the function runs synchronously as $LATEST).

@@ -8,7 +8,6 @@ with an ``AslDefinitionError`` naming the state and the field.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,7 +28,7 @@ from workflowkit.asl.states import (
     TaskState,
     WaitState,
 )
-from workflowkit.asl.values import as_integer, parse_timestamp
+from workflowkit.asl.values import as_integer, parse_json, parse_timestamp
 
 if TYPE_CHECKING:
     from workflowkit.asl.runtime import ExecutionContext, Runtime
@@ -77,7 +76,7 @@ class StateMachineProgram:
     @classmethod
     def parse(cls, definition_text: str) -> StateMachineProgram:
         try:
-            document = json.loads(definition_text)
+            document = parse_json(definition_text)  # strict: NaN, Infinity and 1e400 are not JSON
         except ValueError as error:
             raise AslDefinitionError(f"the definition is not JSON: {error}") from None
         if not isinstance(document, dict):
@@ -190,7 +189,7 @@ class _Builder:
         if not isinstance(spec, dict):
             raise fields.fail(name, None, "a state must be a JSON object")
         kind = spec.get("Type")
-        if kind not in _FIELDS:
+        if not isinstance(kind, str) or kind not in _FIELDS:  # a list or object is not hashable
             raise fields.fail(name, "Type", f"unknown state type {kind!r}")
         self._query_language(spec, name)
         if "Assign" in spec:
@@ -277,9 +276,9 @@ class _Builder:
             raise fields.fail(
                 name, None, "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath"
             )
-        seconds = spec.get("Seconds")
-        if seconds is not None and (as_integer(seconds) is None or seconds < 0):
-            raise fields.fail(name, "Seconds", f"Seconds must be a non-negative integer, got {seconds!r}")
+        seconds = None
+        if "Seconds" in spec:
+            seconds = fields.positive_int(name, "Seconds", spec["Seconds"], minimum=0)
         timestamp = None
         if "Timestamp" in spec:
             timestamp = parse_timestamp(spec["Timestamp"])
@@ -287,7 +286,7 @@ class _Builder:
                 raise fields.fail(name, "Timestamp", f"not an RFC 3339 timestamp: {spec['Timestamp']!r}")
         return WaitState(
             **common,
-            seconds=as_integer(seconds) if seconds is not None else None,
+            seconds=seconds,
             seconds_path=fields.reference(name, "SecondsPath", spec),
             timestamp=timestamp,
             timestamp_path=fields.reference(name, "TimestampPath", spec),

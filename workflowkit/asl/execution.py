@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from workflowkit.asl.errors import ExecutionError, runtime_error
 from workflowkit.asl.handlers import HANDLERS, SUSPEND, Outcome
 from workflowkit.asl.runtime import (
+    MAX_DELAY_SECONDS,
     ExecutionContext,
     ExecutionResult,
     ExecutionStatus,
@@ -26,7 +27,7 @@ from workflowkit.asl.runtime import (
     TransitionEvent,
     TransitionKind,
 )
-from workflowkit.asl.states import Machine, State
+from workflowkit.asl.states import Machine, Retrier, State
 from workflowkit.asl.values import format_timestamp, to_json_text
 
 if TYPE_CHECKING:
@@ -225,6 +226,10 @@ class Flow:
         return Flow(self.execution, machine, flow_input, scope, on_done=on_done, on_fail=on_fail)
 
     def schedule(self, seconds: float, label: str, action: Callable[[], Outcome]) -> None:
+        # Never more than a Standard execution's one-year lifetime (see MAX_DELAY_SECONDS): the host
+        # turns the delay into a datetime, which a Wait until the year 9999 would overflow.
+        if not 0.0 <= seconds <= MAX_DELAY_SECONDS:  # also catches NaN
+            seconds = 0.0 if seconds < 0.0 else float(MAX_DELAY_SECONDS)
         self.execution.runtime.call_later(seconds, label, lambda: self.resume(action))
 
     def _enter(self, name: str, state_input: Any) -> None:
@@ -278,9 +283,7 @@ class Flow:
                 self.attempts = attempts
                 if attempts[index] >= retrier.max_attempts:
                     break
-                delay = retrier.interval_seconds * retrier.backoff_rate ** attempts[index]
-                if retrier.max_delay_seconds is not None:
-                    delay = min(delay, retrier.max_delay_seconds)
+                delay = backoff_delay(retrier, attempts[index])
                 if retrier.full_jitter:
                     delay = execution.runtime.random.uniform(0, delay)
                 attempts[index] += 1
@@ -305,3 +308,19 @@ class Flow:
         self.cancelled = True
         self.on_fail(error)
         return SUSPEND
+
+
+def backoff_delay(retrier: Retrier, attempt: int) -> float:
+    """IntervalSeconds x BackoffRate^attempt, capped by MaxDelaySeconds and by MAX_DELAY_SECONDS.
+
+    99,999,999 attempts at any rate above 1 leave a double's range long before they end (2.0^1024 is
+    already too large), and ``**`` raises OverflowError then: such a delay is just "as long as allowed".
+    """
+    limit = float(MAX_DELAY_SECONDS)
+    if retrier.max_delay_seconds is not None:
+        limit = min(limit, retrier.max_delay_seconds)
+    try:
+        delay = retrier.interval_seconds * retrier.backoff_rate**attempt
+    except OverflowError:
+        return limit
+    return min(delay, limit)

@@ -6,6 +6,7 @@ definition is wrong.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -21,10 +22,14 @@ from workflowkit.asl.errors import (
 from workflowkit.asl.intrinsics import Evaluator
 from workflowkit.asl.paths import JsonPath, ResultPath, Scope, compile_path, compile_reference_path
 from workflowkit.asl.payload import compile_expression, compile_template
+from workflowkit.asl.runtime import MAX_DELAY_SECONDS
 from workflowkit.asl.states import Catcher, ErrorMatcher, Placement, Retrier, Selector
 from workflowkit.asl.values import as_integer, is_number
 
-_MAX_INTERVAL: Final = 99_999_999
+# The documented maxima: Wait "Seconds ... an integer value from 0 to 99999999", and the same for
+# IntervalSeconds, MaxAttempts, TimeoutSeconds and HeartbeatSeconds; MaxDelaySeconds "must be less than
+# 31622401" (one year), which is MAX_DELAY_SECONDS.
+MAX_SECONDS: Final = 99_999_999
 
 
 def fail(state: str | None, field: str | None, message: str) -> AslDefinitionError:
@@ -114,13 +119,20 @@ def seconds(state: str, field: str, spec: Mapping[str, Any]) -> tuple[int | None
     return value, reference(state, f"{field}Path", spec)
 
 
-def positive_int(state: str | None, field: str, value: Any, *, minimum: int = 1) -> int:
+def positive_int(
+    state: str | None, field: str, value: Any, *, minimum: int = 1, maximum: int = MAX_SECONDS
+) -> int:
     integer = as_integer(value)
-    if integer is None or integer < minimum or integer > _MAX_INTERVAL:
-        raise fail(
-            state, field, f"{field} must be an integer from {minimum} to {_MAX_INTERVAL}, got {value!r}"
-        )
+    if integer is None or integer < minimum or integer > maximum:
+        raise fail(state, field, f"{field} must be an integer from {minimum} to {maximum}, got {value!r}")
     return integer
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return is_number(value) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def error_matcher(state: str, field: str, names: Any) -> ErrorMatcher:
@@ -148,7 +160,8 @@ def retriers(state: str, spec: Mapping[str, Any]) -> tuple[Retrier, ...]:
         if ALL in matcher.names and index != len(retry) - 1:
             raise fail(state, f"{where}.ErrorEquals", "a States.ALL retrier must be the last one")
         backoff = item.get("BackoffRate", 2.0)
-        if not is_number(backoff) or backoff < 1.0:
+        # No documented maximum, but it must be a finite double (a JSON integer of 400 digits is not).
+        if not _finite(backoff) or backoff < 1.0:
             raise fail(state, f"{where}.BackoffRate", f"BackoffRate must be a number >= 1.0, got {backoff!r}")
         jitter = item.get("JitterStrategy", "NONE")
         if jitter not in ("FULL", "NONE"):
@@ -166,7 +179,12 @@ def retriers(state: str, spec: Mapping[str, Any]) -> tuple[Retrier, ...]:
                 ),
                 backoff_rate=float(backoff),
                 max_delay_seconds=(
-                    positive_int(state, f"{where}.MaxDelaySeconds", item["MaxDelaySeconds"])
+                    positive_int(
+                        state,
+                        f"{where}.MaxDelaySeconds",
+                        item["MaxDelaySeconds"],
+                        maximum=MAX_DELAY_SECONDS,
+                    )
                     if "MaxDelaySeconds" in item
                     else None
                 ),

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from workflowkit.asl.errors import runtime_error
 from workflowkit.asl.paths import Scope
-from workflowkit.asl.values import as_integer, is_number, to_json_text
+from workflowkit.asl.values import as_integer, is_number, parse_json, to_json_text
 
 _MAX_CHARS: Final = 10_000  # Base64Encode/Base64Decode/Hash input limit
 _MAX_RANGE: Final = 1000  # ArrayRange output limit
@@ -71,7 +71,7 @@ def _canonical(value: Any) -> Any:
 def _string_to_json(args: list[Any], _scope: Scope) -> Any:
     text = _string("States.StringToJson", args[0])
     try:
-        return json.loads(text)
+        return parse_json(text)  # NaN, Infinity and 1e400 are not JSON here either
     except ValueError as error:
         raise runtime_error(f"States.StringToJson: {text!r} is not JSON text ({error})") from None
 

@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from workflowkit.asl.errors import NO_CHOICE_MATCHED, ExecutionError, PathNotFoundError, runtime_error
+from workflowkit.asl.fields import MAX_SECONDS
 from workflowkit.asl.paths import JsonPath
 from workflowkit.asl.runtime import TaskContext
 from workflowkit.asl.states import (
@@ -103,8 +104,10 @@ def _resolve_seconds(
         return fixed
     value = _read(flow, effective, path, field)
     seconds = as_integer(value)
-    if seconds is None or seconds <= 0:
-        raise runtime_error(f"{field} {path.text!r} must select a positive integer, got {value!r}")
+    if seconds is None or not 0 < seconds <= MAX_SECONDS:
+        raise runtime_error(
+            f"{field} {path.text!r} must select an integer from 1 to {MAX_SECONDS}, got {value!r}"
+        )
     return seconds
 
 
@@ -142,9 +145,10 @@ def _run_wait(flow: Flow, state: WaitState) -> Outcome:
     elif state.seconds_path is not None:
         value = _read(flow, effective, state.seconds_path, "SecondsPath")
         seconds = as_integer(value)
-        if seconds is None or seconds < 0:
+        if seconds is None or not 0 <= seconds <= MAX_SECONDS:  # the bounds of Seconds
             raise runtime_error(
-                f"SecondsPath {state.seconds_path.text!r} must select a non-negative integer, got {value!r}"
+                f"SecondsPath {state.seconds_path.text!r} must select an integer from 0 to {MAX_SECONDS},"
+                f" got {value!r}"
             )
         delay = float(seconds)
     else:
@@ -158,6 +162,7 @@ def _run_wait(flow: Flow, state: WaitState) -> Outcome:
                     f" got {value!r}"
                 )
         assert moment is not None
+        # A moment in the year 9999 is a valid timestamp; schedule() caps the delay at one year.
         delay = max(0.0, (moment - now).total_seconds())
     outcome = _finish_output(flow, state, effective)
     flow.schedule(delay, f"wait {state.name}", lambda: outcome)

@@ -41,6 +41,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from workflowkit.asl.errors import RUNTIME, TaskFailed
 from workflowkit.asl.runtime import TaskContext
+from workflowkit.asl.values import parse_json
 
 InvokeLambda = Callable[[str, Any], tuple[str, bool]]  # (function name or ARN, payload) -> (text, errored)
 ClientFactory = Callable[[str], Any]  # boto3 service name -> client
@@ -133,7 +134,7 @@ class TaskIntegrations:
         except ClientError as error:
             raise _client_failure(error, "Lambda", "AWSLambda") from None
         try:
-            parsed = json.loads(text)
+            parsed = parse_json(text)  # a payload with NaN or Infinity is not JSON: kept as text
         except ValueError:
             parsed = text
         if errored:

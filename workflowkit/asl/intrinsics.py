@@ -15,7 +15,7 @@ from typing import Any, Final
 from workflowkit.asl.errors import PathSyntaxError, runtime_error
 from workflowkit.asl.functions import FUNCTIONS, kind
 from workflowkit.asl.paths import Scope, compile_path
-from workflowkit.asl.values import is_number
+from workflowkit.asl.values import is_number, parse_json
 
 Evaluator = Callable[[Any, Scope], Any]
 
@@ -98,7 +98,7 @@ class _Parser:
         if token in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[token]
         try:
-            number = json.loads(token)
+            number = parse_json(token)  # NaN, Infinity and 1e400 are not number literals
         except ValueError:
             number = None
         if not is_number(number):

@@ -13,7 +13,15 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
+
+# The longest a Standard execution can run (366 days): "If an execution runs for more than the 1-year
+# limit, it will fail with a States.Timeout error". No continuation can usefully be scheduled further
+# ahead than this, so the interpreter never asks ``call_later`` for more; that also keeps a host's
+# ``now + timedelta(seconds=...)`` in range whatever a definition asks for (a Wait of 99,999,999 s, a
+# Timestamp in the year 9999, a back-off growing geometrically over many attempts). The execution time
+# limit itself is not modelled: a capped continuation simply runs one year later.
+MAX_DELAY_SECONDS: Final = 31_622_400
 
 
 class ExecutionStatus(enum.StrEnum):
@@ -62,7 +70,8 @@ class Runtime(Protocol):
 
     def now(self) -> datetime: ...
 
-    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None: ...
+    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
+        """Run ``action`` after ``seconds`` of (virtual) time: always from 0 to ``MAX_DELAY_SECONDS``."""
 
     def run_task(self, resource: str, parameters: Any, task: TaskContext) -> Any: ...
 

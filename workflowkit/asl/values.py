@@ -33,6 +33,28 @@ def to_json_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def parse_json(text: str | bytes) -> Any:
+    """JSON text as Step Functions reads it: strict RFC 8259, so ``NaN``, ``Infinity`` and ``-Infinity``
+    (which Python's ``json`` accepts) and numbers beyond a double's range (``1e400``, which Python
+    turns into ``inf``) raise ``ValueError`` like any other text that is not JSON, as does nesting too
+    deep for the parser."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("the JSON text is nested too deeply") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text} is out of range")
+    return number
+
+
 def is_number(value: Any) -> bool:
     # bool is an int subclass in Python but never a JSON number.
     return type(value) in (int, float)

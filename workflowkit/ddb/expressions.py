@@ -37,7 +37,7 @@ from workflowkit.ddb.tree import (
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<attr>#[A-Za-z0-9_]+)|(?P<value>:[A-Za-z0-9_]+)"
-    r"|(?P<number>\d+)|(?P<op><>|<=|>=|[()\[\],.=<>+\-]))"
+    r"|(?P<number>[0-9]+)|(?P<op><>|<=|>=|[()\[\],.=<>+\-]))"
 )
 COMPARATORS = frozenset({"=", "<>", "<", "<=", ">", ">="})
 CONDITION_FUNCTIONS = frozenset(

@@ -145,6 +145,11 @@ def _updates(updates: dict[str, Any], placeholders: _Placeholders) -> str:
     clauses: dict[str, list[str]] = {"SET": [], "REMOVE": [], "ADD": [], "DELETE": []}
     for attribute, update in updates.items():
         action = update.get("Action", "PUT")
+        if "Value" not in update and action in ("PUT", "ADD"):
+            raise ValidationException(
+                "One or more parameter values were invalid: Only DELETE action is allowed when no attribute "
+                "value is specified"
+            )
         name = placeholders.name(attribute)
         if action == "PUT":
             clauses["SET"].append(f"{name} = {placeholders.value(update['Value'])}")

@@ -16,7 +16,15 @@ from workflowkit.ddb.values import Item, Value, convert, copy_item, copy_value, 
 
 PAGE_SIZE = 1024 * 1024  # DynamoDB stops reading after 1 MB and hands back a LastEvaluatedKey
 SELECT_VALUES = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
-BAD_START = "The provided starting key is invalid: The provided key element does not match the schema"
+# ExclusiveStartKey errors, worded as DynamoDB words them (dynalite's tests, checked against the service):
+# a Query or an index read checks the attribute count and the read schema's own key attributes first,
+# then the table's key attributes; a table Scan has one message for every malformed key.
+INVALID_START = "The provided starting key is invalid"
+START_SCHEMA_MISMATCH = "The provided key element does not match the schema"
+BAD_START = f"{INVALID_START}: {START_SCHEMA_MISMATCH}"
+START_OUTSIDE_QUERY = "The provided starting key is outside query boundaries based on provided conditions"
+START_NOT_IN_RANGE = "The provided starting key does not match the range key predicate"
+START_CANNOT_RESTART = "The query can return at most one row and cannot be restarted"
 _PREFIX = "1 validation error detected: "
 
 
@@ -46,7 +54,9 @@ def query(table: Table, request: dict[str, Any]) -> dict[str, Any]:
     )
     hash_key = order_key(selected.hash_value)
     forward = request.get("ScanIndexForward", True) is not False
-    start = _start(table, index, request.get("ExclusiveStartKey"))
+    start = _start(table, index, request.get("ExclusiveStartKey"), query=True)
+    if start is not None:
+        _check_query_start(start, index, hash_key, condition)
     source: Iterator[tuple[Item, int]]
     if index is None:
         source = table.query(hash_key, condition, forward, start[1] if start else None)
@@ -192,16 +202,34 @@ class _Read:
         return project(visible, paths)
 
 
-def _start(table: Table, index: Index | None, wire: Any) -> tuple[Any, Any] | None:
+def _start(table: Table, index: Index | None, wire: Any, *, query: bool = False) -> tuple[Any, Any] | None:
     """ExclusiveStartKey as (hash ordering key, position tuple) for the table or index being read."""
     if wire is None:
         return None
     names = index.key_names if index is not None else table.key_names
-    if not isinstance(wire, dict) or set(wire) != set(names):
-        raise ValidationException(BAD_START)
     types = table.types
     converted: dict[str, Value] = {}
+    if index is None and not query:
+        if not isinstance(wire, dict) or set(wire) != set(names):
+            raise ValidationException(BAD_START)
+        own: tuple[str, ...] = ()
+    else:
+        if not isinstance(wire, dict) or len(wire) != len(names):
+            raise ValidationException(INVALID_START)
+        schema = index if index is not None else table
+        own = (schema.hash_name, schema.range_name) if schema.range_name else (schema.hash_name,)
+        for name in own:
+            if name not in wire:
+                raise ValidationException(INVALID_START)
+            value = convert(wire[name])[0]
+            if types.get(name) not in value:
+                raise ValidationException(START_SCHEMA_MISMATCH)
+            converted[name] = value
     for name in names:
+        if name in own:
+            continue
+        if name not in wire:
+            raise ValidationException(BAD_START)
         value = convert(wire[name])[0]
         if types.get(name) not in value:
             raise ValidationException(BAD_START)
@@ -213,6 +241,23 @@ def _start(table: Table, index: Index | None, wire: Any) -> tuple[Any, Any] | No
     if index.range_name is None:
         return index_hash, primary
     return index_hash, (order_key(converted[index.range_name]), *primary)
+
+
+def _check_query_start(
+    start: tuple[Any, Any], index: Index | None, hash_key: Any, condition: RangeCondition | None
+) -> None:
+    """A Query resumes only from a key its key condition selects, as DynamoDB insists."""
+    start_hash, position = start
+    if condition is None:
+        if start_hash != hash_key:
+            raise ValidationException(START_OUTSIDE_QUERY)
+        return
+    # The range key of the index read (first in an index position) or of the table (second).
+    start_range = position[0] if index is not None else position[1]
+    if not condition.matches(start_range):
+        raise ValidationException(START_NOT_IN_RANGE)
+    if start_hash != hash_key:
+        raise ValidationException(START_CANNOT_RESTART)
 
 
 def get_items(

@@ -41,6 +41,7 @@ def key(table: Table, wire: Any, message: str = KEY_MISMATCH) -> tuple[Item, Pri
             raise ValidationException(message)
         if value[expected] in ("", b""):
             raise ValidationException(empty_key_message(name))
+        check_key_size(name == table.hash_name, value[expected])  # as for PutItem's item
         converted[name] = value
     return converted, table.primary_key(converted)
 

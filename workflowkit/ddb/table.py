@@ -32,6 +32,23 @@ class RangeCondition:
     operator: str  # =, <, <=, >, >=, BETWEEN, begins_with
     operands: tuple[Any, ...]  # ordering keys (str, Decimal or bytes)
 
+    def matches(self, key: Any) -> bool:
+        """Whether a range key's ordering key (of the condition's type) satisfies the condition."""
+        operator, value = self.operator, self.operands[0]
+        if operator == "=":
+            return bool(key == value)
+        if operator == "<":
+            return bool(key < value)
+        if operator == "<=":
+            return bool(key <= value)
+        if operator == ">":
+            return bool(key > value)
+        if operator == ">=":
+            return bool(key >= value)
+        if operator == "BETWEEN":
+            return bool(value <= key <= self.operands[1])
+        return bool(key[: len(value)] == value)  # begins_with: str or bytes
+
 
 class Index:
     def __init__(

@@ -29,7 +29,8 @@ SCALAR_TYPES = frozenset({"S", "N", "B"})
 SET_TYPES = {"SS": "S", "NS": "N", "BS": "B"}
 ALL_TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
 MAX_ITEM_SIZE = 400 * 1024
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only: without re.ASCII, \d also matches "١٢٣" (and Decimal() would accept it).
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _SET_NAMES = {"SS": "string", "NS": "number"}
 
 
@@ -44,12 +45,14 @@ def canonical_number(text: str) -> str:
         and (text[0] != "0" or text == "0")
     ):
         return text
+    if type(text) is not str:  # not hashable for the cache, maybe; never a number
+        raise ValidationException(f"The parameter cannot be converted to a numeric value: {text}")
     return _canonical_number(text)
 
 
 @lru_cache(maxsize=8192)
 def _canonical_number(text: str) -> str:
-    if not isinstance(text, str) or _NUMBER.fullmatch(text) is None:
+    if _NUMBER.fullmatch(text) is None:
         raise ValidationException(f"The parameter cannot be converted to a numeric value: {text}")
     sign, digit_tuple, exponent = Decimal(text).as_tuple()
     digits = "".join(map(str, digit_tuple)).lstrip("0")

@@ -121,7 +121,7 @@ def test_the_repository_definitions_parse() -> None:
             "reference path",
         ),
         (one({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": True}), "S", None, "exactly one"),
-        (one({"Type": "Wait", "Seconds": -1, "End": True}), "S", "Seconds", "non-negative"),
+        (one({"Type": "Wait", "Seconds": -1, "End": True}), "S", "Seconds", "integer from 0 to 99999999"),
         (one({"Type": "Wait", "Timestamp": "tomorrow", "End": True}), "S", "Timestamp", "RFC 3339"),
         (one({"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}), "S", "ErrorPath", "exclusive"),
         (one({"Type": "Choice", "Choices": []}), "S", "Choices", "non-empty"),
@@ -135,6 +135,60 @@ def test_invalid_definitions_are_rejected_naming_state_and_field(
     assert (error.state, error.field) == (state, field)
     if message is not None:
         assert message in str(error)
+
+
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        # Wait: "an integer value from 0 to 99999999" (a null used to slip through and crash at run time)
+        ({"Type": "Wait", "Seconds": 10**12, "End": True}, "Seconds"),
+        ({"Type": "Wait", "Seconds": 100_000_000, "End": True}, "Seconds"),
+        ({"Type": "Wait", "Seconds": None, "End": True}, "Seconds"),
+        # Retry: MaxDelaySeconds "must be less than 31622401"; the others at most 99999999
+        (
+            {**TASK, "Retry": [{"ErrorEquals": ["X"], "MaxDelaySeconds": 31_622_401}]},
+            "Retry[0].MaxDelaySeconds",
+        ),
+        (
+            {**TASK, "Retry": [{"ErrorEquals": ["X"], "IntervalSeconds": 100_000_000}]},
+            "Retry[0].IntervalSeconds",
+        ),
+        ({**TASK, "Retry": [{"ErrorEquals": ["X"], "MaxAttempts": 100_000_000}]}, "Retry[0].MaxAttempts"),
+        # BackoffRate: a finite number (a 400-digit integer overflowed float() with OverflowError)
+        ({**TASK, "Retry": [{"ErrorEquals": ["X"], "BackoffRate": 10**400}]}, "Retry[0].BackoffRate"),
+    ],
+)
+def test_out_of_range_waits_and_retriers_are_rejected_naming_state_and_field(
+    state: dict[str, Any], field: str
+) -> None:
+    # GIVEN a Wait or a retrier beyond the bounds Step Functions documents
+    # WHEN it is parsed THEN it is refused, naming the state and the field
+    error = rejected(one(state))
+    assert (error.state, error.field) == ("S", field)
+
+
+def test_the_largest_documented_wait_and_max_delay_are_accepted() -> None:
+    parse(one({"Type": "Wait", "Seconds": 99_999_999, "End": True}))
+    parse(
+        one({**TASK, "Retry": [{"ErrorEquals": ["X"], "MaxDelaySeconds": 31_622_400, "BackoffRate": 1e308}]})
+    )
+
+
+@pytest.mark.parametrize("kind", [[1], {"a": 1}, None, 7])
+def test_a_state_type_that_is_not_a_string_is_a_definition_error(kind: Any) -> None:
+    # GIVEN a Type that is a list or an object (unhashable: it used to raise TypeError)
+    definition = {"StartAt": "A", "States": {"A": {"Type": kind, "End": True}}}
+    # WHEN parsed THEN AslDefinitionError names state A, field Type
+    error = rejected(definition)
+    assert (error.state, error.field) == ("A", "Type")
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_definition_with_nan_infinity_or_an_overflowing_number_is_not_json(literal: str) -> None:
+    # GIVEN definition text Python's json module would accept (NaN) or turn into inf (1e400)
+    text = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": ' + literal + ', "End": true}}}'
+    # WHEN parsed THEN it is rejected as JSON text, as Step Functions rejects it
+    assert "not JSON" in str(rejected(text))
 
 
 def test_state_names_are_unique_across_branches_and_states_must_be_reachable() -> None:

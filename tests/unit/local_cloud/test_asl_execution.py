@@ -672,6 +672,100 @@ def test_timeout_and_heartbeat_reach_the_task_runner_and_a_bad_timeout_path_fail
     assert (result.status, result.error) == (ExecutionStatus.FAILED, "States.Runtime")
 
 
+# --- time bounds: no delay escapes the one-year limit -----------------------------------------------
+
+ONE_YEAR = 31_622_400  # a Standard execution's maximum duration, in seconds (366 days)
+
+
+class DelayRecordingRuntime(VirtualRuntime):
+    """A VirtualRuntime that records each delay handed to call_later (it, like the host, builds a
+    datetime from the delay, which overflows past the year 9999)."""
+
+    def __init__(self, run_task: Callable[[str, Any, TaskContext], Any] | None = None) -> None:
+        super().__init__(run_task)
+        self.delays: list[float] = []
+
+    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
+        self.delays.append(seconds)
+        super().call_later(seconds, label, action)
+
+
+def run_recording(
+    states: dict[str, Any], execution_input: Any = None, task: Any = None
+) -> tuple[ExecutionResult, DelayRecordingRuntime, list[TransitionEvent]]:
+    runtime = DelayRecordingRuntime(task)
+    events: list[TransitionEvent] = []
+    result = run_to_completion(program(states), execution_input, runtime, on_transition=events.append)
+    return result, runtime, events
+
+
+@pytest.mark.parametrize(
+    ("retrier", "longest"),
+    [
+        # 2 x 2^39 s (1.1e12 s) by the last attempt: capped at the one-year maximum
+        ({"IntervalSeconds": 2, "BackoffRate": 2.0, "MaxAttempts": 40}, ONE_YEAR),
+        # 1e308^2 overflows a float (OverflowError from **): as long as allowed
+        ({"IntervalSeconds": 1, "BackoffRate": 1e308, "MaxAttempts": 3}, ONE_YEAR),
+        # MaxDelaySeconds still caps below the year
+        ({"IntervalSeconds": 1, "BackoffRate": 1e308, "MaxAttempts": 3, "MaxDelaySeconds": 60}, 60),
+    ],
+)
+def test_a_huge_retry_back_off_is_capped_and_the_execution_fails_normally(
+    retrier: dict[str, Any], longest: float
+) -> None:
+    # GIVEN a task that always fails and a retrier whose back-off grows past any representable time
+    states = {
+        "T": {"Type": "Task", "Resource": FN, "Retry": [{"ErrorEquals": ["Boom"], **retrier}], "End": True}
+    }
+    attempts = retrier["MaxAttempts"]
+
+    # WHEN it runs to the end (this used to raise OverflowError out of call_later / **)
+    result, runtime, events = run_recording(states, {}, failing(*["Boom"] * (attempts + 1)))
+
+    # THEN every retry happened, no delay exceeded the cap, and the execution failed with the task's error
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "Boom")
+    assert len(runtime.delays) == attempts
+    assert max(runtime.delays) == longest
+    assert [e.delay_seconds for e in events if e.kind == "retrying"] == runtime.delays
+
+
+def test_the_longest_documented_wait_is_capped_at_one_year() -> None:
+    # GIVEN Wait Seconds 99,999,999 (3.2 years, the documented maximum)
+    states = {"W": {"Type": "Wait", "Seconds": 99_999_999, "End": True}}
+    # WHEN it runs THEN the continuation is scheduled one year ahead, and the execution succeeds
+    result, runtime, _ = run_recording(states, {})
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert runtime.delays == [ONE_YEAR]
+
+
+@pytest.mark.parametrize("seconds", [10**30, 100_000_000, 1e308, -1, 1.5, "10"])
+def test_seconds_path_out_of_range_fails_the_execution_with_states_runtime(seconds: Any) -> None:
+    # GIVEN a SecondsPath selecting a value outside Seconds' 0..99,999,999
+    states = {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}
+    # WHEN it runs THEN the execution fails (nothing escapes into the host's loop)
+    result, runtime, _ = run_recording(states, {"s": seconds})
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "States.Runtime")
+    assert result.cause is not None
+    assert "SecondsPath" in result.cause
+    assert runtime.delays == []
+
+
+def test_a_timestamp_in_the_year_9999_waits_one_year_not_forever() -> None:
+    # GIVEN a TimestampPath selecting a valid timestamp 7,974 years ahead (251e9 s: now + that overflows)
+    states = {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": True}}
+    # WHEN it runs THEN the delay handed to call_later is capped at one year
+    result, runtime, _ = run_recording(states, {"at": "9999-12-31T23:59:59Z"})
+    assert result.status is ExecutionStatus.SUCCEEDED
+    assert runtime.delays == [ONE_YEAR]
+
+
+def test_a_timeout_seconds_path_beyond_the_maximum_fails_with_states_runtime() -> None:
+    states = {"T": {"Type": "Task", "Resource": FN, "TimeoutSecondsPath": "$.t", "End": True}}
+    result, _, _ = run(states, {"t": 100_000_000}, lambda *_: None)
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "States.Runtime")
+    assert run(states, {"t": 99_999_999}, lambda *_: None)[0].status is ExecutionStatus.SUCCEEDED
+
+
 def test_a_naive_start_time_is_refused() -> None:
     runtime = VirtualRuntime()
     naive = dataclasses.replace(local_context(runtime), start_time=datetime(2026, 1, 1))

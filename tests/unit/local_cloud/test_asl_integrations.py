@@ -73,6 +73,15 @@ def test_lambda_payload_that_is_not_json_is_returned_as_text() -> None:
     assert result["Payload"] == "plain text"
 
 
+@pytest.mark.parametrize("text", ["NaN", '{"total": Infinity}', '{"total": 1e400}'])
+def test_a_lambda_payload_with_nan_or_infinity_is_not_json_and_is_returned_as_text(text: str) -> None:
+    # GIVEN a function whose payload Python's json would read as nan/inf (strict JSON has neither)
+    integrations = TaskIntegrations(Lambdas({"f": (text, False)}), no_clients)
+    # WHEN invoked THEN the payload is treated like any other text that is not JSON
+    result = integrations.run_task("arn:aws:states:::lambda:invoke", {"FunctionName": "f"}, task_context())
+    assert result["Payload"] == text
+
+
 def test_a_function_error_fails_the_task_with_the_error_type_and_the_payload_as_cause() -> None:
     payload = '{"errorMessage": "order o-1 is invalid", "errorType": "InvalidOrderError", "stackTrace": []}'
     integrations = TaskIntegrations(Lambdas({"f": (payload, True), "g": ('"crashed"', True)}), no_clients)

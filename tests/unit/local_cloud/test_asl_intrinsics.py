@@ -144,9 +144,30 @@ def test_intrinsic_failures_fail_the_state_with_states_runtime(
     assert message in failure(expression, document)
 
 
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", '{"a": [NaN]}'])
+def test_string_to_json_rejects_nan_infinity_and_numbers_beyond_a_double(text: str) -> None:
+    # GIVEN text that Python's json accepts (NaN) or turns into inf (1e400), but that is not JSON
+    # WHEN States.StringToJson parses it THEN the intrinsic itself fails with States.Runtime
+    # (it used to return nan/inf, which failed later as "the execution's output is not JSON")
+    cause = failure("States.StringToJson($.s)", {"s": text})
+    assert "States.StringToJson" in cause
+    assert "not JSON text" in cause
+
+
+def test_string_to_json_keeps_large_finite_numbers() -> None:
+    assert value("States.StringToJson($.s)", {"s": "[1e308, -1.5e-300, 12345678901234567890]"}) == [
+        1e308,
+        -1.5e-300,
+        12345678901234567890,
+    ]
+
+
 @pytest.mark.parametrize(
     "expression",
     [
+        "States.Format('{}', NaN)",  # NaN, Infinity and 1e400 are no number literals either
+        "States.Format('{}', Infinity)",
+        "States.MathAdd(1e400, 1)",
         "States.Nope($.a)",
         "States.Format('{} {}', $.a)",  # placeholders and values disagree
         "States.Format('a { b', $.a)",  # an unescaped reserved character

@@ -198,6 +198,26 @@ def test_unknown_tables_and_bad_keys_raise_resource_not_found_and_validation(clo
     }
 
 
+def test_a_query_resumed_from_another_partitions_key_raises_validation_through_boto3(clouds: Clouds) -> None:
+    # GIVEN items in two partitions of a binary-keyed table (binary travels as base64 on the wire)
+    for pk in (b"p1", b"p2"):
+        for b in (b"\x01", b"\x02"):
+            clouds.engine.put_item(TableName="binary", Item={"pk": {"B": pk}, "b": {"B": b}})
+    # WHEN a Query of p1 is resumed from a key of p2
+    with pytest.raises(ClientError) as invalid:
+        clouds.engine.query(
+            TableName="binary",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"B": b"p1"}},
+            ExclusiveStartKey={"pk": {"B": b"p2"}, "b": {"B": b"\x01"}},
+        )
+    # THEN DynamoDB's ValidationException (it used to page p1 from b=\x01)
+    assert invalid.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "The provided starting key is outside query boundaries based on provided conditions",
+    }
+
+
 def test_a_cancelled_transaction_raises_with_reasons_in_order_and_writes_nothing(clouds: Clouds) -> None:
     # GIVEN an existing item
     clouds.engine.put_item(TableName="simple", Item={"id": {"S": "taken"}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -36,6 +37,33 @@ TABLES: dict[str, dict[str, Any]] = {
         "TableName": "h",
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "N"}],
+    },
+    "l": {
+        "TableName": "l",
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "lsk", "AttributeType": "S"},
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": "by_lsk",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "lsk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    },
+    "bin": {
+        "TableName": "bin",
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "B"}],
     },
 }
 
@@ -346,6 +374,12 @@ def test_a_transaction_touching_one_item_twice_is_invalid(engine: Engine) -> Non
             "Number underflow. Attempting to store a number with magnitude smaller than supported range",
         ),
         (nv("1_000"), "The parameter cannot be converted to a numeric value: 1_000"),
+        # digits of other scripts: \d without re.ASCII (and Decimal) used to accept them
+        (
+            nv("\u0661\u0662\u0663"),
+            "The parameter cannot be converted to a numeric value: \u0661\u0662\u0663",
+        ),
+        (nv("1.\u0665"), "The parameter cannot be converted to a numeric value: 1.\u0665"),
         (nv("Infinity"), "The parameter cannot be converted to a numeric value: Infinity"),
         (
             {"SS": ["a", "a"]},
@@ -536,3 +570,264 @@ def test_a_table_with_multi_attribute_index_keys_is_refused_loudly() -> None:
     # THEN using it fails instead of silently indexing on one attribute
     with pytest.raises(NotImplementedError, match="multi-attribute keys"):
         engine.handle("GetItem", {"TableName": "h", "Key": {"id": {"N": "1"}}})
+
+
+# --- ExclusiveStartKey of a Query -----------------------------------------------------------------------
+
+START_OUTSIDE = "The provided starting key is outside query boundaries based on provided conditions"
+START_NOT_IN_RANGE = "The provided starting key does not match the range key predicate"
+START_CANNOT_RESTART = "The query can return at most one row and cannot be restarted"
+START_INVALID = "The provided starting key is invalid"
+START_MISMATCH = "The provided key element does not match the schema"
+START_BAD = "The provided starting key is invalid: The provided key element does not match the schema"
+
+
+def table_key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": sv(pk), "sk": sv(sk)}
+
+
+@pytest.mark.parametrize(
+    ("query", "start", "message"),
+    [
+        # the table: another partition than the key condition's
+        ({"KeyConditionExpression": "pk = :a"}, table_key("b", "0"), START_OUTSIDE),
+        # the table: a range key the range condition does not select (checked before the hash key)
+        ({"KeyConditionExpression": "pk = :a AND sk > :s"}, table_key("a", "1"), START_NOT_IN_RANGE),
+        (
+            {"KeyConditionExpression": "pk = :a AND begins_with(sk, :p)"},
+            table_key("a", "5"),
+            START_NOT_IN_RANGE,
+        ),
+        ({"KeyConditionExpression": "pk = :a AND sk > :s"}, table_key("b", "1"), START_NOT_IN_RANGE),
+        # the table: the range condition holds but the partition differs
+        ({"KeyConditionExpression": "pk = :a AND sk < :s"}, table_key("b", "1"), START_CANNOT_RESTART),
+        # a global index: another index partition, or an index range key outside the condition
+        (
+            {"IndexName": "by_g", "KeyConditionExpression": "g = :x"},
+            {**table_key("a", "0"), "g": sv("y"), "rank": nv(1)},
+            START_OUTSIDE,
+        ),
+        (
+            {"IndexName": "by_g", "KeyConditionExpression": "g = :x AND #r BETWEEN :lo AND :hi"},
+            {**table_key("a", "0"), "g": sv("x"), "rank": nv(9)},
+            START_NOT_IN_RANGE,
+        ),
+    ],
+)
+def test_a_query_refuses_a_start_key_outside_its_key_condition(
+    engine: Engine, query: dict[str, Any], start: dict[str, Any], message: str
+) -> None:
+    # GIVEN items in two partitions of the table and of the index
+    for pk in ("a", "b"):
+        for n in range(3):
+            engine.put(pk=sv(pk), sk=sv(f"{n}"), g=sv("x" if pk == "a" else "y"), rank=nv(n))
+    values = {":a": sv("a"), ":s": sv("5"), ":p": sv("x"), ":x": sv("x"), ":lo": nv(2), ":hi": nv(5)}
+    request: dict[str, Any] = {"TableName": "t", **query, "ExclusiveStartKey": start}
+    text = query["KeyConditionExpression"]
+    request["ExpressionAttributeValues"] = {k: v for k, v in values.items() if k in text}
+    if "#r" in text:
+        request["ExpressionAttributeNames"] = {"#r": "rank"}
+
+    # WHEN the start key is outside what the key condition selects (this used to page the queried
+    # partition from the start key's range value alone)
+    body = engine.error("Query", **request)
+
+    # THEN DynamoDB's ValidationException
+    assert body["Error"] == {"Code": "ValidationException", "Message": message}
+
+
+def test_a_local_index_query_refuses_a_start_key_of_another_partition(engine: Engine) -> None:
+    engine.put("l", pk=sv("a"), sk=sv("1"), lsk=sv("z"))
+    engine.put("l", pk=sv("b"), sk=sv("1"), lsk=sv("z"))
+    body = engine.error(
+        "Query",
+        TableName="l",
+        IndexName="by_lsk",
+        KeyConditionExpression="pk = :a",
+        ExpressionAttributeValues={":a": sv("a")},
+        ExclusiveStartKey={"pk": sv("b"), "sk": sv("1"), "lsk": sv("a")},
+    )
+    assert body["Error"]["Message"] == START_OUTSIDE
+
+
+def test_pages_of_a_query_with_a_range_condition_resume_from_their_last_evaluated_key(engine: Engine) -> None:
+    # GIVEN items 0..9, of which the range condition selects 3..9
+    for n in range(10):
+        engine.put(pk=sv("a"), sk=sv(f"{n}"))
+    seen: list[str] = []
+    start: dict[str, Any] | None = None
+    for forward in (True, False):
+        seen, start = [], None
+        while True:
+            request: dict[str, Any] = {
+                "TableName": "t",
+                "KeyConditionExpression": "pk = :a AND sk >= :s",
+                "ExpressionAttributeValues": {":a": sv("a"), ":s": sv("3")},
+                "Limit": 3,
+                "ScanIndexForward": forward,
+            }
+            if start:
+                request["ExclusiveStartKey"] = start
+            page = engine.ok("Query", **request)
+            seen += [item["sk"]["S"] for item in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                break
+        # THEN each page's LastEvaluatedKey is accepted as the next start key
+        assert seen == [str(n) for n in (range(3, 10) if forward else range(9, 2, -1))]
+
+
+@pytest.mark.parametrize(
+    ("index", "start", "message"),
+    [
+        # the table's own key: a missing attribute, a wrongly typed one
+        (None, {"pk": sv("a")}, START_INVALID),
+        (None, {"pk": sv("a"), "z": sv("1")}, START_INVALID),
+        (None, {"pk": sv("a"), "sk": nv(1)}, START_MISMATCH),
+        # an index: its own key attributes first, then the table's
+        ("by_g", {"pk": sv("a"), "sk": sv("0")}, START_INVALID),
+        ("by_g", {**table_key("a", "0"), "g": sv("x"), "rank": sv("1")}, START_MISMATCH),
+        ("by_g", {"pk": nv(1), "sk": sv("0"), "g": sv("x"), "rank": nv(1)}, START_BAD),
+    ],
+)
+def test_a_malformed_query_start_key_is_worded_as_dynamodb_words_it(
+    engine: Engine, index: str | None, start: dict[str, Any], message: str
+) -> None:
+    request: dict[str, Any] = {
+        "TableName": "t",
+        "KeyConditionExpression": "g = :a" if index else "pk = :a",
+        "ExpressionAttributeValues": {":a": sv("a")},
+        "ExclusiveStartKey": start,
+    }
+    if index:
+        request["IndexName"] = index
+    assert engine.error("Query", **request)["Error"]["Message"] == message
+
+
+def test_a_malformed_scan_start_key_keeps_the_scan_wording(engine: Engine) -> None:
+    assert engine.error("Scan", TableName="t", ExclusiveStartKey={"pk": sv("a")})["Error"]["Message"] == (
+        START_BAD
+    )
+
+
+# --- legacy AttributeUpdates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("update", [{"Action": "PUT"}, {"Action": "ADD"}, {}])
+def test_legacy_attribute_updates_without_a_value_allow_only_delete(
+    engine: Engine, update: dict[str, Any]
+) -> None:
+    # GIVEN an AttributeUpdates entry with no Value, for PUT (explicit or the default) or ADD
+    engine.put(pk=sv("a"), sk=sv("1"), x=nv(1))
+    # WHEN updating (this used to raise KeyError('Value') out of handle())
+    body = engine.error(
+        "UpdateItem", TableName="t", Key={"pk": sv("a"), "sk": sv("1")}, AttributeUpdates={"x": update}
+    )
+    # THEN DynamoDB's ValidationException, and nothing changed
+    assert body["Error"] == {
+        "Code": "ValidationException",
+        "Message": "One or more parameter values were invalid: Only DELETE action is allowed when no "
+        "attribute value is specified",
+    }
+    assert engine.ok("GetItem", TableName="t", Key={"pk": sv("a"), "sk": sv("1")})["Item"]["x"] == nv(1)
+
+
+def test_legacy_delete_without_a_value_removes_the_attribute(engine: Engine) -> None:
+    engine.put(pk=sv("a"), sk=sv("1"), x=nv(1))
+    engine.ok(
+        "UpdateItem",
+        TableName="t",
+        Key={"pk": sv("a"), "sk": sv("1")},
+        AttributeUpdates={"x": {"Action": "DELETE"}},
+    )
+    assert engine.ok("GetItem", TableName="t", Key={"pk": sv("a"), "sk": sv("1")})["Item"] == table_key(
+        "a", "1"
+    )
+
+
+# --- key sizes ------------------------------------------------------------------------------------------
+
+HASH_TOO_BIG = (
+    "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit "
+    "of2048 bytes"  # sic: no space, as DynamoDB words it
+)
+RANGE_TOO_BIG = (
+    "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size "
+    "limit of 1024 bytes"
+)
+
+
+def key_requests(table: str, key: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every request that names an item by its Key."""
+    update = {"UpdateExpression": "SET x = :v", "ExpressionAttributeValues": {":v": nv(1)}}
+    return [
+        ("GetItem", {"TableName": table, "Key": key}),
+        ("DeleteItem", {"TableName": table, "Key": key}),
+        ("UpdateItem", {"TableName": table, "Key": key, **update}),
+        ("BatchGetItem", {"RequestItems": {table: {"Keys": [key]}}}),
+        ("BatchWriteItem", {"RequestItems": {table: [{"DeleteRequest": {"Key": key}}]}}),
+        ("TransactGetItems", {"TransactItems": [{"Get": {"TableName": table, "Key": key}}]}),
+        ("TransactWriteItems", {"TransactItems": [{"Update": {"TableName": table, "Key": key, **update}}]}),
+        ("TransactWriteItems", {"TransactItems": [{"Delete": {"TableName": table, "Key": key}}]}),
+        (
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {
+                        "ConditionCheck": {
+                            "TableName": table,
+                            "Key": key,
+                            "ConditionExpression": "attribute_exists(x)",
+                        }
+                    }
+                ]
+            },
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "message"),
+    [
+        ("t", table_key("x" * 2049, "1"), HASH_TOO_BIG),
+        ("t", table_key("\u00e9" * 1025, "1"), HASH_TOO_BIG),  # 1025 characters, 2050 UTF-8 bytes
+        ("t", table_key("a", "y" * 1025), RANGE_TOO_BIG),
+        ("bin", {"id": {"B": b"\x00" * 2049}}, HASH_TOO_BIG),  # the caller's bytes (the fast path)
+        ("bin", {"id": {"B": base64.b64encode(b"\x00" * 2049).decode()}}, HASH_TOO_BIG),  # wire base64
+    ],
+)
+def test_every_key_is_held_to_the_key_size_limits(
+    engine: Engine, table: str, key: dict[str, Any], message: str
+) -> None:
+    # GIVEN a key over DynamoDB's limits (2048 bytes of hash key, 1024 of range key)
+    for operation, request in key_requests(table, key):
+        # WHEN any operation names an item by it (only PutItem's item used to be checked)
+        body = engine.error(operation, **request)
+        # THEN the ValidationException PutItem gives
+        assert body["Error"] == {"Code": "ValidationException", "Message": message}, operation
+
+
+def test_keys_at_the_size_limits_are_accepted(engine: Engine) -> None:
+    for table, key in (("t", table_key("x" * 2048, "y" * 1024)), ("bin", {"id": {"B": b"\x00" * 2048}})):
+        for operation, request in key_requests(table, key):
+            status, body = engine.impl.handle(operation, request)
+            assert status == 200 or body["Error"]["Code"] == "TransactionCanceledException", (operation, body)
+
+
+def test_a_list_index_must_be_written_in_ascii_digits(engine: Engine) -> None:
+    # GIVEN an item with a list
+    engine.put(pk=sv("a"), sk=sv("1"), l={"L": [nv(0), nv(1)]})
+    # WHEN an update expression indexes it with an Arabic-Indic digit (int("\u0661") is 1)
+    body = engine.error(
+        "UpdateItem",
+        TableName="t",
+        Key={"pk": sv("a"), "sk": sv("1")},
+        UpdateExpression="SET l[\u0661] = :v",
+        ExpressionAttributeValues={":v": nv(5)},
+    )
+    # THEN it is a syntax error, and the list is unchanged
+    assert body["Error"]["Code"] == "ValidationException"
+    assert "Syntax error" in body["Error"]["Message"]
+    assert engine.ok("GetItem", TableName="t", Key={"pk": sv("a"), "sk": sv("1")})["Item"]["l"] == {
+        "L": [nv(0), nv(1)]
+    }
