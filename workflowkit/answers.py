@@ -7,12 +7,14 @@ raised by moto's backends become error answers in :mod:`workflowkit.fastpath`.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
+from botocore.utils import parse_to_aware_datetime
 from moto.sns.responses import SNSResponse
 
 from workflowkit.ddb import DynamoEngine
-from workflowkit.fastpath import FastPath, ServiceError, wire_values
+from workflowkit.fastpath import FastPath, ServiceError
 
 if TYPE_CHECKING:
     from workflowkit.cloud import LocalCloud
@@ -22,7 +24,7 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
     backend = cloud.backend
 
     def put_events(params: dict[str, Any]) -> dict[str, Any]:
-        entries = cloud.eventbridge.put_events(backend("events"), wire_values(params["Entries"]))
+        entries = cloud.eventbridge.put_events(backend("events"), [_entry(e) for e in params["Entries"]])
         failed = sum(1 for entry in entries if "ErrorCode" in entry)
         return {"FailedEntryCount": failed, "Entries": entries}
 
@@ -30,7 +32,7 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
         schedule = backend("scheduler").create_schedule(
             description=params.get("Description"),
             end_date=_epoch(params.get("EndDate")),
-            flexible_time_window=params.get("FlexibleTimeWindow"),
+            flexible_time_window=copy.deepcopy(params.get("FlexibleTimeWindow")),
             group_name=params.get("GroupName"),
             kms_key_arn=params.get("KmsKeyArn"),
             name=params["Name"],
@@ -38,7 +40,7 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
             schedule_expression_timezone=params.get("ScheduleExpressionTimezone"),
             start_date=_epoch(params.get("StartDate")),
             state=params.get("State"),
-            target=params.get("Target"),
+            target=copy.deepcopy(params.get("Target")),  # moto keeps it: not the caller's dict
             action_after_completion=params.get("ActionAfterCompletion"),
         )
         return {"ScheduleArn": schedule.arn}
@@ -53,7 +55,7 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
         # moto's own validation and renaming of message attributes (it does not use its instance).
         attributes = SNSResponse._transform_message_attributes(
             None,  # type: ignore[arg-type]
-            params.get("MessageAttributes", {}),
+            {name: _binary_as_bytes(value) for name, value in params.get("MessageAttributes", {}).items()},
         )
         try:
             message_id = backend("sns").publish(
@@ -72,13 +74,16 @@ def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
 
     def start_execution(params: dict[str, Any]) -> dict[str, Any]:
         execution = backend("stepfunctions").start_execution(
-            params["stateMachineArn"], params.get("name"), params.get("input") or "{}"
+            params["stateMachineArn"], params.get("name"), params.get("input", "{}")
         )
         return {"executionArn": execution.execution_arn, "startDate": execution.start_date}
 
     def stop_execution(params: dict[str, Any]) -> dict[str, Any]:
-        execution = backend("stepfunctions").stop_execution(params["executionArn"])
-        if str(execution.status).endswith("ABORTED"):  # moto drops the caller's error and cause
+        stepfunctions = backend("stepfunctions")
+        was = str(stepfunctions.describe_execution(params["executionArn"]).status)
+        execution = stepfunctions.stop_execution(params["executionArn"])
+        if not was.endswith("ABORTED") and str(execution.status).endswith("ABORTED"):
+            # This call aborted it: moto drops the caller's error and cause, Step Functions keeps them.
             execution.error, execution.cause = params.get("error"), params.get("cause")
         return {"stopDate": execution.stop_date}
 
@@ -95,16 +100,32 @@ def register_dynamodb(fast_path: FastPath, engine: DynamoEngine) -> None:
 
     def answer_with(operation: str) -> Any:
         def answer(params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-            # The caller's params as botocore validated them: the same as the wire form but for binary
-            # values (bytes, not base64 text), which the engine takes either way. The engine converts
-            # every value it keeps, so the caller's dicts are never stored or changed.
+            # The params in wire form (the caller's own when they already are, binary values as bytes;
+            # botocore's serialisation otherwise, binary as base64 text): the engine takes both, and
+            # converts every value it keeps, so the caller's dicts are never stored or changed.
             return engine.handle(operation, params)
 
         return answer
 
     for operation in sorted(engine.OPERATIONS):
-        fast_path.register_complete("dynamodb", operation, answer_with(operation))
+        fast_path.register_complete("dynamodb", operation, answer_with(operation), wire_json=True)
 
 
-def _epoch(value: Any) -> Any:
-    return wire_values(value)
+def _epoch(value: Any) -> float | None:
+    """A timestamp parameter as JSON protocols carry it (epoch seconds), read as botocore reads it:
+    a datetime (naive means UTC), an ISO 8601 string, or epoch seconds."""
+    return None if value is None else parse_to_aware_datetime(value).timestamp()
+
+
+def _entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A PutEvents entry of the local cloud's own (the ledger keeps it), its Time in epoch seconds."""
+    copied = {**entry, "Resources": list(entry.get("Resources", []))}
+    if "Time" in entry:
+        copied["Time"] = _epoch(entry["Time"])
+    return copied
+
+
+def _binary_as_bytes(attribute: dict[str, Any]) -> dict[str, Any]:
+    # botocore sends a str BinaryValue as its UTF-8 bytes; moto's transformation expects bytes.
+    value = attribute.get("BinaryValue")
+    return {**attribute, "BinaryValue": value.encode("utf-8")} if isinstance(value, str) else attribute

@@ -98,7 +98,7 @@ class LocalCloud:
         self.scheduler = SchedulerService(self)
         self.eventbridge = EventBridgeDelivery(self)
         self.dynamodb = DynamoDBService(self)
-        self.fast_path = FastPath()
+        self.fast_path = FastPath(region=self.region)
         self.sqs: SqsService
 
     # --- lifecycle ----------------------------------------------------------------------------------

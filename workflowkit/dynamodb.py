@@ -35,11 +35,18 @@ _MOTO_DATA_METHODS = (
     "batch_get_item",
     "batch_write_item",
     "transact_get_items",
+    "execute_statement",  # PartiQL: not in the engine, and moto's store is empty
+    "execute_transaction",
+    "batch_execute_statement",
 )
 
 
 class DataPlaneBypassedError(RuntimeError):
     """A DynamoDB data call reached moto instead of the local cloud's engine."""
+
+
+class IndexChangeUnsupportedError(RuntimeError):
+    """UpdateTable tried to add, change or delete a global secondary index at run time."""
 
 
 class DynamoDBService:
@@ -58,9 +65,23 @@ class DynamoDBService:
             engine.forget_table(name)
             return table
 
+        original_update = DynamoDBBackend.update_table
+        cloud = self._cloud
+
+        def update_table(backend: DynamoDBBackend, name: str, *args: Any, **kwargs: Any) -> Any:
+            global_index = kwargs.get("global_index", args[1] if len(args) > 1 else None)
+            if global_index and (backend.account_id, backend.region_name) == (cloud.account, cloud.region):
+                # The engine's indexes are built as items are written; a new index would start empty.
+                raise IndexChangeUnsupportedError(
+                    f"UpdateTable with GlobalSecondaryIndexUpdates on {name}: the local cloud's DynamoDB "
+                    "engine takes a table's indexes from the template; add the index there instead."
+                )
+            return original_update(backend, name, *args, **kwargs)
+
         self._patch("delete_table", delete_table)
+        self._patch("update_table", update_table)
         for method in _MOTO_DATA_METHODS:
-            self._patch(method, _closed(method))
+            self._patch(method, _closed(method, getattr(DynamoDBBackend, method), self._cloud))
 
     def uninstall(self) -> None:
         for name, original in reversed(self._saved):
@@ -79,8 +100,10 @@ class DynamoDBService:
         return description
 
 
-def _closed(method: str) -> Callable[..., Any]:
-    def refuse(*_: Any, **__: Any) -> Any:
+def _closed(method: str, original: Callable[..., Any], cloud: LocalCloud) -> Callable[..., Any]:
+    def refuse(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        if (backend.account_id, backend.region_name) != (cloud.account, cloud.region):
+            return original(backend, *args, **kwargs)  # another region's moto: not the local cloud's
         raise DataPlaneBypassedError(
             f"DynamoDB {method} reached moto's backend while a LocalCloud runs: the local cloud's "
             "DynamoDB data lives in its engine (workflowkit.ddb), which boto3 clients reach; calls "

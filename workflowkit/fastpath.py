@@ -20,9 +20,9 @@ Nothing changes unless a ``FastPath`` is active.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from botocore import handlers as botocore_handlers
@@ -58,9 +58,11 @@ class _HttpResponse:
 
 
 class FastPath:
-    def __init__(self) -> None:
+    def __init__(self, *, region: str) -> None:
+        self.region = region  # the local cloud's region: clients of other regions go on to moto
         self._handlers: dict[tuple[str, str], Handler] = {}
         self._complete: dict[tuple[str, str], CompleteHandler] = {}
+        self._wire_json: set[tuple[str, str]] = set()
         self._request_ids = itertools.count(1)
         self.before_call: BeforeCall | None = None
         self.answered = 0
@@ -68,8 +70,17 @@ class FastPath:
     def register(self, service: str, operation: str, handler: Handler) -> None:
         self._handlers[(service, operation)] = handler
 
-    def register_complete(self, service: str, operation: str, handler: CompleteHandler) -> None:
+    def register_complete(
+        self, service: str, operation: str, handler: CompleteHandler, *, wire_json: bool = False
+    ) -> None:
+        """``wire_json``: the handler takes the params as the JSON protocol carries them (botocore
+        serialises them first unless they already are: lists as lists, blobs as bytes, no timestamps)."""
         self._complete[(service, operation)] = handler
+        if wire_json:
+            self._wire_json.add((service, operation))
+
+    def wants_wire_json(self, service: str, operation: str) -> bool:
+        return (service, operation) in self._wire_json
 
     def handles(self, service: str, operation: str) -> bool:
         return (service, operation) in self._handlers or (service, operation) in self._complete
@@ -125,19 +136,14 @@ def _metadata(status: int, request_id: str) -> dict[str, Any]:
     return {"RequestId": request_id, "HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
 
 
-def wire_values(value: Any) -> Any:
-    """Timestamps as a JSON protocol carries them (epoch seconds), so backends see what moto would."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, dict):
-        return {key: wire_values(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [wire_values(item) for item in value]
-    return value
-
-
 _ACTIVE: FastPath | None = None
 _VALIDATOR = CompiledValidator()
+_WIRE_FORM = CompiledValidator(wire_form=True)
+
+
+def _reaches_local_cloud(client: BaseClient, active: FastPath) -> bool:
+    """A client of another region, or with an endpoint of its own, talks to something else."""
+    return client.meta.region_name == active.region and ".amazonaws.com" in client.meta.endpoint_url
 
 
 def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -147,7 +153,7 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
     service_model = client._service_model
     service = service_model.service_name
-    if not active.handles(service, operation_name):
+    if not active.handles(service, operation_name) or not _reaches_local_cloud(client, active):
         active.notify(service, operation_name, api_params)
         return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
     operation_model = service_model.operation_model(operation_name)
@@ -160,8 +166,15 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
     api_params = client._emit_api_params(
         api_params=api_params, operation_model=operation_model, context=context
     )
+    model = f"{service}/{service_model.api_version}"
     if client.meta.config.parameter_validation:
-        _VALIDATOR.validate(api_params, operation_model.input_shape)
+        _VALIDATOR.validate(api_params, operation_model.input_shape, model=model)
+    if active.wants_wire_json(service, operation_name) and not _WIRE_FORM.accepts(
+        api_params, operation_model.input_shape, model=model
+    ):
+        # Tuples, str or file-like blobs, ...: as botocore would send them (base64 blobs, lists).
+        body = client._serializer.serialize_to_request(api_params, operation_model)["body"]
+        api_params = json.loads(body) if body else {}
     service_id = service_model.service_id.hyphenize()
     before_call = f"before-call.{service_id}.{operation_name}"
     response = None

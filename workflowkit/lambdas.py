@@ -245,7 +245,7 @@ class _FunctionEnvironment:
             self._put_back(key)
         for key, value in wanted.items():
             self._original.setdefault(key, os.environ.get(key))
-            if self._applied.get(key) != value:
+            if os.environ.get(key) != value:  # (a handler may have changed its own variables)
                 os.environ[key] = value
         self._applied = wanted
         self.current = spec

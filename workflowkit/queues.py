@@ -61,33 +61,30 @@ def send_message(
 def receive_messages(backend: SQSBackend, queue_name: str, *, count: int, now_ms: float) -> list[Message]:
     """Up to ``count`` visible messages, made invisible for the queue's visibility timeout.
 
-    As moto's receive (and SQS): a message whose receive count reached the redrive policy's
-    ``maxReceiveCount`` moves to the dead-letter queue instead; a FIFO group with a message in flight
-    delivers nothing more until that message is done. The returned messages are moto's own objects.
+    As SQS: a message past the queue's retention period is deleted; a message whose receive count
+    reached the redrive policy's ``maxReceiveCount`` moves to the dead-letter queue instead of being
+    received; a FIFO group with a message in flight delivers nothing until that message is done (a
+    batch may hold several messages of one group, in order). The returned messages are moto's own.
     """
     queue: Any = backend.get_queue(queue_name)
+    _drop_expired(queue, now_ms)
     visibility_ms = int(queue.visibility_timeout or 0) * 1000
-    retention_ms = int(queue.message_retention_period) * 1000
     dead_letter_queue = queue.dead_letter_queue
     max_receives = queue.redrive_policy["maxReceiveCount"] if dead_letter_queue is not None else None
-    pending_groups = queue.pending_message_groups if queue.fifo_queue else set()
+    blocked_groups = _groups_in_flight(queue, now_ms)
     received: list[Message] = []
     to_dead_letters: list[Message] = []
     for message in queue._messages:
-        if not (now_ms > message.visible_at and now_ms >= message.delayed_until):
+        if not _ready(message, now_ms):
             continue  # in flight or delayed
         queue.pending_messages.discard(message)  # in flight before, its visibility timed out
-        if queue.fifo_queue and message.group_id in pending_groups:
+        if message.group_id in blocked_groups:
             continue
         if max_receives is not None and message.approximate_receive_count >= int(max_receives):
             to_dead_letters.append(message)
             continue
-        if message.sent_timestamp + retention_ms < now_ms:
-            continue  # past the retention period: SQS deletes it, it is never received
         queue.pending_messages.add(message)
         _mark_received(message, now_ms=now_ms, visibility_ms=visibility_ms)
-        if queue.fifo_queue and message.group_id is not None:
-            pending_groups.add(message.group_id)
         received.append(message)
         if len(received) >= count:
             break
@@ -97,12 +94,59 @@ def receive_messages(backend: SQSBackend, queue_name: str, *, count: int, now_ms
     return received
 
 
-def delete_message(backend: SQSBackend, queue_name: str, message: Message) -> None:
-    """Delete a message this poller received (by identity: the poller holds moto's own object)."""
+def next_delivery_ms(backend: SQSBackend, queue_name: str, *, now_ms: float) -> float | None:
+    """When a receive could next return a message: ``now_ms``, a later moment, or None (empty queue).
+
+    A message of a FIFO group that has one in flight waits for that one: for its deletion (after
+    which the poller looks again) or its visibility timeout (counted among the in-flight moments).
+    """
     queue: Any = backend.get_queue(queue_name)
-    queue._messages.remove(message)
+    _drop_expired(queue, now_ms)
+    blocked_groups = _groups_in_flight(queue, now_ms)
+    earliest: float | None = None
+    for message in queue._messages:
+        if _ready(message, now_ms):
+            if message.group_id not in blocked_groups:
+                return now_ms
+            continue
+        # A moment _ready certainly holds (strictly after visible_at; 1 ms spares float rounding).
+        ready_at = max(message.visible_at, message.delayed_until) + 1
+        earliest = ready_at if earliest is None else min(earliest, ready_at)
+    return earliest
+
+
+def delete_message(backend: SQSBackend, queue_name: str, message: Message) -> None:
+    """Delete a message this poller received (by identity: the poller holds moto's own object).
+
+    Gone already (the handler deleted it itself with its receipt handle, or purged the queue): fine,
+    as SQS's DeleteMessage is for a handle already used.
+    """
+    queue: Any = backend.get_queue(queue_name)
+    if message in queue._messages:
+        queue._messages.remove(message)
     queue.pending_messages.discard(message)
     queue.deleted_messages.update(message.all_receipt_handles)
+
+
+def _ready(message: Message, now_ms: float) -> bool:
+    return now_ms > message.visible_at and now_ms >= message.delayed_until
+
+
+def _groups_in_flight(queue: Any, now_ms: float) -> set[str | None]:
+    """FIFO groups with a message received and still invisible (none for a standard queue)."""
+    if not queue.fifo_queue:
+        return set()
+    return {m.group_id for m in queue.pending_messages if m.group_id is not None and not _ready(m, now_ms)}
+
+
+def _drop_expired(queue: Any, now_ms: float) -> None:
+    # moto's rule: kept while sent + retention > now.
+    retention_ms = int(queue.message_retention_period) * 1000
+    if any(m.sent_timestamp + retention_ms <= now_ms for m in queue._messages):
+        expired = [m for m in queue._messages if m.sent_timestamp + retention_ms <= now_ms]
+        for message in expired:
+            queue._messages.remove(message)
+            queue.pending_messages.discard(message)
 
 
 def _mark_received(message: Message, *, now_ms: float, visibility_ms: int) -> None:

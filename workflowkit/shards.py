@@ -61,22 +61,28 @@ def run_sharded(
         )
         for shard in range(workers)
     ]
-    for process in processes:
-        process.start()
     bar = Progress(len(orders_plan), enabled=progress)
     collected: dict[int, Any] = {}
-    while len(collected) < workers:
-        bar.update(sum(counter.value for counter in finished))
-        while not results.empty():
-            shard, payload = results.get()
-            collected[shard] = payload
-        if any(p.exitcode not in (None, 0) for p in processes) and len(collected) < workers:
-            _drain(results, collected)
-            failed = [p.name for p in processes if p.exitcode not in (None, 0)]
-            raise RuntimeError(f"simulation shard(s) {', '.join(failed)} failed: {_errors(collected)}")
-        time.sleep(_POLL_SECONDS)
-    for process in processes:
-        process.join()
+    try:
+        for process in processes:
+            process.start()
+        while len(collected) < workers:
+            bar.update(sum(counter.value for counter in finished))
+            while not results.empty():
+                shard, payload = results.get()
+                collected[shard] = payload
+            if any(p.exitcode not in (None, 0) for p in processes) and len(collected) < workers:
+                _drain(results, collected)
+                failed = [p.name for p in processes if p.exitcode not in (None, 0)]
+                raise RuntimeError(f"simulation shard(s) {', '.join(failed)} failed: {_errors(collected)}")
+            time.sleep(_POLL_SECONDS)
+    finally:
+        # A failed shard (or an interrupt) must not leave the others running, or waiting at the barrier.
+        for process in processes:
+            if process.is_alive() and len(collected) < workers:
+                process.terminate()
+            if process.pid is not None:
+                process.join()
     bar.update(len(orders_plan), final=True)
     errors = _errors(collected)
     if errors:

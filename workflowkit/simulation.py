@@ -301,7 +301,8 @@ def _run_timed(
         violations = check_all(cloud, statuses, stocked=stocked, budget=termination_budget(_declaration()))
         grouped = cloud.ledger.by_correlation()
         names = ServiceNames(cloud)
-        wanted = statuses.keys() if keep_timelines is None else keep_timelines
+        # Only this run's own workflows: a shard of a sharded run must not claim another's with no rows.
+        wanted = statuses.keys() if keep_timelines is None else [w for w in keep_timelines if w in statuses]
         timelines = {
             wid: _timeline_rows(cloud, statuses.get(wid), wid, grouped.get(wid, []), names) for wid in wanted
         }

@@ -165,21 +165,13 @@ class SqsService:
                 self._wake(dlq.name)
 
     def _reschedule(self, poller: _Poller, queue: Any) -> None:
-        """Poll again now if messages are visible, else when the first in-flight one reappears."""
+        """Poll again now if a receive would return messages, else when the first one could."""
         now = self._cloud.clock.now()
-        # moto keeps both moments in epoch milliseconds, read from the (virtual) clock; comparing them
-        # to one reading of "now" saves a clock call per message and property.
-        now_ms = now.timestamp() * 1000
-        next_ready = None
-        for message in queue._messages:
-            ready_at = max(message.visible_at, message.delayed_until)
-            if ready_at < now_ms:
-                self._wake(poller.queue_name, at=now)
-                return
-            next_ready = ready_at if next_ready is None else min(next_ready, ready_at)
-        if next_ready is not None:
-            due = datetime.fromtimestamp(next_ready / 1000, tz=now.tzinfo) + timedelta(milliseconds=1)
-            self._wake(poller.queue_name, at=max(due, now))
+        next_ms = queues.next_delivery_ms(self.backend, poller.queue_name, now_ms=now.timestamp() * 1000)
+        if next_ms is None:
+            return
+        due = datetime.fromtimestamp(next_ms / 1000, tz=now.tzinfo)
+        self._wake(poller.queue_name, at=max(due, now))
 
     def _now_ms(self) -> float:
         # moto keeps message moments in epoch milliseconds read from the (virtual) clock.

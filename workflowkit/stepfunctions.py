@@ -91,15 +91,17 @@ class StepFunctionsService:
             service._stop(execution, error=error, cause=cause)
 
         original_idempotency = MotoStateMachine._handle_name_input_idempotency
-        by_name: dict[int, tuple[int, dict[str, Any]]] = {}
+        # Not an attribute of the machine: moto deep-copies the machine on every StartExecution.
+        # Each entry holds its machine, so the id cannot be reused while the entry lives.
+        by_machine: dict[int, tuple[MotoStateMachine, int, dict[str, Any]]] = {}
 
         def name_input_idempotency(machine: MotoStateMachine, name: str, execution_input: str) -> Any:
             # moto scans every execution of the machine per StartExecution (O(n) per start, O(n^2) per
             # run); executions are only ever appended, so an index by name extended on use is the same.
-            indexed, names = by_name.get(id(machine), (0, {}))
+            _, indexed, names = by_machine.get(id(machine), (machine, 0, {}))
             for execution in machine.executions[indexed:]:
                 names.setdefault(execution.name, execution)
-            by_name[id(machine)] = (len(machine.executions), names)
+            by_machine[id(machine)] = (machine, len(machine.executions), names)
             existing = names.get(name)
             if existing is None:
                 return None

@@ -33,36 +33,42 @@ _NUMBERS: dict[str, tuple[type, ...]] = {
 
 
 class CompiledValidator:
-    def __init__(self) -> None:
-        self._by_shape: dict[tuple[int, str, str], Checker] = {}
-        self._resolvers: list[Any] = []  # keyed by id(): they must outlive their ids' use
+    """Checkers per shape of one service model (``model``, e.g. "dynamodb/2012-08-10").
 
-    def validate(self, params: Any, shape: Shape | None) -> None:
+    ``wire_form``: accept only values already as a JSON protocol carries them (lists as lists, blobs as
+    bytes): what botocore would serialise unchanged. The fast path uses it to hand a backend the
+    caller's params as they are, and serialises with botocore first otherwise.
+    """
+
+    def __init__(self, *, wire_form: bool = False) -> None:
+        self._wire_form = wire_form
+        self._by_shape: dict[tuple[str, str | None, str], Checker] = {}
+
+    def validate(self, params: Any, shape: Shape | None, *, model: str) -> None:
         """Raise botocore's ParamValidationError if botocore would; accept fast what it would accept."""
-        if shape is not None and not self.accepts(params, shape):
+        if shape is not None and not self.accepts(params, shape, model=model):
             validate_parameters(params, shape)
 
-    def accepts(self, params: Any, shape: Shape) -> bool:
+    def accepts(self, params: Any, shape: Shape, *, model: str) -> bool:
         """True when botocore's validation certainly passes (False: ask botocore)."""
-        return self._checker(shape)(params)
+        return self._checker(shape, model)(params)
 
-    def _checker(self, shape: Shape) -> Checker:
-        # botocore builds a new Shape object per reference, so shapes are known by their model's resolver,
-        # their name, and the traits a reference may add (host labels, JSON-value headers).
-        resolver = getattr(shape, "_shape_resolver", None)
-        key = (id(resolver), shape.name, repr(sorted(getattr(shape, "serialization", {}).items())))
+    def _checker(self, shape: Shape, model: str) -> Checker:
+        # botocore builds new Shape objects per client and per reference, so a shape is known by its
+        # model, its name, and the traits a reference may add (host labels, JSON-value headers). The
+        # cache holds no shape: it stays one entry per shape of each model, however many clients.
+        key = (model, shape.name, repr(sorted(getattr(shape, "serialization", {}).items())))
         checker = self._by_shape.get(key)
         if checker is None:
             # Recursive shapes (DynamoDB's AttributeValue holds maps and lists of itself): register a
             # forwarder first, so the recursion finds it instead of compiling forever.
             compiled: list[Checker] = []
             self._by_shape[key] = lambda value: compiled[0](value)  # noqa: PLW0108 - late bound
-            self._resolvers.append(resolver)
-            compiled.append(self._compile(shape))
+            compiled.append(self._compile(shape, model))
             checker = self._by_shape[key] = compiled[0]
         return checker
 
-    def _compile(self, shape: Shape) -> Checker:
+    def _compile(self, shape: Shape, model: str) -> Checker:
         kind = shape.type_name
         if is_json_value_header(shape) or shape.metadata.get("document") or shape.metadata.get("union"):
             return _never
@@ -70,16 +76,17 @@ class CompiledValidator:
         if minimum is None and getattr(shape, "serialization", {}).get("hostLabel"):
             minimum = 1
         if kind == "structure":
-            return self._structure(shape)
+            return self._structure(shape, model)
         if kind == "list":
-            member = self._checker(shape.member)
+            member = self._checker(shape.member, model)
             least = minimum or 0
+            sequences = list if self._wire_form else list | tuple
             return lambda value: (
-                isinstance(value, list | tuple) and len(value) >= least and all(member(v) for v in value)
+                isinstance(value, sequences) and len(value) >= least and all(member(v) for v in value)
             )
         if kind == "map":
-            key = self._checker(shape.key)
-            item = self._checker(shape.value)
+            key = self._checker(shape.key, model)
+            item = self._checker(shape.value, model)
             return lambda value: isinstance(value, dict) and all(key(k) and item(v) for k, v in value.items())
         if kind == "string":
             least = minimum or 0
@@ -92,13 +99,16 @@ class CompiledValidator:
                 return lambda value: isinstance(value, types)
             return lambda value: isinstance(value, types) and value >= minimum
         if kind == "blob":
-            return lambda value: isinstance(value, bytes | bytearray | str)
+            blobs = bytes | bytearray if self._wire_form else bytes | bytearray | str
+            return lambda value: isinstance(value, blobs)
         if kind == "timestamp":
+            if self._wire_form:  # JSON carries numbers: botocore converts every timestamp
+                return _never
             return lambda value: isinstance(value, datetime)
         return _never
 
-    def _structure(self, shape: Shape) -> Checker:
-        members = {name: self._checker(member) for name, member in shape.members.items()}
+    def _structure(self, shape: Shape, model: str) -> Checker:
+        members = {name: self._checker(member, model) for name, member in shape.members.items()}
         required = tuple(shape.metadata.get("required", ()))
 
         def check(value: Any) -> bool:

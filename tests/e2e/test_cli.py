@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -105,8 +106,11 @@ def test_a_bad_mix_is_a_clear_error(cdk_out: Path, capsys: pytest.CaptureFixture
 
 
 def test_simulate_over_two_processes_runs_the_same_orders_and_repeats_its_trace(cdk_out: Path) -> None:
-    one = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False)
-    two = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2)
+    watched = ["sim-000000"]  # dealt to the first shard (the second must not overwrite it with nothing)
+    one = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, keep_timelines=watched)
+    two = run_simulation(
+        cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2, keep_timelines=watched
+    )
     again = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2)
 
     assert two.workers == 2
@@ -117,7 +121,17 @@ def test_simulate_over_two_processes_runs_the_same_orders_and_repeats_its_trace(
     assert two.figures["unaccounted_events"] == 0
     assert two.trace_sha256 == again.trace_sha256
     assert two.trace_sha256 != one.trace_sha256  # a different interleaving: two clouds, not one
+    assert [row["detail_type"] for row in two.timelines["sim-000000"]] == [
+        row["detail_type"] for row in one.timelines["sim-000000"]
+    ]
+    assert two.timelines["sim-000000"]
 
 
 def _final_statuses(result: RunResult) -> dict[str, str]:
     return {workflow_id: status["status"] for workflow_id, status in result.statuses.items()}
+
+
+def test_a_failing_shard_fails_the_run_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="shard"):
+        run_simulation(cdk_out=tmp_path / "no-such-cdk-out", orders=4, seed=1, progress=False, workers=2)
+    assert multiprocessing.active_children() == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -10,6 +12,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 
 from workflowkit import Faults, LocalCloud
+from workflowkit.dynamodb import DataPlaneBypassedError, IndexChangeUnsupportedError
 from workflowkit.orders import OrderDriver
 from workflowkit.scenarios import SCENARIOS, order_for
 
@@ -120,3 +123,80 @@ def test_dynamodb_keeps_its_own_copy_of_what_a_caller_wrote(cloud: LocalCloud) -
     again = dynamodb.get_item(TableName="probe", Key={"pk": {"S": "a"}})["Item"]
     assert again["nested"] == {"M": {"n": {"N": "1"}}}
     assert again["blob"] == {"B": b"\x00\xff"}
+
+
+def test_dynamodb_values_botocore_would_convert_arrive_as_botocore_sends_them(cloud: LocalCloud) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=cloud.region)
+    dynamodb.create_table(
+        TableName="probe",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # A tuple for a list, and a str for a blob: botocore sends a list, and the str's UTF-8 bytes.
+    item = {"pk": {"S": "a"}, "l": {"L": ({"S": "x"},)}, "b": {"B": "abcd"}, "bs": {"BS": ["aGk="]}}
+    dynamodb.put_item(TableName="probe", Item=item)
+
+    stored = dynamodb.get_item(TableName="probe", Key={"pk": {"S": "a"}})["Item"]
+    assert stored["l"] == {"L": [{"S": "x"}]}
+    assert stored["b"] == {"B": b"abcd"}
+    assert stored["bs"] == {"BS": [b"aGk="]}
+
+
+def test_a_client_of_another_region_does_not_reach_the_local_cloud(cloud: LocalCloud) -> None:
+    home = boto3.client("dynamodb", region_name=cloud.region)
+    table = home.list_tables()["TableNames"][0]
+    answered = cloud.fast_path.answered
+
+    elsewhere = boto3.client("dynamodb", region_name="eu-west-1")
+    with pytest.raises(elsewhere.exceptions.ResourceNotFoundException):
+        elsewhere.get_item(TableName=table, Key={"pk": {"S": "a"}})  # moto's eu-west-1: no such table
+    assert cloud.fast_path.answered == answered
+
+
+def test_partiql_and_index_changes_fail_loudly_instead_of_using_an_empty_store(cloud: LocalCloud) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=cloud.region)
+    table = dynamodb.list_tables()["TableNames"][0]
+
+    with pytest.raises(DataPlaneBypassedError):
+        dynamodb.execute_statement(Statement=f'SELECT * FROM "{table}"')
+    with pytest.raises(IndexChangeUnsupportedError):
+        dynamodb.update_table(
+            TableName=table,
+            AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": "by-g",
+                        "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                }
+            ],
+        )
+
+
+def test_put_events_reads_entry_times_as_botocore_does(cloud: LocalCloud) -> None:
+    sqs = boto3.client("sqs", region_name=cloud.region)
+    url = sqs.create_queue(QueueName="probe-times")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events", region_name=cloud.region)
+    events.put_rule(Name="probe-times", EventPattern=json.dumps({"source": ["probe.times"]}))
+    events.put_targets(Rule="probe-times", Targets=[{"Id": "q", "Arn": arn}])
+
+    naive_noon = datetime(2030, 1, 1, 12, 0, 0)
+    events.put_events(
+        Entries=[
+            {"Source": "probe.times", "DetailType": "Probe", "Detail": "{}", "Time": naive_noon},
+            {
+                "Source": "probe.times",
+                "DetailType": "Probe",
+                "Detail": "{}",
+                "Time": "2030-01-01T14:00:00+02:00",
+            },
+        ]
+    )
+    cloud.run_until_quiescent()
+
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(json.loads(m["Body"])["time"] for m in messages) == ["2030-01-01T12:00:00Z"] * 2

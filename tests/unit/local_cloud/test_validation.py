@@ -84,10 +84,10 @@ def test_the_compiled_validator_agrees_with_botocore(
 
     for _ in range(2):  # compiled on the first call, reused on the second
         if expected is None:
-            validator.validate(params, shape)
+            validator.validate(params, shape, model=service)
         else:
             with pytest.raises(ParamValidationError) as raised:
-                validator.validate(params, shape)
+                validator.validate(params, shape, model=service)
             assert str(raised.value) == expected
 
 
@@ -96,7 +96,7 @@ def test_recursive_shapes_compile_once_and_accept_deep_nesting() -> None:
     value: dict[str, Any] = {"S": "leaf"}
     for _ in range(30):
         value = {"L": [value]}
-    CompiledValidator().validate({"TableName": "orders", "Item": {"pk": value}}, shape)
+    CompiledValidator().validate({"TableName": "orders", "Item": {"pk": value}}, shape, model="dynamodb")
 
 
 # Valid calls the compiled checker must accept on its own (botocore's validator is not run for them).
@@ -114,10 +114,20 @@ def test_valid_calls_are_accepted_without_botocore(
     service: str, operation: str, params: dict[str, Any]
 ) -> None:
     shape = _CLIENTS[service].meta.service_model.operation_model(operation).input_shape
-    assert CompiledValidator().accepts(params, shape)
+    assert CompiledValidator().accepts(params, shape, model=service)
 
 
 def test_a_timestamp_string_is_left_to_botocore_to_parse() -> None:
     case = next(c for c in CASES if "StartDate" in c[2])
     shape = _CLIENTS[case[0]].meta.service_model.operation_model(case[1]).input_shape
-    assert not CompiledValidator().accepts(case[2], shape)
+    assert not CompiledValidator().accepts(case[2], shape, model=case[0])
+
+
+def test_wire_form_accepts_only_what_json_carries_unchanged() -> None:
+    shape = _CLIENTS["dynamodb"].meta.service_model.operation_model("PutItem").input_shape
+    wire = CompiledValidator(wire_form=True)
+    assert wire.accepts({"TableName": "t", "Item": {"b": {"B": b"\x00"}}}, shape, model="dynamodb")
+    assert wire.accepts({"TableName": "t", "Item": {"l": {"L": [{"S": "x"}]}}}, shape, model="dynamodb")
+    # botocore accepts these and changes them on the way: a tuple becomes a list, a str blob base64.
+    assert not wire.accepts({"TableName": "t", "Item": {"l": {"L": ({"S": "x"},)}}}, shape, model="dynamodb")
+    assert not wire.accepts({"TableName": "t", "Item": {"b": {"B": "text"}}}, shape, model="dynamodb")
