@@ -167,14 +167,17 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         api_params=api_params, operation_model=operation_model, context=context
     )
     model = f"{service}/{service_model.api_version}"
-    if client.meta.config.parameter_validation:
-        _VALIDATOR.validate(api_params, operation_model.input_shape, model=model)
-    if active.wants_wire_json(service, operation_name) and not _WIRE_FORM.accepts(
-        api_params, operation_model.input_shape, model=model
-    ):
-        # Tuples, str or file-like blobs, ...: as botocore would send them (base64 blobs, lists).
-        body = client._serializer.serialize_to_request(api_params, operation_model)["body"]
-        api_params = json.loads(body) if body else {}
+    shape = operation_model.input_shape
+    wire_json = active.wants_wire_json(service, operation_name)
+    # Wire form is stricter than valid (lists only as lists, blobs only as bytes): params in wire form
+    # are valid, so one walk decides both in the common case.
+    if not (wire_json and shape is not None and _WIRE_FORM.accepts(api_params, shape, model=model)):
+        if client.meta.config.parameter_validation:
+            _VALIDATOR.validate(api_params, shape, model=model)
+        if wire_json:
+            # Tuples, str or file-like blobs, ...: as botocore would send them (base64 blobs, lists).
+            body = client._serializer.serialize_to_request(api_params, operation_model)["body"]
+            api_params = json.loads(body) if body else {}
     service_id = service_model.service_id.hyphenize()
     before_call = f"before-call.{service_id}.{operation_name}"
     response = None

@@ -51,6 +51,14 @@ def test_botocore_still_validates_parameters_before_the_fast_path(cloud: LocalCl
         events.put_events(Entries=[{"Source": "probe", "DetailType": 42}])  # type: ignore[dict-item]
 
 
+def test_an_invalid_dynamodb_call_fails_as_botocore_fails_it(cloud: LocalCloud) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=cloud.region)
+    with pytest.raises(ParamValidationError, match="Invalid length for parameter TableName"):
+        dynamodb.put_item(TableName="", Item={"pk": {"S": "a"}})
+    with pytest.raises(ParamValidationError, match=r"Invalid type for parameter Item\.pk\.S"):
+        dynamodb.put_item(TableName="t", Item={"pk": {"S": 5}})  # type: ignore[dict-item]
+
+
 def test_put_events_answers_like_eventbridge(cloud: LocalCloud) -> None:
     events = boto3.client("events", region_name=cloud.region)
     response = events.put_events(
