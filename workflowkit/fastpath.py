@@ -27,6 +27,8 @@ from typing import Any
 
 from botocore import handlers as botocore_handlers
 from botocore.client import BaseClient
+from botocore.hooks import first_non_none_response
+from botocore.retries.standard import RetryQuotaChecker
 from moto.core.exceptions import ServiceException, _RESTError
 
 from workflowkit.validation import CompiledValidator
@@ -163,8 +165,18 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         "has_streaming_input": operation_model.has_streaming_input,
         "auth_type": operation_model.resolved_auth_type,
     }
-    api_params = client._emit_api_params(
-        api_params=api_params, operation_model=operation_model, context=context
+    events = client.meta.events
+    service_id = service_model.service_id.hyphenize()
+    # botocore's _emit_api_params, without emitting to no one (plain clients have no provide-params hook).
+    provide_params = f"provide-client-params.{service_id}.{operation_name}"
+    if not _hooks_only(events, provide_params, frozenset()):
+        responses = events.emit(provide_params, params=api_params, model=operation_model, context=context)
+        api_params = first_non_none_response(responses, default=api_params)
+    events.emit(
+        f"before-parameter-build.{service_id}.{operation_name}",
+        params=api_params,
+        model=operation_model,
+        context=context,
     )
     model = f"{service}/{service_model.api_version}"
     shape = operation_model.input_shape
@@ -178,13 +190,12 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
             # Tuples, str or file-like blobs, ...: as botocore would send them (base64 blobs, lists).
             body = client._serializer.serialize_to_request(api_params, operation_model)["body"]
             api_params = json.loads(body) if body else {}
-    service_id = service_model.service_id.hyphenize()
     before_call = f"before-call.{service_id}.{operation_name}"
     response = None
-    if not _only_http_hooks(client.meta.events, before_call):
+    if not _hooks_only(events, before_call, _HTTP_HEADER_HOOKS):
         # The request a before-call hook sees: the parameters, unserialised (nothing is sent anywhere).
         request = {"url_path": "/", "query_string": {}, "method": "POST", "headers": {}, "body": api_params}
-        _, response = client.meta.events.emit_until_response(
+        _, response = events.emit_until_response(
             before_call,
             model=operation_model,
             params=request,
@@ -194,13 +205,9 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
     if response is None:  # no hook of the caller's answered (botocore's Stubber would have)
         response = active.answer(service, operation_name, api_params)
     http, parsed = response
-    client.meta.events.emit(
-        f"after-call.{service_id}.{operation_name}",
-        http_response=http,
-        parsed=parsed,
-        model=operation_model,
-        context=context,
-    )
+    after_call = f"after-call.{service_id}.{operation_name}"
+    if not _hooks_only(events, after_call, _RETRY_QUOTA_HOOKS):
+        events.emit(after_call, http_response=http, parsed=parsed, model=operation_model, context=context)
     if http.status_code >= 300:
         error_class = client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
         raise error_class(parsed, operation_name)
@@ -214,15 +221,19 @@ _HTTP_HEADER_HOOKS = frozenset(
 )
 
 
-def _only_http_hooks(events: Any, event_name: str) -> bool:
-    """True when the handlers botocore has looked up for ``event_name`` are only its HTTP-header ones.
+# After a call, botocore's standard retry mode gives back retry quota; the fast path never retries.
+_RETRY_QUOTA_HOOKS = frozenset({RetryQuotaChecker.release_retry_quota})
+
+
+def _hooks_only(events: Any, event_name: str, harmless: frozenset[Any]) -> bool:
+    """True when every handler botocore has looked up for ``event_name`` is one of ``harmless``.
 
     Reads the emitter's lookup cache (botocore clears it whenever a handler is registered or removed,
     so a Stubber activated later is seen); anything unexpected, or no lookup yet, means "emit".
     """
     cache = getattr(getattr(events, "_emitter", None), "_lookup_cache", None)
     handlers = cache.get(event_name) if isinstance(cache, dict) else None
-    return handlers is not None and all(handler in _HTTP_HEADER_HOOKS for handler in handlers)
+    return handlers is not None and all(getattr(h, "__func__", h) in harmless for h in handlers)
 
 
 # Every client class derives from BaseClient, so every client (whichever session made it, whenever it
