@@ -70,7 +70,7 @@ class DynamoDBService:
 
         def update_table(backend: DynamoDBBackend, name: str, *args: Any, **kwargs: Any) -> Any:
             global_index = kwargs.get("global_index", args[1] if len(args) > 1 else None)
-            if global_index and (backend.account_id, backend.region_name) == (cloud.account, cloud.region):
+            if global_index and _is_local_clouds(backend, cloud):
                 # The engine's indexes are built as items are written; a new index would start empty.
                 raise IndexChangeUnsupportedError(
                     f"UpdateTable with GlobalSecondaryIndexUpdates on {name}: the local cloud's DynamoDB "
@@ -102,7 +102,7 @@ class DynamoDBService:
 
 def _closed(method: str, original: Callable[..., Any], cloud: LocalCloud) -> Callable[..., Any]:
     def refuse(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        if (backend.account_id, backend.region_name) != (cloud.account, cloud.region):
+        if not _is_local_clouds(backend, cloud):
             return original(backend, *args, **kwargs)  # another region's moto: not the local cloud's
         raise DataPlaneBypassedError(
             f"DynamoDB {method} reached moto's backend while a LocalCloud runs: the local cloud's "
@@ -111,3 +111,8 @@ def _closed(method: str, original: Callable[..., Any], cloud: LocalCloud) -> Cal
         )
 
     return refuse
+
+
+def _is_local_clouds(backend: DynamoDBBackend, cloud: LocalCloud) -> bool:
+    """moto's backend of the local cloud's own account and region (others stay plain moto)."""
+    return (backend.account_id, backend.region_name) == (cloud.account, cloud.region)

@@ -142,11 +142,10 @@ def _groups_in_flight(queue: Any, now_ms: float) -> set[str | None]:
 def _drop_expired(queue: Any, now_ms: float) -> None:
     # moto's rule: kept while sent + retention > now.
     retention_ms = int(queue.message_retention_period) * 1000
-    if any(m.sent_timestamp + retention_ms <= now_ms for m in queue._messages):
-        expired = [m for m in queue._messages if m.sent_timestamp + retention_ms <= now_ms]
-        for message in expired:
-            queue._messages.remove(message)
-            queue.pending_messages.discard(message)
+    expired = [m for m in queue._messages if m.sent_timestamp + retention_ms <= now_ms]
+    if expired:
+        queue._messages = [m for m in queue._messages if m.sent_timestamp + retention_ms > now_ms]
+        queue.pending_messages.difference_update(expired)
 
 
 def _mark_received(message: Message, *, now_ms: float, visibility_ms: int) -> None:

@@ -123,7 +123,7 @@ class SqsService:
             self._record_dead_letters(poller.queue_name, dlq, dlq_before)
         if messages:
             self._process(poller, queue, messages)
-        self._reschedule(poller, queue)
+        self._reschedule(poller)
 
     def _process(self, poller: _Poller, queue: Any, messages: list[Any]) -> None:
         cloud = self._cloud
@@ -164,7 +164,7 @@ class SqsService:
                 )
                 self._wake(dlq.name)
 
-    def _reschedule(self, poller: _Poller, queue: Any) -> None:
+    def _reschedule(self, poller: _Poller) -> None:
         """Poll again now if a receive would return messages, else when the first one could."""
         now = self._cloud.clock.now()
         next_ms = queues.next_delivery_ms(self.backend, poller.queue_name, now_ms=now.timestamp() * 1000)
