@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-PY_STAMP := $(VENV)/.installed
+# The stamp names the interpreter's version: a venv left from another Python is rebuilt, not reused.
+PY_STAMP := $(VENV)/.installed-py3.13
 NODE_STAMP := node_modules/.installed
 # jsii (the bridge aws-cdk-lib runs on) and the CDK CLI use the pinned Node 22 from npm when it
 # installed (x86_64 Linux); elsewhere they fall back to the system Node.
@@ -16,8 +17,9 @@ CDK := $(NODE) node_modules/aws-cdk/bin/cdk
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
-$(PY_STAMP): pyproject.toml
-	python3 -m venv $(VENV)
+$(PY_STAMP): pyproject.toml scripts/find-python
+	@python=$$(scripts/find-python) || exit 1; echo "creating $(VENV) with $$python"; \
+	  "$$python" -m venv --clear $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[cdk,local,dev]"
 	touch $@
