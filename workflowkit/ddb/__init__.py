@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from workflowkit.ddb.engine import DynamoEngine
+from workflowkit.ddb.engine import TRANSACTION_CONFLICT, DynamoEngine, ItemFault
 from workflowkit.ddb.errors import (
     ConditionalCheckFailedException,
     DynamoDBError,
     ResourceNotFoundException,
     TransactionCanceledException,
+    TransactionConflictException,
     ValidationException,
 )
 
 __all__ = [
+    "TRANSACTION_CONFLICT",
     "ConditionalCheckFailedException",
     "DynamoDBError",
     "DynamoEngine",
+    "ItemFault",
     "ResourceNotFoundException",
     "TransactionCanceledException",
+    "TransactionConflictException",
     "ValidationException",
 ]

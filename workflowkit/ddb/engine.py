@@ -5,27 +5,55 @@ parser would have returned for DynamoDB's response, so a caller short-circuiting
 ``before-call`` event sees exactly what it would have seen over HTTP: results, or an error botocore
 raises as ``client.exceptions.<Code>``. The control plane (CreateTable, DescribeTable, ...) is not here:
 the engine asks ``describe_table`` for a table's schema the first time it sees the table's name.
+
+Contention is not something an in-process engine meets by itself: a transaction here is over before
+any other call starts. ``item_faults`` lets a test or a simulation say that another writer is busy on
+an item (see :data:`ItemFault`), and the engine then answers as DynamoDB does: a TransactWriteItems or
+TransactGetItems is cancelled with that item's reason (``TransactionConflict``, or ``ThrottlingError``)
+and ``None`` for the others, and a PutItem, UpdateItem or DeleteItem on an item that transactions write
+is refused with ``TransactionConflictException``.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from workflowkit.ddb import legacy, reads, requests, writes
 from workflowkit.ddb.errors import (
+    TRANSACTION_CONFLICT_MESSAGE,
     ConditionalCheckFailedException,
     DynamoDBError,
     ResourceNotFoundException,
     TransactionCanceledException,
+    TransactionConflictException,
     ValidationException,
 )
 from workflowkit.ddb.paths import project
 from workflowkit.ddb.table import PrimaryKey, Table
-from workflowkit.ddb.values import copy_item
+from workflowkit.ddb.values import Item, copy_item
 
 Response = dict[str, Any]
+# (operation, table name, the item's key attributes in wire form) -> None when nothing else is busy on
+# the item, or the cancellation reason code DynamoDB would give for it: "TransactionConflict" (another
+# transaction is in progress on the item) or "ThrottlingError" (for transactions only). Asked for every
+# item of a TransactWriteItems or TransactGetItems, and for every PutItem, UpdateItem and DeleteItem of
+# an item that a TransactWriteItems has written (only a transaction holds an item against a single
+# write), after the request passed validation and before any condition is evaluated.
+ItemFault = Callable[[str, str, Item], str | None]
+TRANSACTION_CONFLICT = "TransactionConflict"
+# The messages DynamoDB documents for these cancellation reason codes (TransactionCanceledException).
+_FAULT_REASONS = {
+    TRANSACTION_CONFLICT: TRANSACTION_CONFLICT_MESSAGE,
+    "ThrottlingError": (
+        "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically "
+        "scaling your table or index so please try again shortly. If exceptions persist, check if you "
+        "have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+        "bp-partition-key-design.html."
+    ),
+}
 _MAX_BATCH_GET, _MAX_BATCH_WRITE, _MAX_TRANSACTION = 100, 25, 100
 _DUPLICATE_KEYS = "Provided list of item keys contains duplicates"
 _DUPLICATE_TRANSACTION_ITEM = "Transaction request cannot include multiple operations on one item"
@@ -56,6 +84,13 @@ class DynamoEngine:
         self._describe_table = describe_table
         self._tables: dict[str, Table] = {}
         self._request_ids = itertools.count(1)
+        # Contention (see ItemFault); None: no other writer is ever busy, as without faults.
+        self.item_faults: ItemFault | None = None
+        # operation -> requests refused or cancelled because of an item fault
+        self.contended: Counter[str] = Counter()
+        # (table, key) of every item a TransactWriteItems has included (committed or not): the only items
+        # a transaction can hold against a single-item write.
+        self._transacted: set[tuple[str, PrimaryKey]] = set()
         self._handlers: dict[str, Callable[[dict[str, Any]], Response]] = {
             "GetItem": self._get_item,
             "PutItem": self._put_item,
@@ -117,6 +152,7 @@ class DynamoEngine:
         returned = requests.return_values(request, ("NONE", "ALL_OLD"))
         requests.consumed_capacity(request)
         write = writes.prepare_put(table, request)
+        self._check_single_write("PutItem", write)
         old, new, size = writes.execute(write)
         table.write(write.primary, new, size)
         return {"Attributes": copy_item(old)} if returned == "ALL_OLD" and old is not None else {}
@@ -129,6 +165,7 @@ class DynamoEngine:
         )
         requests.consumed_capacity(request)
         write = writes.prepare_update(table, request)
+        self._check_single_write("UpdateItem", write)
         old, new, size = writes.execute(write)
         assert new is not None
         table.write(write.primary, new, size)
@@ -148,10 +185,36 @@ class DynamoEngine:
         returned = requests.return_values(request, ("NONE", "ALL_OLD"))
         requests.consumed_capacity(request)
         write = writes.prepare_delete(table, request)
+        self._check_single_write("DeleteItem", write)
         old, _, _ = writes.execute(write)
         if old is not None:
             table.write(write.primary, None)
         return {"Attributes": copy_item(old)} if returned == "ALL_OLD" and old is not None else {}
+
+    def _check_single_write(self, operation: str, write: writes.Write) -> None:
+        """Refuse the write when the item fault says a transaction in progress holds the item."""
+        faults = self.item_faults
+        if faults is None or (write.table.name, write.primary) not in self._transacted:
+            return
+        code = faults(operation, write.table.name, _key_of(write))
+        if code is None:
+            return
+        if code != TRANSACTION_CONFLICT:
+            raise ValueError(f"an item fault on {operation} can only be {TRANSACTION_CONFLICT}, not {code!r}")
+        self.contended[operation] += 1
+        raise TransactionConflictException()
+
+    def _fault_reason(self, operation: str, table: Table, key: Item) -> dict[str, Any] | None:
+        """The cancellation reason the item fault gives this item, or None (asked only when one is set)."""
+        faults = self.item_faults
+        assert faults is not None
+        code = faults(operation, table.name, key)
+        if code is None:
+            return None
+        message = _FAULT_REASONS.get(code)
+        if message is None:
+            raise ValueError(f"an item fault can be one of {sorted(_FAULT_REASONS)}, not {code!r}")
+        return {"Code": code, "Message": message}
 
     # --- reads --------------------------------------------------------------------------------------
     def _query(self, request: dict[str, Any]) -> Response:
@@ -206,7 +269,8 @@ class DynamoEngine:
         return {"UnprocessedItems": {}}
 
     # --- transactions -------------------------------------------------------------------------------
-    def _transact_write_items(self, request: dict[str, Any]) -> Response:
+    def _prepare_transaction(self, request: dict[str, Any]) -> list[writes.Write]:
+        """Every action validated (the whole request is rejected for one bad action), no item twice."""
         entries: list[dict[str, Any]] = request.get("TransactItems") or []
         requests.consumed_capacity(request)
         if len(entries) > _MAX_TRANSACTION:
@@ -234,12 +298,28 @@ class DynamoEngine:
                 raise ValidationException(_DUPLICATE_TRANSACTION_ITEM)
             seen.add((table.name, write.primary))
             prepared.append(write)
+        return prepared
+
+    def _transact_write_items(self, request: dict[str, Any]) -> Response:
+        prepared = self._prepare_transaction(request)
         # Every action is evaluated against the state before the transaction (no item appears twice),
         # and nothing is stored unless all of them pass.
         outcomes: list[tuple[writes.Write, Any, int]] = []
         reasons: list[dict[str, Any]] = []
-        failed = False
+        failed = contended = False
+        faults = self.item_faults
         for write in prepared:
+            self._transacted.add((write.table.name, write.primary))
+            # Another writer busy on the item: DynamoDB cancels for it without evaluating its condition.
+            busy = (
+                None
+                if faults is None
+                else self._fault_reason("TransactWriteItems", write.table, _key_of(write))
+            )
+            if busy is not None:
+                failed = contended = True
+                reasons.append(busy)
+                continue
             try:
                 _, new, size = writes.execute(write)
             except ConditionalCheckFailedException as error:
@@ -256,6 +336,8 @@ class DynamoEngine:
             reasons.append({"Code": "None"})
             outcomes.append((write, new, size))
         if failed:
+            if contended:
+                self.contended["TransactWriteItems"] += 1
             raise TransactionCanceledException(reasons)
         for write, new, size in outcomes:
             if write.kind != "ConditionCheck":
@@ -268,6 +350,7 @@ class DynamoEngine:
         if len(entries) > _MAX_TRANSACTION:
             raise ValidationException(_TOO_MANY_TRANSACTION_ITEMS)
         responses: list[dict[str, Any]] = []
+        gets: list[tuple[Table, Any]] = []
         seen: set[tuple[str, PrimaryKey]] = set()
         for entry in entries:
             action = entry.get("Get")
@@ -279,5 +362,20 @@ class DynamoEngine:
             if (table.name, primary) in seen:
                 raise ValidationException(_DUPLICATE_TRANSACTION_ITEM)
             seen.add((table.name, primary))
+            gets.append((table, action.get("Key")))
             responses.append({} if item is None else {"Item": reads.render(item, paths)})
+        if self.item_faults is not None:
+            reasons = [
+                self._fault_reason("TransactGetItems", table, requests.key(table, wire)[0])
+                for table, wire in gets
+            ]
+            if any(reason is not None for reason in reasons):
+                self.contended["TransactGetItems"] += 1
+                raise TransactionCanceledException([reason or {"Code": "None"} for reason in reasons])
         return {"Responses": responses}
+
+
+def _key_of(write: writes.Write) -> Item:
+    """The written item's key attributes (a copy: an item fault may keep it)."""
+    key = write.table.key_attributes(write.item) if write.kind == "Put" and write.item else write.key
+    return copy_item(key)

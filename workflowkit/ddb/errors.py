@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+# DynamoDB's words for "another transaction is in progress on this item", in a cancellation reason and
+# in a TransactionConflictException alike.
+TRANSACTION_CONFLICT_MESSAGE = "Transaction is ongoing for the item"
+
 
 class DynamoDBError(Exception):
     """Base of every error the engine answers with; ``code`` is the DynamoDB error code."""
@@ -54,6 +58,15 @@ class ConditionalCheckFailedException(DynamoDBError):  # noqa: N818 - named afte
         if self.item is not None:
             fields["Item"] = self.item
         return fields
+
+
+class TransactionConflictException(DynamoDBError):  # noqa: N818 - named after the DynamoDB error code
+    """A PutItem, UpdateItem or DeleteItem on an item that a transaction in progress is writing."""
+
+    code = "TransactionConflictException"
+
+    def __init__(self) -> None:
+        super().__init__(TRANSACTION_CONFLICT_MESSAGE)
 
 
 class TransactionCanceledException(DynamoDBError):  # noqa: N818 - named after the DynamoDB error code
