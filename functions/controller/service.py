@@ -6,6 +6,13 @@ on its existing history item, and the controller then runs the recorded effects 
 The common case (a new event) costs one read, one transaction and the effects: duplicates are found
 by the transaction itself, not by a read beforehand. Concurrent events of one workflow are serialised by
 the projection's version: the loser re-reads and decides again.
+
+A commit DynamoDB cancels for contention (another transaction in progress on the workflow's items, or
+throttling) is handled the same way after a pause: wait (exponential backoff, full jitter), re-read,
+decide again, a bounded number of times; then :class:`ContendedWriteError` (retryable) fails the record
+and SQS redelivers it. A conflict means someone else is changing the workflow, so the decision made
+from the old read is never sent again as it was. Nothing was written by a cancelled commit, so the
+event is neither lost nor applied twice (docs/decisions/0019).
 """
 
 from __future__ import annotations
@@ -15,17 +22,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from botocore.exceptions import ClientError
+
 from controller.decide import Decider, Decision
 from controller.effects import Effects
 from controller.store import DuplicateEventError, Snapshot, VersionConflictError, WorkflowStore
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
+from workflow_core.contention import Backoff, ContendedWriteError, describe, is_contention, retry_contended
 from workflow_core.errors import ConcurrentUpdateError
 from workflow_core.events import Order
 from workflow_core.workflow_state import WorkflowState
 
 MAX_CONFLICT_RETRIES = 8
 HANDLED_BY = "controller"
+CONTENDED_METRIC = "ContendedWrites"  # one per write DynamoDB refused for contention and we retried
 
 
 @dataclass(frozen=True)
@@ -45,12 +56,14 @@ class Controller:
         decider: Decider,
         start_event: str,
         now: Callable[[], datetime] = clock.now,
+        backoff: Backoff | None = None,
     ) -> None:
         self._store = store
         self._effects = effects
         self._decider = decider
         self._start_event = start_event
         self._now = now
+        self._backoff = backoff or Backoff()
 
     def workflow_id_of(self, event: DomainEvent) -> str:
         if event.detail_type == self._start_event:
@@ -59,7 +72,8 @@ class Controller:
 
     def handle(self, event: DomainEvent) -> Outcome:
         workflow_id = self.workflow_id_of(event)
-        for _ in range(MAX_CONFLICT_RETRIES):
+        version_conflicts = contended = 0
+        while True:
             snapshot = self._store.load(workflow_id)
             decision = self._decider.decide(snapshot.state, event, self._now())
             try:
@@ -75,23 +89,59 @@ class Controller:
                 # Seen before (the transaction wrote nothing): finish what that delivery started.
                 return self._replay(workflow_id, event)
             except VersionConflictError:
+                version_conflicts += 1
+                if version_conflicts >= MAX_CONFLICT_RETRIES:
+                    raise ConcurrentUpdateError(
+                        f"workflow {workflow_id} kept changing; giving up after {MAX_CONFLICT_RETRIES}"
+                    ) from None
+                continue
+            except ClientError as error:
+                if not is_contention(error):
+                    raise
+                # Another transaction is changing the workflow (or DynamoDB throttled): nothing was
+                # written. Wait, then read and decide again on what the other writer left.
+                contended += 1
+                if contended >= self._backoff.attempts:
+                    raise ContendedWriteError(
+                        f"workflow {workflow_id}: commit still contended after {contended} attempts "
+                        f"({describe(error)})"
+                    ) from error
+                self._backoff.pause(contended)
                 continue
             if decision.actions:
                 self._effects.perform(decision.actions)
-                self._store.mark_effects_done(workflow_id, event.event_id)
+                contended += self._mark_effects_done(workflow_id, event.event_id)
             status = decision.state.status.value if decision.state else None
-            return Outcome(workflow_id, duplicate=False, status=status, metrics=tuple(decision.metrics))
-        raise ConcurrentUpdateError(
-            f"workflow {workflow_id} kept changing; giving up after {MAX_CONFLICT_RETRIES}"
-        )
+            metrics = (*decision.metrics, *(CONTENDED_METRIC,) * contended)
+            return Outcome(workflow_id, duplicate=False, status=status, metrics=metrics)
 
     def _replay(self, workflow_id: str, event: DomainEvent) -> Outcome:
         """A redelivered event: run its recorded effects if the first delivery died before they ran."""
         entry = self._store.history_entry(workflow_id, event.event_id)
+        contended = 0
         if entry is not None and not entry.effects_done:
             self._effects.perform(entry.actions)
-            self._store.mark_effects_done(workflow_id, event.event_id)
-        return Outcome(workflow_id, duplicate=True, status=None)
+            contended = self._mark_effects_done(workflow_id, event.event_id)
+        return Outcome(workflow_id, duplicate=True, status=None, metrics=(CONTENDED_METRIC,) * contended)
+
+    def _mark_effects_done(self, workflow_id: str, event_id: str) -> int:
+        """Record that the effects ran; returns how many marks DynamoDB refused for contention first.
+
+        The mark decides nothing (it sets one flag), so it is simply made again; if it never lands, the
+        record fails and the redelivery runs the (idempotent) effects once more and marks them.
+        """
+        refused = 0
+
+        def mark() -> None:
+            nonlocal refused
+            try:
+                self._store.mark_effects_done(workflow_id, event_id)
+            except ClientError as error:
+                refused += is_contention(error)
+                raise
+
+        retry_contended(mark, backoff=self._backoff, what=f"marking {event_id} of {workflow_id} done")
+        return refused
 
 
 def _history_record(

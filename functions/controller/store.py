@@ -4,6 +4,11 @@ Each handled event is one transaction: append the history item (condition: the e
 deduplicates redeliveries) and put the projection (condition: the version read is still current,
 which serialises concurrent events of one workflow). The history item also holds the decision's
 actions and whether they ran, so a crash between commit and effects is repaired on redelivery.
+
+A commit DynamoDB cancels for contention (another transaction in progress on one of the items, or
+throttling: ``workflow_core.contention.is_contention``) wrote nothing and leaves with its
+``ClientError``; so does ``mark_effects_done`` refused with ``TransactionConflictException``. The
+service decides what to do about them (docs/decisions/0019).
 """
 
 from __future__ import annotations
@@ -139,6 +144,12 @@ class WorkflowStore:
 
 
 def _raise_conflict(error: ClientError, *, has_state: bool) -> None:
+    """The cancellation as the service handles it; returns (the ClientError goes on) for anything else.
+
+    A condition that failed is decisive even when another item was busy: the event is in the history
+    (a duplicate) or the projection moved on (a version conflict). Only a cancellation with no failed
+    condition can be contention, which the caller recognises on the ClientError itself.
+    """
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return
     reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
