@@ -16,6 +16,13 @@ The reservation item doubles as the order's inventory record across triggers:
   an attempt the workflow already compensated (a late ``PaymentProcessed``, a delayed operator retry) is
   refused with a log line and a metric, nothing published. See
   ``docs/decisions/0011-consumer-tombstones-and-attempts.md``.
+
+Reservations and stock items are written by transactions, so DynamoDB may cancel a reserve or a release
+because another transaction is in progress on one of its items (another order taking the same SKU's
+last units, a release of the same order), and refuse a single write on a reservation item while a
+transaction holds it. Each reserve and release is retried from its first read after a jittered pause,
+a bounded number of times, then fails with a retryable error for SQS to redeliver
+(``workflow_core.contention``, docs/decisions/0019).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from inventory.stock import read_stock, sku_pk
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event, step_trigger
+from workflow_core.contention import Backoff, is_contention, retry_contended
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.events import (
     InventoryReleased,
@@ -105,11 +113,12 @@ class Reservation:
 class InventoryService:
     """Handles the inventory step and its compensation; publishes exactly one outcome per trigger."""
 
-    def __init__(self, *, table: Any, publisher: EventPublisher) -> None:
+    def __init__(self, *, table: Any, publisher: EventPublisher, backoff: Backoff | None = None) -> None:
         self._table = table
         # The resource's client: transactions take and return plain Python values, like the Table.
         self._client = table.meta.client
         self._publisher = publisher
+        self._backoff = backoff or Backoff()
         # What inventory handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
         self.router.on(INVENTORY.started_by, ORDER_WORKFLOW.retry_event)(self._on_trigger)
@@ -132,6 +141,13 @@ class InventoryService:
 
     # --- reserve ------------------------------------------------------------------------------------
     def reserve(self, order: Order, *, attempt: int, cause: DomainEvent) -> OutgoingEvent | None:
+        return retry_contended(
+            lambda: self._reserve(order, attempt, cause),
+            backoff=self._backoff,
+            what=f"reservation of {order.order_id}",
+        )
+
+    def _reserve(self, order: Order, attempt: int, cause: DomainEvent) -> OutgoingEvent | None:
         lines = merge_lines(order.items)
         reservation_id = reservation_id_for(order.order_id)
         try:
@@ -142,8 +158,9 @@ class InventoryService:
                 ]
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
+            code = error.response.get("Error", {}).get("Code")
+            if code != "TransactionCanceledException" or is_contention(error):
+                raise  # contention: reserve() tries again from the start
             return self._reservation_refused(order, lines, attempt, error, cause)
         logger.info("stock reserved", extra={"reservation_id": reservation_id, "lines": lines})
         return self._publish(cause, "InventoryReserved", self._reserved(order, reservation_id))
@@ -154,7 +171,7 @@ class InventoryService:
         reasons: list[dict[str, Any]] = list(error.response.get("CancellationReasons", []))
         codes = [r.get("Code", NO_FAILURE) for r in reasons]
         if len(reasons) != len(lines) + 1 or any(c not in (NO_FAILURE, CONDITION_FAILED) for c in codes):
-            # TransactionConflict, throttling, ...: another writer held an item; SQS redelivers.
+            # Neither a condition nor contention (retried before we get here): SQS redelivers.
             raise ConcurrentUpdateError(f"reservation of {order.order_id} cancelled: {codes}")
         if codes[0] == CONDITION_FAILED:
             return self._reservation_exists(order, attempt, cause)
@@ -236,6 +253,13 @@ class InventoryService:
     # --- release ------------------------------------------------------------------------------------
     def release(self, request: InventoryReleaseRequested, *, cause: DomainEvent) -> OutgoingEvent:
         """Return the order's reserved stock; every outcome echoes ``request.compensation_attempt``."""
+        return retry_contended(
+            lambda: self._release(request, cause),
+            backoff=self._backoff,
+            what=f"release of {request.order_id}",
+        )
+
+    def _release(self, request: InventoryReleaseRequested, cause: DomainEvent) -> OutgoingEvent:
         order_id = request.order_id
         for _ in range(RACE_RETRIES):
             existing = self.load(order_id)
@@ -325,8 +349,9 @@ class InventoryService:
         try:
             self._client.transact_write_items(TransactItems=[flip, *returns])
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
+            code = error.response.get("Error", {}).get("Code")
+            if code != "TransactionCanceledException" or is_contention(error):
+                raise  # contention: release() tries again from the first read
             codes = [r.get("Code", NO_FAILURE) for r in error.response.get("CancellationReasons", [])]
             if len(codes) != len(returns) + 1 or any(c not in (NO_FAILURE, CONDITION_FAILED) for c in codes):
                 raise ConcurrentUpdateError(f"release of {reservation.order_id} cancelled: {codes}") from None
