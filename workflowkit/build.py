@@ -49,6 +49,7 @@ class HttpRoute:
     path: str  # "/workflows/{workflowId}"
     function_name: str
     authorization: str
+    api_id: str = ""
 
 
 @dataclass
@@ -289,7 +290,15 @@ class AppBuilder:
             if integration is None:
                 continue
             function = str(integration.get("IntegrationUri", "")).split(":function:")[-1].split("/")[0]
-            routes.append(HttpRoute(method, path, function, str(props.get("AuthorizationType", "NONE"))))
+            routes.append(
+                HttpRoute(
+                    method,
+                    path,
+                    function,
+                    str(props.get("AuthorizationType", "NONE")),
+                    api_id=str(props.get("ApiId", "")),
+                )
+            )
         return routes
 
     def _outputs(self, t: ResolvedTemplate) -> dict[str, str]:

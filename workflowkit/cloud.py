@@ -33,6 +33,8 @@ from moto.events.responses import EventsHandler
 from moto.moto_api._internal import mock_random
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from workflowkit.access import AccessControl, AccessModel
+from workflowkit.alarms import AlarmService
 from workflowkit.answers import register_answers
 from workflowkit.build import AppBuilder, BuiltApp, HttpRoute
 from workflowkit.clock import DEFAULT_START, VirtualClock
@@ -77,6 +79,7 @@ class LocalCloud:
         start: datetime = DEFAULT_START,
         latency: tuple[float, float] = (0.005, 0.050),
         faults: Faults | None = None,
+        enforce_permissions: bool = True,
     ) -> None:
         self.cdk_out = Path(cdk_out)
         self.seed = seed
@@ -99,7 +102,10 @@ class LocalCloud:
         self.eventbridge = EventBridgeDelivery(self)
         self.dynamodb = DynamoDBService(self)
         self.fast_path = FastPath(region=self.region)
+        self.enforce_permissions = enforce_permissions
         self.sqs: SqsService
+        self.access: AccessControl
+        self.alarms: AlarmService
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -107,6 +113,11 @@ class LocalCloud:
         if _ACTIVE is not None:
             raise LocalCloudError("a LocalCloud is already running in this process")
         templates = ResolvedTemplate.load(self.cdk_out, account=self.account, region=self.region)
+        # Read before anything starts: a template whose policies cannot be modelled fails here, clearly.
+        self.access = AccessControl(
+            AccessModel.from_templates(templates), now=self.clock.now, enabled=self.enforce_permissions
+        )
+        self.alarms = AlarmService(self)
         self._set_environment()
         mock_random.seed(self.seed)
         # The default (Docker) Lambda backend is kept: its _invoke_lambda is the seam patched below.
@@ -218,6 +229,8 @@ class LocalCloud:
         self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
         self.lambdas.before_invoke = self.faults.before_handler
+        access = self.access
+        self.lambdas.acting_as = lambda name: access.acting_as(access.function_role(name))
         # The caller's default session is put back on exit.
         self._saved_session = boto3.DEFAULT_SESSION
         boto3.setup_default_session(region_name=self.region)
@@ -241,6 +254,8 @@ class LocalCloud:
 
     # --- moto access --------------------------------------------------------------------------------
     def _before_service_call(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        # Whoever acts (a handler's or a task's role) must be allowed the call, as in AWS.
+        self.access.check_call(service, operation, params)
         # Only the app's calls: the local cloud's own (building, driving) are not hops of the app.
         if self.lambdas.invoking:
             self.faults.before_service_call(service, operation, params)
@@ -283,16 +298,50 @@ class LocalCloud:
         body: Any = None,
         *,
         caller: str = "arn:aws:iam::123456789012:user/local",
+        caller_policies: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
-        """Call the app's HTTP API as an IAM-authorised caller; returns the Lambda proxy response."""
+        """Call the app's HTTP API as an IAM-authorised caller; returns the Lambda proxy response.
+
+        ``caller_policies``: the ARNs of the template's managed policies the caller holds (e.g. the
+        ``OrderClientPolicyArn`` output); the route then answers 403 unless they allow
+        ``execute-api:Invoke`` on it, as API Gateway's IAM authorisation does. None: an administrator.
+        """
         assert self.app is not None
         route, parameters = _route(self.app.routes, method, path)
+        denied = self._api_gateway_refusal(route, method, path, caller, caller_policies)
+        if denied is not None:
+            return denied
         event = _http_event(method, path, route, parameters, body, caller=caller, now=self.clock.now())
         response = self.lambdas.invoke(route.function_name, event)
         if isinstance(response.get("body"), str):
             with contextlib.suppress(ValueError):
                 response = {**response, "json": json.loads(response["body"])}
         return dict(response)
+
+    def _api_gateway_refusal(
+        self, route: HttpRoute, method: str, path: str, caller: str, policies: tuple[str, ...] | None
+    ) -> dict[str, Any] | None:
+        """API Gateway's answer when the caller or the integration is not allowed; None when both are."""
+        access = self.access
+        api = f"arn:aws:execute-api:{self.region}:{self.account}:{route.api_id}/$default"
+        if policies is not None and route.authorization == "AWS_IAM":
+            resource = f"{api}/{method}/{path.split('?', 1)[0].lstrip('/')}"
+            if not access.caller_may(
+                caller, policies, "execute-api:Invoke", resource, hop=f"{method} {path}"
+            ):
+                return {"statusCode": 403, "json": {"message": "Forbidden"}}
+        # API Gateway invokes the integration as itself: the function's resource policy must allow it.
+        function = self.lambdas.functions[route.function_name]
+        verdict = access.service_may(
+            "apigateway.amazonaws.com",
+            "lambda:InvokeFunction",
+            function.arn,
+            source_arn=f"{api}/{method}{route.path}",
+            hop=f"API {method} {route.path} -> {route.function_name}",
+        )
+        if not verdict.allowed:
+            return {"statusCode": 500, "json": {"message": "Internal Server Error"}}
+        return None
 
 
 def _route(routes: list[HttpRoute], method: str, path: str) -> tuple[HttpRoute, dict[str, str]]:

@@ -32,9 +32,31 @@ class DeliveryError(Exception):
     """A target could not take the event (missing resource, throttled, rejected)."""
 
 
+class TargetAccessDeniedError(DeliveryError):
+    """The target's resource policy, key policy or role does not let EventBridge deliver."""
+
+
+_EVENTS = "events.amazonaws.com"
+# Targets EventBridge reaches with its own identity, under the target's resource policy.
+_RESOURCE_ACTIONS = {"sqs": "sqs:SendMessage", "lambda": "lambda:InvokeFunction", "sns": "sns:Publish"}
+
+
+def _role_call(service: str, arn: str, event: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The API call a role-based target makes with its role: (service, operation, params)."""
+    if service == "states":
+        return "stepfunctions", "StartExecution", {"stateMachineArn": arn}
+    if service == "events":
+        entry = {"EventBusName": arn, "Source": event["source"], "DetailType": event["detail-type"]}
+        return "events", "PutEvents", {"Entries": [entry]}
+    if service == "lambda":
+        return "lambda", "Invoke", {"FunctionName": arn}
+    return service, "Unknown", {}
+
+
 class EventBridgeDelivery:
     def __init__(self, cloud: LocalCloud) -> None:
         self._cloud = cloud
+        self.failed_to_dead_letter = 0
 
     # --- the PutEvents API ---------------------------------------------------------------------------
     def put_events(self, backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,7 +104,7 @@ class EventBridgeDelivery:
                     continue
                 label = _target_label(target["Arn"])
                 cloud.ledger.matched(event_id, rule_name, label)
-                self._schedule_delivery(rule_name, target, event, label, attempt=1)
+                self._schedule_delivery(rule, target, event, label, attempt=1)
 
     # --- scheduled rules -------------------------------------------------------------------------------
     def arm_scheduled_rule(self, backend: Any, rule: Any) -> None:
@@ -122,32 +144,33 @@ class EventBridgeDelivery:
         for target in rule.targets:
             label = _target_label(target["Arn"])
             cloud.ledger.matched(event_id, rule.name, label)
-            self._schedule_delivery(rule.name, target, event, label, attempt=1)
+            self._schedule_delivery(rule, target, event, label, attempt=1)
 
     # --- delivering ----------------------------------------------------------------------------------
     def _schedule_delivery(
-        self, rule_name: str, target: dict[str, Any], event: dict[str, Any], label: str, *, attempt: int
+        self, rule: Any, target: dict[str, Any], event: dict[str, Any], label: str, *, attempt: int
     ) -> None:
         cloud = self._cloud
         delay = cloud.network_latency() if attempt == 1 else _backoff(attempt)
         cloud.loop.call_later(
             delay,
             f"deliver {event['detail-type']} -> {label}",
-            lambda: self._deliver(rule_name, target, event, label, attempt),
+            lambda: self._deliver(rule, target, event, label, attempt),
         )
 
     def _deliver(
-        self, rule_name: str, target: dict[str, Any], event: dict[str, Any], label: str, attempt: int
+        self, rule: Any, target: dict[str, Any], event: dict[str, Any], label: str, attempt: int
     ) -> None:
         cloud = self._cloud
         now = cloud.clock.now()
-        payload = target_input(target, event, rule_name=rule_name)
+        payload = target_input(target, event, rule_name=rule.name)
         try:
             cloud.faults.before_delivery(event, label)
+            self._authorize(rule.arn, target, event)
             settled = self._send(target, payload, event)
         except Exception as error:
             cloud.ledger.attempt(event["id"], label, now, ok=False, detail=f"{type(error).__name__}: {error}")
-            self._retry_or_dead_letter(rule_name, target, event, label, attempt, error)
+            self._retry_or_dead_letter(rule, target, event, label, attempt, error)
             return
         if settled:
             cloud.ledger.attempt(event["id"], label, now, ok=True)
@@ -155,6 +178,32 @@ class EventBridgeDelivery:
         else:
             # In a consumer's queue: the consumer's receives are the attempts that count.
             cloud.ledger.trace("enqueued", now, label, event["id"])
+
+    def _authorize(self, rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
+        """What AWS checks before EventBridge hands an event to a target; raises to fail the delivery.
+
+        Queues, functions and topics are reached as ``events.amazonaws.com`` under the target's resource
+        policy (and the key policy of an encrypted queue or topic); state machines and other buses
+        through the target's role, which EventBridge must be trusted to assume and which must allow
+        the call.
+        """
+        access = self._cloud.access
+        arn: str = target["Arn"]
+        service = arn.split(":")[2]
+        hop = f"rule {rule_arn.rsplit('/', 1)[-1]} -> {_target_label(arn)}"
+        role = target.get("RoleArn")
+        if role:
+            verdict = access.may_assume(role, service=_EVENTS, source_arn=rule_arn, hop=hop)
+            if verdict.allowed:
+                verdict = access.role_may(role, *_role_call(service, arn, event), hop=hop)
+        elif service in _RESOURCE_ACTIONS:
+            verdict = access.service_may(
+                _EVENTS, _RESOURCE_ACTIONS[service], arn, source_arn=rule_arn, hop=hop
+            )
+        else:
+            return
+        if not verdict.allowed:
+            raise TargetAccessDeniedError(verdict.reason)
 
     def _send(self, target: dict[str, Any], payload: str, event: dict[str, Any]) -> bool:
         """Hand the payload to the target; True when that alone settles the delivery."""
@@ -191,7 +240,7 @@ class EventBridgeDelivery:
 
     def _retry_or_dead_letter(  # noqa: PLR0917 - one delivery's whole context
         self,
-        rule_name: str,
+        rule: Any,
         target: dict[str, Any],
         event: dict[str, Any],
         label: str,
@@ -206,18 +255,27 @@ class EventBridgeDelivery:
         )
         age = cloud.clock.now() - cloud.ledger.events[event["id"]].published_at
         if attempt < max_attempts and age + _backoff(attempt + 1) <= max_age:
-            self._schedule_delivery(rule_name, target, event, label, attempt=attempt + 1)
+            self._schedule_delivery(rule, target, event, label, attempt=attempt + 1)
             return
         dlq_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
         now = cloud.clock.now()
         if not dlq_arn:
             cloud.ledger.dropped(event["id"], label, now, reason=str(error))
             return
+        # EventBridge sends to the target's DLQ as itself: the DLQ's policy and key must allow it too.
+        hop = f"rule {rule.name} -> dead-letter queue {dlq_arn.split(':')[-1]}"
+        verdict = cloud.access.service_may(_EVENTS, "sqs:SendMessage", dlq_arn, source_arn=rule.arn, hop=hop)
+        if not verdict.allowed:
+            self.failed_to_dead_letter += 1  # the InvocationsFailedToBeSentToDlq metric
+            cloud.ledger.dropped(
+                event["id"], label, now, reason=f"{error}; and not sent to the DLQ: {verdict.reason}"
+            )
+            return
         cloud.sqs.send(
             dlq_arn,
             json.dumps(event),
             attributes={
-                "RULE_ARN": rule_name,
+                "RULE_ARN": rule.arn,
                 "TARGET_ARN": target["Arn"],
                 "ERROR_CODE": type(error).__name__,
                 "ERROR_MESSAGE": str(error)[:256],

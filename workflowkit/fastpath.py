@@ -102,7 +102,6 @@ class FastPath:
             self.before_call(service, operation, params)
 
     def answer(self, service: str, operation: str, params: dict[str, Any]) -> Any:
-        self.notify(service, operation, params)
         complete = self._complete.get((service, operation))
         if complete is not None:
             status, parsed = complete(params)
@@ -156,7 +155,7 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
     service_model = client._service_model
     service = service_model.service_name
     if not active.handles(service, operation_name) or not _reaches_local_cloud(client, active):
-        active.notify(service, operation_name, api_params)
+        _notify(active, client, service, operation_name, api_params)
         return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
     operation_model = service_model.operation_model(operation_name)
     context: dict[str, Any] = {
@@ -203,6 +202,7 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
             context=context,
         )
     if response is None:  # no hook of the caller's answered (botocore's Stubber would have)
+        _notify(active, client, service, operation_name, api_params)
         response = active.answer(service, operation_name, api_params)
     http, parsed = response
     after_call = f"after-call.{service_id}.{operation_name}"
@@ -212,6 +212,21 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         error_class = client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
         raise error_class(parsed, operation_name)
     return parsed
+
+
+def _notify(
+    active: FastPath, client: BaseClient, service: str, operation: str, params: dict[str, Any]
+) -> None:
+    """The before-call seam; a :class:`ServiceError` raised there (a refused permission) is the answer."""
+    try:
+        active.notify(service, operation, params)
+    except ServiceError as error:
+        parsed = {
+            "Error": {"Code": error.code, "Message": error.message},
+            **error.fields,
+            "ResponseMetadata": _metadata(error.status, "denied"),
+        }
+        raise client.exceptions.from_code(error.code)(parsed, operation) from None
 
 
 # botocore's own before-call handlers only add HTTP headers; with no HTTP request they have nothing to

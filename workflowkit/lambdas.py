@@ -100,6 +100,10 @@ class InProcessRuntime:
         self._code_dirs: list[Path] = []
         # Called before every invocation (fault injection); raising fails the invocation like a crash.
         self.before_invoke: Callable[[str, Any], None] = lambda name, event: None
+        # The permissions a handler's calls run with (its execution role); none by default.
+        self.acting_as: Callable[[str], contextlib.AbstractContextManager[None]] = lambda name: (
+            contextlib.nullcontext()
+        )
         self._depth = 0  # invocations in progress (a Step Functions task runs inside the loop's task)
         self._environment = _FunctionEnvironment()
 
@@ -162,7 +166,8 @@ class InProcessRuntime:
             self._depth += 1
             try:
                 self.before_invoke(name, event)
-                result = handler(event, context)
+                with self.acting_as(name):
+                    result = handler(event, context)
             except Exception as error:
                 failure = error
                 log.write("".join(traceback.format_exception(error)))

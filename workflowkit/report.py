@@ -8,6 +8,7 @@ CloudFormation's generated ones.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,7 +117,17 @@ def ledger_figures(cloud: LocalCloud) -> dict[str, int]:
         "dead_lettered": counters["dead_lettered"],
         "dropped": counters["dropped"],
         "unaccounted_events": len(cloud.ledger.unaccounted()),
+        # Permissions (docs/decisions/0021): refusals anywhere, and alarms whose notification was refused.
+        "access_checks": cloud.access.checks,
+        "access_denials": len(cloud.access.denials),
+        "alarm_actions_failed": len(cloud.alarms.failed_actions),
     }
+
+
+def denial_summary(cloud: LocalCloud, *, limit: int = 20) -> list[str]:
+    """The distinct refusals of a run, most frequent first, with their counts."""
+    counts = Counter(d.describe() for d in cloud.access.denials)  # (refused alarm actions among them)
+    return [f"{count} x {text}" for text, count in counts.most_common(limit)]
 
 
 def unaccounted_summary(events: list[LedgerEvent]) -> list[str]:

@@ -47,6 +47,8 @@ class SchedulerService:
         self._tasks: dict[tuple[str, str], Any] = {}
         self._saved: list[tuple[str, Any]] = []
         self.fired = 0
+        self.dead_lettered = 0  # firings the target refused, sent to the schedule's DLQ
+        self.dropped = 0  # firings refused with no DLQ, or a DLQ that refused them too
 
     def install(self) -> None:
         service = self
@@ -103,7 +105,11 @@ class SchedulerService:
         self.fired += 1
         cloud = self._cloud
         cloud.ledger.trace("schedule", self._now(), name)
-        self._deliver(schedule.target)
+        refusal = self._authorize(schedule)
+        if refusal is None:
+            self._deliver(schedule.target)
+        else:
+            self._dead_letter(schedule, refusal)
         _first, period = first_firing(
             schedule.schedule_expression, schedule.schedule_expression_timezone, self._now()
         )
@@ -111,6 +117,44 @@ class SchedulerService:
             self._arm(backend, group, name)
         elif (schedule.action_after_completion or "NONE") == "DELETE":
             backend.delete_schedule(group, name)
+
+    def _authorize(self, schedule: Any) -> str | None:
+        """Why the schedule's role cannot reach its target (None: it can), as Scheduler checks it.
+
+        Scheduler assumes the schedule's execution role (its trust policy must admit
+        ``scheduler.amazonaws.com``) and calls the target with it. A refusal is not retried.
+        """
+        access = self._cloud.access
+        target = schedule.target
+        role = target.get("RoleArn")
+        hop = f"schedule {schedule.name} -> {target['Arn'].split(':')[-1]}"
+        if not role:
+            return "the schedule has no execution role"
+        verdict = access.may_assume(role, service=_SCHEDULER, source_arn=schedule.arn, hop=hop)
+        if verdict.allowed:
+            verdict = access.role_may(role, *_target_call(target), hop=hop)
+        return None if verdict.allowed else verdict.reason
+
+    def _dead_letter(self, schedule: Any, reason: str) -> None:
+        """Send the refused firing to the schedule's DLQ, with the role's own permissions."""
+        cloud = self._cloud
+        target = schedule.target
+        dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+        role = target.get("RoleArn")
+        if dlq and role:
+            hop = f"schedule {schedule.name} -> dead-letter queue {dlq.split(':')[-1]}"
+            verdict = cloud.access.role_may(role, "sqs", "SendMessage", {"QueueUrl": dlq}, hop=hop)
+            if verdict.allowed:
+                cloud.sqs.send(
+                    dlq,
+                    target.get("Input", "{}"),
+                    attributes={"ERROR_CODE": "AccessDenied", "ERROR_MESSAGE": reason[:256]},
+                )
+                self.dead_lettered += 1
+                cloud.ledger.trace("schedule dead-lettered", self._now(), schedule.name, reason)
+                return
+        self.dropped += 1
+        cloud.ledger.trace("schedule dropped", self._now(), schedule.name, reason)
 
     def _deliver(self, target: dict[str, Any]) -> None:
         cloud = self._cloud
@@ -139,3 +183,27 @@ class SchedulerService:
                 cloud.lambdas.invoke(function.name, json.loads(payload))
         else:
             raise InvalidScheduleExpressionError(f"the local cloud cannot deliver a schedule to {arn}")
+
+
+_SCHEDULER = "scheduler.amazonaws.com"
+
+
+def _target_call(target: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The API call Scheduler makes to the target with the schedule's role."""
+    arn: str = target["Arn"]
+    service = arn.split(":")[2]
+    if service == "events":
+        parameters = target.get("EventBridgeParameters") or {}
+        entry = {
+            "EventBusName": arn,
+            "Source": parameters.get("Source", "aws.scheduler"),
+            "DetailType": parameters.get("DetailType", "Scheduled Event"),
+        }
+        return "events", "PutEvents", {"Entries": [entry]}
+    if service == "sqs":
+        return "sqs", "SendMessage", {"QueueUrl": arn}
+    if service == "states":
+        return "stepfunctions", "StartExecution", {"stateMachineArn": arn}
+    if service == "lambda":
+        return "lambda", "Invoke", {"FunctionName": arn}
+    return service, "Unknown", {}

@@ -151,4 +151,5 @@ def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         process_seconds=sum(r.process_seconds for r in results),
         timelines={k: v for r in results for k, v in r.timelines.items()},
         workers=len(results),
+        denials=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.denials],
     )

@@ -22,7 +22,7 @@ from workflowkit.cloud import LocalCloud
 from workflowkit.invariants import Violation, check_all, termination_budget
 from workflowkit.ledger import LedgerEvent
 from workflowkit.orders import OrderDriver
-from workflowkit.report import ServiceNames, ledger_figures, workflow_timeline
+from workflowkit.report import ServiceNames, denial_summary, ledger_figures, workflow_timeline
 from workflowkit.scenarios import DEFAULT_MIX, SCENARIOS, initial_stock, order_for
 
 ARRIVAL_INTERVAL = timedelta(milliseconds=20)
@@ -66,6 +66,17 @@ class RunResult:
     # Wall time summed over the processes that ran (one per shard): the overhead ratio's numerator.
     process_seconds: float = 0.0
     workers: int = 1
+    denials: list[str] = field(default_factory=list)  # what was refused, distinct, with counts
+
+    @property
+    def healthy(self) -> bool:
+        """No broken invariant, nothing lost, nothing refused by the template's permissions."""
+        return (
+            not self.violations
+            and self.figures.get("unaccounted_events", 0) == 0
+            and self.figures.get("access_denials", 0) == 0
+            and self.figures.get("alarm_actions_failed", 0) == 0
+        )
 
     @property
     def workflows(self) -> int:
@@ -201,6 +212,7 @@ def run_planned(
     progress: bool | None = None,
     ready: Callable[[], object] | None = None,
     on_finished: Callable[[int], None] | None = None,
+    enforce_permissions: bool = True,
 ) -> tuple[RunResult, float, float]:
     """Run planned orders (n, (order id, scenario)); order n arrives at n x ARRIVAL_INTERVAL.
 
@@ -223,6 +235,7 @@ def run_planned(
         keep_timelines=keep_timelines,
         ready=ready,
         on_finished=on_finished,
+        enforce_permissions=enforce_permissions,
     )
 
 
@@ -272,9 +285,10 @@ def _run_timed(
     keep_timelines: Iterable[str] | None,
     ready: Callable[[], object] | None = None,
     on_finished: Callable[[int], None] | None = None,
+    enforce_permissions: bool = True,
 ) -> tuple[RunResult, float, float]:
     bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
-    with LocalCloud(cdk_out=cdk_out, seed=seed) as cloud:
+    with LocalCloud(cdk_out=cdk_out, seed=seed, enforce_permissions=enforce_permissions) as cloud:
         driver = OrderDriver(cloud)
         stocked = initial_stock()
         driver.stock(stocked)
@@ -318,6 +332,7 @@ def _run_timed(
             handler_seconds=cloud.lambdas.handler_seconds(),
             timelines=timelines,
             process_seconds=wall,
+            denials=denial_summary(cloud),
         )
         return result, started, ended
 

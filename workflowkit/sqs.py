@@ -91,6 +91,7 @@ class SqsService:
             deduplication_id=dedup,
         )
         self._wake(name)
+        self._cloud.alarms.queue_changed(name)
 
     # --- polling ------------------------------------------------------------------------------------
     def _wake(self, queue_name: str, at: datetime | None = None) -> None:
@@ -113,6 +114,8 @@ class SqsService:
         if poller.scheduled_at != due:
             return  # superseded by an earlier poll
         poller.scheduled_at = None
+        if not self._may_poll(poller):
+            return  # Lambda cannot read the queue: the messages wait there, as in AWS
         queue = self.backend.get_queue(poller.queue_name)
         dlq = queue.dead_letter_queue
         dlq_before = {m.id for m in dlq._messages} if dlq is not None else set()
@@ -124,6 +127,19 @@ class SqsService:
         if messages:
             self._process(poller, queue, messages)
         self._reschedule(poller)
+
+    def _may_poll(self, poller: _Poller) -> bool:
+        """The event source mapping reads and deletes with the function's role (and its key grants)."""
+        access = self._cloud.access
+        role = access.function_role(poller.mapping.function_name)
+        if role is None:
+            return True
+        queue = {"QueueUrl": poller.mapping.queue_arn}
+        hop = f"event source mapping {poller.queue_name} -> {poller.mapping.function_name}"
+        return all(
+            access.role_may(role, "sqs", operation, queue, hop=hop).allowed
+            for operation in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes")
+        )
 
     def _process(self, poller: _Poller, queue: Any, messages: list[Any]) -> None:
         cloud = self._cloud
@@ -163,6 +179,7 @@ class SqsService:
                     reason=f"receive count reached maxReceiveCount on {queue_name}",
                 )
                 self._wake(dlq.name)
+                self._cloud.alarms.queue_changed(dlq.name)
 
     def _reschedule(self, poller: _Poller) -> None:
         """Poll again now if a receive would return messages, else when the first one could."""

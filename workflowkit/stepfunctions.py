@@ -19,14 +19,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from botocore.exceptions import ClientError
 from moto.stepfunctions.models import StateMachine as MotoStateMachine
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
 
+from workflowkit.access import AccessDeniedError
 from workflowkit.asl import (
     ExecutionContext,
     ExecutionResult,
     StateMachineProgram,
+    TaskContext,
     TaskIntegrations,
 )
 
@@ -54,7 +57,13 @@ class _LoopRuntime:
     def __init__(self, cloud: LocalCloud, integrations: TaskIntegrations) -> None:
         self._cloud = cloud
         self.random = random.Random(cloud.seed)
-        self.run_task = integrations.run_task
+        self._integrations = integrations
+
+    def run_task(self, resource: str, parameters: Any, task: TaskContext) -> Any:
+        # A task acts with its state machine's role: its calls are checked against that role's policies.
+        access = self._cloud.access
+        with access.acting_as(access.state_machine_role(task.state_machine_arn)):
+            return self._integrations.run_task(resource, parameters, task)
 
     def now(self) -> datetime:
         return self._cloud.clock.now()
@@ -191,6 +200,11 @@ class StepFunctionsService:
     def _invoke_lambda(self, function: str, payload: Any) -> tuple[str, bool]:
         # A name, a function ARN, or a qualified function ARN (arn:...:function:name:alias).
         name = function.split(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
+        try:
+            self._cloud.access.check_call("lambda", "Invoke", {"FunctionName": function})
+        except AccessDeniedError as error:
+            # What the Lambda API answers the state machine's role: Lambda.AccessDeniedException in ASL.
+            raise ClientError({"Error": {"Code": error.code, "Message": error.message}}, "Invoke") from None
         return self._cloud.lambdas.invoke_json(name, payload)
 
     def _client(self, service: str) -> Any:

@@ -177,6 +177,12 @@ class ResolvedTemplate:
     def arn(self, logical_id: str) -> str:
         resource = self.resources[logical_id]
         name = self.physical_id(logical_id)
+        bus = resource.properties.get("EventBusName") if resource.type == "AWS::Events::Rule" else None
+        if bus is not None:
+            # A rule on a custom bus has the bus in its ARN (rule/<bus>/<rule>); queue policies match it.
+            bus_name = str(self.resolve(bus)).rsplit("/", 1)[-1]
+            if bus_name != "default":
+                name = f"{bus_name}/{name}"
         service, pattern = _SERVICE_OF.get(resource.type, ("cloudformation", "{name}"))
         region = "" if service == "iam" else self.region  # IAM is global: no region in its ARNs
         return f"arn:{PARTITION}:{service}:{region}:{self.account}:{pattern.format(name=name)}"
