@@ -12,6 +12,10 @@ NODE := $(shell [ -x $(NODE22) ] && echo $(NODE22) || echo node)
 export JSII_NODE := $(NODE)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK := $(NODE) node_modules/aws-cdk/bin/cdk
+# checkov pins boto3/botocore 1.35 and cannot share .venv (boto3 1.44.8): its own venv, its own pins
+# (docs/decisions/0018). Python 3.13 venvs ignore themselves in git (they hold a '*' .gitignore).
+LINT_VENV := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed-py3.13
 
 .PHONY: setup demo test synth lint format clean
 
@@ -28,6 +32,13 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(LINT_STAMP): scripts/lint-requirements.txt scripts/find-python
+	@python=$$(scripts/find-python) || exit 1; echo "creating $(LINT_VENV) (checkov) with $$python"; \
+	  "$$python" -m venv --clear $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/lint-requirements.txt
+	touch $@
+
 ## synth: synthesize the app into cdk.out (cdk-nag runs as part of it)
 synth: setup
 	$(CDK) synth --quiet
@@ -42,12 +53,17 @@ demo: synth
 test: setup
 	$(PY) -m pytest -n 2
 
-## lint: ruff, formatting, mypy, cfn-lint over the synthesized templates
-lint: synth
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy functions infra workflowkit app.py
+## lint: ruff, formatting, mypy; then independent checks of the synthesized templates: cfn-lint,
+## asl-validator over the state machines as they deploy (placeholders substituted), checkov
+## (skips and their reasons: .checkov.yaml)
+lint: synth $(LINT_STAMP)
+	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(VENV)/bin/mypy functions infra workflowkit app.py scripts
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+	$(PY) scripts/validate_asl.py --cdk-out cdk.out --node $(NODE)
+	$(PY) scripts/run_checkov.py --checkov $(LINT_VENV)/bin/checkov --config-file .checkov.yaml \
+	  cdk.out/*.template.json
 
 format: setup
 	$(VENV)/bin/ruff check --fix .
