@@ -13,10 +13,19 @@ Every operation is one item ``pk=ORDER#<orderId>, sk=GATEWAY#<operation>`` writt
 so a repeated call finds the first result and returns it instead of moving money again. Ids derive
 from the order id and time comes from :func:`workflow_core.clock.now`: two runs of the same scenario
 write the same items.
+
+A capture is a transaction (the capture item and the authorization's transition), so DynamoDB may cancel
+it because another transaction is in progress on one of them, and refuse a void or re-authorization of
+an authorization that a capture is writing (``TransactionConflictException``): the two race by design
+(decision 0007). Every operation is run again from its first read after a jittered pause, a bounded
+number of times (``workflow_core.contention``); then it raises ``PaymentGatewayUnavailableError``, which
+the state machines retry with their own backoff (docs/decisions/0019). A cancelled or refused write
+wrote nothing, so no money moves twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -33,6 +42,7 @@ from payment.gateways.base import (
     Void,
 )
 from workflow_core import clock
+from workflow_core.contention import Backoff, ContendedWriteError, is_contention, retry_contended
 from workflow_core.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 from workflow_core.events import Order
 
@@ -52,12 +62,42 @@ _deserializer = TypeDeserializer()
 
 
 class SandboxGateway(PaymentGateway):
-    def __init__(self, *, table_name: str, client: Any) -> None:
+    def __init__(self, *, table_name: str, client: Any, backoff: Backoff | None = None) -> None:
         self._table = table_name
         self._client = client
+        self._backoff = backoff or Backoff()
 
     # --- operations ---------------------------------------------------------------------------------
     def authorize(self, order: Order) -> Authorization:
+        return self._contended(lambda: self._authorize(order), f"authorize {order.order_id}")
+
+    def capture(self, order_id: str) -> Capture:
+        return self._contended(lambda: self._capture(order_id), f"capture {order_id}")
+
+    def void(self, order_id: str) -> Void:
+        return self._contended(lambda: self._void(order_id), f"void {order_id}")
+
+    def refund(
+        self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
+    ) -> Refund:
+        return self._contended(
+            lambda: self._refund(order_id, payment_id=payment_id, amount_minor=amount_minor),
+            f"refund {order_id}",
+        )
+
+    def settle(self, order_id: str) -> Settlement:
+        return self._contended(lambda: self._settle(order_id), f"settle {order_id}")
+
+    def _contended[Result](self, operation: Callable[[], Result], what: str) -> Result:
+        """Run an operation again from its first read while DynamoDB refuses its writes for contention."""
+        try:
+            return retry_contended(operation, backoff=self._backoff, what=what)
+        except ContendedWriteError as error:
+            # The processor is busy with this order: the state machine's Retry waits and asks again.
+            raise PaymentGatewayUnavailableError(str(error)) from error
+
+    # --- the operations, once -------------------------------------------------------------------------
+    def _authorize(self, order: Order) -> Authorization:
         existing = self._get(order.order_id, AUTHORIZE)
         if existing is None:
             return self._first_authorization(order)
@@ -69,7 +109,7 @@ class SandboxGateway(PaymentGateway):
             return self._reauthorize(order, existing)
         return _authorization(existing)
 
-    def capture(self, order_id: str) -> Capture:
+    def _capture(self, order_id: str) -> Capture:
         existing = self._get(order_id, CAPTURE)
         if existing is not None:
             return _capture(existing)
@@ -94,15 +134,15 @@ class SandboxGateway(PaymentGateway):
                 ]
             )
         except ClientError as error:
-            if _code(error) not in _CONDITION_FAILED:
-                raise
+            if _code(error) not in _CONDITION_FAILED or is_contention(error):
+                raise  # contention: capture() runs again from the first read
             replay = self._get(order_id, CAPTURE)
             if replay is None:
                 raise PaymentGatewayUnavailableError(f"capture of {order_id} raced another call") from None
             return _capture(replay)
         return _capture(item)
 
-    def void(self, order_id: str) -> Void:
+    def _void(self, order_id: str) -> Void:
         auth = self._get(order_id, AUTHORIZE)
         if auth is None:
             return Void(order_id=order_id, voided=False, status=AuthorizationStatus.NONE)
@@ -115,7 +155,7 @@ class SandboxGateway(PaymentGateway):
             except ClientError as error:
                 if _code(error) not in _CONDITION_FAILED:
                     raise
-                return self.void(order_id)  # it changed under us (captured or voided): report what it is now
+                return self._void(order_id)  # it changed under us (captured or voided): report what it is now
             status = AuthorizationStatus.VOIDED
         return Void(
             order_id=order_id,
@@ -124,7 +164,7 @@ class SandboxGateway(PaymentGateway):
             payment_id=auth.get("paymentId"),
         )
 
-    def refund(
+    def _refund(
         self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
     ) -> Refund:
         existing = self._get(order_id, REFUND)
@@ -154,16 +194,16 @@ class SandboxGateway(PaymentGateway):
             raise RefundRejectedError(message)
         item.update(status="REFUNDED", refundId=f"re_{order_id}")
         if not self._put_new(order_id, REFUND, item):
-            return self.refund(order_id, payment_id=payment_id, amount_minor=amount_minor)
+            return self._refund(order_id, payment_id=payment_id, amount_minor=amount_minor)
         return _refund(item)
 
-    def settle(self, order_id: str) -> Settlement:
+    def _settle(self, order_id: str) -> Settlement:
         # Void first: it releases an open hold and, by moving the authorization out of AUTHORIZED, makes
         # a capture still in flight (a payment execution not yet stopped) fail instead of taking money.
         # It also tells whether the money was already taken.
-        released = self.void(order_id)
+        released = self._void(order_id)
         if released.status == AuthorizationStatus.CAPTURED:
-            refund = self.refund(order_id)  # replays an earlier refund (or its rejection): never twice
+            refund = self._refund(order_id)  # replays an earlier refund (or its rejection): never twice
             return Settlement(
                 order_id=order_id,
                 outcome=SettlementOutcome.REFUNDED,
@@ -203,7 +243,7 @@ class SandboxGateway(PaymentGateway):
             authorizationNumber=1,
         )
         if not self._put_new(order.order_id, AUTHORIZE, item):
-            return self.authorize(order)  # a concurrent call got there first: return its result
+            return self._authorize(order)  # a concurrent call got there first: return its result
         return _authorization(item)
 
     def _reauthorize(self, order: Order, voided: dict[str, Any]) -> Authorization:
@@ -228,7 +268,7 @@ class SandboxGateway(PaymentGateway):
         except ClientError as error:
             if _code(error) not in _CONDITION_FAILED:
                 raise
-            return self.authorize(order)
+            return self._authorize(order)
         return _authorization(item)
 
     # --- storage ------------------------------------------------------------------------------------
