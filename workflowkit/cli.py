@@ -5,6 +5,7 @@ workflowkit simulate             many orders from a scenario mix: figures, invar
 workflowkit timeline ID          one workflow's timeline, from a re-run (same seed) or a saved run
 workflowkit send EVENTS.jsonl    your own events on the local bus: figures and per-workflow details
 workflowkit catalog              write the event catalog (JSON Schemas + index) to docs/events
+workflowkit preflight            check the AWS account and region (your credentials) before cdk deploy
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workflowkit import preflight
 from workflowkit.catalog_docs import CATALOG_DIR
 from workflowkit.catalog_docs import write as write_catalog
 from workflowkit.clock import real_perf_counter
@@ -81,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
         "--functions", type=Path, default=Path("functions"), help="the app's functions folder"
     )
     catalog.set_defaults(handler=run_catalog)
+
+    check = commands.add_parser(
+        "preflight", help="check the AWS account and region with your credentials before cdk deploy"
+    )
+    check.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="the synthesized app (cdk.out)")
+    check.add_argument("--stage", default="dev", help="the stage whose stack to check (default dev)")
+    check.add_argument("--region", help="the region (default: your AWS profile's, else cdk.out's)")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.set_defaults(handler=run_preflight)
     return parser
 
 
@@ -313,3 +324,17 @@ def run_catalog(args: argparse.Namespace) -> int:
     written = write_catalog(args.out, args.functions.resolve())
     print(f"wrote {len(written)} files to {args.out}")
     return 0
+
+
+# --- preflight ------------------------------------------------------------------------------------
+def run_preflight(args: argparse.Namespace) -> int:
+    template = preflight.load_stack_template(args.cdk_out, args.stage)
+    session = preflight.open_session(args.region, template)
+    results = preflight.run_checks(session, template, preflight.default_checks())
+    if args.json:
+        document = preflight.as_json(results, stack=template.stack_name, region=session.region_name)
+        print(json.dumps(document, sort_keys=True))
+    else:
+        title = f"preflight: {template.stack_name} in {session.region_name or '(no region)'} ({args.cdk_out})"
+        print(preflight.format_table(results, title=title))
+    return 1 if any(result.failed for result in results) else 0
