@@ -129,7 +129,7 @@ class FrontDoor:
             ) from None
 
 
-def _validate(model: type[M], body: Any, message: str) -> M:
+def _validate[M: ContractModel](model: type[M], body: Any, message: str) -> M:
     if not isinstance(body, dict):
         raise InvalidRequestError(f"{message}: the body must be a JSON object")
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -35,7 +35,7 @@ ARCHIVE_RETENTION = timedelta(days=30)
 IDEMPOTENCY_EXPIRY = ARCHIVE_RETENTION + timedelta(days=5)  # the archive's replay window, plus a margin
 
 
-class EventRouter(Generic[Result]):
+class EventRouter[Result]:
     """Maps detail-types to handler functions: in one place, what a consumer handles and with what.
 
     ``Result`` is what the handlers return (``dispatch`` passes it through).
