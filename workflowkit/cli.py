@@ -23,7 +23,13 @@ from workflowkit.catalog_docs import write as write_catalog
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.orders import OrderDriver
-from workflowkit.report import format_timeline, ledger_figures, unaccounted_summary, workflow_timeline
+from workflowkit.report import (
+    denial_summary,
+    format_timeline,
+    ledger_figures,
+    unaccounted_summary,
+    workflow_timeline,
+)
 from workflowkit.scenarios import DEFAULT_MIX, SCENARIOS, order_for
 from workflowkit.simulation import RunResult, parse_mix, run_send, run_simulation, workflow_details
 from workflowkit.template import TemplateError
@@ -153,11 +159,15 @@ def run_demo(args: argparse.Namespace) -> int:
         print(
             f"\nevents published {figures['events_published']}, deliveries processed "
             f"{figures['events_delivered']}, dead-lettered {figures['dead_lettered']}, unaccounted "
-            f"{figures['unaccounted_events']}; virtual time {cloud.clock.elapsed()}, wall time {wall:.2f} s"
+            f"{figures['unaccounted_events']}, access denials {figures['access_denials']}; "
+            f"virtual time {cloud.clock.elapsed()}, wall time {wall:.2f} s"
         )
         for line in unaccounted_summary(cloud.ledger.unaccounted()):
             print(f"  unaccounted: {line}")
-        return 0 if failures == 0 and figures["unaccounted_events"] == 0 else 1
+        for line in denial_summary(cloud):
+            print(f"  refused: {line}")
+        clean = figures["unaccounted_events"] == 0 and figures["access_denials"] == 0
+        return 0 if failures == 0 and clean else 1
 
 
 # --- simulate -------------------------------------------------------------------------------------
@@ -182,8 +192,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         _print_summary(
             result, summary, title=f"simulate: {args.orders} orders, seed {args.seed}, mix {args.mix}"
         )
-    healthy = not result.violations and not result.mismatches() and summary["unaccounted_events"] == 0
-    return 0 if healthy else 1
+    return 0 if result.healthy and not result.mismatches() else 1
 
 
 def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) -> None:
@@ -203,6 +212,8 @@ def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) ->
         ("events delivered", summary["events_delivered"]),
         ("dead-lettered", summary["dead_lettered"]),
         ("unaccounted events", summary["unaccounted_events"]),
+        ("access denials", summary["access_denials"]),
+        ("alarm notifications refused", summary["alarm_actions_failed"]),
         ("invariant violations", summary["invariant_violations"]),
         ("wall / virtual time", f"{summary['wall_seconds']} s / {summary['virtual_seconds']} s"),
         ("workflows per second (wall)", summary["workflows_per_second"]),
@@ -215,6 +226,8 @@ def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) ->
         print(f"  mismatch: {line}")
     for violation in result.violations[:20]:
         print(f"  violation: {violation}")
+    for denial in result.denials[:20]:
+        print(f"  refused: {denial}")
 
 
 def _save(result: RunResult, args: argparse.Namespace) -> None:
@@ -290,7 +303,7 @@ def run_send_command(args: argparse.Namespace) -> int:
     summary = result.summary()
     summary["workflow_details"] = workflow_details(result)
     # Dead letters may be what the sender meant to provoke; lost events and broken invariants never are.
-    healthy = not result.violations and summary["unaccounted_events"] == 0
+    healthy = result.healthy
     if args.json:
         print(json.dumps(summary, sort_keys=True))
         return 0 if healthy else 1
