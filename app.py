@@ -1,7 +1,14 @@
 #!/usr/bin/env python3
 """CDK entry point: one ``WorkflowKit-<stage>`` stack per stage, checked by cdk-nag on every synth.
 
-The only place that reads the environment and CDK context.
+The only place that reads the environment and CDK context. Context keys (``-c key=value`` or cdk.json):
+
+- ``stage`` (default ``dev``): the stack ``WorkflowKit-<stage>``; every stage but ``dev`` keeps its data.
+- ``logLevel`` (default ``INFO``): the functions' Powertools log level.
+- ``powertoolsLayerArn``: a layer ARN instead of the public SSM parameter of the pinned Powertools version.
+- ``alarmSubscriptions``, ``escalationSubscriptions``, ``customerSubscriptions``: the topics' subscribers,
+  ``protocol:endpoint`` items separated by commas (``email``, ``email-json``, ``sms``, or an https:// URL),
+  e.g. ``-c alarmSubscriptions=email:ops@example.com,https://hooks.example.com/x``.
 """
 
 from __future__ import annotations
@@ -21,22 +28,32 @@ import aws_cdk as cdk  # noqa: E402
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION  # noqa: E402
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: E402
 
+from infra.constructs.topics import parse_subscriptions  # noqa: E402
 from infra.stacks import StageConfig, WorkflowStack  # noqa: E402
 
 
-def main() -> None:
-    app = cdk.App()
-    stage = str(app.node.try_get_context("stage") or "dev")
-    layer_arn = app.node.try_get_context("powertoolsLayerArn")
-    config = StageConfig(
-        stage=stage,
+def stage_config(app: cdk.App) -> StageConfig:
+    """The stage's configuration from the app's CDK context."""
+    context = app.node.try_get_context
+    layer_arn = context("powertoolsLayerArn")
+    return StageConfig(
+        stage=str(context("stage") or "dev"),
         functions_dir=ROOT / "functions",
         statemachines_dir=ROOT / "statemachines",
         # The layer matches the Powertools version the tests ran against (pinned in pyproject.toml).
         powertools_version=POWERTOOLS_VERSION,
         powertools_layer_arn=str(layer_arn) if layer_arn else None,
-        log_level=str(app.node.try_get_context("logLevel") or "INFO"),
+        log_level=str(context("logLevel") or "INFO"),
+        alarm_subscriptions=parse_subscriptions(context("alarmSubscriptions")),
+        escalation_subscriptions=parse_subscriptions(context("escalationSubscriptions")),
+        customer_subscriptions=parse_subscriptions(context("customerSubscriptions")),
     )
+
+
+def main() -> None:
+    app = cdk.App()
+    config = stage_config(app)
+    stage = config.stage
     WorkflowStack(
         app,
         f"WorkflowKit-{stage}",

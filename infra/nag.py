@@ -22,9 +22,10 @@ XRAY_AND_LOG_DELIVERY = (
     "are listed explicitly and nothing else in this policy uses a wildcard resource."
 )
 RUNTIME_PINNED = (
-    "Python 3.11 is pinned on purpose: the project's requires-python, the tested dependency set and "
-    "the AWS-managed Powertools layer (python3.11 build) must match "
-    "(docs/decisions/0003-powertools-layer-from-ssm.md)."
+    "Python 3.13 is pinned on purpose: the Lambda runtime is the interpreter the tests and the local cloud "
+    "run on (pyproject's requires-python, the toolchain's Python 3.13) and the AWS-managed Powertools layer "
+    "build it resolves (python3.13, arm64); a newer runtime is adopted with the toolchain, not ahead of it "
+    "(docs/decisions/0015-python-3-13-on-arm64.md)."
 )
 SYNC_ONLY = (
     "Invoked synchronously only (SQS event source mapping, Step Functions task, or API Gateway), never "
@@ -46,6 +47,17 @@ ROUTE_PARAMETER = (
 TARGET_DLQ = (
     "EventBridge target dead-letter queue (DeadLetterConfig of the rule target), not a redrive DLQ of "
     "another queue, so cdk-nag cannot see its role; it is alarmed on depth > 0."
+)
+SUBSCRIBER_REDRIVE = (
+    "Subscribers come from configuration and are people or an operator webhook (email, email-json, SMS, "
+    "HTTPS), not services that could consume a redrive queue; SNS retries each delivery per its delivery "
+    "policy, failed notifications of the escalation and customer topics are alarmed "
+    "(NumberOfNotificationsFailed), and an alarm whose notification failed stays visible in its history."
+)
+SCHEDULE_DLQ = (
+    "EventBridge Scheduler dead-letter queue (DeadLetterConfig of every deadline schedule the controller "
+    "creates at run time), not a redrive DLQ of another queue, so cdk-nag cannot see its role; it is alarmed "
+    "on depth > 0."
 )
 
 
@@ -85,7 +97,12 @@ def acknowledge(stack: WorkflowStack) -> None:
         for dlq in shape.dead_letter_queues:
             _ack(dlq, "Serverless::Serverless-SQSRedrivePolicy", DLQ_IS_TERMINAL)
 
+    for subscription in stack.topics.subscriptions:
+        _ack(subscription, "Serverless::Serverless-SNSRedrivePolicy", SUBSCRIBER_REDRIVE)
+
     controller = stack.controller
+    _ack(controller.schedule_dead_letter_queue, "AwsSolutions::AwsSolutions-SQS3", SCHEDULE_DLQ)
+    _ack(controller.schedule_dead_letter_queue, "Serverless::Serverless-SQSRedrivePolicy", DLQ_IS_TERMINAL)
     _ack(
         controller.handler.role.node.find_child("DefaultPolicy"),
         f"AwsSolutions::AwsSolutions-IAM5[Resource::{_as_nag_renders(stack, controller.schedule_arns)}]",

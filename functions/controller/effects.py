@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,10 +18,19 @@ from controller.actions import (
     StartStateMachine,
     StopStateMachine,
 )
+from workflow_core import settings
 from workflow_core.errors import PublishError
 from workflow_core.publisher import PUT_EVENTS_BATCH
 
 _SNS_SUBJECT_LIMIT = 100
+# How long and how often Scheduler retries delivering a deadline to the bus before it dead-letters it:
+# Scheduler's maxima, so a transient outage heals by itself; TargetErrorCount pages at the first failure.
+SCHEDULE_RETRY_MAX_AGE_SECONDS = 86400
+SCHEDULE_RETRY_ATTEMPTS = 185
+
+
+def _schedule_dead_letter_arn() -> str:
+    return settings.required(settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class EffectTargets:
     schedule_group: str
     scheduler_role_arn: str
     escalation_topic_arn: str
+    # The queue every deadline schedule dead-letters into; from the environment the stack sets when not given.
+    schedule_dead_letter_arn: str = field(default_factory=_schedule_dead_letter_arn)
 
 
 class Effects:
@@ -125,7 +136,11 @@ class Effects:
                     "RoleArn": self._t.scheduler_role_arn,
                     "Input": json.dumps(action.detail, separators=(",", ":")),
                     "EventBridgeParameters": {"DetailType": action.detail_type, "Source": action.source},
-                    "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
+                    "RetryPolicy": {
+                        "MaximumEventAgeInSeconds": SCHEDULE_RETRY_MAX_AGE_SECONDS,
+                        "MaximumRetryAttempts": SCHEDULE_RETRY_ATTEMPTS,
+                    },
+                    "DeadLetterConfig": {"Arn": self._t.schedule_dead_letter_arn},
                 },
             )
         except ClientError as error:

@@ -11,7 +11,11 @@ _S = dynamodb.AttributeType.STRING
 
 
 class WorkflowTables(Construct):
-    """On-demand tables, encrypted with the stage key, with point-in-time recovery."""
+    """On-demand tables, encrypted with the stage key, with point-in-time recovery.
+
+    Where the stage keeps its data (``removal_policy`` RETAIN), tables are also protected from deletion:
+    neither a stack update that would replace or remove one nor a DeleteTable call can drop it.
+    """
 
     def __init__(
         self, scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: RemovalPolicy
@@ -19,6 +23,7 @@ class WorkflowTables(Construct):
         super().__init__(scope, construct_id)
         self._key = key
         self._removal_policy = removal_policy
+        self._deletion_protection = removal_policy == RemovalPolicy.RETAIN
         self.workflows = self._table("Workflows", sort_key="sk")
         self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration")
         self.inventory = self._table("Inventory")
@@ -53,4 +58,5 @@ class WorkflowTables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=self._removal_policy,
+            deletion_protection=self._deletion_protection,
         )

@@ -45,8 +45,9 @@ USE_ACTIONS = (
 )
 # Services that call KMS on behalf of principals of this account (their grants and data keys).
 VIA_SERVICES = ("dynamodb", "sqs", "sns", "scheduler", "states")
-# Services that encrypt with the key as themselves: they publish into encrypted queues and topics.
-PUBLISHING_SERVICES = ("events.amazonaws.com", "cloudwatch.amazonaws.com")
+# What SQS and SNS ask KMS for when a service principal sends into an encrypted queue or topic: a data key,
+# and its decryption to verify it (docs/decisions/0016-service-principals-in-key-and-topic-policies.md).
+SEND_ENCRYPTED_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 
 class WorkflowKey(Construct):
@@ -99,11 +100,23 @@ def _key_policy() -> list[iam.PolicyStatement]:
                 }
             },
         ),
+        # CloudWatch alarms publishing to the encrypted alarm topic. SNS passes the alarm's account on to
+        # KMS, so the statement holds for this account's alarms only.
         iam.PolicyStatement(
-            sid="AllowEventBridgeAndAlarmsToPublishEncrypted",
-            principals=[iam.ServicePrincipal(service) for service in PUBLISHING_SERVICES],
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            sid="AllowThisAccountsAlarmsToPublishToEncryptedTopics",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=list(SEND_ENCRYPTED_ACTIONS),
             resources=["*"],
             conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ),
+        # EventBridge delivering rule targets into encrypted queues and their target DLQs. No aws:Source*
+        # condition: AWS does not support it for EventBridge's deliveries into encrypted SNS/SQS targets, and
+        # with it every delivery fails. Each queue's policy admits EventBridge only for its own rule
+        # (aws:SourceArn), which is where the confused deputy is stopped; see decision 0016.
+        iam.PolicyStatement(
+            sid="AllowEventBridgeToDeliverToEncryptedQueues",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=list(SEND_ENCRYPTED_ACTIONS),
+            resources=["*"],
         ),
     ]

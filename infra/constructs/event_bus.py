@@ -11,7 +11,13 @@ from infra.constructs import defaults
 
 
 class WorkflowEventBus(Construct):
-    """A custom bus that admits ``PutEvents`` only from this account, and archives everything it carries."""
+    """A custom bus that admits ``PutEvents`` only from this account, and archives everything it carries.
+
+    The bus keeps the well-known name ``workflowkit-<stage>`` (producers outside the stack address it by
+    name) and is therefore never retained: it holds no data of its own, and a bus left behind by a deleted
+    stack would make the stage's next deploy fail with AlreadyExists. Its archive goes with it, since an
+    archive replays only into its own source bus.
+    """
 
     def __init__(
         self,
@@ -20,11 +26,10 @@ class WorkflowEventBus(Construct):
         *,
         stage: str,
         archive_retention: Duration = defaults.ARCHIVE_RETENTION,
-        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"workflowkit-{stage}")
-        self.bus.apply_removal_policy(removal_policy)
+        self.bus.apply_removal_policy(RemovalPolicy.DESTROY)
         self.bus.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AdmitPutEventsFromThisAccountOnly",

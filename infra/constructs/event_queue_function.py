@@ -56,7 +56,7 @@ class EventQueueFunction(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            visibility_timeout=Duration.seconds(timeout.to_seconds() * defaults.VISIBILITY_TIMEOUT_FACTOR),
+            visibility_timeout=defaults.visibility_timeout(timeout, defaults.MAX_BATCHING_WINDOW),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letter_queue, max_receive_count=defaults.MAX_RECEIVE_COUNT
             ),

@@ -2,8 +2,9 @@
 
 It starts the payment state machine by name (and stops a running attempt of it), writes the workflow
 projection transactionally, creates one Scheduler one-time schedule per running step (the schedule's target
-puts ``StepDeadlineReached`` on the bus through ``scheduler_role``), escalates to humans over SNS and
-publishes on the bus.
+puts ``StepDeadlineReached`` on the bus through ``scheduler_role``; a deadline Scheduler cannot deliver
+after its retries lands in ``schedule_dead_letter_queue``), escalates to humans over SNS and publishes on
+the bus.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -36,7 +38,6 @@ class FrontController(EventQueueFunction):
         scope: Construct,
         construct_id: str,
         *,
-        stage: str,
         detail_types: Sequence[str],
         bus: events.IEventBus,
         runtime: FunctionRuntime,
@@ -47,8 +48,6 @@ class FrontController(EventQueueFunction):
         schedule_group_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = defaults.FUNCTION_TIMEOUT,
     ) -> None:
-        # Schedules and their role are created first: their names go into the function's environment.
-        schedule_group_name = f"workflowkit-{stage}"
         super().__init__(
             scope,
             construct_id,
@@ -59,11 +58,26 @@ class FrontController(EventQueueFunction):
             runtime=runtime,
             timeout=timeout,
         )
-        self.schedule_group = scheduler.ScheduleGroup(
+        # The group outlives the stack in stages that keep data (it holds the live deadlines), so its name is
+        # CloudFormation's, not a fixed one a redeploy would collide with. The L1 resource, because the L2
+        # construct always writes a name of its own; Ref returns the generated name.
+        self.schedule_group_resource = scheduler.CfnScheduleGroup(self, "ScheduleGroup")
+        self.schedule_group_resource.apply_removal_policy(schedule_group_removal_policy)
+        schedule_group_name = self.schedule_group_resource.ref
+        # The group as an IScheduleGroup (its metrics, dimension ScheduleGroup = the generated name).
+        self.schedule_group = scheduler.ScheduleGroup.from_schedule_group_name(
+            self, "ScheduleGroupByName", schedule_group_name
+        )
+        # Where Scheduler puts a deadline it could not deliver once its retry policy is exhausted: alarmed
+        # like every DLQ, redriven by an operator.
+        self.schedule_dead_letter_queue = sqs.Queue(
             self,
-            "ScheduleGroup",
-            schedule_group_name=schedule_group_name,
-            removal_policy=schedule_group_removal_policy,
+            "ScheduleDeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=runtime.key,
+            enforce_ssl=True,
+            retention_period=defaults.DLQ_RETENTION,
+            removal_policy=runtime.removal_policy,
         )
         self.scheduler_role = iam.Role(
             self,
@@ -80,6 +94,8 @@ class FrontController(EventQueueFunction):
             bus.event_bus_arn,
             detail_types=permissions.owned_detail_types([SOURCE_SCHEDULER]),
         )
+        # Scheduler sends dead-letter events with the schedule's execution role.
+        permissions.allow_send_message(self.scheduler_role, self.schedule_dead_letter_queue, runtime.key)
 
         self.function.add_environment(settings.EVENT_BUS_NAME, bus.event_bus_name)
         self.function.add_environment(settings.EVENT_BUS_ARN, bus.event_bus_arn)
@@ -89,6 +105,9 @@ class FrontController(EventQueueFunction):
         )
         self.function.add_environment(settings.SCHEDULE_GROUP_NAME, schedule_group_name)
         self.function.add_environment(settings.SCHEDULER_ROLE_ARN, self.scheduler_role.role_arn)
+        self.function.add_environment(
+            settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN, self.schedule_dead_letter_queue.queue_arn
+        )
         self.function.add_environment(settings.ESCALATION_TOPIC_ARN, escalation_topic.topic_arn)
 
         # Every schedule in the stage's group: schedule names are per workflow step, created at run time.

@@ -1,18 +1,22 @@
 """Dashboard and alarms: nothing is lost silently, and a stuck workflow pages someone.
 
 Alarms (all to ``alarm_topic``): every DLQ holding a message, every state machine execution that failed or
-timed out, any controller error, any record a queue-fed function failed (its partial batch failures never
-count as Lambda ``Errors``), and any workflow the controller found past its deadline.
+timed out, any record a queue-fed function failed (its partial batch failures never count as Lambda
+``Errors``), any workflow the controller found past its deadline, and every failure outside the functions'
+code: a function's errors, throttles and runs into its timeout, an event a rule could not deliver to its
+target (or to the target's DLQ), and a deadline Scheduler could not deliver to the bus (or dead-letter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -26,6 +30,14 @@ PAST_DEADLINE_METRIC = "WorkflowsPastDeadline"
 RECORDS_FAILED_METRIC = "RecordsFailed"
 RECORDS_FAILED_PERIOD = Duration.minutes(5)
 CONTROLLER_SERVICE = "controller"
+EVENTS_NAMESPACE = "AWS/Events"
+# Deadlines Scheduler failed to deliver, by what became of them (AWS/Scheduler, dimension ScheduleGroup).
+SCHEDULER_FAILURES = {
+    "DeadlinesTargetErrors": "TargetErrorCount",
+    "DeadlinesTargetThrottled": "TargetErrorThrottledCount",
+    "DeadlinesDropped": "InvocationDroppedCount",
+    "DeadlinesFailedToDeadLetter": "InvocationsFailedToBeSentToDeadLetterCount",
+}
 
 
 class WorkflowObservability(Construct):
@@ -39,8 +51,11 @@ class WorkflowObservability(Construct):
         queues: Mapping[str, sqs.IQueue],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         state_machines: Mapping[str, sfn.IStateMachine],
-        functions: Mapping[str, lambda_.IFunction],
-        controller: lambda_.IFunction,
+        functions: Mapping[str, lambda_.Function],
+        bus: events.IEventBus,
+        rules: Mapping[str, events.IRule],
+        schedule_group: scheduler.IScheduleGroup,
+        notification_topics: Mapping[str, sns.ITopic],
         workflow_metrics: Sequence[str],
         queue_fed_services: Sequence[str],
     ) -> None:
@@ -59,7 +74,57 @@ class WorkflowObservability(Construct):
             self._alarm(
                 f"{name}ExecutionsTimedOut", machine.metric_timed_out(period=PERIOD), f"{name} timed out"
             )
-        self._alarm("ControllerErrors", controller.metric_errors(period=PERIOD), "the controller raised")
+        for name, function in functions.items():
+            self._alarm(f"{_camel(name)}Errors", function.metric_errors(period=PERIOD), f"{name} raised")
+            self._alarm(
+                f"{_camel(name)}Throttles",
+                function.metric_throttles(period=PERIOD),
+                f"{name} was throttled (an SQS batch waits out its visibility timeout; an API call fails)",
+            )
+            # A timeout ends an invocation at Duration == Timeout and also counts in Errors; this alarm names
+            # the cause, and warns before the limit is reached. (Duration works whatever the log format; a
+            # metric filter on "Task timed out" depends on the runtime's text logs.)
+            timeout_ms = (function.timeout or defaults.FUNCTION_TIMEOUT).to_milliseconds()
+            self._alarm(
+                f"{_camel(name)}NearTimeout",
+                function.metric_duration(period=PERIOD, statistic="Maximum"),
+                f"{name} ran into {int(defaults.TIMEOUT_ALARM_FRACTION * 100)}% of its timeout or beyond",
+                threshold=defaults.TIMEOUT_ALARM_FRACTION * timeout_ms,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            )
+        for name, rule in rules.items():
+            self._alarm(
+                f"{name}FailedInvocations",
+                self.rule_metric(bus, rule, "FailedInvocations"),
+                f"rule {name} could not deliver events to its target (they went to the target's DLQ)",
+            )
+            self._alarm(
+                f"{name}FailedToDeadLetter",
+                self.rule_metric(bus, rule, "InvocationsFailedToBeSentToDlq"),
+                f"rule {name} could not deliver events to its target nor to its DLQ: they are lost",
+            )
+        scheduler_metrics = {
+            "TargetErrorCount": schedule_group.metric_target_errors(period=PERIOD),
+            "TargetErrorThrottledCount": schedule_group.metric_target_throttled(period=PERIOD),
+            "InvocationDroppedCount": schedule_group.metric_dropped(period=PERIOD),
+            "InvocationsFailedToBeSentToDeadLetterCount": schedule_group.metric_failed_to_be_sent_to_dlq(
+                period=PERIOD
+            ),
+        }
+        # Escalations and customer notices SNS could not deliver to a subscriber after its retries. (The alarm
+        # topic's own failures cannot page through it: they stay in each alarm's history.)
+        for name, topic in notification_topics.items():
+            self._alarm(
+                f"{name}NotificationsFailed",
+                topic.metric_number_of_notifications_failed(period=PERIOD, statistic="Sum"),
+                f"SNS could not deliver {name} notifications to a subscriber",
+            )
+        for alarm_id, metric_name in SCHEDULER_FAILURES.items():
+            self._alarm(
+                alarm_id,
+                scheduler_metrics[metric_name],
+                f"Scheduler could not deliver step deadlines to the bus ({metric_name})",
+            )
         records_failed = {service: self.records_failed_metric(service) for service in queue_fed_services}
         for service, metric in records_failed.items():
             self._alarm(
@@ -140,6 +205,41 @@ class WorkflowObservability(Construct):
             ),
         )
         self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Lambda throttles",
+                left=[f.metric_throttles(label=name, period=PERIOD) for name, f in functions.items()],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda duration max (alarm at 90% of the timeout)",
+                left=[
+                    f.metric_duration(label=name, period=PERIOD, statistic="Maximum")
+                    for name, f in functions.items()
+                ],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Rule deliveries failed (to target / to DLQ)",
+                left=[
+                    self.rule_metric(bus, rule, metric).with_(label=f"{name} {metric}")
+                    for name, rule in rules.items()
+                    for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Deadlines (Scheduler)",
+                left=[
+                    schedule_group.metric_attempts(label="attempts", period=PERIOD),
+                    schedule_group.metric_sent_to_dlq(label="sent to DLQ", period=PERIOD),
+                    *(metric.with_(label=name) for name, metric in scheduler_metrics.items()),
+                ],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24)
         )
 
@@ -166,13 +266,38 @@ class WorkflowObservability(Construct):
             # No unit: an alarm with a Unit ignores datapoints published with any other (emitted as Count).
         )
 
-    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:
+    @staticmethod
+    def rule_metric(bus: events.IEventBus, rule: events.IRule, metric_name: str) -> cloudwatch.Metric:
+        """A metric of ``rule`` on the custom ``bus``: such rules publish with EventBusName and RuleName.
+
+        ``Ref`` of a rule on a custom bus is ``<bus>|<rule>``, so the rule's name is its second part.
+        """
+        return cloudwatch.Metric(
+            namespace=EVENTS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={
+                "EventBusName": bus.event_bus_name,
+                "RuleName": Fn.select(1, Fn.split("|", rule.rule_name)),
+            },
+            statistic="Sum",
+            period=PERIOD,
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        description: str,
+        *,
+        threshold: float = 0,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
             metric=metric,
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            threshold=threshold,
+            comparison_operator=comparison,
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,

@@ -7,12 +7,13 @@ on the workflow bus only the outcome events it reports. Optionally, a rule start
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
-from aws_cdk import Aws, CfnResource, Duration, RemovalPolicy
+from aws_cdk import Aws, CfnResource, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -36,6 +37,25 @@ PAYMENTS_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Upda
 def placeholders(asl_path: Path) -> set[str]:
     """The ``${Name}`` tokens of an ASL file."""
     return set(PLACEHOLDER.findall(asl_path.read_text(encoding="utf-8")))
+
+
+def with_execution_timeout(asl: str, timeout: Duration, *, source: Path) -> str:
+    """The ASL with a top-level ``TimeoutSeconds`` of ``timeout``.
+
+    CDK adds ``TimeoutSeconds`` only to definitions it builds from chains; a definition given as a string is
+    deployed as it is, so without this an execution would never time out (and ExecutionsTimedOut never
+    fire). An ASL that declares its own timeout must agree with the construct's.
+    """
+    document = json.loads(asl)
+    seconds = int(timeout.to_seconds())
+    declared = document.get("TimeoutSeconds")
+    if declared is not None and declared != seconds:
+        raise ValueError(f"{source}: TimeoutSeconds {declared} differs from the flow's timeout {seconds}")
+    # Top-level fields first, States last, as Step Functions' console shows them.
+    states = document.pop("States")
+    document["TimeoutSeconds"] = seconds
+    document["States"] = states
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 class OrchestratedFlow(Construct):
@@ -76,8 +96,11 @@ class OrchestratedFlow(Construct):
             self,
             "LogGroup",
             # The /aws/vendedlogs/ prefix keeps Step Functions' log delivery off the size-limited
-            # CloudWatch Logs resource policy.
-            log_group_name=f"/aws/vendedlogs/states/workflowkit-{stage}-{name}",
+            # CloudWatch Logs resource policy. The group outlives the stack in stages that keep data, so
+            # its name is unique to the stack instance: a redeploy after a deletion cannot collide.
+            log_group_name=Fn.join(
+                "-", [f"/aws/vendedlogs/states/workflowkit-{stage}-{name}", defaults.stack_unique_suffix()]
+            ),
             retention=defaults.LOG_RETENTION,
             encryption_key=key,
             removal_policy=log_removal_policy,
@@ -105,10 +128,11 @@ class OrchestratedFlow(Construct):
             state_machine_type=sfn.StateMachineType.STANDARD,
             # Inline (DefinitionString), not an S3 asset: the template alone is the deployable truth, and the
             # local cloud reads the same definition + substitutions from it (docs/decisions/0004-*).
-            definition_body=sfn.DefinitionBody.from_string(asl_path.read_text(encoding="utf-8")),
+            definition_body=sfn.DefinitionBody.from_string(
+                with_execution_timeout(asl_path.read_text(encoding="utf-8"), timeout, source=asl_path)
+            ),
             definition_substitutions=dict(substitutions),
             role=self.role,
-            timeout=timeout,
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group,

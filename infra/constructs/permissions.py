@@ -12,6 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 
 from workflow_core.catalog import CATALOG, source_of
 
@@ -50,6 +51,15 @@ def allow_table_read_write(principal: iam.IGrantable, table: dynamodb.ITable, ke
 
 def allow_publish(principal: iam.IGrantable, topic: sns.ITopic, key: kms.IKey) -> None:
     _add(principal, iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn]))
+    _add(
+        principal,
+        iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]),
+    )
+
+
+def allow_send_message(principal: iam.IGrantable, queue: sqs.IQueue, key: kms.IKey) -> None:
+    """Send into one encrypted queue: ``sqs:SendMessage``, and the data key SQS generates for it."""
+    _add(principal, iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue_arn]))
     _add(
         principal,
         iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]),

@@ -28,7 +28,8 @@ class FunctionRuntime:
 
 
 class ServiceFunction(Construct):
-    """A Python 3.11 Lambda with X-Ray tracing, Powertools settings, and a least-privilege role.
+    """A Python Lambda (``defaults.RUNTIME`` on ``defaults.ARCHITECTURE``) with X-Ray tracing, Powertools
+    settings, and a least-privilege role.
 
     The role starts empty (no managed policies): it may write to its own log group and X-Ray, and
     whatever the composing stack grants it on top.

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -32,6 +33,7 @@ from infra.constructs import (
     defaults,
     permissions,
 )
+from infra.constructs.topics import TopicSubscription
 from workflow_core import definition, settings
 from workflow_core.catalog import SOURCE_NOTIFICATIONS, SOURCE_OPERATOR, SOURCE_ORDERS, source_of
 from workflow_core.definition import Runner, WorkflowDefinition
@@ -48,6 +50,11 @@ class StageConfig:
     powertools_version: str
     powertools_layer_arn: str | None = None  # override, e.g. for partitions without the public parameter
     log_level: str = defaults.LOG_LEVEL
+    # Subscribers of the three topics (cdk context alarmSubscriptions, escalationSubscriptions,
+    # customerSubscriptions).
+    alarm_subscriptions: tuple[TopicSubscription, ...] = ()
+    escalation_subscriptions: tuple[TopicSubscription, ...] = ()
+    customer_subscriptions: tuple[TopicSubscription, ...] = ()
 
     @property
     def retain_data(self) -> bool:
@@ -73,11 +80,19 @@ class WorkflowStack(Stack):
         # (tests/infra/logical_ids.json).
         self.encryption = WorkflowKey(self, "Encryption", stage=stage, removal_policy=retain)
         key = self.encryption.key
-        self.events = WorkflowEventBus(self, "Events", stage=stage, removal_policy=retain)
+        self.events = WorkflowEventBus(self, "Events", stage=stage)
         bus = self.events.bus
         self.tables = WorkflowTables(self, "Data", key=key, removal_policy=retain)
         tables = self.tables
-        self.topics = WorkflowTopics(self, "Topics", stage=stage, key=key)
+        self.topics = WorkflowTopics(
+            self,
+            "Topics",
+            stage=stage,
+            key=key,
+            alarm_subscriptions=config.alarm_subscriptions,
+            escalation_subscriptions=config.escalation_subscriptions,
+            customer_subscriptions=config.customer_subscriptions,
+        )
 
         runtime = FunctionRuntime(
             code=lambda_.Code.from_asset(str(config.functions_dir), exclude=list(defaults.CODE_EXCLUDES)),
@@ -149,7 +164,6 @@ class WorkflowStack(Stack):
         self.controller = FrontController(
             self,
             "Controller",
-            stage=stage,
             detail_types=workflow.controller_inputs(),
             bus=bus,
             runtime=runtime,
@@ -244,7 +258,10 @@ class WorkflowStack(Stack):
             dead_letter_queues=self._dead_letter_queues(),
             state_machines={name: flow.state_machine for name, flow in self.flows.items()},
             functions=self._functions(),
-            controller=self.controller.function,
+            bus=bus,
+            rules=self._rules(),
+            schedule_group=self.controller.schedule_group,
+            notification_topics={"Escalation": self.topics.escalation, "Customer": self.topics.customer},
             workflow_metrics=(workflow.started_event, *workflow.outcome_events, workflow.escalation_event),
             queue_fed_services=[shape.service for shape in (self.controller, *self.consumers.values())],
         )
@@ -256,6 +273,7 @@ class WorkflowStack(Stack):
         queues: dict[str, sqs.IQueue] = {
             "ControllerDlq": self.controller.dead_letter_queue,
             "ControllerTargetDlq": self.controller.target_dead_letter_queue,
+            "ControllerScheduleDlq": self.controller.schedule_dead_letter_queue,
         }
         for service, consumer in self.consumers.items():
             queues[f"{_camel(service)}Dlq"] = consumer.dead_letter_queue
@@ -265,7 +283,19 @@ class WorkflowStack(Stack):
                 queues[f"{_camel(name)}TargetDlq"] = flow.target_dead_letter_queue
         return queues
 
-    def _functions(self) -> dict[str, lambda_.IFunction]:
+    def _rules(self) -> dict[str, events.IRule]:
+        """Every rule on the bus, keyed by its owner and subscription (the alarms' construct ids)."""
+        rules: dict[str, events.IRule] = {
+            f"Controller{name}": rule for name, rule in self.controller.rules.items()
+        }
+        for service, consumer in self.consumers.items():
+            rules |= {f"{_camel(service)}{name}": rule for name, rule in consumer.rules.items()}
+        for name, flow in self.flows.items():
+            if flow.rule is not None:
+                rules[f"{_camel(name)}StartRule"] = flow.rule
+        return rules
+
+    def _functions(self) -> dict[str, lambda_.Function]:
         return {
             "controller": self.controller.function,
             **{service: consumer.function for service, consumer in self.consumers.items()},

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Template
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from app import stage_config
 from infra.stacks import StageConfig, WorkflowStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,18 +35,22 @@ class Synthesized:
         return str(self.stack.resolve(node.logical_id))
 
 
-def synthesize(outdir: Path) -> Synthesized:
-    """The real stack, as ``cdk synth`` builds it (cdk-nag included), for a fixed test account and region."""
+def synthesize(outdir: Path, config: StageConfig | None = None) -> Synthesized:
+    """The real stack, as ``cdk synth`` builds it (cdk-nag included), for a fixed test account and region.
+
+    Without ``config``: the ``test`` stage, which keeps its data like every stage but ``dev``.
+    """
+    config = config or StageConfig(
+        stage=STAGE,
+        functions_dir=ROOT / "functions",
+        statemachines_dir=ROOT / "statemachines",
+        powertools_version=POWERTOOLS_VERSION,
+    )
     app = cdk.App(outdir=str(outdir))
     stack = WorkflowStack(
         app,
-        f"WorkflowKit-{STAGE}",
-        config=StageConfig(
-            stage=STAGE,
-            functions_dir=ROOT / "functions",
-            statemachines_dir=ROOT / "statemachines",
-            powertools_version=POWERTOOLS_VERSION,
-        ),
+        f"WorkflowKit-{config.stage}",
+        config=config,
         env=cdk.Environment(account="123456789012", region="eu-west-1"),
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
@@ -62,3 +67,19 @@ def synthesize(outdir: Path) -> Synthesized:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+# What ``cdk synth -c stage=dev -c alarmSubscriptions=...`` passes: read by app.py as it reads any context.
+DEV_CONTEXT = {
+    "stage": "dev",
+    "alarmSubscriptions": "email:ops@example.com,https://hooks.example.com/alarms",
+    "escalationSubscriptions": "email:oncall@example.com",
+    "customerSubscriptions": "email-json:notices@example.com",
+}
+
+
+@pytest.fixture(scope="session")
+def dev_synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The ``dev`` stage (data not kept), configured from CDK context through app.py."""
+    config = stage_config(cdk.App(context=DEV_CONTEXT))
+    return synthesize(tmp_path_factory.mktemp("cdk.out.dev"), config)

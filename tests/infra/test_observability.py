@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.infra.conftest import Synthesized
+from workflow_core import settings
 from workflow_core.order_workflow import ORDER_WORKFLOW
 
 
@@ -102,19 +105,25 @@ def test_failed_records_of_every_queue_fed_function_are_alarmed(synthesized: Syn
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
 
 
+def _rendered(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    if "Ref" in part:
+        return f"<{part['Ref']}>"
+    if "Fn::GetAtt" in part:
+        return f"<{'.'.join(part['Fn::GetAtt'])}>"
+    if "Fn::Select" in part:  # a rule's name: <RuleLogicalId|1>
+        index, split = part["Fn::Select"]
+        return f"<{split['Fn::Split'][1]['Ref']}|{index}>"
+    raise AssertionError(f"unexpected intrinsic in the dashboard: {part}")
+
+
 def _dashboard(synth: Synthesized) -> dict[str, Any]:
     """The dashboard body as JSON, each reference rendered as ``<LogicalId>`` or ``<LogicalId.Attribute>``."""
     (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
     body = dashboard["Properties"]["DashboardBody"]
     parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
-    text = "".join(
-        part
-        if isinstance(part, str)
-        else f"<{part['Ref']}>"
-        if "Ref" in part
-        else f"<{'.'.join(part['Fn::GetAtt'])}>"
-        for part in parts
-    )
+    text = "".join(_rendered(part) for part in parts)
     result: dict[str, Any] = json.loads(text)
     return result
 
@@ -148,7 +157,137 @@ def test_dashboard_shows_what_the_alarms_watch(synthesized: Synthesized) -> None
         assert shown("AWS/States", "ExecutionsFailed", "StateMachineArn", f"<{machine_id}>")
     for function_id in synthesized.of_type("AWS::Lambda::Function"):
         assert shown("AWS/Lambda", "Errors", "FunctionName", f"<{function_id}>")
+        assert shown("AWS/Lambda", "Throttles", "FunctionName", f"<{function_id}>")
+    bus = f"<{synthesized.logical_id(synthesized.stack.events.bus)}>"
+    for rule_id in synthesized.of_type("AWS::Events::Rule"):
+        for metric_name in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
+            assert any(
+                metric[:6] == ["AWS/Events", metric_name, "EventBusName", bus, "RuleName", f"<{rule_id}|1>"]
+                for metric in metrics
+            ), (rule_id, metric_name)
+    (group_id,) = synthesized.of_type("AWS::Scheduler::ScheduleGroup")
+    for metric_name in ("TargetErrorCount", "InvocationDroppedCount", "InvocationsSentToDeadLetterCount"):
+        assert shown("AWS/Scheduler", metric_name, "ScheduleGroup", f"<{group_id}>"), metric_name
     # And every alarm's state.
     alarm_widgets = [w for w in widgets if w["type"] == "alarm"]
     shown_alarms = {arn for w in alarm_widgets for arn in w["properties"]["alarms"]}
     assert shown_alarms == {f"<{lid}.Arn>" for lid in synthesized.of_type("AWS::CloudWatch::Alarm")}
+
+
+@pytest.mark.parametrize("metric", ["FailedInvocations", "InvocationsFailedToBeSentToDlq"])
+def test_every_rule_is_alarmed_on_deliveries_it_could_not_make(synthesized: Synthesized, metric: str) -> None:
+    # Failures between the bus and a target (and between a target and its DLQ) never reach a function.
+    bus_id = synthesized.logical_id(synthesized.stack.events.bus)
+    rules = set(synthesized.of_type("AWS::Events::Rule"))
+    assert rules
+    alarmed = set()
+    for alarm in _alarmed_on(synthesized, metric):
+        assert alarm["Namespace"] == "AWS/Events"
+        assert alarm["Statistic"] == "Sum"
+        # Rules on a custom bus publish with both dimensions; Ref of a rule there is "<bus>|<rule>".
+        assert _dimension(alarm, "EventBusName") == {"Ref": bus_id}
+        rule_name = _dimension(alarm, "RuleName")
+        index, split = rule_name["Fn::Select"]
+        separator, ref = split["Fn::Split"]
+        assert (index, separator) == (1, "|")
+        alarmed.add(ref["Ref"])
+    assert alarmed == rules
+
+
+def _functions(synth: Synthesized) -> dict[str, dict[str, Any]]:
+    return synth.of_type("AWS::Lambda::Function")
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_function_is_alarmed_on_errors_and_throttles(synthesized: Synthesized, metric: str) -> None:
+    alarms = _alarmed_on(synthesized, metric)
+    assert {_dimension(a, "FunctionName")["Ref"] for a in alarms} == set(_functions(synthesized))
+    for alarm in alarms:
+        assert alarm["Namespace"] == "AWS/Lambda"
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Threshold"] == 0
+
+
+def test_every_function_is_alarmed_when_it_runs_into_its_timeout(synthesized: Synthesized) -> None:
+    # A timeout ends an invocation at Duration == Timeout: alarm on the longest invocation reaching 90% of it.
+    functions = _functions(synthesized)
+    alarms = {_dimension(a, "FunctionName")["Ref"]: a for a in _alarmed_on(synthesized, "Duration")}
+    assert set(alarms) == set(functions)
+    for function_id, alarm in alarms.items():
+        timeout_ms = functions[function_id]["Properties"]["Timeout"] * 1000
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert 0.8 * timeout_ms <= alarm["Threshold"] < timeout_ms
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "TargetErrorCount",
+        "TargetErrorThrottledCount",
+        "InvocationDroppedCount",
+        "InvocationsFailedToBeSentToDeadLetterCount",
+    ],
+)
+def test_deadlines_scheduler_could_not_deliver_are_alarmed(synthesized: Synthesized, metric: str) -> None:
+    # A lost deadline leaves a workflow RUNNING forever: every delivery failure of the group pages someone.
+    (group_id,) = synthesized.of_type("AWS::Scheduler::ScheduleGroup")
+    (alarm,) = _alarmed_on(synthesized, metric)
+    assert alarm["Namespace"] == "AWS/Scheduler"
+    assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": {"Ref": group_id}}]
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == 0
+
+
+def _statements_of(synth: Synthesized, role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_schedules_dead_letter_into_an_encrypted_alarmed_queue_the_scheduler_role_may_write(
+    synthesized: Synthesized,
+) -> None:
+    stack = synthesized.stack
+    controller_id = synthesized.logical_id(stack.controller.function)
+    variables = synthesized.resources[controller_id]["Properties"]["Environment"]["Variables"]
+    queue_arn = variables[settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN]
+    (queue_id, attribute) = queue_arn["Fn::GetAtt"]
+    assert attribute == "Arn"
+    queue = synthesized.resources[queue_id]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    (key_id,) = synthesized.of_type("AWS::KMS::Key")
+    assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    depth_alarms = [
+        a
+        for a in _alarmed_on(synthesized, "ApproximateNumberOfMessagesVisible")
+        if _dimension(a, "QueueName") == {"Fn::GetAtt": [queue_id, "QueueName"]}
+    ]
+    assert len(depth_alarms) == 1
+    # Scheduler sends dead-letter events with the schedule's execution role: SendMessage, and the key via SQS.
+    statements = _statements_of(synthesized, synthesized.logical_id(stack.controller.scheduler_role))
+    assert any(
+        s["Action"] == "sqs:SendMessage" and s["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        for s in statements
+    )
+    assert any(
+        set(s["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+        and s["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        for s in statements
+    )
+
+
+def test_notifications_sns_could_not_deliver_to_people_are_alarmed(synthesized: Synthesized) -> None:
+    topics = synthesized.stack.topics
+    alarms = _alarmed_on(synthesized, "NumberOfNotificationsFailed")
+    alarmed = {_dimension(a, "TopicName")["Fn::GetAtt"][0] for a in alarms}
+    # The alarm topic cannot page about its own failures: they stay in each alarm's history.
+    assert alarmed == {synthesized.logical_id(topics.escalation), synthesized.logical_id(topics.customer)}
+    for alarm in alarms:
+        assert alarm["Namespace"] == "AWS/SNS"
+        assert alarm["Statistic"] == "Sum"
+        assert alarm["Threshold"] == 0

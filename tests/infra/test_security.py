@@ -95,7 +95,7 @@ def _statements(synth: Synthesized) -> Iterator[tuple[str, dict[str, Any]]]:
         "AWS::SNS::TopicPolicy": "PolicyDocument",
     }
     for lid, resource in synth.resources.items():
-        document = resource["Properties"].get(documents.get(resource["Type"], ""), None)
+        document = resource.get("Properties", {}).get(documents.get(resource["Type"], ""), None)
         if document:
             for statement in document["Statement"]:
                 yield lid, statement
@@ -138,3 +138,144 @@ def test_wildcard_resources_are_only_where_aws_requires_them(synthesized: Synthe
                     statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 )
                 assert all(a.startswith(allowed_prefixes) for a in actions), f"{lid}: {actions}"
+
+
+ACCOUNT_REF = {"Ref": "AWS::AccountId"}
+ALARM_ARNS = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":cloudwatch:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":alarm:*",
+        ],
+    ]
+}
+
+
+def _topic_policy_statements(synth: Synthesized, topic_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in synth.of_type("AWS::SNS::TopicPolicy").values()
+        if {"Ref": topic_id} in policy["Properties"]["Topics"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _principal_services(statement: dict[str, Any]) -> list[Any]:
+    principal = statement.get("Principal", {})
+    service = principal.get("Service", []) if isinstance(principal, dict) else []
+    return list(service if isinstance(service, list) else [service])
+
+
+def _key_statements(synth: Synthesized) -> list[dict[str, Any]]:
+    (key,) = synth.of_type("AWS::KMS::Key").values()
+    return list(key["Properties"]["KeyPolicy"]["Statement"])
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return set(action if isinstance(action, list) else [action])
+
+
+def test_cloudwatch_alarms_may_publish_to_the_alarm_topic(synthesized: Synthesized) -> None:
+    # A topic policy replaces SNS's default one: without this statement no alarm ever notifies anyone.
+    topic_id = synthesized.logical_id(synthesized.stack.topics.alarms)
+    allows = [
+        s
+        for s in _topic_policy_statements(synthesized, topic_id)
+        if s["Effect"] == "Allow" and "cloudwatch.amazonaws.com" in _principal_services(s)
+    ]
+    assert len(allows) == 1
+    (statement,) = allows
+    assert _actions(statement) == {"sns:Publish"}
+    assert statement["Resource"] == {"Ref": topic_id}
+    # Only this account's alarms in this region (confused deputy).
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_REF},
+        "ArnLike": {"aws:SourceArn": ALARM_ARNS},
+    }
+
+
+def test_cloudwatch_alarms_may_use_the_key_that_encrypts_the_alarm_topic(synthesized: Synthesized) -> None:
+    statements = [
+        s for s in _key_statements(synthesized) if "cloudwatch.amazonaws.com" in _principal_services(s)
+    ]
+    assert len(statements) == 1
+    (statement,) = statements
+    assert _principal_services(statement) == ["cloudwatch.amazonaws.com"]
+    # SNS encrypts a published message with a data key generated for CloudWatch, then verifies it.
+    assert _actions(statement) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_REF}}
+
+
+def test_eventbridge_may_use_the_key_without_source_conditions(synthesized: Synthesized) -> None:
+    # docs/decisions/0016: the SQS/SNS call to KMS on EventBridge's behalf does not carry aws:SourceAccount
+    # or aws:SourceArn; with such a condition every rule -> queue delivery (and its DLQ) would fail.
+    # The confused-deputy guard is each queue's policy (aws:SourceArn = the one rule).
+    statements = [s for s in _key_statements(synthesized) if "events.amazonaws.com" in _principal_services(s)]
+    assert len(statements) == 1
+    (statement,) = statements
+    assert _principal_services(statement) == ["events.amazonaws.com"]
+    assert _actions(statement) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert "Condition" not in statement
+    for queue_policy in synthesized.of_type("AWS::SQS::QueuePolicy").values():
+        for s in queue_policy["Properties"]["PolicyDocument"]["Statement"]:
+            if s["Effect"] == "Allow" and "events.amazonaws.com" in _principal_services(s):
+                assert set(s["Condition"]) == {"ArnEquals"}
+                assert set(s["Condition"]["ArnEquals"]) == {"aws:SourceArn"}
+
+
+def _rendered(value: Any) -> str:
+    """A principal or ARN as text: pseudo parameters as ``<Name>``."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_rendered(part) for part in parts)
+    return f"<{value['Ref']}>"
+
+
+def test_only_aws_services_that_publish_as_themselves_get_key_or_topic_statements(
+    synthesized: Synthesized,
+) -> None:
+    services = {
+        _rendered(service)
+        for statement in _key_statements(synthesized)
+        for service in _principal_services(statement)
+    }
+    assert services == {
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+        "logs.<AWS::Region>.amazonaws.com",
+    }
+    # Escalation and customer topics are published by this stack's functions (IAM grants), never by a
+    # service principal: their topic policies hold only the TLS deny.
+    for topic in (synthesized.stack.topics.escalation, synthesized.stack.topics.customer):
+        topic_id = synthesized.logical_id(topic)
+        assert [s["Effect"] for s in _topic_policy_statements(synthesized, topic_id)] == ["Deny"]
+
+
+def test_the_functions_that_publish_to_a_topic_may_do_so(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    publishers = {
+        stack.topics.escalation: stack.controller.handler.role,
+        stack.topics.customer: stack.consumers["notification"].handler.role,
+    }
+    for topic, role in publishers.items():
+        role_ref = {"Ref": synthesized.logical_id(role)}
+        statements = [
+            s
+            for policy in synthesized.of_type("AWS::IAM::Policy").values()
+            if role_ref in policy["Properties"]["Roles"]
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert any(
+            "sns:Publish" in _actions(s) and s["Resource"] == {"Ref": synthesized.logical_id(topic)}
+            for s in statements
+        ), topic
+        assert any({"kms:GenerateDataKey", "kms:Decrypt"} <= _actions(s) for s in statements), topic

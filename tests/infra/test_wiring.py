@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
-from infra.constructs.orchestrated_flow import placeholders
+from infra.constructs.orchestrated_flow import EXECUTION_TIMEOUT, placeholders
 from tests.infra.conftest import ROOT, Synthesized
 from workflow_core import settings
 from workflow_core.catalog import source_of
@@ -29,14 +31,18 @@ def _function(synth: Synthesized, handler: str) -> tuple[str, dict[str, Any]]:
     return matches[0]
 
 
-def _queue_of(synth: Synthesized, function_id: str) -> tuple[str, dict[str, Any]]:
+def _mapping_of(synth: Synthesized, function_id: str) -> dict[str, Any]:
     mappings = [
         r["Properties"]
         for r in synth.of_type("AWS::Lambda::EventSourceMapping").values()
         if r["Properties"]["FunctionName"] == {"Ref": function_id}
     ]
     assert len(mappings) == 1
-    mapping = mappings[0]
+    return mappings[0]
+
+
+def _queue_of(synth: Synthesized, function_id: str) -> tuple[str, dict[str, Any]]:
+    mapping = _mapping_of(synth, function_id)
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
     return queue_id, synth.resources[queue_id]
@@ -76,6 +82,26 @@ def test_every_asl_placeholder_is_substituted(synthesized: Synthesized, name: st
     )
 
 
+def _definition(synth: Synthesized, machine_id: str) -> dict[str, Any]:
+    """The DefinitionString as JSON, each intrinsic (a substitution's value) rendered as a placeholder."""
+    definition = synth.resources[machine_id]["Properties"]["DefinitionString"]
+    parts = definition["Fn::Join"][1] if isinstance(definition, dict) else [definition]
+    text = "".join(part if isinstance(part, str) else "<intrinsic>" for part in parts)
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+@pytest.mark.parametrize("name", ORDER_WORKFLOW.state_machines())
+def test_every_state_machine_times_out(synthesized: Synthesized, name: str) -> None:
+    # The definition is a string, so CDK cannot add the timeout: it must be in the ASL itself, or
+    # executions never time out and the "executions timed out" alarm can never fire.
+    machine_id = synthesized.logical_id(synthesized.stack.flows[name].state_machine)
+    definition = _definition(synthesized, machine_id)
+    assert definition["TimeoutSeconds"] == int(EXECUTION_TIMEOUT.to_seconds())
+    assert 0 < definition["TimeoutSeconds"] <= 365 * 24 * 3600  # Standard workflows run at most a year
+    assert {"StartAt", "States"} <= set(definition)
+
+
 @pytest.mark.parametrize("service", QUEUE_FED)
 def test_queue_fed_services_sit_behind_a_queue_with_dlq(synthesized: Synthesized, service: str) -> None:
     function_id, function = _function(synthesized, HANDLERS[service])
@@ -84,7 +110,11 @@ def test_queue_fed_services_sit_behind_a_queue_with_dlq(synthesized: Synthesized
     assert redrive["maxReceiveCount"] == 3
     dlq_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
     assert synthesized.resources[dlq_id]["Type"] == "AWS::SQS::Queue"
-    assert queue["Properties"]["VisibilityTimeout"] >= 6 * function["Properties"]["Timeout"]
+    # AWS: at least six times the function timeout plus the event source mapping's batching window.
+    mapping = _mapping_of(synthesized, function_id)
+    assert queue["Properties"]["VisibilityTimeout"] >= (
+        6 * function["Properties"]["Timeout"] + mapping["MaximumBatchingWindowInSeconds"]
+    )
 
 
 def test_every_rule_target_has_a_dead_letter_queue_and_retry_policy(synthesized: Synthesized) -> None:
@@ -147,6 +177,7 @@ EXPECTED_ENVIRONMENT = {
         settings.SCHEDULER_ROLE_ARN,
         settings.EVENT_BUS_ARN,
         settings.ESCALATION_TOPIC_ARN,
+        settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN,
     },
     "inventory.handler.lambda_handler": {
         settings.EVENT_BUS_NAME,
@@ -178,10 +209,13 @@ def test_functions_follow_the_contract(synthesized: Synthesized, handler: str) -
     variables = props["Environment"]["Variables"]
     assert set(variables) == EXPECTED_ENVIRONMENT[handler] | POWERTOOLS
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "WorkflowKit"
-    assert props["Runtime"] == "python3.11"
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
-    assert len(props["Layers"]) == 1
-    assert "powertools/python/x86_64/python3.11/" in props["Layers"][0]
+    # The AWS-managed layer for exactly this runtime, architecture and the pinned Powertools version.
+    assert props["Layers"] == [
+        "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.13/" + POWERTOOLS_VERSION + "}}"
+    ]
     if handler.startswith("payment.gateway"):
         assert variables["PAYMENT_GATEWAY"] == "sandbox"
 

@@ -70,6 +70,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         )["stateMachineArn"]
         scheduler = boto3.client("scheduler", region_name=REGION)
         scheduler.create_schedule_group(Name=GROUP)
+        dlq_url = sqs.create_queue(QueueName="schedule-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name="escalations")["TopicArn"]
         env = {
             "EVENT_BUS_NAME": BUS,
@@ -79,6 +83,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             "SCHEDULE_GROUP_NAME": GROUP,
             "SCHEDULER_ROLE_ARN": role_arn,
             "ESCALATION_TOPIC_ARN": topic_arn,
+            "SCHEDULE_DEAD_LETTER_QUEUE_ARN": dlq_arn,
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -88,6 +93,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             "sfn": sfn,
             "machine_arn": machine_arn,
             "scheduler": scheduler,
+            "dlq_arn": dlq_arn,
         }
 
 
@@ -123,6 +129,9 @@ def test_handler_starts_workflow_publishes_schedules_and_starts_payment(
     assert [e["name"] for e in executions] == [f"{ORDER.order_id}-{_digest()}-payment-1"]
     schedules = aws["scheduler"].list_schedules(GroupName=GROUP)["Schedules"]
     assert len(schedules) == 1
+    # ... which Scheduler dead-letters into the stage's schedule DLQ if it cannot deliver it
+    schedule = aws["scheduler"].get_schedule(GroupName=GROUP, Name=schedules[0]["Name"])
+    assert schedule["Target"]["DeadLetterConfig"] == {"Arn": aws["dlq_arn"]}
     status = load_status(boto3.resource("dynamodb", region_name=REGION).Table(TABLE), ORDER.order_id)
     assert status is not None
     assert status["status"] == "RUNNING"
