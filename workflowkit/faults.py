@@ -16,6 +16,7 @@ another writer is busy on an item the app is writing, and the engine answers the
 from __future__ import annotations
 
 import random
+import sys
 from collections import Counter
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
@@ -124,3 +125,13 @@ def wire_dynamodb_faults(cloud: LocalCloud) -> None:
         return cloud.faults.dynamodb_item(operation, table, key)
 
     cloud.dynamodb.engine.item_faults = item_fault
+    # The app's backoff after contention (workflow_core.contention) would sleep for real inside a
+    # handler, while the local cloud's time stands still and the "other writer" is a coin flip that no
+    # pause waits out: its pauses return at once (the app's modules are dropped when the cloud exits).
+    install_sleep = getattr(sys.modules.get("workflow_core.contention"), "install_sleep", None)
+    if install_sleep is not None:
+        install_sleep(_no_pause)
+
+
+def _no_pause(_seconds: float) -> None:
+    return None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -11,8 +13,10 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.test_order_scenarios import assert_nothing_lost, items
 from workflowkit import LocalCloud
+from workflowkit.faults import TransactionConflicts, wire_dynamodb_faults
+from workflowkit.invariants import check_all, termination_budget
 from workflowkit.orders import OrderDriver
-from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
+from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, initial_stock, order_for
 
 
 def test_the_same_order_submitted_twice_runs_one_workflow_and_charges_once(
@@ -152,3 +156,132 @@ def test_one_seed_gives_one_trace_and_another_seed_another_interleaving(cdk_out:
     assert first != other
     # Different interleavings, same outcomes: each workflow's end depends on its order, not on timing.
     assert first_statuses == again_statuses == other_statuses
+
+
+# --- DynamoDB transaction conflicts (docs/decisions/0019) -----------------------------------------------
+class CountedConflicts(TransactionConflicts):
+    """TransactionConflicts that also counts the app's DynamoDB write calls."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls: Counter[str] = Counter()
+
+    def before_service_call(self, service: str, operation: str, params: Any) -> None:
+        if service == "dynamodb":
+            self.calls[operation] += 1
+
+
+def _run_conflicted(
+    cdk_out: Path,
+    faults: TransactionConflicts,
+    *,
+    per_scenario: int,
+    seed: int = 5,
+    only_table: str | None = None,
+) -> tuple[LocalCloud, dict[str, str], dict[str, dict[str, Any]]]:
+    """Every scenario ``per_scenario`` times at once; ``only_table``: the output naming the one table whose
+    items conflict."""
+    with LocalCloud(cdk_out=cdk_out, seed=seed, faults=faults) as cloud:
+        wire_dynamodb_faults(cloud)
+        if only_table is not None:
+            contended_table = cloud.outputs[only_table]
+            faults.where = lambda _operation, table, _key: table == contended_table
+        driver = OrderDriver(cloud)
+        driver.stock()
+        scenario_of: dict[str, str] = {}
+        # Every order at once, on the same three SKUs: a busy run.
+        for name in SCENARIOS:
+            for n in range(per_scenario):
+                order_id = f"o-{name}-{n}"
+                scenario_of[order_id] = name
+                driver.submit_http(order_for(SCENARIOS[name], order_id))
+        cloud.run_until_quiescent()
+        statuses = driver.all_statuses()
+        from workflow_core.order_workflow import ORDER_WORKFLOW  # noqa: PLC0415 - the app's code, on the path
+
+        violations = check_all(
+            cloud, statuses, stocked=initial_stock(), budget=termination_budget(ORDER_WORKFLOW)
+        )
+        assert [str(v) for v in violations] == []
+        assert_nothing_lost(cloud)
+        return cloud, scenario_of, statuses
+
+
+def _assert_expected_ends(scenario_of: dict[str, str], statuses: dict[str, dict[str, Any]]) -> None:
+    assert sorted(statuses) == sorted(scenario_of)
+    for order_id, name in scenario_of.items():
+        expected = SCENARIOS[name]
+        status = statuses[order_id]
+        assert (order_id, status["status"]) == (order_id, expected.expected_status)
+        compensated = tuple(status.get("compensatedSteps", ()))
+        assert (order_id, compensated) == (order_id, expected.expected_compensations)
+
+
+def test_a_busy_run_where_a_third_of_items_are_contended_ends_every_workflow_as_expected(
+    cdk_out: Path,
+) -> None:
+    # GIVEN real DynamoDB's behaviour on a busy table: 30% of the items the app's transactions and
+    # single writes touch are held by another transaction at that moment (TransactionConflict)
+    faults = CountedConflicts(rate=0.3, seed=5)
+    # WHEN every scenario runs three times at once, all orders on the same SKUs
+    cloud, scenario_of, statuses = _run_conflicted(cdk_out, faults, per_scenario=3)
+    # THEN a sizeable fraction of the app's transactions was cancelled, and single writes refused
+    transactions = faults.calls["TransactWriteItems"]
+    cancelled = cloud.dynamodb.engine.contended["TransactWriteItems"]
+    assert transactions > 100
+    assert cancelled / transactions > 0.3
+    assert cloud.dynamodb.engine.contended["UpdateItem"] + cloud.dynamodb.engine.contended["PutItem"] > 0
+    # AND every workflow still ended as its scenario does, compensated in order, with nothing
+    # dead-lettered, nothing lost, money and stock intact (the invariants of a simulation)
+    _assert_expected_ends(scenario_of, statuses)
+
+
+def test_conflicts_on_the_payments_table_fail_no_payment_and_no_refund(cdk_out: Path) -> None:
+    # GIVEN half of the payments table's items conflict: every capture is a transaction (the capture and
+    # the authorization's transition), and a void of an authorization a capture holds is refused
+    faults = CountedConflicts(rate=0.5, seed=9)
+    cloud, scenario_of, statuses = _run_conflicted(
+        cdk_out, faults, per_scenario=2, seed=9, only_table="PaymentsTableName"
+    )
+    assert cloud.dynamodb.engine.contended["TransactWriteItems"] > 0
+    _assert_expected_ends(scenario_of, statuses)
+
+
+def test_a_conflicted_run_repeats_exactly_for_its_seed(cdk_out: Path) -> None:
+    traces = []
+    for _ in range(2):
+        faults = TransactionConflicts(rate=0.3, seed=4)
+        with LocalCloud(cdk_out=cdk_out, seed=4, faults=faults) as cloud:
+            wire_dynamodb_faults(cloud)
+            driver = OrderDriver(cloud)
+            driver.stock()
+            for name in ("happy", "shipping_failure"):
+                driver.submit_http(order_for(SCENARIOS[name], f"o-{name}"))
+            cloud.run_until_quiescent()
+            traces.append((cloud.ledger.trace_sha256, dict(cloud.dynamodb.engine.contended)))
+    assert traces[0] == traces[1]
+    assert traces[0][1]
+
+
+def test_conflicts_touch_only_the_apps_own_calls(cdk_out: Path) -> None:
+    faults = TransactionConflicts(rate=1.0)
+    with LocalCloud(cdk_out=cdk_out, seed=2, faults=faults) as cloud:
+        wire_dynamodb_faults(cloud)
+        # the test's own calls (seeding, reading, even a transaction) are not the app's: never refused
+        OrderDriver(cloud).stock()
+        table = cloud.outputs["InventoryTableName"]
+        key = {"pk": {"S": "SKU#SKU-RED-MUG"}}
+        boto3.client("dynamodb", region_name=cloud.region).transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": key,
+                        "UpdateExpression": "SET n = :n",
+                        "ExpressionAttributeValues": {":n": {"N": "1"}},
+                    }
+                }
+            ]
+        )
+        assert faults.asked == {}
+        assert cloud.dynamodb.engine.contended == {}
