@@ -115,7 +115,10 @@ class LocalCloud:
         templates = ResolvedTemplate.load(self.cdk_out, account=self.account, region=self.region)
         # Read before anything starts: a template whose policies cannot be modelled fails here, clearly.
         self.access = AccessControl(
-            AccessModel.from_templates(templates), now=self.clock.now, enabled=self.enforce_permissions
+            AccessModel.from_templates(templates),
+            now=self.clock.now,
+            enabled=self.enforce_permissions,
+            live_policy=self._live_policy,
         )
         self.alarms = AlarmService(self)
         self._set_environment()
@@ -265,6 +268,21 @@ class LocalCloud:
             # The executing backend (mock_aws's execute_state_machine), not the plain one.
             return stepfunctions_parser_backends[self.account][self.region]
         return get_backend(service)[self.account][self.region]  # type: ignore[call-overload]
+
+    def _live_policy(self, arn: str) -> str | None:
+        """The policy a queue, topic or bus created at run time holds (moto keeps it as JSON text)."""
+        service, name = arn.split(":")[2], arn.rsplit(":", maxsplit=1)[-1]
+        try:
+            if service == "sqs":
+                return str(self.backend("sqs").get_queue(name).policy or "") or None
+            if service == "sns":
+                return str(self.backend("sns").get_topic(arn).policy)
+            if service == "events":
+                bus = self.backend("events").describe_event_bus(name.rsplit("/", maxsplit=1)[-1])
+                return str(bus.policy or "") or None
+        except Exception:  # no such resource: nothing grants anything on it
+            return None
+        return None
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 
+from tests.e2e.grants import admit_rule_to_queue
 from workflowkit import Faults, LocalCloud
 from workflowkit.dynamodb import DataPlaneBypassedError, IndexChangeUnsupportedError
 from workflowkit.orders import OrderDriver
@@ -189,7 +190,8 @@ def test_put_events_reads_entry_times_as_botocore_does(cloud: LocalCloud) -> Non
     url = sqs.create_queue(QueueName="probe-times")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     events = boto3.client("events", region_name=cloud.region)
-    events.put_rule(Name="probe-times", EventPattern=json.dumps({"source": ["probe.times"]}))
+    rule = events.put_rule(Name="probe-times", EventPattern=json.dumps({"source": ["probe.times"]}))
+    admit_rule_to_queue(sqs, url, arn, rule["RuleArn"])
     events.put_targets(Rule="probe-times", Targets=[{"Id": "q", "Arn": arn}])
 
     naive_noon = datetime(2030, 1, 1, 12, 0, 0)

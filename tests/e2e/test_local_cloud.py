@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from tests.e2e.grants import admit_rule_to_queue
 from tests.e2e.test_order_scenarios import assert_nothing_lost
 from workflowkit import Faults, InjectedFaultError, LocalCloud
 from workflowkit.orders import OrderDriver
@@ -76,7 +77,8 @@ def test_a_scheduled_rule_fires_on_virtual_time_without_keeping_the_run_alive(cl
     ]
     events = boto3.client("events", region_name=cloud.region)
     # Scheduled rules live on the default bus, as in EventBridge.
-    events.put_rule(Name="every-5-minutes", ScheduleExpression="rate(5 minutes)")
+    rule = events.put_rule(Name="every-5-minutes", ScheduleExpression="rate(5 minutes)")
+    admit_rule_to_queue(sqs, queue_url, queue_arn, rule["RuleArn"])
     events.put_targets(Rule="every-5-minutes", Targets=[{"Id": "q", "Arn": queue_arn}])
     cloud.run_for(timedelta(minutes=16))
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.grants import admit_rule_to_queue
 from tests.e2e.mutations import (
     Template,
     actions,
@@ -359,3 +360,21 @@ def test_simulate_reports_refusals_and_fails(
     assert "refused:" in out
     assert "dynamodb:" in out
     assert "ShippingConsumerHandlerRole" in out
+
+
+def test_a_queue_created_at_run_time_admits_a_rule_only_through_its_own_policy(cloud: LocalCloud) -> None:
+    sqs, events = cloud.client("sqs"), cloud.client("events")
+    url = sqs.create_queue(QueueName="mine")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rule = events.put_rule(Name="mine", EventPattern=json.dumps({"source": ["mine"]}))
+    events.put_targets(Rule="mine", Targets=[{"Id": "q", "Arn": arn}])
+
+    events.put_events(Entries=[{"Source": "mine", "DetailType": "Probe", "Detail": "{}"}])
+    cloud.run_until_quiescent()
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)  # no policy: EventBridge was refused
+    assert {d.resource for d in cloud.access.denials} == {arn}  # (each of EventBridge's retries)
+
+    admit_rule_to_queue(sqs, url, arn, rule["RuleArn"])
+    events.put_events(Entries=[{"Source": "mine", "DetailType": "Probe", "Detail": "{}"}])
+    cloud.run_until_quiescent()
+    assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1

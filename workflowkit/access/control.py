@@ -51,8 +51,19 @@ class Denial:
 
 
 class AccessControl:
-    def __init__(self, model: AccessModel, *, now: Callable[[], datetime], enabled: bool = True) -> None:
+    def __init__(
+        self,
+        model: AccessModel,
+        *,
+        now: Callable[[], datetime],
+        enabled: bool = True,
+        live_policy: Callable[[str], str | None] = lambda arn: None,
+    ) -> None:
+        """``live_policy``: the policy document a resource holds now, for resources created at run time
+        (a test's own queue); the template's resources take theirs from the model."""
         self.model = model
+        self._live_policy = live_policy
+        self._parsed_live: dict[str, Policy] = {}
         self.enabled = enabled
         self.denials: list[Denial] = []
         self.checks = 0
@@ -229,9 +240,7 @@ class AccessControl:
         identity: tuple[Policy, ...],
         resource_required: bool,
     ) -> Verdict:
-        resource_policy = (
-            self.model.resource_policies.get(permission.resource) if permission.resource_policy else None
-        )
+        resource_policy = self._resource_policy(permission.resource) if permission.resource_policy else None
         request = Request(
             principal,
             permission.action,
@@ -272,6 +281,18 @@ class AccessControl:
                 resource_policy_required=resource_required,
             )
         return verdict
+
+    def _resource_policy(self, arn: str) -> Policy | None:
+        policy = self.model.resource_policies.get(arn)
+        if policy is not None or arn in self.model.resources:
+            return policy
+        document = self._live_policy(arn)
+        if not document:
+            return None
+        parsed = self._parsed_live.get(document)
+        if parsed is None:
+            parsed = self._parsed_live[document] = Policy.parse(document, name=f"policy of {arn}")
+        return parsed
 
     def _identity_policies(self, principal: Principal) -> tuple[Policy, ...]:
         if principal.service is not None:

@@ -56,6 +56,7 @@ class AccessModel:
     state_machine_roles: dict[str, str] = field(default_factory=dict)  # state machine ARN -> role ARN
     alarms: dict[str, dict[str, Any]] = field(default_factory=dict)  # alarm ARN -> resolved properties
     managed_policies: dict[str, Policy] = field(default_factory=dict)  # the template's, by ARN
+    resources: set[str] = field(default_factory=set)  # ARNs of the template's queues, topics, buses
 
     @classmethod
     def from_templates(cls, templates: list[ResolvedTemplate]) -> AccessModel:
@@ -80,6 +81,11 @@ class _Reader:
         self._statements: dict[str, list[Any]] = defaultdict(list)  # resource ARN -> merged statements
 
     def read(self) -> None:
+        t = self.t
+        for r in t.of_type(
+            "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Events::EventBus", "AWS::Lambda::Function"
+        ):
+            self.m.resources.add(t.arn(r.logical_id))
         self._roles()
         self._attached_policies()
         self._queue_policies()
