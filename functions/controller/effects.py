@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -18,7 +18,6 @@ from controller.actions import (
     StartStateMachine,
     StopStateMachine,
 )
-from workflow_core import settings
 from workflow_core.errors import PublishError
 from workflow_core.publisher import PUT_EVENTS_BATCH
 
@@ -29,10 +28,6 @@ SCHEDULE_RETRY_MAX_AGE_SECONDS = 86400
 SCHEDULE_RETRY_ATTEMPTS = 185
 
 
-def _schedule_dead_letter_arn() -> str:
-    return settings.required(settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN)
-
-
 @dataclass(frozen=True)
 class EffectTargets:
     bus_name: str
@@ -41,8 +36,7 @@ class EffectTargets:
     schedule_group: str
     scheduler_role_arn: str
     escalation_topic_arn: str
-    # The queue every deadline schedule dead-letters into; from the environment the stack sets when not given.
-    schedule_dead_letter_arn: str = field(default_factory=_schedule_dead_letter_arn)
+    schedule_dead_letter_arn: str  # the queue every deadline schedule dead-letters into
 
 
 class Effects:

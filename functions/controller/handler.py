@@ -37,6 +37,7 @@ def build_controller(*, clients: dict[str, Any] | None = None) -> Controller:
         schedule_group=settings.required(settings.SCHEDULE_GROUP_NAME),
         scheduler_role_arn=settings.required(settings.SCHEDULER_ROLE_ARN),
         escalation_topic_arn=settings.required(settings.ESCALATION_TOPIC_ARN),
+        schedule_dead_letter_arn=settings.required(settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN),
     )
     return Controller(
         store=WorkflowStore(

@@ -71,20 +71,27 @@ def test_a_deadline_schedule_has_a_dead_letter_queue_and_an_explicit_retry_polic
 def test_the_dead_letter_queue_comes_from_the_environment_the_stack_sets(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GIVEN the variable the CDK stack sets on the controller
-    monkeypatch.setenv(settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN, DLQ_ARN)
-    values = {
-        "bus_name": "bus",
-        "bus_arn": "arn:aws:events:eu-west-1:123456789012:event-bus/bus",
-        "state_machine_arns": {},
-        "schedule_group": "deadlines",
-        "scheduler_role_arn": "arn:aws:iam::123456789012:role/scheduler",
-        "escalation_topic_arn": "arn:aws:sns:eu-west-1:123456789012:escalation",
-    }
-    # WHEN the targets are built without naming the DLQ (as the handler builds them)
-    targets = EffectTargets(**values)
-    # THEN the DLQ is the one the stack configured; without it the controller refuses to start
-    assert targets.schedule_dead_letter_arn == DLQ_ARN
+    from controller.handler import build_controller  # noqa: PLC0415 - reads settings when called
+
+    # GIVEN the variables the CDK stack sets on the controller
+    for name, value in {
+        settings.EVENT_BUS_NAME: "bus",
+        settings.EVENT_BUS_ARN: "arn:aws:events:eu-west-1:123456789012:event-bus/bus",
+        settings.PAYMENT_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:payment",
+        settings.SCHEDULE_GROUP_NAME: "deadlines",
+        settings.SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/scheduler",
+        settings.ESCALATION_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:escalation",
+        settings.WORKFLOW_TABLE_NAME: "workflows",
+        settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN: DLQ_ARN,
+    }.items():
+        monkeypatch.setenv(name, value)
+    scheduler = RecordingScheduler()
+    # WHEN the controller is wired as in Lambda and schedules a deadline
+    controller = build_controller(clients={"scheduler": scheduler, "dynamodb": object()})
+    controller._effects.perform([_deadline()])  # the wiring under test, as the handler builds it
+    # THEN the deadline dead-letters into the DLQ the stack configured
+    assert scheduler.created[0]["Target"]["DeadLetterConfig"] == {"Arn": DLQ_ARN}
+    # AND without it the controller refuses to start, naming what is missing
     monkeypatch.delenv(settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN)
     with pytest.raises(RuntimeError, match=settings.SCHEDULE_DEAD_LETTER_QUEUE_ARN):
-        EffectTargets(**values)
+        build_controller(clients={"scheduler": scheduler, "dynamodb": object()})
