@@ -41,7 +41,7 @@ from workflowkit.clock import DEFAULT_START, VirtualClock
 from workflowkit.dynamodb import DynamoDBService
 from workflowkit.eventbridge import EventBridgeDelivery, rate_period
 from workflowkit.fastpath import FastPath
-from workflowkit.faults import Faults
+from workflowkit.faults import Faults, wire_dynamodb_faults
 from workflowkit.lambdas import InProcessRuntime
 from workflowkit.ledger import Ledger
 from workflowkit.loop import EventLoop
@@ -139,6 +139,8 @@ class LocalCloud:
             # Cold-start every function before time is frozen: handler modules build their clients
             # inside the mock, and pydantic cannot build schemas for freezegun's datetime class.
             self.lambdas.load_all()
+            # After the handlers' cold start: the item-level DynamoDB faults (transaction conflicts).
+            wire_dynamodb_faults(self)
             self.clock.__enter__()
             self._run_after_start()
             # Everything built so far (moto's and botocore's models, the handlers' modules) lives as

@@ -114,8 +114,7 @@ def wire_dynamodb_faults(cloud: LocalCloud) -> None:
 
     Reads ``cloud.faults`` at each call, so replacing it later takes effect. Calls the local cloud makes
     itself (building, seeding stock, reading results) are never affected, like ``before_service_call``.
-    ``LocalCloud`` should call this when it installs its seams; until it does, call it right after
-    entering the cloud. Calling it twice is harmless.
+    ``LocalCloud`` calls it once its handlers are loaded. Calling it twice is harmless.
     """
     lambdas = cloud.lambdas
 

@@ -35,8 +35,11 @@ def synthesize(out: Path) -> None:
 
 @pytest.fixture(scope="session")
 def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # One synth shared by every xdist worker of this session: the first one in synthesizes.
-    shared = tmp_path_factory.getbasetemp().parent
+    # One synth shared by every xdist worker of this session: the first one in synthesizes. Without
+    # xdist the session's own base folder: its parent is shared by every pytest run on the machine, and a
+    # synth left there by an earlier run would test an older build of the app.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     out = shared / "cdk.out"
     with (shared / "cdk.out.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

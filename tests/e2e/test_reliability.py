@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.test_order_scenarios import assert_nothing_lost, items
 from workflowkit import LocalCloud
-from workflowkit.faults import TransactionConflicts, wire_dynamodb_faults
+from workflowkit.faults import TransactionConflicts
 from workflowkit.invariants import check_all, termination_budget
 from workflowkit.orders import OrderDriver
 from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, initial_stock, order_for
@@ -182,7 +182,6 @@ def _run_conflicted(
     """Every scenario ``per_scenario`` times at once; ``only_table``: the output naming the one table whose
     items conflict."""
     with LocalCloud(cdk_out=cdk_out, seed=seed, faults=faults) as cloud:
-        wire_dynamodb_faults(cloud)
         if only_table is not None:
             contended_table = cloud.outputs[only_table]
             faults.where = lambda _operation, table, _key: table == contended_table
@@ -252,7 +251,6 @@ def test_a_conflicted_run_repeats_exactly_for_its_seed(cdk_out: Path) -> None:
     for _ in range(2):
         faults = TransactionConflicts(rate=0.3, seed=4)
         with LocalCloud(cdk_out=cdk_out, seed=4, faults=faults) as cloud:
-            wire_dynamodb_faults(cloud)
             driver = OrderDriver(cloud)
             driver.stock()
             for name in ("happy", "shipping_failure"):
@@ -266,7 +264,6 @@ def test_a_conflicted_run_repeats_exactly_for_its_seed(cdk_out: Path) -> None:
 def test_conflicts_touch_only_the_apps_own_calls(cdk_out: Path) -> None:
     faults = TransactionConflicts(rate=1.0)
     with LocalCloud(cdk_out=cdk_out, seed=2, faults=faults) as cloud:
-        wire_dynamodb_faults(cloud)
         # the test's own calls (seeding, reading, even a transaction) are not the app's: never refused
         OrderDriver(cloud).stock()
         table = cloud.outputs["InventoryTableName"]
