@@ -378,3 +378,23 @@ def test_a_queue_created_at_run_time_admits_a_rule_only_through_its_own_policy(c
     events.put_events(Entries=[{"Source": "mine", "DetailType": "Probe", "Detail": "{}"}])
     cloud.run_until_quiescent()
     assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1
+
+
+def test_a_key_policy_that_conditions_eventbridge_on_its_source_refuses_delivery(
+    cdk_out: Path, tmp_path: Path
+) -> None:
+    """The review's finding: KMS requests made for EventBridge are not documented to carry
+    aws:SourceAccount, so a key statement conditioned on it may refuse every rule -> queue delivery
+    (decision 0016). The local cloud takes the documented side and refuses it."""
+
+    def change(template: Template) -> None:
+        key = _one(template, "AWS::KMS::Key", "Encryption")
+        conditioned = [s for s in statements(key) if allows_service("events.amazonaws.com")(s)]
+        assert conditioned
+        for statement in conditioned:
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+    result = run(app_without(cdk_out, tmp_path, change), "happy")
+    refused = [d for d in result.denials if d.principal == "events.amazonaws.com"]
+    assert {d.action for d in refused} & {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert result.statuses["happy"] != "COMPLETED"

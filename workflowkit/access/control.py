@@ -31,6 +31,11 @@ _DENIED = {"sns": ("AuthorizationError", 403)}
 _KEY_DENIED = {"sqs": ("KMS.AccessDeniedException", 400), "sns": ("KMSAccessDenied", 400)}
 _DEFAULT_DENIED = ("AccessDeniedException", 400)
 _CACHE_LIMIT = 50_000
+# Service principals whose key use (through SQS or SNS) is known to carry aws:SourceArn/SourceAccount
+# to KMS. Not EventBridge: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not
+# supported for EventBridge-to-encrypted topics" (SNS developer guide); none is documented for its SQS
+# targets either, so a key policy that conditions EventBridge on them is refused here, as it may be in AWS.
+_KMS_REQUESTS_CARRY_SOURCE = frozenset({"cloudwatch.amazonaws.com"})
 
 
 class AccessDeniedError(ServiceError):
@@ -164,7 +169,9 @@ class AccessControl:
         sending = action in ("sqs:SendMessage", "sns:Publish")
         via = resource.split(":")[2]
         actions = ("kms:GenerateDataKey", "kms:Decrypt") if sending else ("kms:Decrypt",)
-        key_verdict = self.key_use(principal, KeyUse(resource, actions, via), hop=hop, source_arn=source_arn)
+        # Whether the KMS request the resource's service makes carries the source keys (decision 0016).
+        source = source_arn if service in _KMS_REQUESTS_CARRY_SOURCE else None
+        key_verdict = self.key_use(principal, KeyUse(resource, actions, via), hop=hop, source_arn=source)
         return key_verdict if key_verdict is not None else verdict
 
     def may_assume(self, role_arn: str, *, service: str, source_arn: str, hop: str) -> Verdict:
