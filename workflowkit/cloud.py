@@ -42,7 +42,7 @@ from workflowkit.dynamodb import DynamoDBService
 from workflowkit.eventbridge import EventBridgeDelivery, rate_period
 from workflowkit.fastpath import FastPath
 from workflowkit.faults import Faults, wire_dynamodb_faults
-from workflowkit.lambdas import InProcessRuntime
+from workflowkit.lambdas import HandlerError, InProcessRuntime
 from workflowkit.ledger import Ledger
 from workflowkit.loop import EventLoop
 from workflowkit.patterns import InvalidEventPatternError, validate_pattern
@@ -332,7 +332,15 @@ class LocalCloud:
         if denied is not None:
             return denied
         event = _http_event(method, path, route, parameters, body, caller=caller, now=self.clock.now())
-        response = self.lambdas.invoke(route.function_name, event)
+        try:
+            response = self.lambdas.invoke(route.function_name, event)
+        except HandlerError as error:
+            # What an HTTP API answers when its Lambda integration fails; the error is in the function's log.
+            return {
+                "statusCode": 500,
+                "json": {"message": "Internal Server Error"},
+                "error": error.error_type,
+            }
         if isinstance(response.get("body"), str):
             with contextlib.suppress(ValueError):
                 response = {**response, "json": json.loads(response["body"])}

@@ -398,3 +398,46 @@ def test_a_key_policy_that_conditions_eventbridge_on_its_source_refuses_delivery
     refused = [d for d in result.denials if d.principal == "events.amazonaws.com"]
     assert {d.action for d in refused} & {"kms:GenerateDataKey", "kms:Decrypt"}
     assert result.statuses["happy"] != "COMPLETED"
+
+
+def test_passing_the_scheduler_role_needs_iam_pass_role_for_the_scheduler(
+    cdk_out: Path, tmp_path: Path
+) -> None:
+    def change(template: Template) -> None:
+        policy = _one(template, "AWS::IAM::Policy", "ControllerHandlerRoleDefaultPolicy")
+        for statement in statements(policy):
+            if "iam:PassRole" in actions(statement):
+                # The grant is kept, but for another service: iam:PassedToService no longer matches.
+                statement["Condition"] = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
+                return
+        raise AssertionError("no iam:PassRole statement")
+
+    result = run(app_without(cdk_out, tmp_path, change), "happy")
+    refused = _refused(result, "iam:PassRole")
+    assert refused
+    assert all("ControllerHandlerRole" in d.principal for d in refused)
+    assert result.statuses["happy"] != "COMPLETED"
+
+
+def test_without_the_key_policys_delegation_to_iam_no_role_can_read_an_encrypted_table(
+    cdk_out: Path, tmp_path: Path
+) -> None:
+    """KMS: "Without this permission, IAM policies that allow access to the key are ineffective"."""
+
+    def change(template: Template) -> None:
+        key = _one(template, "AWS::KMS::Key", "Encryption")
+
+        def via_services(statement: dict[str, Any]) -> bool:
+            return "kms:ViaService" in json.dumps(statement.get("Condition", {}))
+
+        assert drop_statements(key, via_services) >= 1
+
+    with LocalCloud(cdk_out=app_without(cdk_out, tmp_path, change), seed=7) as cloud:
+        # The status route reads the encrypted workflows table with the front door's role.
+        assert cloud.http("GET", "/workflows/o-1")["statusCode"] >= 500
+        # Lambda's poller cannot decrypt the controller's encrypted queue with the controller's role.
+        cloud.http("POST", "/orders", order_for(SCENARIOS["happy"], "o-1"))
+        cloud.run_until_quiescent()
+        refused = {(d.action, d.hop.split(" ")[0]) for d in cloud.access.denials}
+    assert ("kms:Decrypt", "dynamodb.GetItem") in refused or ("kms:Decrypt", "dynamodb.Query") in refused
+    assert ("kms:Decrypt", "event") in refused  # the event source mapping
