@@ -66,6 +66,10 @@ class EventBridgeDelivery:
             if error:
                 results.append(error)
                 continue
+            refusal = self._cloud.access.entry_refusal(entry)
+            if refusal is not None:  # EventBridge refuses the entry, not the call: the others go on
+                results.append({"ErrorCode": "AccessDeniedException", "ErrorMessage": refusal})
+                continue
             event_id = str(uuid.UUID(int=self._cloud.loop.random.getrandbits(128), version=4))
             results.append({"EventId": event_id})
             self._route(backend, entry, event_id)

@@ -105,11 +105,11 @@ class SchedulerService:
         self.fired += 1
         cloud = self._cloud
         cloud.ledger.trace("schedule", self._now(), name)
-        refusal = self._authorize(schedule)
+        assumed, refusal = self._authorize(schedule)
         if refusal is None:
             self._deliver(schedule.target)
         else:
-            self._dead_letter(schedule, refusal)
+            self._dead_letter(schedule, refusal, role_assumed=assumed)
         _first, period = first_firing(
             schedule.schedule_expression, schedule.schedule_expression_timezone, self._now()
         )
@@ -118,30 +118,37 @@ class SchedulerService:
         elif (schedule.action_after_completion or "NONE") == "DELETE":
             backend.delete_schedule(group, name)
 
-    def _authorize(self, schedule: Any) -> str | None:
-        """Why the schedule's role cannot reach its target (None: it can), as Scheduler checks it.
+    def _authorize(self, schedule: Any) -> tuple[bool, str | None]:
+        """(whether Scheduler could assume the schedule's role, why it cannot reach the target or None).
 
-        Scheduler assumes the schedule's execution role (its trust policy must admit
-        ``scheduler.amazonaws.com``) and calls the target with it. A refusal is not retried.
+        Scheduler assumes the schedule's execution role — its trust policy must admit
+        ``scheduler.amazonaws.com``, which names the schedule *group* as ``aws:SourceArn`` — and calls the
+        target with it. A refusal is not retried.
         """
         access = self._cloud.access
         target = schedule.target
         role = target.get("RoleArn")
         hop = f"schedule {schedule.name} -> {target['Arn'].split(':')[-1]}"
         if not role:
-            return "the schedule has no execution role"
-        verdict = access.may_assume(role, service=_SCHEDULER, source_arn=schedule.arn, hop=hop)
-        if verdict.allowed:
-            verdict = access.role_may(role, *_target_call(target), hop=hop)
-        return None if verdict.allowed else verdict.reason
+            return False, "the schedule has no execution role"
+        group_arn = schedule.arn.rsplit(":", 1)[0] + f":schedule-group/{schedule.group_name}"
+        verdict = access.may_assume(role, service=_SCHEDULER, source_arn=group_arn, hop=hop)
+        if not verdict.allowed:
+            return False, verdict.reason
+        verdict = access.role_may(role, *_target_call(target), hop=hop)
+        return True, None if verdict.allowed else verdict.reason
 
-    def _dead_letter(self, schedule: Any, reason: str) -> None:
-        """Send the refused firing to the schedule's DLQ, with the role's own permissions."""
+    def _dead_letter(self, schedule: Any, reason: str, *, role_assumed: bool) -> None:
+        """Send the refused firing to the schedule's DLQ, with the role's own permissions.
+
+        Scheduler sends to the DLQ with the same execution role: when it could not assume the role, the
+        firing is lost (InvocationsFailedToBeSentToDeadLetterCount).
+        """
         cloud = self._cloud
         target = schedule.target
         dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
         role = target.get("RoleArn")
-        if dlq and role:
+        if dlq and role and role_assumed:
             hop = f"schedule {schedule.name} -> dead-letter queue {dlq.split(':')[-1]}"
             verdict = cloud.access.role_may(role, "sqs", "SendMessage", {"QueueUrl": dlq}, hop=hop)
             if verdict.allowed:

@@ -100,14 +100,15 @@ def _key_policy() -> list[iam.PolicyStatement]:
                 }
             },
         ),
-        # CloudWatch alarms publishing to the encrypted alarm topic. SNS passes the alarm's account on to
-        # KMS, so the statement holds for this account's alarms only.
+        # CloudWatch alarms publishing to the encrypted alarm topic. No aws:Source* condition: no AWS page
+        # documents that SNS passes the alarm's account or ARN on to KMS (the one that does for EventBridge
+        # says it does not), and if it did not, every alarm would be silent again. The alarm topic's policy
+        # admits CloudWatch only for this account's alarms (aws:SourceArn, aws:SourceAccount); see 0016.
         iam.PolicyStatement(
-            sid="AllowThisAccountsAlarmsToPublishToEncryptedTopics",
+            sid="AllowAlarmsToPublishToEncryptedTopics",
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
             actions=list(SEND_ENCRYPTED_ACTIONS),
             resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
         ),
         # EventBridge delivering rule targets into encrypted queues and their target DLQs. No aws:Source*
         # condition: AWS does not support it for EventBridge's deliveries into encrypted SNS/SQS targets, and

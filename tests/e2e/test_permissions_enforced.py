@@ -319,26 +319,94 @@ def test_a_rule_target_role_that_does_not_trust_eventbridge_cannot_start_the_flo
     assert result.statuses["out_of_stock"] != "COMPENSATED"
 
 
-def test_a_scheduler_role_without_put_events_loses_no_deadline_silently(
+def _scheduler_policy_without(template: Template, action: str) -> int:
+    removed = 0
+    for logical_id, policy in list(resources(template, "AWS::IAM::Policy", "ControllerSchedulerRole")):
+        removed += drop_statements(policy, without_action(action))
+        if not statements(policy):  # IAM refuses a policy with no statement: the resource goes
+            del template["Resources"][logical_id]
+    return removed
+
+
+def test_a_deadline_the_scheduler_role_may_not_deliver_goes_to_the_schedule_dlq(
     cdk_out: Path, tmp_path: Path
 ) -> None:
     def change(template: Template) -> None:
-        removed = 0
-        for logical_id, policy in list(resources(template, "AWS::IAM::Policy", "ControllerSchedulerRole")):
-            removed += drop_statements(policy, without_action("events:PutEvents"))
-            if not statements(policy):  # IAM refuses a policy with no statement: the resource goes
-                del template["Resources"][logical_id]
-        assert removed >= 1
+        assert _scheduler_policy_without(template, "events:PutEvents") >= 1
 
     result = run(app_without(cdk_out, tmp_path, change), "timeout")
     refused = _refused(result, "events:PutEvents")
     assert refused
     assert all("SchedulerRole" in d.principal for d in refused)
     fired, dead_lettered, dropped = result.scheduler
+    # Every refused firing was kept in the schedule's DLQ (Scheduler does not retry a refusal).
     assert fired >= 1
-    assert dead_lettered + dropped == len({d.hop for d in refused}) >= 1
+    assert (dead_lettered, dropped) == (len(refused), 0)
     # The carrier never confirms and the deadline never arrives: the workflow cannot end on its own.
     assert result.statuses["timeout"] == "RUNNING"
+
+
+def test_a_deadline_neither_delivered_nor_dead_lettered_is_counted_as_dropped(
+    cdk_out: Path, tmp_path: Path
+) -> None:
+    def change(template: Template) -> None:
+        assert _scheduler_policy_without(template, "events:PutEvents") >= 1
+        assert _scheduler_policy_without(template, "sqs:SendMessage") >= 1
+
+    result = run(app_without(cdk_out, tmp_path, change), "timeout")
+    fired, dead_lettered, dropped = result.scheduler
+    assert fired >= 1
+    assert (dead_lettered, dropped) == (0, len(_refused(result, "events:PutEvents")))
+    assert _refused(result, "sqs:SendMessage")
+
+
+def test_a_trust_policy_conditioned_on_the_schedule_group_admits_the_scheduler(
+    cdk_out: Path, tmp_path: Path
+) -> None:
+    """Scheduler assumes the execution role for the schedule group (aws:SourceArn = the group's ARN)."""
+
+    def change(template: Template) -> None:
+        role = _one(template, "AWS::IAM::Role", "ControllerSchedulerRole")
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        statement["Condition"] = {
+            "ArnLike": {
+                "aws:SourceArn": {
+                    "Fn::Sub": "arn:aws:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/*"
+                }
+            }
+        }
+
+    result = run(app_without(cdk_out, tmp_path, change), "timeout")
+    assert result.denials == []
+    assert result.statuses["timeout"] == "COMPENSATED"
+
+
+def test_refused_entries_fail_alone_and_the_rest_of_the_batch_is_put(cdk_out: Path) -> None:
+    with LocalCloud(cdk_out=cdk_out, seed=7) as cloud:
+        front_door = next(n for n in cloud.lambdas.functions if "FrontDoor" in n)
+        events = cloud.client("events")
+        bus = _bus(cloud)
+        with cloud.access.acting_as(cloud.access.function_role(front_door)):
+            answer = events.put_events(
+                Entries=[
+                    {
+                        "EventBusName": bus,
+                        "Source": "commerce.orders",
+                        "DetailType": "OrderSubmitted",
+                        "Detail": "{}",
+                    },
+                    {
+                        "EventBusName": bus,
+                        "Source": "commerce.payments",
+                        "DetailType": "PaymentProcessed",
+                        "Detail": "{}",
+                    },
+                ]
+            )
+        assert answer["FailedEntryCount"] == 1
+        assert "EventId" in answer["Entries"][0]
+        assert answer["Entries"][1]["ErrorCode"] == "AccessDeniedException"
+        assert [d.action for d in cloud.access.denials] == ["events:PutEvents"]
 
 
 # --- the CLI --------------------------------------------------------------------------------------------
@@ -347,9 +415,8 @@ def test_simulate_reports_refusals_and_fails(
 ) -> None:
     def change(template: Template) -> None:
         policy = _one(template, "AWS::IAM::Policy", "ShippingConsumerHandlerRoleDefaultPolicy")
-        assert drop_statements(policy, without_action("dynamodb:PutItem")) >= 0
-        for statement in statements(policy):
-            statement["Action"] = [a for a in actions(statement) if not a.startswith("dynamodb:")]
+        removed = drop_statements(policy, lambda s: any(a.startswith("dynamodb:") for a in actions(s)))
+        assert removed >= 1
 
     app = app_without(cdk_out, tmp_path, change)
     assert main(["simulate", "--cdk-out", str(app), "--orders", "12", "--seed", "3", "--json"]) == 1

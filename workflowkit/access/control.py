@@ -31,11 +31,12 @@ _DENIED = {"sns": ("AuthorizationError", 403)}
 _KEY_DENIED = {"sqs": ("KMS.AccessDeniedException", 400), "sns": ("KMSAccessDenied", 400)}
 _DEFAULT_DENIED = ("AccessDeniedException", 400)
 _CACHE_LIMIT = 50_000
-# Service principals whose key use (through SQS or SNS) is known to carry aws:SourceArn/SourceAccount
-# to KMS. Not EventBridge: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not
-# supported for EventBridge-to-encrypted topics" (SNS developer guide); none is documented for its SQS
-# targets either, so a key policy that conditions EventBridge on them is refused here, as it may be in AWS.
-_KMS_REQUESTS_CARRY_SOURCE = frozenset({"cloudwatch.amazonaws.com"})
+# Service principals whose key use (through SQS or SNS) AWS documents to carry aws:SourceArn and
+# aws:SourceAccount to KMS: none. For EventBridge, "Adding the aws:SourceAccount and aws:SourceArn to a
+# AWS KMS policy is not supported for EventBridge-to-encrypted topics" (SNS developer guide), and nothing
+# is documented for queues or for CloudWatch alarms; a key statement conditioned on them is refused here,
+# as it may be in AWS. The resource policies (queue, topic) carry the source conditions (decision 0016).
+_KMS_REQUESTS_CARRY_SOURCE: frozenset[str] = frozenset()
 
 
 class AccessDeniedError(ServiceError):
@@ -76,6 +77,7 @@ class AccessControl:
         self._mapper = RequestMapper(account=model.account, region=model.region)
         self._acting: list[Principal] = []
         self._cache: dict[tuple[Any, ...], Verdict] = {}
+        self._allowed_calls: set[tuple[Any, ...]] = set()
 
     # --- who acts -----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -102,15 +104,51 @@ class AccessControl:
 
     # --- API calls ----------------------------------------------------------------------------------
     def check_call(
-        self, service: str, operation: str, params: Mapping[str, Any], *, hop: str | None = None
+        self,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        hop: str | None = None,
+        entries: bool = False,
     ) -> None:
-        """Raise :class:`AccessDeniedError` when whoever acts may not make this call."""
+        """Raise :class:`AccessDeniedError` when whoever acts may not make this call.
+
+        ``entries``: also decide the per-entry permissions (PutEvents), which the call itself leaves to
+        :meth:`entry_refusal` so that a refused entry fails alone, as in EventBridge.
+        """
         principal = self.current
         if principal is None or not self.enabled:
             return
+        # The same caller making the same call on the same resources was allowed before: the policies
+        # do not change during a run, so neither does the answer (refusals are decided, and recorded,
+        # every time).
+        remembered = _call_key(service, operation, params)
+        if remembered is not None:
+            remembered = (principal.arn, entries, *remembered)
+            if remembered in self._allowed_calls:
+                self.checks += 1
+                return
+        self._check(
+            principal, service, operation, params, hop=hop or f"{service}.{operation}", entries=entries
+        )
+        if remembered is not None:
+            self._allowed_calls.add(remembered)
+
+    def _check(
+        self,
+        principal: Principal,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        hop: str,
+        entries: bool,
+    ) -> None:
         needs = self._mapper.needs(service, operation, dict(params))
-        hop = hop or f"{service}.{operation}"
         for permission in needs.permissions:
+            if permission.per_entry and not entries:
+                continue
             verdict = self._identity_request(principal, permission, hop)
             if not verdict.allowed:
                 code, status = _DENIED.get(service, _DEFAULT_DENIED)
@@ -123,13 +161,25 @@ class AccessControl:
                 code, status = _KEY_DENIED.get(use.via, _DEFAULT_DENIED)
                 raise AccessDeniedError(code, f"KMS key access denied: {key_verdict.reason}", status=status)
 
+    def entry_refusal(self, entry: Mapping[str, Any]) -> str | None:
+        """Why whoever acts may not put this one PutEvents entry (None: it may, or nobody acts)."""
+        principal = self.current
+        if principal is None or not self.enabled:
+            return None
+        hop = f"events.PutEvents {entry.get('Source')}/{entry.get('DetailType')}"
+        for permission in self._mapper.needs("events", "PutEvents", {"Entries": [entry]}).permissions:
+            verdict = self._identity_request(principal, permission, hop)
+            if not verdict.allowed:
+                return _message(principal, permission.action, permission.resource, verdict)
+        return None
+
     def role_may(
         self, role_arn: str, service: str, operation: str, params: Mapping[str, Any], *, hop: str
     ) -> Verdict:
         """Whether ``role_arn`` may make the call (a rule target or a schedule acting with its role)."""
         with self.acting_as(role_arn):
             try:
-                self.check_call(service, operation, params, hop=hop)
+                self.check_call(service, operation, params, hop=hop, entries=True)
             except AccessDeniedError as error:
                 return Verdict(Decision.IMPLICIT_DENY, f"{hop}: {error.message}")
         return Verdict(Decision.ALLOW, "allowed")
@@ -209,9 +259,10 @@ class AccessControl:
         region, account = self.model.region, self.model.account
         context: dict[str, Any] = {
             "kms:ViaService": f"{use.via}.{region}.amazonaws.com",
-            "kms:CallerAccount": principal.account or account,
             **_encryption_context(use),
         }
+        if principal.account is not None:  # a service principal belongs to no account of ours
+            context["kms:CallerAccount"] = principal.account
         if source_arn is not None:
             context |= {"aws:SourceArn": source_arn, "aws:SourceAccount": account}
         identity = self._identity_policies(principal)
@@ -355,6 +406,38 @@ def _encryption_context(use: KeyUse) -> dict[str, str]:
     if use.via == "dynamodb":
         return {"kms:EncryptionContext:aws:dynamodb:tableName": use.resource.rsplit("/", 1)[-1]}
     return {}
+
+
+# The parameters that decide what a call is authorised on, per (service, operation); calls not listed are
+# decided afresh every time.
+_RESOURCE_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
+    **{
+        ("dynamodb", op): ("TableName", "IndexName")
+        for op in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "DescribeTable")
+    },
+    **{
+        ("sqs", op): ("QueueUrl",)
+        for op in ("SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch")
+    },
+    ("sqs", "GetQueueAttributes"): ("QueueUrl",),
+    ("sns", "Publish"): ("TopicArn", "TargetArn"),
+    ("stepfunctions", "StartExecution"): ("stateMachineArn",),
+    ("lambda", "Invoke"): ("FunctionName",),
+}
+
+
+def _call_key(service: str, operation: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    names = _RESOURCE_PARAMS.get((service, operation))
+    if names is not None:
+        return (service, operation, *(params.get(name) for name in names))
+    if (service, operation) == ("dynamodb", "TransactWriteItems"):
+        items = params.get("TransactItems") or []
+        return (
+            service,
+            operation,
+            *((kind, body.get("TableName")) for item in items for kind, body in item.items()),
+        )
+    return None
 
 
 def _frozen(context: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

@@ -149,14 +149,24 @@ class _Reader:
         for r in t.of_type("AWS::SQS::QueuePolicy"):
             props = t.props(r)
             for url in props.get("Queues") or []:
-                self._add(_queue_arn(str(url)), props["PolicyDocument"])
+                self._replace(_queue_arn(str(url)), props["PolicyDocument"], r.logical_id)
 
     def _topic_policies(self) -> None:
         t = self.t
         for r in t.of_type("AWS::SNS::TopicPolicy"):
             props = t.props(r)
             for topic in props.get("Topics") or []:
-                self._add(str(topic), props["PolicyDocument"])
+                self._replace(str(topic), props["PolicyDocument"], r.logical_id)
+
+    def _replace(self, resource_arn: str, document: dict[str, Any], owner: str) -> None:
+        """A queue or topic holds one policy: a second policy resource replaces the first in AWS, in an
+        order CloudFormation does not promise, so the model refuses to guess which one holds."""
+        if resource_arn in self._statements:
+            raise AccessModelError(
+                f"{self.t.stack_name}: {owner} and another policy resource both set the policy of "
+                f"{resource_arn}; AWS keeps only the last one written"
+            )
+        self._add(resource_arn, document)
 
     def _bus_policies(self) -> None:
         t = self.t

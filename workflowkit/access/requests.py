@@ -23,6 +23,7 @@ class Permission:
     resource: str
     context: dict[str, Any] = field(default_factory=dict)
     resource_policy: bool = True  # the resource's own policy takes part (queues, topics, buses, functions)
+    per_entry: bool = False  # decided for one entry of a batch (PutEvents), not for the whole call
 
 
 @dataclass(frozen=True)
@@ -177,20 +178,19 @@ class RequestMapper:
     def _events(self, operation: str, params: dict[str, Any]) -> CallNeeds | None:
         if operation != "PutEvents":
             return None
-        by_bus: dict[str, list[dict[str, Any]]] = {}
-        for entry in params.get("Entries", []):
-            by_bus.setdefault(self.bus_arn(entry.get("EventBusName")), []).append(entry)
+        # EventBridge authorises each entry on its own (a refused one comes back in Entries with an
+        # ErrorCode, the others are put): one permission per entry, with that entry's source and type.
         permissions = [
             Permission(
                 "events:PutEvents",
-                bus,
-                # Multivalued: every entry's source and detail-type (hence ForAllValues in the policies).
+                self.bus_arn(entry.get("EventBusName")),
                 {
-                    "events:source": sorted({str(e.get("Source")) for e in entries}),
-                    "events:detail-type": sorted({str(e.get("DetailType")) for e in entries}),
+                    "events:source": [str(entry.get("Source"))],
+                    "events:detail-type": [str(entry.get("DetailType"))],
                 },
+                per_entry=True,
             )
-            for bus, entries in by_bus.items()
+            for entry in params.get("Entries", [])
         ]
         return CallNeeds(permissions, [])
 

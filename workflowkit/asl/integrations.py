@@ -61,6 +61,14 @@ _OPTIMISED: Final[dict[tuple[str, str], tuple[str, str, str]]] = {
     ("sqs", "sendMessage"): ("sqs", "SQS", "AmazonSQS"),
     ("sns", "publish"): ("sns", "SNS", "AmazonSNS"),
 }
+# The base exception of each optimised integration's service in the SDK Step Functions runs on.
+_SDK_SERVICE_EXCEPTIONS: Final = {
+    "Lambda": "AWSLambdaException",
+    "DynamoDB": "AmazonDynamoDBException",
+    "SQS": "AmazonSQSException",
+    "SNS": "AmazonSNSException",
+    "EventBridge": "AmazonEventBridgeException",
+}
 # AWS SDK integration service names whose boto3 name differs.
 _BOTO_NAMES: Final = {"sfn": "stepfunctions", "eventbridge": "events", "cloudwatchlogs": "logs"}
 # The service part of AWS SDK integration error names (the SDK's client names, in PascalCase).
@@ -280,6 +288,10 @@ def _client_failure(error: ClientError, prefix: str, cause_service: str) -> Task
     # botocore raises a modeled error as a subclass named after the API's exception shape
     # (QueueDoesNotExist for the wire code AWS.SimpleQueueService.NonExistentQueue), the name the SDKs use.
     modeled = type(error).__name__
+    if code == "AccessDeniedException" and prefix in _SDK_SERVICE_EXCEPTIONS:
+        # A refused call comes back from the SDK Step Functions runs on as the service's base exception,
+        # with the code in the cause: Lambda.AWSLambdaException ("... Error Code: AccessDeniedException").
+        return TaskFailed(f"{prefix}.{_SDK_SERVICE_EXCEPTIONS[prefix]}", cause)
     return TaskFailed(_error_name(prefix, code if modeled == "ClientError" else modeled), cause)
 
 

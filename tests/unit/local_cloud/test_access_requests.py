@@ -39,26 +39,27 @@ def test_a_query_on_an_index_is_authorised_on_the_index_arn() -> None:
     ]
 
 
-def test_put_events_needs_each_bus_with_every_source_and_detail_type_of_its_entries() -> None:
+def test_put_events_needs_each_entry_on_its_bus_with_that_entrys_source_and_detail_type() -> None:
     needs = MAPPER.needs(
         "events",
         "PutEvents",
         {
             "Entries": [
                 {"EventBusName": "bus", "Source": "a", "DetailType": "X"},
-                {"EventBusName": "bus", "Source": "b", "DetailType": "X"},
-                {"Source": "a", "DetailType": "Y"},
+                {"Source": "b", "DetailType": "Y"},
             ]
         },
     )
-    assert [(p.resource, p.context) for p in needs.permissions] == [
+    assert [(p.resource, p.context, p.per_entry) for p in needs.permissions] == [
         (
             "arn:aws:events:eu-west-1:123456789012:event-bus/bus",
-            {"events:source": ["a", "b"], "events:detail-type": ["X"]},
+            {"events:source": ["a"], "events:detail-type": ["X"]},
+            True,
         ),
         (
             "arn:aws:events:eu-west-1:123456789012:event-bus/default",
-            {"events:source": ["a"], "events:detail-type": ["Y"]},
+            {"events:source": ["b"], "events:detail-type": ["Y"]},
+            True,
         ),
     ]
 

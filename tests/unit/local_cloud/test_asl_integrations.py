@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from workflowkit.asl import TaskContext, TaskFailed, TaskIntegrations
@@ -93,6 +94,20 @@ def test_a_function_error_fails_the_task_with_the_error_type_and_the_payload_as_
     with pytest.raises(TaskFailed) as unknown:
         integrations.run_task("arn:aws:states:::lambda:invoke", {"FunctionName": "g"}, task_context())
     assert unknown.value.error == "Lambda.Unknown"
+
+
+def test_a_refused_invoke_fails_the_task_as_the_lambda_services_base_exception() -> None:
+    """What Step Functions reports when its role may not invoke: Lambda.AWSLambdaException, the code in
+    the cause (the kit's ASL retries Lambda.AWSLambdaException)."""
+
+    def refused(function: str, payload: Any) -> tuple[str, bool]:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "Invoke")
+
+    integrations = TaskIntegrations(refused, no_clients)
+    with pytest.raises(TaskFailed) as raised:
+        integrations.run_task("arn:aws:states:::lambda:invoke", {"FunctionName": "f"}, task_context())
+    assert raised.value.error == "Lambda.AWSLambdaException"
+    assert "Error Code: AccessDeniedException" in raised.value.cause
 
 
 def test_a_function_arn_as_resource_returns_the_payload_itself() -> None:
