@@ -31,12 +31,6 @@ _DENIED = {"sns": ("AuthorizationError", 403)}
 _KEY_DENIED = {"sqs": ("KMS.AccessDeniedException", 400), "sns": ("KMSAccessDenied", 400)}
 _DEFAULT_DENIED = ("AccessDeniedException", 400)
 _CACHE_LIMIT = 50_000
-# Service principals whose key use (through SQS or SNS) AWS documents to carry aws:SourceArn and
-# aws:SourceAccount to KMS: none. For EventBridge, "Adding the aws:SourceAccount and aws:SourceArn to a
-# AWS KMS policy is not supported for EventBridge-to-encrypted topics" (SNS developer guide), and nothing
-# is documented for queues or for CloudWatch alarms; a key statement conditioned on them is refused here,
-# as it may be in AWS. The resource policies (queue, topic) carry the source conditions (decision 0016).
-_KMS_REQUESTS_CARRY_SOURCE: frozenset[str] = frozenset()
 
 
 class AccessDeniedError(ServiceError):
@@ -220,8 +214,11 @@ class AccessControl:
         via = resource.split(":")[2]
         actions = ("kms:GenerateDataKey", "kms:Decrypt") if sending else ("kms:Decrypt",)
         # Whether the KMS request the resource's service makes carries the source keys (decision 0016).
-        source = source_arn if service in _KMS_REQUESTS_CARRY_SOURCE else None
-        key_verdict = self.key_use(principal, KeyUse(resource, actions, via), hop=hop, source_arn=source)
+        # The KMS request SQS or SNS makes for a service carries no aws:SourceArn/SourceAccount: AWS says
+        # so for EventBridge into encrypted topics ("... not supported for EventBridge-to-encrypted
+        # topics", SNS developer guide) and documents none for the other paths, so a key statement
+        # conditioned on them is refused here, as it may be in AWS (decision 0016).
+        key_verdict = self.key_use(principal, KeyUse(resource, actions, via), hop=hop)
         return key_verdict if key_verdict is not None else verdict
 
     def may_assume(self, role_arn: str, *, service: str, source_arn: str, hop: str) -> Verdict:
@@ -249,9 +246,7 @@ class AccessControl:
         )
         return verdict if verdict.allowed else self._deny(principal, permission, hop, verdict)
 
-    def key_use(
-        self, principal: Principal, use: KeyUse, *, hop: str, source_arn: str | None = None
-    ) -> Verdict | None:
+    def key_use(self, principal: Principal, use: KeyUse, *, hop: str) -> Verdict | None:
         """The KMS side of a call on an encrypted resource; None when the resource has no customer key."""
         key = self.model.encryption.get(use.resource)
         if key is None:
@@ -263,8 +258,6 @@ class AccessControl:
         }
         if principal.account is not None:  # a service principal belongs to no account of ours
             context["kms:CallerAccount"] = principal.account
-        if source_arn is not None:
-            context |= {"aws:SourceArn": source_arn, "aws:SourceAccount": account}
         identity = self._identity_policies(principal)
         key_policy = self.model.key_policies.get(key)
         for action in use.actions:
