@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from controller.actions import (
     Action,
@@ -24,8 +24,8 @@ from controller.actions import (
     iso_seconds,
     schedule_name,
 )
-from workflow_core import events as ev
-from workflow_core.catalog import DomainEvent, event_type
+from workflow_core import lifecycle as ev
+from workflow_core.catalog import DomainEvent
 from workflow_core.definition import Pattern, Step, WorkflowDefinition
 from workflow_core.envelope import ContractModel, EventMetadata
 from workflow_core.errors import WorkflowNotFoundError
@@ -37,6 +37,8 @@ SCHEDULER_PRODUCER = "workflow.scheduler"
 
 # Metric names the controller emits (EMF); the stack alarms on WorkflowsPastDeadline.
 METRIC_PAST_DEADLINE = "WorkflowsPastDeadline"
+# A start event whose subject id names an instance of another workflow: refused, counted.
+METRIC_ID_TAKEN = "WorkflowIdTaken"
 
 _DONE_STEP = frozenset(
     {StepStatus.COMPLETED, StepStatus.COMPENSATING, StepStatus.COMPENSATED, StepStatus.COMPENSATION_FAILED}
@@ -82,7 +84,7 @@ class Decider:
             run.deadline_reached(cast(ev.StepDeadlineReached, event.data))
         elif event.detail_type == d.operator_event:
             run.operator_command(cast(ev.OperatorCommandIssued, event.data))
-        # An event can also start the next step (PaymentProcessed completes payment, starts inventory).
+        # An event can also start the next step (one step's completion is the next one's trigger).
         for step in d.steps:
             if step.started_by == event.detail_type:
                 run.step_started(step)
@@ -91,23 +93,25 @@ class Decider:
 
     def _start(self, state: WorkflowState | None, event: DomainEvent, now: datetime) -> Decision:
         if state is not None:
-            return Decision(state, notes=["this order already has a workflow; submission ignored"])
-        order = cast(ev.OrderSubmitted, event.data)
-        order_value = ev.Order.model_validate(order.model_dump())
+            if state.workflow_type != self._definition.name:
+                note = f"id taken by a {state.workflow_type} workflow; {event.detail_type} ignored"
+                return Decision(state, notes=[note], metrics=[METRIC_ID_TAKEN])
+            return Decision(state, notes=["this subject already has a workflow; start ignored"])
         d = self._definition
         state = WorkflowState(
-            workflow_id=order.order_id,
+            workflow_id=workflow_id_of(d, event),
             workflow_type=d.name,
+            definition_version=d.version,
             status=WorkflowStatus.RUNNING,
             created_at=now,
             updated_at=now,
-            order=order_value,
+            subject=event.data.to_wire(),
             steps={step.name: StepState() for step in d.steps},
         )
         run = _Run(d, state, event, now)
         started = run.emit(
             d.started_event,
-            ev.WorkflowStarted(workflow_id=state.workflow_id, workflow_type=d.name, order=order_value),
+            ev.WorkflowStarted(workflow_id=state.workflow_id, workflow_type=d.name, version=d.version),
         )
         run.metrics.append(d.started_event)
         for step in d.steps:
@@ -152,6 +156,8 @@ class _Run:
             correlation_id=self.s.workflow_id,
             caused_by=self.event,
             producer=PRODUCER,
+            workflow=self.s.context(),
+            catalog=self.d.catalog,
         )
 
     def schedule(self, step: Step, phase: str, attempt: int, deadline: datetime) -> None:
@@ -177,7 +183,12 @@ class _Run:
                 at=iso_seconds(deadline),
                 detail_type=self.d.deadline_event,
                 source=SCHEDULER_PRODUCER,
-                detail={"metadata": metadata.to_wire(), "data": data.to_wire()},
+                # The context routes the deadline to this workflow's rules (they match its name).
+                detail={
+                    "metadata": metadata.to_wire(),
+                    "workflow": self.s.context().to_wire(),
+                    "data": data.to_wire(),
+                },
             )
         )
 
@@ -203,7 +214,7 @@ class _Run:
             st.trigger_event_id = trigger.metadata.event_id
             self.actions.append(
                 StartStateMachine(
-                    machine=step.runner.name,
+                    machine=flow_key(self.d.name, step.runner.name),
                     execution_name=execution_name(self.s.workflow_id, step.name, attempt),
                     input=trigger.detail(),
                 )
@@ -218,6 +229,7 @@ class _Run:
             self._completed_after_undo(step, st)
             return
         st.completion_seen = True
+        st.output = self.event.data.to_wire()  # what later steps may read (the workflow context)
         was_running = st.status is StepStatus.RUNNING
         if was_running:
             self.cancel_schedule(step, "step", st.attempt)
@@ -356,9 +368,10 @@ class _Run:
         st.compensation_deadline = self.now + compensation.deadline
         self.changed = True
         data = _compensation_request(
+            self.d,
             compensation.request,
+            self.s.subject,
             {
-                "order_id": self.s.workflow_id,
                 "reason": self.s.reason or "compensation",
                 "step_attempt": max(st.attempt, 1),
                 "compensation_attempt": st.compensation_attempt,
@@ -416,13 +429,11 @@ class _Run:
     def _escalate(self, step: Step | None, reason: str) -> None:
         self.s.status = WorkflowStatus.NEEDS_ATTENTION
         self.s.reason = reason
-        order = self.s.order
         self.emit(
             self.d.escalation_event,
             ev.WorkflowEscalated(
                 workflow_id=self.s.workflow_id,
-                order_id=order.order_id,
-                customer_id=order.customer_id,
+                workflow_type=self.s.workflow_type,
                 reason=reason,
                 failed_step=step.name if step else None,
             ),
@@ -450,13 +461,11 @@ class _Run:
             self.notes.append(f"{detail_type} was already announced; not published again")
             return
         self.s.announced.append(detail_type)
-        order = self.s.order
         self.emit(
             detail_type,
             ev.WorkflowOutcome(
                 workflow_id=self.s.workflow_id,
-                order_id=order.order_id,
-                customer_id=order.customer_id,
+                workflow_type=self.s.workflow_type,
                 status=status.value,
                 reason=self.s.reason,
                 compensated_steps=tuple(self.s.compensated_steps),
@@ -528,7 +537,9 @@ class _Run:
                 started = self.build(
                     self.d.started_event,
                     ev.WorkflowStarted(
-                        workflow_id=self.s.workflow_id, workflow_type=self.s.workflow_type, order=self.s.order
+                        workflow_id=self.s.workflow_id,
+                        workflow_type=self.s.workflow_type,
+                        version=self.s.definition_version,
                     ),
                     key=f"{step.name}:{attempt}",
                 )
@@ -536,9 +547,7 @@ class _Run:
             else:
                 self.emit(
                     self.d.retry_event,
-                    ev.StepRetryRequested(
-                        workflow_id=self.s.workflow_id, step=step.name, attempt=attempt, order=self.s.order
-                    ),
+                    ev.StepRetryRequested(workflow_id=self.s.workflow_id, step=step.name, attempt=attempt),
                 )
                 self._run_attempt(step, st, attempt=attempt, trigger=None)
             return
@@ -556,9 +565,32 @@ def _reason(event: DomainEvent) -> str:
     return f"{text}: {message}" if message else text
 
 
-def _compensation_request(detail_type: str, fields: dict[str, object]) -> ContractModel:
-    """Every compensation request is a CompensationRequest: order, reason and the attempts concerned."""
-    model = event_type(detail_type).model
+def _compensation_request(
+    definition: WorkflowDefinition, detail_type: str, subject: dict[str, Any], fields: dict[str, object]
+) -> ContractModel:
+    """A CompensationRequest: reason and attempts, plus the fields its model shares with the subject.
+
+    A workflow's request model may name subject fields (e.g. the id the undoing service keys its records
+    on); they are filled from the subject by name, so the generic controller never knows them.
+    """
+    model = definition.catalog.event_type(detail_type).model
     if not issubclass(model, ev.CompensationRequest):
         raise TypeError(f"{detail_type} is not a compensation request")
+    own = set(ev.CompensationRequest.model_fields)
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
+        if name not in own and alias in subject:
+            fields[name] = subject[alias]
     return model.model_validate(fields)
+
+
+def workflow_id_of(definition: WorkflowDefinition, event: DomainEvent) -> str:
+    """The instance id: the start event's ``subject_id`` field, or any later event's correlation id."""
+    if event.detail_type == definition.start_event:
+        return str(getattr(event.data, definition.subject_id))
+    return event.correlation_id
+
+
+def flow_key(workflow: str, machine: str) -> str:
+    """How the controller names a workflow's state machine (the stack maps each key to its ARN)."""
+    return f"{workflow}/{machine}"

@@ -9,14 +9,13 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from controller.decide import Decider
 from controller.effects import Effects, EffectTargets
 from controller.service import Controller
 from controller.store import WorkflowStore
 from workflow_core import settings
 from workflow_core.catalog import DomainEvent
-from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.queue_lambda import queue_lambda
+from workflow_core.registry import deployed
 
 logger = Logger()
 tracer = Tracer()
@@ -33,7 +32,7 @@ def build_controller(*, clients: dict[str, Any] | None = None) -> Controller:
     targets = EffectTargets(
         bus_name=settings.required(settings.EVENT_BUS_NAME),
         bus_arn=settings.required(settings.EVENT_BUS_ARN),
-        state_machine_arns={"payment": settings.required(settings.PAYMENT_STATE_MACHINE_ARN)},
+        state_machine_arns=settings.json_mapping(settings.STATE_MACHINE_ARNS),
         schedule_group=settings.required(settings.SCHEDULE_GROUP_NAME),
         scheduler_role_arn=settings.required(settings.SCHEDULER_ROLE_ARN),
         escalation_topic_arn=settings.required(settings.ESCALATION_TOPIC_ARN),
@@ -50,8 +49,7 @@ def build_controller(*, clients: dict[str, Any] | None = None) -> Controller:
             scheduler=client("scheduler"),
             sns=client("sns"),
         ),
-        decider=Decider(ORDER_WORKFLOW),
-        start_event=ORDER_WORKFLOW.start_event,
+        registry=deployed(),
     )
 
 

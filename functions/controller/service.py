@@ -20,18 +20,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from controller.decide import Decider, Decision
+from controller.decide import Decider, Decision, workflow_id_of
 from controller.effects import Effects
 from controller.store import DuplicateEventError, Snapshot, VersionConflictError, WorkflowStore
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.contention import Backoff, ContendedWriteError, describe, is_contention, retry_contended
 from workflow_core.errors import ConcurrentUpdateError
-from workflow_core.events import Order
+from workflow_core.registry import Registry
 from workflow_core.workflow_state import WorkflowState
 
 MAX_CONFLICT_RETRIES = 8
@@ -53,29 +53,43 @@ class Controller:
         *,
         store: WorkflowStore,
         effects: Effects,
-        decider: Decider,
-        start_event: str,
+        registry: Registry,
         now: Callable[[], datetime] = clock.now,
         backoff: Backoff | None = None,
     ) -> None:
         self._store = store
         self._effects = effects
-        self._decider = decider
-        self._start_event = start_event
+        self._registry = registry
+        self._deciders: dict[tuple[str, int], Decider] = {}
         self._now = now
         self._backoff = backoff or Backoff()
 
     def workflow_id_of(self, event: DomainEvent) -> str:
-        if event.detail_type == self._start_event:
-            return cast(Order, event.data).order_id
-        return event.correlation_id
+        started = self._registry.started_by(event.detail_type)
+        return workflow_id_of(started, event) if started else event.correlation_id
+
+    def _decider(self, state: WorkflowState | None, event: DomainEvent) -> Decider:
+        """The instance's own version decides for it; a start event, the newest version of its workflow.
+
+        A recorded instance of a version no longer deployed fails loudly (UnknownWorkflowError): its
+        wiring was removed while it ran.
+        """
+        if state is not None and self._registry.started_by(event.detail_type) is None:
+            definition = self._registry.get(state.workflow_type, state.definition_version)
+        else:
+            definition = self._registry.of_event(event)
+        decider = self._deciders.get(definition.key)
+        if decider is None:
+            decider = self._deciders[definition.key] = Decider(definition)
+        return decider
 
     def handle(self, event: DomainEvent) -> Outcome:
         workflow_id = self.workflow_id_of(event)
         version_conflicts = contended = 0
         while True:
             snapshot = self._store.load(workflow_id)
-            decision = self._decider.decide(snapshot.state, event, self._now())
+            decider = self._decider(snapshot.state, event)
+            decision = decider.decide(snapshot.state, event, self._now())
             try:
                 self._store.commit(
                     workflow_id=workflow_id,

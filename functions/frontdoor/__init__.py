@@ -1,4 +1,4 @@
-"""The front door: an IAM-authorised HTTP API to submit orders, read workflow status, issue commands."""
+"""The front door: an IAM-authorised HTTP API to start any deployed workflow, read status, issue commands."""
 
 from frontdoor.api import FrontDoor
 from frontdoor.routes import build_app

@@ -1,9 +1,10 @@
 """What the front door does, independent of HTTP: validate, publish, read status.
 
-Nothing here starts a workflow directly: the API publishes ``OrderSubmitted`` and
-``OperatorCommandIssued`` and answers 202; the controller does the rest. Event ids are derived from the
-order or workflow id plus the API request id, so each client retry is a distinct, traceable event
-while the controller still deduplicates the order on its id.
+Nothing here starts a workflow directly: the API publishes the workflow's start event (its data is the
+request body, validated against the start event's model) or ``OperatorCommandIssued``, and answers 202;
+the controller does the rest. Event ids are derived from the workflow id plus the API request id, so
+each client retry is a distinct, traceable event while the controller still deduplicates the start on
+the workflow id. Any deployed workflow is served the same way.
 """
 
 from __future__ import annotations
@@ -17,19 +18,20 @@ from pydantic import Field, ValidationError, model_validator
 from frontdoor.errors import (
     InvalidRequestError,
     PublishUnavailableError,
+    UnknownWorkflowTypeError,
     WorkflowNotFoundError,
 )
-from workflow_core.catalog import SOURCE_OPERATOR, SOURCE_ORDERS
-from workflow_core.envelope import ContractModel
-from workflow_core.errors import PublishError
-from workflow_core.events import OperatorCommandIssued, OrderSubmitted
-from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.envelope import ContractModel, WorkflowContext
+from workflow_core.errors import PublishError, UnknownWorkflowError
+from workflow_core.lifecycle import OPERATOR_COMMAND_ISSUED, OperatorCommandIssued
 from workflow_core.publisher import EventPublisher, OutgoingEvent, new_event
+from workflow_core.registry import Registry
 
 PRODUCER = "frontdoor"
 SUBMITTED = "SUBMITTED"
 ACCEPTED = "ACCEPTED"
-_WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # the order id's pattern: workflow id = order id
+# Workflow ids are subject ids: what a status path and a schedule name can carry.
+_WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 M = TypeVar("M", bound=ContractModel)
 StatusReader = Callable[[str], dict[str, Any] | None]
@@ -44,11 +46,8 @@ class CommandRequest(ContractModel):
 
     @model_validator(mode="after")
     def _step_fits_command(self) -> CommandRequest:
-        steps = [s.name for s in ORDER_WORKFLOW.steps]
         if self.command == "retry-step" and self.step is None:
             raise ValueError("retry-step needs the step to retry")
-        if self.step is not None and self.step not in steps:
-            raise ValueError(f"step must be one of {steps}")
         return self
 
 
@@ -57,28 +56,38 @@ def status_path(workflow_id: str) -> str:
 
 
 class FrontDoor:
-    def __init__(self, *, publisher: EventPublisher, status_reader: StatusReader) -> None:
+    def __init__(self, *, publisher: EventPublisher, status_reader: StatusReader, registry: Registry) -> None:
         self._publisher = publisher
         self._read_status = status_reader
+        self._registry = registry
 
-    def submit_order(self, body: Any, *, request_id: str) -> dict[str, Any]:
-        """Validate an order and publish ``OrderSubmitted``; returns the 202 body."""
-        order = _validate(OrderSubmitted, body, "the order is invalid")
+    def start(self, workflow_type: str, body: Any, *, request_id: str) -> dict[str, Any]:
+        """Validate a subject and publish the workflow's start event; returns the 202 body.
+
+        New instances run the newest deployed version of ``workflow_type``.
+        """
+        try:
+            definition = self._registry.newest(workflow_type)
+        except UnknownWorkflowError as error:
+            raise UnknownWorkflowTypeError(str(error)) from None
+        subject = _validate(definition.subject_model, body, f"the {workflow_type} subject is invalid")
+        workflow_id = str(getattr(subject, definition.subject_id))
+        _check_workflow_id(workflow_id)
         event = new_event(
-            "OrderSubmitted",
-            order,
-            event_id=f"{order.order_id}:{request_id}",
-            correlation_id=order.order_id,
+            definition.start_event,
+            subject,
+            event_id=f"{workflow_id}:{request_id}",
+            correlation_id=workflow_id,
             caused_by=None,
             producer=PRODUCER,
+            catalog=definition.catalog,
         )
-        assert event.source == SOURCE_ORDERS
         self._publish(event)
         return {
-            "orderId": order.order_id,
-            "workflowId": order.order_id,
+            "workflowType": definition.name,
+            "workflowId": workflow_id,
             "status": SUBMITTED,
-            "statusPath": status_path(order.order_id),
+            "statusPath": status_path(workflow_id),
             "eventId": event.metadata.event_id,
         }
 
@@ -93,8 +102,15 @@ class FrontDoor:
         """Validate an operator command and publish ``OperatorCommandIssued``; returns the 202 body."""
         _check_workflow_id(workflow_id)
         request = _validate(CommandRequest, body, "the command is invalid")
-        if self._read_status(workflow_id) is None:
+        status = self._read_status(workflow_id)
+        if status is None:
             raise WorkflowNotFoundError(f"no workflow {workflow_id!r} is recorded")
+        steps = list(status.get("steps", {}))
+        if request.step is not None and request.step not in steps:
+            raise InvalidRequestError(
+                "the command is invalid: 1 problem(s)",
+                fields=[{"field": "step", "message": f"step must be one of {steps}", "type": "value_error"}],
+            )
         command = OperatorCommandIssued(
             workflow_id=workflow_id,
             command=request.command,
@@ -103,14 +119,14 @@ class FrontDoor:
             reason=request.reason,
         )
         event = new_event(
-            "OperatorCommandIssued",
+            OPERATOR_COMMAND_ISSUED,
             command,
             event_id=f"{workflow_id}:command:{request_id}",
             correlation_id=workflow_id,
             caused_by=None,
             producer=PRODUCER,
+            workflow=_context_of(status),
         )
-        assert event.source == SOURCE_OPERATOR
         self._publish(event)
         return {
             "workflowId": workflow_id,
@@ -145,3 +161,18 @@ def _validate[M: ContractModel](model: type[M], body: Any, message: str) -> M:
 def _check_workflow_id(workflow_id: str) -> None:
     if not _WORKFLOW_ID.match(workflow_id):
         raise InvalidRequestError(f"{workflow_id!r} is not a workflow id")
+
+
+def _context_of(status: dict[str, Any]) -> WorkflowContext:
+    """The instance's workflow context, from its status document: commands reach its workflow's rules."""
+    outputs = {
+        name: step["output"]
+        for name, step in status.get("steps", {}).items()
+        if step.get("output") is not None
+    }
+    return WorkflowContext(
+        name=status["workflowType"],
+        version=status["definitionVersion"],
+        subject=status["subject"],
+        outputs=outputs,
+    )

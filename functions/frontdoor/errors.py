@@ -37,6 +37,13 @@ class WorkflowNotFoundError(FrontDoorError):
     code = "WorkflowNotFound"
 
 
+class UnknownWorkflowTypeError(FrontDoorError):
+    """No workflow of that type is deployed."""
+
+    status_code = 404
+    code = "UnknownWorkflowType"
+
+
 class CallerUnknownError(FrontDoorError):
     """The request carries no IAM caller identity, so an operator command cannot be attributed."""
 

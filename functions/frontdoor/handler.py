@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from frontdoor.api import FrontDoor
 from frontdoor.routes import build_app
 from workflow_core.publisher import EventBridgePublisher
+from workflow_core.registry import deployed
 from workflow_core.settings import EVENT_BUS_NAME, WORKFLOW_TABLE_NAME, required
 from workflow_core.workflow_status import load_status
 
@@ -23,6 +24,7 @@ metrics = Metrics()
 front_door = FrontDoor(
     publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events")),
     status_reader=partial(load_status, boto3.resource("dynamodb").Table(required(WORKFLOW_TABLE_NAME))),
+    registry=deployed(),
 )
 app = build_app(front_door, logger=logger)
 

@@ -35,11 +35,11 @@ def build_app(front_door: FrontDoor, *, logger: Logger) -> APIGatewayHttpResolve
             raise CallerUnknownError("the request carries no IAM identity to attribute the command to")
         return identity
 
-    @app.post("/orders")
-    def submit_order() -> Response[str]:
-        accepted = front_door.submit_order(json_body(), request_id=request_id())
+    @app.post("/start/<workflow_type>")
+    def start(workflow_type: str) -> Response[str]:
+        accepted = front_door.start(workflow_type, json_body(), request_id=request_id())
         logger.set_correlation_id(accepted["workflowId"])
-        logger.info("order submitted", extra={"event_id": accepted["eventId"]})
+        logger.info("workflow submitted", extra={"event_id": accepted["eventId"], "type": workflow_type})
         return _json(202, accepted)
 
     @app.get("/workflows/<workflow_id>")

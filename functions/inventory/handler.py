@@ -6,15 +6,12 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from inventory.deployment import INVENTORY_TABLE_NAME
 from inventory.reservations import InventoryService
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
-from workflow_core.settings import (
-    EVENT_BUS_NAME,
-    INVENTORY_TABLE_NAME,
-    required,
-)
+from workflow_core.settings import EVENT_BUS_NAME, required
 
 logger = Logger()
 tracer = Tracer()

@@ -29,18 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
-
-from inventory.stock import read_stock, sku_pk
-from workflow_core import clock
-from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import EventRouter, outcome_event, step_trigger
-from workflow_core.contention import Backoff, is_contention, retry_contended
-from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
-from workflow_core.events import (
+from order_workflow import INVENTORY
+from order_workflow.events import (
     InventoryReleased,
     InventoryReleaseFailed,
     InventoryReleaseRequested,
@@ -49,7 +43,14 @@ from workflow_core.events import (
     Order,
     OrderLine,
 )
-from workflow_core.order_workflow import INVENTORY, ORDER_WORKFLOW
+
+from inventory.stock import read_stock, sku_pk
+from workflow_core import clock
+from workflow_core.catalog import DomainEvent
+from workflow_core.consumer import EventRouter, outcome_event, step_trigger
+from workflow_core.contention import Backoff, is_contention, retry_contended
+from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
+from workflow_core.lifecycle import STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent
 
 PRODUCER = "inventory"
@@ -121,7 +122,7 @@ class InventoryService:
         self._backoff = backoff or Backoff()
         # What inventory handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
-        self.router.on(INVENTORY.started_by, ORDER_WORKFLOW.retry_event)(self._on_trigger)
+        self.router.on(INVENTORY.started_by, STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("InventoryReleaseRequested")(self._on_release_requested)
 
     # --- events -------------------------------------------------------------------------------------
@@ -130,7 +131,8 @@ class InventoryService:
         return self.router.dispatch(event)
 
     def _on_trigger(self, event: DomainEvent) -> OutgoingEvent | None:
-        order, attempt = step_trigger(event, INVENTORY)
+        trigger = step_trigger(event, INVENTORY.name)
+        order, attempt = cast(Order, trigger.subject), trigger.attempt
         return self.reserve(order, attempt=attempt, cause=event)
 
     def _on_release_requested(self, event: DomainEvent) -> OutgoingEvent:
@@ -400,7 +402,7 @@ class InventoryService:
 
     @staticmethod
     def _reserved(order: Order, reservation_id: str) -> InventoryReserved:
-        return InventoryReserved(order_id=order.order_id, reservation_id=reservation_id, order=order)
+        return InventoryReserved(order_id=order.order_id, reservation_id=reservation_id)
 
     def _released(
         self,

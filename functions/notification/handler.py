@@ -6,16 +6,12 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from notification.deployment import CUSTOMER_TOPIC_ARN, NOTIFICATIONS_TABLE_NAME
 from notification.notices import TEMPLATES, NotificationService
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
-from workflow_core.settings import (
-    CUSTOMER_TOPIC_ARN,
-    EVENT_BUS_NAME,
-    NOTIFICATIONS_TABLE_NAME,
-    required,
-)
+from workflow_core.settings import EVENT_BUS_NAME, required
 
 logger = Logger()
 tracer = Tracer()

@@ -13,13 +13,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
+from order_workflow import ORDER_WORKFLOW
+from order_workflow.events import CustomerNotified, Order, OrderSubmitted
 
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event
 from workflow_core.errors import InvalidEventError
-from workflow_core.events import CustomerNotified, WorkflowEscalated, WorkflowOutcome
-from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.lifecycle import WorkflowEscalated, WorkflowOutcome
 from workflow_core.publisher import EventPublisher, OutgoingEvent
 
 PRODUCER = "notification"
@@ -34,8 +35,9 @@ TEMPLATES: Mapping[str, str] = {
     "WorkflowFailed": "order-failed",
     "WorkflowEscalated": "order-under-review",
 }
-if set(TEMPLATES) != set(ORDER_WORKFLOW.notify_on):  # the declaration decides what is notified
-    raise RuntimeError(f"templates {sorted(TEMPLATES)} do not match notify_on {ORDER_WORKFLOW.notify_on}")
+_HEARD = ORDER_WORKFLOW.listeners["notification"]
+if set(TEMPLATES) != set(_HEARD):  # the declaration decides what is notified
+    raise RuntimeError(f"templates {sorted(TEMPLATES)} do not match what notification hears: {_HEARD}")
 
 logger = Logger(child=True)
 
@@ -66,17 +68,18 @@ class NotificationService:
         data = event.data
         if not isinstance(data, WorkflowOutcome | WorkflowEscalated):
             raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not an outcome")
+        order = _order_of(event)
         notification_id = notification_id_for(event.event_id)
-        status = self._record(event, template, data.order_id, data.customer_id)
+        status = self._record(event, template, order.order_id, order.customer_id)
         if status != SENT:
-            message_id = self._send(event, template, data)
+            message_id = self._send(event, template, data, order)
             self._mark_sent(event.event_id, message_id)
             logger.info("customer notified", extra={"template": template, "sns_message_id": message_id})
         else:
             logger.info("notice already sent; announcing it again", extra={"template": template})
         notified = CustomerNotified(
-            order_id=data.order_id,
-            customer_id=data.customer_id,
+            order_id=order.order_id,
+            customer_id=order.customer_id,
             notification_id=notification_id,
             template=template,
             channel=CHANNEL,
@@ -108,11 +111,13 @@ class NotificationService:
             return str(item["status"])
         return PENDING
 
-    def _send(self, event: DomainEvent, template: str, data: WorkflowOutcome | WorkflowEscalated) -> str:
+    def _send(
+        self, event: DomainEvent, template: str, data: WorkflowOutcome | WorkflowEscalated, order: Order
+    ) -> str:
         message: dict[str, Any] = {
             "template": template,
-            "orderId": data.order_id,
-            "customerId": data.customer_id,
+            "orderId": order.order_id,
+            "customerId": order.customer_id,
             "workflowId": data.workflow_id,
             "notificationId": notification_id_for(event.event_id),
         }
@@ -122,7 +127,7 @@ class NotificationService:
             TopicArn=self._topic_arn,
             Message=json.dumps(message, separators=(",", ":")),
             MessageAttributes={
-                "customerId": {"DataType": "String", "StringValue": data.customer_id},
+                "customerId": {"DataType": "String", "StringValue": order.customer_id},
                 "template": {"DataType": "String", "StringValue": template},
             },
         )
@@ -146,3 +151,15 @@ class NotificationService:
             # A concurrent delivery of the same event marked it first: the notice is sent either way.
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+
+def _order_of(event: DomainEvent) -> Order:
+    """The order an announcement is about: the subject in its workflow context."""
+    if event.workflow is None or event.workflow.name != ORDER_WORKFLOW.name:
+        raise InvalidEventError(f"{event.detail_type} is not about an order workflow")
+    try:
+        return OrderSubmitted.model_validate(event.workflow.subject)
+    except ValueError as error:
+        raise InvalidEventError(
+            f"{event.detail_type}: the workflow subject is not an order: {error}"
+        ) from None

@@ -11,12 +11,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from order_workflow.events import Order
 from pydantic import ValidationError
 
+from payment.errors import InvalidOrderError
 from payment.fraud import screen_order
 from payment.validation import validate_order
-from workflow_core.errors import InvalidOrderError, TerminalError
-from workflow_core.events import Order
+from workflow_core.errors import TerminalError
 
 OPERATIONS = ("validate", "fraud")
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from workflow_core.errors import FraudSuspectedError
-from workflow_core.events import Order
+from order_workflow.events import Order
+
+from payment.errors import FraudSuspectedError
 
 GUEST_PREFIX = "guest-"
 

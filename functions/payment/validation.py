@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from workflow_core.errors import InvalidOrderError
-from workflow_core.events import Order
+from order_workflow.events import Order
+
+from payment.errors import InvalidOrderError
 
 SUPPORTED_CURRENCIES = frozenset({"EUR", "USD", "GBP"})
 

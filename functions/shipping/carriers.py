@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from workflow_core.events import Address
+from order_workflow.events import Address
 
 
 class Booking(StrEnum):

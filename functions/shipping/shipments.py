@@ -22,18 +22,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
-
-from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po_box
-from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
-from workflow_core import clock
-from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import EventRouter, outcome_event, step_trigger
-from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
-from workflow_core.events import (
+from order_workflow import SHIPPING
+from order_workflow.events import (
     Order,
     ShipmentCancellationFailed,
     ShipmentCancellationRequested,
@@ -41,7 +35,14 @@ from workflow_core.events import (
     ShippingFailed,
     ShippingScheduled,
 )
-from workflow_core.order_workflow import ORDER_WORKFLOW, SHIPPING
+
+from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po_box
+from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
+from workflow_core import clock
+from workflow_core.catalog import DomainEvent
+from workflow_core.consumer import EventRouter, outcome_event, step_trigger
+from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
+from workflow_core.lifecycle import STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent, derived_event_id, new_event
 
 PRODUCER = "shipping"
@@ -113,7 +114,7 @@ class ShippingService:
         self._carriers = carriers
         # What shipping handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
-        self.router.on(SHIPPING.started_by, ORDER_WORKFLOW.retry_event)(self._on_trigger)
+        self.router.on(SHIPPING.started_by, STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("ShipmentCancellationRequested")(self._on_cancellation_requested)
 
     # --- events -------------------------------------------------------------------------------------
@@ -122,7 +123,8 @@ class ShippingService:
         return self.router.dispatch(event)
 
     def _on_trigger(self, event: DomainEvent) -> OutgoingEvent | None:
-        order, attempt = step_trigger(event, SHIPPING)
+        trigger = step_trigger(event, SHIPPING.name)
+        order, attempt = cast(Order, trigger.subject), trigger.attempt
         return self.schedule(order, attempt=attempt, cause=event)
 
     def _on_cancellation_requested(self, event: DomainEvent) -> OutgoingEvent:

@@ -8,6 +8,7 @@ It never reaches a handler, so it changes no state. One bad record never fails i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -16,13 +17,15 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from pydantic import ValidationError
 
-from workflow_core.catalog import DomainEvent, parse_event
-from workflow_core.definition import Step
-from workflow_core.envelope import ContractModel
-from workflow_core.errors import InvalidEventError, TerminalError
-from workflow_core.events import Order, StepRetryRequested
+from workflow_core.catalog import DomainEvent
+from workflow_core.definition import Step, WorkflowDefinition
+from workflow_core.envelope import ContractModel, WorkflowContext
+from workflow_core.errors import InvalidEventError, MalformedEventError, TerminalError
+from workflow_core.lifecycle import StepRetryRequested
 from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
+from workflow_core.registry import deployed, parse_event
 
 Handler = Callable[[DomainEvent], None]
 FailureHook = Callable[[str], None]
@@ -181,10 +184,24 @@ class IdempotentHandler:
         return record
 
 
+def carried_context(event: DomainEvent) -> WorkflowContext | None:
+    """The workflow context to carry into the events ``event`` causes.
+
+    When ``event`` completes a step, its data joins the outputs: the next step reads it from there.
+    """
+    context = event.workflow
+    if context is None:
+        return None
+    outcome = deployed().of_context(context).step_outcome_events().get(event.detail_type)
+    if outcome is not None and outcome[1] == "completed":
+        return context.with_output(outcome[0].name, event.data.to_wire())
+    return context
+
+
 def outcome_event(
     cause: DomainEvent, detail_type: str, data: ContractModel, *, producer: str
 ) -> OutgoingEvent:
-    """The event a consumer publishes in answer to ``cause``.
+    """The event a consumer publishes in answer to ``cause``, in the cause's workflow context.
 
     Its id is derived from the cause (``"<cause id>:<DetailType>"``), so handling a redelivered cause
     republishes the same id and downstream consumers deduplicate it; the correlation id is the cause's.
@@ -196,21 +213,56 @@ def outcome_event(
         correlation_id=cause.correlation_id,
         caused_by=cause,
         producer=producer,
+        workflow=carried_context(cause),
     )
 
 
-def step_trigger(event: DomainEvent, step: Step) -> tuple[Order, int]:
-    """The order and attempt a consumer step's trigger carries.
+@dataclass(frozen=True)
+class StepInput:
+    """What a choreographed step runs on: the workflow's subject, the attempt, earlier steps' outputs."""
 
-    The step's ``started_by`` event starts attempt 1 (it must carry the ``order``); a
-    ``StepRetryRequested`` for this step starts the attempt it names. Anything else is a wiring error.
+    definition: WorkflowDefinition
+    step: Step
+    subject: ContractModel  # typed by the declaration's start event model
+    attempt: int
+    context: WorkflowContext
+
+    def output(self, step: str) -> dict[str, Any]:
+        """The data that completed ``step`` (wire form); the step declared it ``needs`` it."""
+        return self.context.outputs[step]
+
+
+def step_trigger(event: DomainEvent, step_name: str) -> StepInput:
+    """The input of step ``step_name`` that ``event`` starts, in the version of the workflow it belongs to.
+
+    The step's ``started_by`` event starts attempt 1; a ``StepRetryRequested`` for this step starts the
+    attempt it names. Anything else, an event outside any workflow, or one lacking an output the step
+    needs, is a wiring or contract error.
     """
+    context = carried_context(event)
+    if context is None:
+        raise InvalidEventError(f"{event.detail_type} carries no workflow context")
+    definition = deployed().of_context(context)
+    try:
+        step = definition.step(step_name)
+    except KeyError:
+        raise InvalidEventError(f"{definition.label} has no step {step_name!r}") from None
     data = event.data
     if isinstance(data, StepRetryRequested):
         if data.step != step.name:
             raise InvalidEventError(f"this consumer runs step {step.name!r}, not {data.step!r}")
-        return data.order, data.attempt
-    order = getattr(data, "order", None)
-    if event.detail_type == step.started_by and isinstance(order, Order):
-        return order, 1
-    raise InvalidEventError(f"{event.detail_type} does not start step {step.name!r}")
+        attempt = data.attempt
+    elif event.detail_type == step.started_by:
+        attempt = 1
+    else:
+        raise InvalidEventError(f"{event.detail_type} does not start step {step.name!r}")
+    missing = [name for name in step.needs if name not in context.outputs]
+    if missing:
+        raise InvalidEventError(f"step {step.name!r} needs the outputs of {missing}; the event lacks them")
+    try:
+        subject = definition.subject_model.model_validate(context.subject)
+    except ValidationError as error:
+        raise MalformedEventError(
+            f"{event.detail_type}: invalid workflow subject: {error.error_count()} errors"
+        ) from None
+    return StepInput(definition=definition, step=step, subject=subject, attempt=attempt, context=context)

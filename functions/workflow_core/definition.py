@@ -1,18 +1,30 @@
 """The vocabulary for declaring a workflow once.
 
-A :class:`WorkflowDefinition` names its steps in order; each :class:`Step` says which pattern runs it,
-which service, the events that start, complete and fail it, its deadline and its compensation. The CDK
-stack derives rules and targets from it, the controller derives its transitions from it, the tests and
-the local cloud read it. Nothing here imports AWS.
+A :class:`WorkflowDefinition` names its start event (whose data is the workflow's *subject*), its event
+contracts and its steps in order; each :class:`Step` says which pattern runs it, which service, the
+events that start, complete and fail it, its deadline, its compensation and which earlier steps' outputs
+it needs. The CDK stack derives rules and targets from it, the controller derives its transitions from
+it, the docs and the local cloud's simulator read it. Nothing here imports AWS or names a domain.
+
+A declaration has a version: an instance finishes under the version it started with, new instances
+start on the newest deployed one (docs/decisions/0024).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from functools import cached_property
 
-from workflow_core.catalog import event_type
+from workflow_core import lifecycle as lc
+from workflow_core.catalog import LIFECYCLE_TYPES, EventCatalog, EventType
+from workflow_core.envelope import ContractModel
+
+# Workflow names become parts of resource names (state machines, schedule groups, log groups).
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 
 
 class Pattern(StrEnum):
@@ -56,6 +68,8 @@ class Step:
     failed_by: str
     deadline: timedelta  # from the moment the step starts
     compensation: Compensation | None = None
+    # Earlier steps whose outputs (the data of the event that completed them) this step reads.
+    needs: tuple[str, ...] = ()
 
     @property
     def pattern(self) -> Pattern:
@@ -64,24 +78,77 @@ class Step:
 
 @dataclass(frozen=True)
 class WorkflowDefinition:
+    """One version of one workflow.
+
+    ``subject_id`` names the field of the start event's data that identifies an instance (the workflow
+    id, also every event's correlation id). ``events`` are the workflow's own contracts: the start event,
+    what its steps and compensations report, the compensation requests. ``listeners`` are services that
+    only hear the workflow's announcements (``workflow_core.lifecycle.ANNOUNCEMENTS``), e.g. to tell
+    people about outcomes.
+    """
+
     name: str
-    start_event: str  # the external event that creates a workflow
-    started_event: str  # what the controller publishes once it has recorded the workflow
+    version: int
+    start_event: str  # the external event that creates a workflow; its data is the subject
+    subject_id: str  # the start event model's field naming the instance (Python name)
     steps: tuple[Step, ...]
-    outcome_events: tuple[str, ...]  # the controller's terminal announcements
-    escalation_event: str
-    retry_event: str
-    deadline_event: str
-    operator_event: str
-    notifier: str = "notification"  # the consumer service that tells the customer about outcomes
-    notify_on: tuple[str, ...] = field(default=())
+    events: tuple[EventType, ...] = field(default=(), hash=False)
+    listeners: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    description: str = ""
+
+    # The kit's lifecycle events, the same for every workflow (rules tell workflows apart by name).
+    started_event = lc.WORKFLOW_STARTED
+    outcome_events = lc.OUTCOME_EVENTS
+    escalation_event = lc.WORKFLOW_ESCALATED
+    retry_event = lc.STEP_RETRY_REQUESTED
+    deadline_event = lc.STEP_DEADLINE_REACHED
+    operator_event = lc.OPERATOR_COMMAND_ISSUED
 
     def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"workflow name {self.name!r} must match {_NAME.pattern}")
+        if self.version < 1:
+            raise ValueError(f"workflow {self.name!r}: version must be >= 1, not {self.version}")
+        if not self.steps:
+            raise ValueError(f"workflow {self.name!r} has no steps")
         names = [s.name for s in self.steps]
         if len(set(names)) != len(names):
             raise ValueError(f"workflow {self.name!r} has duplicate step names: {names}")
         for detail_type in self.all_event_types():
-            event_type(detail_type)  # every event the definition names must be in the catalog
+            self.catalog.event_type(detail_type)  # every event the definition names must be declared
+        if self.start_event in {t.name for t in LIFECYCLE_TYPES}:
+            raise ValueError(f"workflow {self.name!r}: {self.start_event} is the kit's, not a start event")
+        if self.subject_id not in self.subject_model.model_fields:
+            raise ValueError(
+                f"workflow {self.name!r}: {self.start_event} has no field {self.subject_id!r} (subject_id)"
+            )
+        for index, step in enumerate(self.steps):
+            unknown = set(step.needs) - set(names[:index])
+            if unknown:
+                raise ValueError(f"step {step.name!r} needs {sorted(unknown)}, which are not earlier steps")
+        for service, announcements in self.listeners.items():
+            unheard = set(announcements) - set(lc.ANNOUNCEMENTS)
+            if unheard:
+                raise ValueError(f"listener {service!r}: {sorted(unheard)} are not workflow announcements")
+
+    @cached_property
+    def catalog(self) -> EventCatalog:
+        """The kit's lifecycle events and this workflow's own contracts."""
+        return EventCatalog((*LIFECYCLE_TYPES, *self.events))
+
+    @property
+    def subject_model(self) -> type[ContractModel]:
+        """The subject's type: the start event's model at its current version."""
+        return self.catalog.event_type(self.start_event).model
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    @property
+    def label(self) -> str:
+        """``<name>-v<version>``: unique per workflow version, usable in resource names."""
+        return f"{self.name}-v{self.version}"
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -144,8 +211,8 @@ class WorkflowDefinition:
             service: (*self.consumer_inputs(service), self.retry_event)
             for service in self.consumer_services()
         }
-        if self.notify_on:
-            subscriptions[self.notifier] = self.notify_on
+        for service, announcements in self.listeners.items():
+            subscriptions[service] = tuple(dict.fromkeys((*subscriptions.get(service, ()), *announcements)))
         return subscriptions
 
     def consumer_services(self) -> tuple[str, ...]:
@@ -184,7 +251,7 @@ class WorkflowDefinition:
             self.retry_event,
             self.deadline_event,
             self.operator_event,
-            *self.notify_on,
+            *(a for announcements in self.listeners.values() for a in announcements),
         ]
         for step in self.steps:
             names += [step.started_by, step.completed_by, step.failed_by]

@@ -1,4 +1,4 @@
-"""The envelope every event carries in its EventBridge ``detail``: ``{"metadata": {...}, "data": {...}}``.
+"""The envelope every event carries in its EventBridge ``detail``: ``{"metadata", "workflow", "data"}``.
 
 ``metadata`` ties the event into its workflow (``correlationId``), into the chain that caused it
 (``causationId``) and into the schema it was written with (``schemaVersion``); ``eventId`` is the key
@@ -37,8 +37,33 @@ class EventMetadata(ContractModel):
     producer: str = Field(min_length=1, max_length=100)
 
 
+class WorkflowContext(ContractModel):
+    """Which workflow instance an event belongs to, and what every step of it may read.
+
+    The kit carries it from each event to the events it causes (docs/decisions/0022), so a step gets the
+    workflow's subject, and the outputs of the steps before it, without the previous step's event
+    having to carry them: adding or reordering steps never changes another service's contract.
+    ``outputs`` holds, per completed step, the data of the event that completed it (wire form).
+    """
+
+    name: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    subject: dict[str, Any]
+    outputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def with_output(self, step: str, data: dict[str, Any]) -> WorkflowContext:
+        """This context plus ``step``'s output (unchanged when already there)."""
+        if self.outputs.get(step) == data:
+            return self
+        return self.model_copy(update={"outputs": {**self.outputs, step: data}})
+
+
 class Envelope(ContractModel):
-    """The raw envelope: metadata checked, data still a plain object until its schema is known."""
+    """The raw envelope: metadata checked, data still a plain object until its schema is known.
+
+    ``workflow`` is absent on events from outside any workflow (the events that start one).
+    """
 
     metadata: EventMetadata
+    workflow: WorkflowContext | None = None
     data: dict[str, Any]

@@ -59,22 +59,5 @@ class InvalidOperatorCommandError(TerminalError):
     """An operator command that the workflow's current state does not allow."""
 
 
-# --- payments (names are matched by the payment state machine's Retry/Catch) ----------------------
-class PaymentGatewayUnavailableError(RetryableError):
-    """The payment gateway timed out or returned a 5xx: retry with backoff."""
-
-
-class PaymentDeclinedError(TerminalError):
-    """The issuer declined the charge."""
-
-
-class FraudSuspectedError(TerminalError):
-    """The fraud screen rejected the order."""
-
-
-class InvalidOrderError(TerminalError):
-    """The order fails business validation (totals, currency, quantities)."""
-
-
-class RefundRejectedError(TerminalError):
-    """The gateway refused the refund: a human must settle it."""
+class UnknownWorkflowError(InvalidEventError):
+    """The event names a workflow, or a version of it, that this stack does not run."""

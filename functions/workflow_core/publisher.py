@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workflow_core import clock
-from workflow_core.catalog import DomainEvent, event_type
-from workflow_core.envelope import ContractModel, EventMetadata
+from workflow_core import clock, registry
+from workflow_core.catalog import DomainEvent, EventCatalog
+from workflow_core.envelope import ContractModel, EventMetadata, WorkflowContext
 from workflow_core.errors import PublishError
 
 PUT_EVENTS_BATCH = 10  # EventBridge's limit of entries per PutEvents call
@@ -27,9 +27,14 @@ class OutgoingEvent:
     source: str
     metadata: EventMetadata
     data: ContractModel
+    workflow: WorkflowContext | None = None
 
     def detail(self) -> dict[str, Any]:
-        return {"metadata": self.metadata.to_wire(), "data": self.data.to_wire()}
+        detail: dict[str, Any] = {"metadata": self.metadata.to_wire()}
+        if self.workflow is not None:
+            detail["workflow"] = self.workflow.to_wire()
+        detail["data"] = self.data.to_wire()
+        return detail
 
 
 def derived_event_id(cause_event_id: str, detail_type: str, key: str | None = None) -> str:
@@ -50,12 +55,15 @@ def new_event(
     correlation_id: str,
     caused_by: DomainEvent | None,
     producer: str,
+    workflow: WorkflowContext | None = None,
+    catalog: EventCatalog | None = None,
 ) -> OutgoingEvent:
-    """An event of the catalog's current version, stamped now.
+    """An event of the catalog's current version, stamped now, in ``workflow``'s context.
 
     ``event_id`` is derived by the caller from what caused it (see :func:`derived_event_id`).
+    ``catalog`` defaults to the deployed workflows' catalog.
     """
-    etype = event_type(detail_type)
+    etype = (catalog or registry.deployed().catalog).event_type(detail_type)
     if not isinstance(data, etype.model):
         raise TypeError(f"{detail_type} data must be {etype.model.__name__}, not {type(data).__name__}")
     metadata = EventMetadata(
@@ -66,7 +74,9 @@ def new_event(
         occurred_at=clock.now(),
         producer=producer,
     )
-    return OutgoingEvent(detail_type=detail_type, source=etype.source, metadata=metadata, data=data)
+    return OutgoingEvent(
+        detail_type=detail_type, source=etype.source, metadata=metadata, data=data, workflow=workflow
+    )
 
 
 class EventPublisher(ABC):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from workflow_core.events import Order
+from workflow_core.envelope import WorkflowContext
 
 
 class WorkflowStatus(StrEnum):
@@ -68,16 +69,20 @@ class StepState(_Model):
     undo_again: bool = False
     # Orchestrated steps: the event the current attempt's execution started from (its outcomes' cause).
     trigger_event_id: str | None = None
+    # The data of the event that completed the step (wire form): what later steps may read.
+    output: dict[str, Any] | None = None
 
 
 class WorkflowState(_Model):
     workflow_id: str
     workflow_type: str
+    # The version of the declaration this instance runs, from start to end.
+    definition_version: int = Field(ge=1)
     status: WorkflowStatus
-    version: int = 0
+    version: int = 0  # of this item: the optimistic lock every write checks
     created_at: datetime
     updated_at: datetime
-    order: Order
+    subject: dict[str, Any]  # the start event's data (wire form)
     steps: dict[str, StepState]
     # Steps still to undo, next first (reverse order of completion); empty unless compensating.
     compensation_queue: list[str] = Field(default_factory=list)
@@ -85,6 +90,13 @@ class WorkflowState(_Model):
     # Outcome events already published (WorkflowCompleted, ...): each is announced once.
     announced: list[str] = Field(default_factory=list)
     reason: str | None = None
+
+    def context(self) -> WorkflowContext:
+        """The workflow context of every event the controller publishes for this instance."""
+        outputs = {name: step.output for name, step in self.steps.items() if step.output is not None}
+        return WorkflowContext(
+            name=self.workflow_type, version=self.definition_version, subject=self.subject, outputs=outputs
+        )
 
     def copy_for_update(self) -> WorkflowState:
         # A deep copy through pydantic-core (dump, then validate): ~4x faster than model_copy(deep=True),

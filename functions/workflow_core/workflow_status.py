@@ -25,9 +25,7 @@ def load_status(table: Any, workflow_id: str) -> dict[str, Any] | None:
         return None
     state = WorkflowState.model_validate_json(state_item["document"])
     history = sorted((i for i in items if i["sk"] != STATE_SK), key=lambda i: int(i["seq"]))
-    document = state.model_dump(mode="json", by_alias=True, exclude={"order"})
-    document["orderId"] = state.order.order_id
-    document["customerId"] = state.order.customer_id
+    document = state.model_dump(mode="json", by_alias=True)
     document["timeline"] = [json.loads(i["record"]) for i in history]
     return document
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from workflow_core.events import Order
+from order_workflow.events import Order
 
 
 class AuthorizationStatus(StrEnum):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from workflow_core.settings import PAYMENTS_TABLE_NAME, required
+from payment.deployment import PAYMENTS_TABLE_NAME
+from workflow_core.settings import required
 
 PAYMENT_GATEWAY = "PAYMENT_GATEWAY"  # env var: the implementation to use
 SANDBOX = "sandbox"

@@ -30,7 +30,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from order_workflow.events import Order
 
+from payment.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 from payment.gateways.base import (
     Authorization,
     AuthorizationStatus,
@@ -43,8 +45,6 @@ from payment.gateways.base import (
 )
 from workflow_core import clock
 from workflow_core.contention import Backoff, ContendedWriteError, is_contention, retry_contended
-from workflow_core.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
-from workflow_core.events import Order
 
 TOKEN_DECLINED = "tok_chargeDeclined"
 TOKEN_FLAKY = "tok_gatewayFlaky"

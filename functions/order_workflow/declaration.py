@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from order_workflow.events import EVENT_TYPES
+from workflow_core import lifecycle
 from workflow_core.definition import (
     Compensation,
     Step,
@@ -68,13 +70,14 @@ SHIPPING = Step(
 
 ORDER_WORKFLOW = WorkflowDefinition(
     name="order",
+    version=1,
+    description="An e-commerce order: pay, reserve stock, ship; undo in reverse when a step fails.",
     start_event="OrderSubmitted",
-    started_event="WorkflowStarted",
+    subject_id="order_id",
     steps=(PAYMENT, INVENTORY, SHIPPING),
-    outcome_events=("WorkflowCompleted", "WorkflowCompensated", "WorkflowFailed"),
-    escalation_event="WorkflowEscalated",
-    retry_event="StepRetryRequested",
-    deadline_event="StepDeadlineReached",
-    operator_event="OperatorCommandIssued",
-    notify_on=("WorkflowCompleted", "WorkflowCompensated", "WorkflowFailed", "WorkflowEscalated"),
+    events=EVENT_TYPES,
+    # The notification service tells the customer how the order ended (and when people look at it).
+    listeners={
+        "notification": (*lifecycle.OUTCOME_EVENTS, lifecycle.WORKFLOW_ESCALATED),
+    },
 )

@@ -1,17 +1,28 @@
-"""Data models of every event, one class per event and schema version.
+"""The order workflow's event contracts: one model per event and schema version, and who owns each.
 
-Money is in minor units (cents) as integers: no float ever touches an amount.
+Money is in minor units (cents) as integers: no float ever touches an amount. The order itself (the
+workflow's subject) travels in every event's workflow context, so no step's event carries it for the
+next step (docs/decisions/0022).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
+from workflow_core.catalog import EventType, dropping
 from workflow_core.envelope import ContractModel
+from workflow_core.lifecycle import SOURCE_CONTROLLER, CompensationOutcome, CompensationRequest
+
+# Sources are "<domain>.<service>": the producer that owns the detail-type.
+SOURCE_ORDERS = "commerce.orders"
+SOURCE_PAYMENTS = "commerce.payments"
+SOURCE_INVENTORY = "commerce.inventory"
+SOURCE_SHIPPING = "commerce.shipping"
+SOURCE_NOTIFICATIONS = "commerce.notifications"
 
 OrderId = str
 Sku = str
@@ -58,82 +69,22 @@ class OrderSubmitted(Order):
     """Version 2: the order itself, amount in minor units."""
 
 
-# --- controller -------------------------------------------------------------------------------------
-class WorkflowStarted(ContractModel):
-    workflow_id: str
-    workflow_type: str
-    order: Order
-
-
-class WorkflowOutcome(ContractModel):
-    """Completed, compensated, failed: the workflow's end and why."""
-
-    workflow_id: str
-    order_id: OrderId
-    customer_id: str
-    status: str
-    reason: str | None = None
-    compensated_steps: tuple[str, ...] = ()
-
-
-class WorkflowEscalated(ContractModel):
-    workflow_id: str
-    order_id: OrderId
-    customer_id: str
-    reason: str
-    failed_step: str | None = None
-
-
-class StepDeadlineReached(ContractModel):
-    workflow_id: str
-    step: str
-    phase: Literal["step", "compensation"]
-    attempt: int = Field(ge=1)
-    deadline: datetime
-
-
-class StepRetryRequested(ContractModel):
-    workflow_id: str
-    step: str
-    attempt: int = Field(ge=2)
-    order: Order
-
-
-class OperatorCommandIssued(ContractModel):
-    workflow_id: str
-    command: Literal["resume", "retry-step", "cancel"]
-    step: str | None = None
-    operator: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=500)
-
-
-# --- compensation requests and their outcomes ------------------------------------------------------------
-class CompensationRequest(ContractModel):
-    """What every compensation request carries: which attempts it concerns.
-
-    ``step_attempt`` is the attempt of the step being undone (a consumer must refuse that attempt and
-    any older one afterwards); ``compensation_attempt`` numbers the undo itself, and every outcome
-    echoes it so the controller can tell a stale outcome from the current one.
-    """
-
-    order_id: OrderId
-    reason: str
-    step_attempt: int = Field(default=1, ge=1)
-    compensation_attempt: int = Field(default=1, ge=1)
-
-
-class CompensationOutcome(ContractModel):
-    order_id: OrderId
-    compensation_attempt: int | None = Field(default=None, ge=1, description="Echo of the request's.")
-
-
 # --- payments (orchestrated) ---------------------------------------------------------------------------
-class PaymentProcessed(ContractModel):
+class PaymentProcessedV1(ContractModel):
+    """Version 1 carried the whole order for the next step; the workflow context carries it now."""
+
     order_id: OrderId
     payment_id: str
     amount_minor: int = Field(ge=0)
     currency: str
     order: Order
+
+
+class PaymentProcessed(ContractModel):
+    order_id: OrderId
+    payment_id: str
+    amount_minor: int = Field(ge=0)
+    currency: str
 
 
 class PaymentFailed(ContractModel):
@@ -146,8 +97,11 @@ class PaymentFailed(ContractModel):
 class RefundRequested(CompensationRequest):
     """Give back whatever the gateway holds for the order: refund a capture, void an authorization."""
 
+    order_id: OrderId  # filled by the controller from the subject
+
 
 class PaymentRefunded(CompensationOutcome):
+    order_id: OrderId
     payment_id: str | None = None
     refund_id: str | None = None
     amount_minor: int = Field(ge=0)
@@ -155,15 +109,23 @@ class PaymentRefunded(CompensationOutcome):
 
 
 class RefundFailed(CompensationOutcome):
+    order_id: OrderId
     reason: str
     message: str
 
 
 # --- inventory (choreographed) -------------------------------------------------------------------------
-class InventoryReserved(ContractModel):
+class InventoryReservedV1(ContractModel):
+    """Version 1 carried the whole order for the next step; the workflow context carries it now."""
+
     order_id: OrderId
     reservation_id: str
     order: Order
+
+
+class InventoryReserved(ContractModel):
+    order_id: OrderId
+    reservation_id: str
 
 
 class InventoryReservationFailed(ContractModel):
@@ -173,15 +135,17 @@ class InventoryReservationFailed(ContractModel):
 
 
 class InventoryReleaseRequested(CompensationRequest):
-    pass
+    order_id: OrderId
 
 
 class InventoryReleased(CompensationOutcome):
+    order_id: OrderId
     reservation_id: str | None
     released: bool = Field(description="False when nothing was reserved, so nothing needed releasing.")
 
 
 class InventoryReleaseFailed(CompensationOutcome):
+    order_id: OrderId
     reason: str
 
 
@@ -200,15 +164,17 @@ class ShippingFailed(ContractModel):
 
 
 class ShipmentCancellationRequested(CompensationRequest):
-    pass
+    order_id: OrderId
 
 
 class ShipmentCancelled(CompensationOutcome):
+    order_id: OrderId
     shipment_id: str | None
     cancelled: bool = Field(description="False when no shipment existed, so nothing needed cancelling.")
 
 
 class ShipmentCancellationFailed(CompensationOutcome):
+    order_id: OrderId
     reason: str
 
 
@@ -219,3 +185,46 @@ class CustomerNotified(ContractModel):
     notification_id: str
     template: str
     channel: str
+
+
+def _order_submitted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    v1 = OrderSubmittedV1.model_validate(data)
+    fields = v1.model_dump(by_alias=True, mode="json", exclude={"amount"})
+    fields["amountMinor"] = int(v1.amount * 100)
+    return fields
+
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "OrderSubmitted",
+        SOURCE_ORDERS,
+        {1: OrderSubmittedV1, 2: OrderSubmitted},
+        {1: _order_submitted_v1_to_v2},
+    ),
+    EventType("RefundRequested", SOURCE_CONTROLLER, {1: RefundRequested}),
+    EventType("InventoryReleaseRequested", SOURCE_CONTROLLER, {1: InventoryReleaseRequested}),
+    EventType("ShipmentCancellationRequested", SOURCE_CONTROLLER, {1: ShipmentCancellationRequested}),
+    EventType(
+        "PaymentProcessed",
+        SOURCE_PAYMENTS,
+        {1: PaymentProcessedV1, 2: PaymentProcessed},
+        {1: dropping("order")},
+    ),
+    EventType("PaymentFailed", SOURCE_PAYMENTS, {1: PaymentFailed}),
+    EventType("PaymentRefunded", SOURCE_PAYMENTS, {1: PaymentRefunded}),
+    EventType("RefundFailed", SOURCE_PAYMENTS, {1: RefundFailed}),
+    EventType(
+        "InventoryReserved",
+        SOURCE_INVENTORY,
+        {1: InventoryReservedV1, 2: InventoryReserved},
+        {1: dropping("order")},
+    ),
+    EventType("InventoryReservationFailed", SOURCE_INVENTORY, {1: InventoryReservationFailed}),
+    EventType("InventoryReleased", SOURCE_INVENTORY, {1: InventoryReleased}),
+    EventType("InventoryReleaseFailed", SOURCE_INVENTORY, {1: InventoryReleaseFailed}),
+    EventType("ShippingScheduled", SOURCE_SHIPPING, {1: ShippingScheduled}),
+    EventType("ShippingFailed", SOURCE_SHIPPING, {1: ShippingFailed}),
+    EventType("ShipmentCancelled", SOURCE_SHIPPING, {1: ShipmentCancelled}),
+    EventType("ShipmentCancellationFailed", SOURCE_SHIPPING, {1: ShipmentCancellationFailed}),
+    EventType("CustomerNotified", SOURCE_NOTIFICATIONS, {1: CustomerNotified}),
+)

@@ -1,0 +1,11 @@
+"""The workflows this app deploys: the one list the stack and every function read.
+
+Add a workflow (or a new version of one) here; keep an old version listed until its last instance has
+finished, so its wiring stays deployed (docs/decisions/0024).
+"""
+
+from __future__ import annotations
+
+from order_workflow import ORDER_WORKFLOW
+
+WORKFLOWS = (ORDER_WORKFLOW,)
