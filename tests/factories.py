@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from workflow_core import events as ev
-from workflow_core.catalog import DomainEvent, event_type, parse_event
-from workflow_core.envelope import ContractModel, EventMetadata
+from order_workflow import events as ev
+
+from workflow_core.catalog import DomainEvent
+from workflow_core.envelope import ContractModel, EventMetadata, WorkflowContext
+from workflow_core.registry import event_type, parse_event
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -40,8 +42,15 @@ def domain_event(
     correlation_id: str = "o-1001",
     at: datetime = T0,
     causation_id: str | None = None,
+    workflow: WorkflowContext | bool | None = True,
 ) -> DomainEvent:
+    """``workflow``: True gives every event but the start event the order workflow's context for
+    ``order(correlation_id)``; pass a context, or None for an event outside any workflow."""
     etype = event_type(detail_type)
+    if workflow is True:
+        workflow = None if detail_type == "OrderSubmitted" else order_context(correlation_id)
+    elif workflow is False:
+        workflow = None
     metadata = EventMetadata(
         event_id=event_id,
         correlation_id=correlation_id,
@@ -50,7 +59,21 @@ def domain_event(
         occurred_at=at,
         producer=etype.source,
     )
-    return DomainEvent(detail_type=detail_type, source=etype.source, metadata=metadata, data=data)
+    return DomainEvent(
+        detail_type=detail_type, source=etype.source, metadata=metadata, data=data, workflow=workflow
+    )
+
+
+def order_context(
+    order_id: str = "o-1001", *, subject: ev.Order | None = None, outputs: dict[str, Any] | None = None
+) -> WorkflowContext:
+    """The order workflow's context for an instance (its subject ``order(order_id)`` unless given)."""
+    return WorkflowContext(
+        name="order",
+        version=1,
+        subject=(subject or order(order_id)).to_wire(),
+        outputs=outputs or {},
+    )
 
 
 def eventbridge_event(event: DomainEvent, *, bus: str = "workflow-bus") -> dict[str, Any]:
@@ -64,9 +87,17 @@ def eventbridge_event(event: DomainEvent, *, bus: str = "workflow-bus") -> dict[
         "time": event.metadata.occurred_at.isoformat(),
         "region": "us-east-1",
         "resources": [],
-        "detail": {"metadata": event.metadata.to_wire(), "data": event.data.to_wire()},
+        "detail": _detail(event),
         "event-bus-name": bus,
     }
+
+
+def _detail(event: DomainEvent) -> dict[str, Any]:
+    detail: dict[str, Any] = {"metadata": event.metadata.to_wire()}
+    if event.workflow is not None:
+        detail["workflow"] = event.workflow.to_wire()
+    detail["data"] = event.data.to_wire()
+    return detail
 
 
 def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:

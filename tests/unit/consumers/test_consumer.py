@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from order_workflow import ORDER_WORKFLOW
 
 from notification.notices import TEMPLATES, NotificationService
 from tests.unit.consumers.consumer_support import LambdaContext
 from workflow_core import consumer
-from workflow_core.catalog import DomainEvent, parse_event
+from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, IdempotentHandler, process_batch
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
-from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.publisher import RecordingPublisher
+from workflow_core.registry import parse_event
 
 MakeEvent = Callable[..., dict[str, Any]]
 
@@ -106,5 +107,5 @@ def test_the_notification_router_handles_exactly_what_the_workflow_notifies_on()
         topic_arn="arn:aws:sns:eu-west-1:123456789012:t",
         publisher=RecordingPublisher(),
     )
-    subscribed = ORDER_WORKFLOW.consumer_subscriptions()[ORDER_WORKFLOW.notifier]
+    subscribed = ORDER_WORKFLOW.consumer_subscriptions()["notification"]
     assert set(service.router.detail_types) == set(subscribed) == set(TEMPLATES)

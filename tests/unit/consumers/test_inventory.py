@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from order_workflow import ORDER_WORKFLOW
 
 from inventory.reservations import InventoryService
 from inventory.stock import read_stock, seed_stock
 from tests.unit.consumers.consumer_support import BusTap, LambdaContext, Tables, emitted_metrics, scan_all
-from workflow_core.catalog import parse_event
 from workflow_core.errors import InvalidEventError
-from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.publisher import RecordingPublisher, derived_event_id
+from workflow_core.registry import parse_event
 
 MakeEvent = Callable[..., dict[str, Any]]
 
@@ -110,7 +110,7 @@ def test_two_orders_competing_for_the_last_unit_reserve_exactly_one(
     for order_id in ("ord-a", "ord-b"):
         container = InventoryService(table=tables.inventory, publisher=(recorder := RecordingPublisher()))
         event = eventbridge_event("payment_processed", event_id=f"evt-{order_id}", order_id=order_id)
-        event["detail"]["data"]["order"]["items"] = line
+        event["detail"]["workflow"]["subject"]["items"] = line
         container.handle(parse_event(event))
         outcomes += recorder.detail_types()
     # THEN exactly one reservation holds the unit and the other order is refused; stock never negative

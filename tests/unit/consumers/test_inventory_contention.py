@@ -20,10 +20,10 @@ from inventory.reservations import InventoryService
 from inventory.stock import read_stock, seed_stock
 from tests.unit.consumers.consumer_support import REGION, TABLE_ENV, Tables
 from tests.unit.local_cloud.test_ddb_boto3 import describer, wire
-from workflow_core.catalog import parse_event
 from workflow_core.contention import Backoff, ContendedWriteError
 from workflow_core.errors import RetryableError
 from workflow_core.publisher import RecordingPublisher
+from workflow_core.registry import parse_event
 from workflowkit.ddb import DynamoEngine
 from workflowkit.faults import TransactionConflicts
 

@@ -12,8 +12,8 @@ import pytest
 
 from notification.notices import NotificationService
 from tests.unit.consumers.consumer_support import REGION, BusTap, LambdaContext, Tables, scan_all
-from workflow_core.catalog import parse_event
 from workflow_core.publisher import RecordingPublisher, derived_event_id
+from workflow_core.registry import parse_event
 
 MakeEvent = Callable[..., dict[str, Any]]
 

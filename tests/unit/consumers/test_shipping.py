@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from order_workflow import ORDER_WORKFLOW
 
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from shipping.shipments import ShippingService
@@ -18,9 +19,8 @@ from tests.unit.consumers.consumer_support import (
     emitted_metrics,
     scan_all,
 )
-from workflow_core.catalog import parse_event
-from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.publisher import RecordingPublisher, derived_event_id
+from workflow_core.registry import parse_event
 
 RESERVED_ID = "evt-inventory-reserved"  # the id of the InventoryReserved fixture
 
@@ -39,7 +39,7 @@ def service(tables: Tables, publisher: RecordingPublisher, fixed_clock: Any) -> 
 
 def reserved(make: MakeEvent, *, country: str = "DE", line1: str = "Hauptstrasse 5", **kwargs: Any) -> Any:
     event = make("inventory_reserved", **kwargs)
-    address = event["detail"]["data"]["order"]["shippingAddress"]
+    address = event["detail"]["workflow"]["subject"]["shippingAddress"]
     address.update(country=country, line1=line1)
     return parse_event(event)
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from order_workflow import events as ev
 
 from controller import handler as controller_handler
 from controller.service import Controller
@@ -25,7 +26,6 @@ from tests.unit.controller.test_controller_handler import (  # noqa: F401 - the 
     submitted_event,
 )
 from tests.unit.local_cloud.test_ddb_boto3 import describer, wire
-from workflow_core import events as ev
 from workflow_core.contention import Backoff, ContendedWriteError
 from workflow_core.errors import RetryableError
 from workflow_core.workflow_state import workflow_pk
@@ -83,9 +83,7 @@ def history(engine: DynamoEngine) -> list[str]:
 
 
 def payment_processed() -> Any:
-    data = ev.PaymentProcessed(
-        order_id=ORDER.order_id, payment_id="p", amount_minor=1, currency="EUR", order=ORDER
-    )
+    data = ev.PaymentProcessed(order_id=ORDER.order_id, payment_id="p", amount_minor=1, currency="EUR")
     return domain_event("PaymentProcessed", data, event_id="pp")
 
 
@@ -126,7 +124,7 @@ def test_the_decision_is_made_again_on_what_the_other_writer_committed(
     pauses.during.append(lambda: controller.handle(payment_processed()))
     inventory_reserved = domain_event(
         "InventoryReserved",
-        ev.InventoryReserved(order_id=ORDER.order_id, reservation_id="r", order=ORDER),
+        ev.InventoryReserved(order_id=ORDER.order_id, reservation_id="r"),
         event_id="ir",
     )
     outcome = controller.handle(inventory_reserved)

@@ -10,12 +10,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from order_workflow import events as ev
 
 from controller import handler as controller_handler
 from controller.service import Controller
 from controller.store import WorkflowStore
 from tests.factories import LambdaContext, domain_event, eventbridge_event, order, sqs_batch
-from workflow_core import events as ev
 from workflow_core.workflow_state import workflow_pk
 from workflow_core.workflow_status import load_status
 
@@ -79,7 +79,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             "EVENT_BUS_NAME": BUS,
             "EVENT_BUS_ARN": bus_arn,
             "WORKFLOW_TABLE_NAME": TABLE,
-            "PAYMENT_STATE_MACHINE_ARN": machine_arn,
+            "STATE_MACHINE_ARNS": json.dumps({"order/payment": machine_arn}),
             "SCHEDULE_GROUP_NAME": GROUP,
             "SCHEDULER_ROLE_ARN": role_arn,
             "ESCALATION_TOPIC_ARN": topic_arn,
@@ -205,9 +205,7 @@ def test_concurrent_writer_loses_and_retries_on_fresh_state(aws: dict[str, Any])
     controller.handle(
         domain_event(
             "PaymentProcessed",
-            ev.PaymentProcessed(
-                order_id=ORDER.order_id, payment_id="p", amount_minor=1, currency="EUR", order=ORDER
-            ),
+            ev.PaymentProcessed(order_id=ORDER.order_id, payment_id="p", amount_minor=1, currency="EUR"),
             event_id="pp",
         )
     )
@@ -223,7 +221,7 @@ def test_concurrent_writer_loses_and_retries_on_fresh_state(aws: dict[str, Any])
     outcome = controller.handle(
         domain_event(
             "InventoryReserved",
-            ev.InventoryReserved(order_id=ORDER.order_id, reservation_id="r", order=ORDER),
+            ev.InventoryReserved(order_id=ORDER.order_id, reservation_id="r"),
             event_id="ir",
         )
     )

@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from order_workflow import ORDER_WORKFLOW
+from order_workflow import events as ev
 
 from controller.actions import (
     CancelDeadline,
@@ -17,10 +19,9 @@ from controller.actions import (
 )
 from controller.decide import METRIC_PAST_DEADLINE, Decider, Decision
 from tests.factories import T0, domain_event, order
-from workflow_core import events as ev
+from workflow_core import lifecycle as lc
 from workflow_core.catalog import DomainEvent
 from workflow_core.errors import WorkflowNotFoundError
-from workflow_core.order_workflow import ORDER_WORKFLOW
 from workflow_core.publisher import derived_event_id
 from workflow_core.workflow_state import StepStatus, WorkflowState, WorkflowStatus
 
@@ -71,12 +72,12 @@ def submitted() -> ev.OrderSubmitted:
 
 def processed() -> ev.PaymentProcessed:
     return ev.PaymentProcessed(
-        order_id=WF, payment_id="pay_1", amount_minor=ORDER.amount_minor, currency="EUR", order=ORDER
+        order_id=WF, payment_id="pay_1", amount_minor=ORDER.amount_minor, currency="EUR"
     )
 
 
 def reserved() -> ev.InventoryReserved:
-    return ev.InventoryReserved(order_id=WF, reservation_id="res_1", order=ORDER)
+    return ev.InventoryReserved(order_id=WF, reservation_id="res_1")
 
 
 def scheduled() -> ev.ShippingScheduled:
@@ -99,10 +100,10 @@ def test_order_submitted_starts_the_workflow_payment_and_its_deadline() -> None:
     assert flow.status is WorkflowStatus.RUNNING
     assert published(decision) == ["WorkflowStarted"]
     start = next(a for a in decision.actions if isinstance(a, StartStateMachine))
-    assert start.machine == "payment"
+    assert start.machine == "order/payment"
     assert start.execution_name.endswith("-payment-1")
     assert start.input["metadata"]["eventId"] == derived_event_id("sub-1", "WorkflowStarted")
-    assert start.input["data"]["order"]["orderId"] == WF
+    assert start.input["workflow"]["subject"]["orderId"] == WF  # the subject travels in the context
     deadline = next(a for a in decision.actions if isinstance(a, ScheduleDeadline))
     assert deadline.at == (T0 + timedelta(minutes=15)).isoformat()
     assert deadline.detail["data"] == {
@@ -188,7 +189,7 @@ def test_missed_shipping_deadline_cancels_the_shipment_then_releases_then_refund
     deadline = T0 + timedelta(hours=24)
     decision = flow.feed(
         "StepDeadlineReached",
-        ev.StepDeadlineReached(workflow_id=WF, step="shipping", phase="step", attempt=1, deadline=deadline),
+        lc.StepDeadlineReached(workflow_id=WF, step="shipping", phase="step", attempt=1, deadline=deadline),
         after=timedelta(hours=24),
     )
     assert flow.step("shipping") is StepStatus.COMPENSATING
@@ -210,7 +211,7 @@ def test_a_deadline_for_a_finished_step_is_ignored() -> None:
     flow.feed("PaymentProcessed", processed())
     decision = flow.feed(
         "StepDeadlineReached",
-        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        lc.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
     )
     assert not decision.changed
     assert flow.status is WorkflowStatus.RUNNING
@@ -240,7 +241,7 @@ def test_compensation_deadline_escalates() -> None:
     )
     flow.feed(
         "StepDeadlineReached",
-        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="compensation", attempt=1, deadline=T0),
+        lc.StepDeadlineReached(workflow_id=WF, step="payment", phase="compensation", attempt=1, deadline=T0),
         after=timedelta(hours=1),
     )
     assert flow.status is WorkflowStatus.NEEDS_ATTENTION
@@ -270,7 +271,7 @@ def test_a_step_completing_after_compensation_is_undone_too() -> None:
     flow = started_flow()
     flow.feed(
         "StepDeadlineReached",
-        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        lc.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
         after=timedelta(minutes=15),
     )
     assert flow.status is WorkflowStatus.COMPENSATING  # the timed-out payment itself is refunded
@@ -293,7 +294,7 @@ def test_unknown_workflow_is_retryable() -> None:
 def test_operator_cancel_compensates_completed_and_running_steps() -> None:
     flow = started_flow()
     flow.feed("PaymentProcessed", processed())
-    command = ev.OperatorCommandIssued(
+    command = lc.OperatorCommandIssued(
         workflow_id=WF, command="cancel", operator="ops@example.com", reason="customer called"
     )
     decision = flow.feed("OperatorCommandIssued", command)
@@ -309,7 +310,7 @@ def test_operator_retry_step_reruns_a_failed_compensation_and_resume_settles_it(
         ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
     )
     flow.feed("RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="no"))
-    retry = ev.OperatorCommandIssued(
+    retry = lc.OperatorCommandIssued(
         workflow_id=WF, command="retry-step", step="payment", operator="ops", reason="fixed card"
     )
     decision = flow.feed("OperatorCommandIssued", retry)
@@ -317,7 +318,7 @@ def test_operator_retry_step_reruns_a_failed_compensation_and_resume_settles_it(
     assert flow.state is not None
     assert flow.state.steps["payment"].compensation_attempt == 2
     flow.feed("RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="still no"))
-    resume = ev.OperatorCommandIssued(
+    resume = lc.OperatorCommandIssued(
         workflow_id=WF, command="resume", operator="ops", reason="refunded by bank transfer"
     )
     decision = flow.feed("OperatorCommandIssued", resume)
@@ -327,7 +328,7 @@ def test_operator_retry_step_reruns_a_failed_compensation_and_resume_settles_it(
 
 def test_operator_command_the_state_does_not_allow_is_recorded_not_applied() -> None:
     flow = started_flow()
-    resume = ev.OperatorCommandIssued(workflow_id=WF, command="resume", operator="ops", reason="why not")
+    resume = lc.OperatorCommandIssued(workflow_id=WF, command="resume", operator="ops", reason="why not")
     decision = flow.feed("OperatorCommandIssued", resume)
     assert not decision.changed
     assert "rejected" in decision.notes[0]
@@ -336,7 +337,7 @@ def test_operator_command_the_state_does_not_allow_is_recorded_not_applied() -> 
 def test_operator_retry_of_a_running_choreographed_step_requests_a_retry() -> None:
     flow = started_flow()
     flow.feed("PaymentProcessed", processed())
-    retry = ev.OperatorCommandIssued(
+    retry = lc.OperatorCommandIssued(
         workflow_id=WF, command="retry-step", step="inventory", operator="ops", reason="stuck"
     )
     decision = flow.feed("OperatorCommandIssued", retry)
@@ -363,7 +364,7 @@ def refunded(attempt: int | None = None, outcome: str = "REFUNDED") -> ev.Paymen
 
 def test_cancel_stops_the_running_payment_before_asking_for_its_undo() -> None:
     flow = started_flow()
-    cancel = ev.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="changed mind")
+    cancel = lc.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="changed mind")
     decision = flow.feed("OperatorCommandIssued", cancel)
     stop = next(a for a in decision.actions if isinstance(a, StopStateMachine))
     assert stop.execution_name.endswith("-payment-1")
@@ -378,7 +379,7 @@ def test_a_payment_captured_after_its_undo_found_nothing_is_refunded_again() -> 
     flow = started_flow()
     flow.feed(
         "StepDeadlineReached",
-        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        lc.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
         after=timedelta(minutes=15),
     )
     flow.feed("PaymentRefunded", refunded(1, "NOTHING_HELD"))
@@ -400,7 +401,7 @@ def test_a_payment_captured_after_its_undo_found_nothing_is_refunded_again() -> 
 
 def test_a_completion_during_its_undo_is_undone_once_more() -> None:
     flow = started_flow()
-    cancel = ev.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="x")
+    cancel = lc.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="x")
     flow.feed("OperatorCommandIssued", cancel)
     flow.feed("PaymentProcessed", processed())  # arrives while the refund (attempt 1) is in flight
     decision = flow.feed("PaymentRefunded", refunded(1, "NOTHING_HELD"))
@@ -420,7 +421,7 @@ def test_an_outcome_of_an_earlier_undo_attempt_is_ignored() -> None:
     flow.feed(
         "RefundFailed", ev.RefundFailed(order_id=WF, reason="REJECTED", message="no", compensation_attempt=1)
     )
-    retry = ev.OperatorCommandIssued(
+    retry = lc.OperatorCommandIssued(
         workflow_id=WF, command="retry-step", step="payment", operator="ops", reason="r"
     )
     flow.feed("OperatorCommandIssued", retry)
@@ -434,7 +435,7 @@ def test_an_outcome_of_an_earlier_undo_attempt_is_ignored() -> None:
 
 def test_retrying_a_running_payment_stops_the_old_attempt_and_ignores_its_failure() -> None:
     flow = started_flow()
-    retry = ev.OperatorCommandIssued(
+    retry = lc.OperatorCommandIssued(
         workflow_id=WF, command="retry-step", step="payment", operator="ops", reason="stuck"
     )
     decision = flow.feed("OperatorCommandIssued", retry)
@@ -466,7 +467,7 @@ def test_a_payment_deadline_after_the_workflow_failed_still_undoes_the_payment()
     # WHEN payment's deadline passes
     decision = flow.feed(
         "StepDeadlineReached",
-        ev.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
+        lc.StepDeadlineReached(workflow_id=WF, step="payment", phase="step", attempt=1, deadline=T0),
         after=timedelta(minutes=15),
     )
     # THEN its execution is stopped and whatever it took is given back

@@ -14,13 +14,26 @@ from aws_lambda_powertools import Logger
 
 from frontdoor.api import FrontDoor
 from frontdoor.routes import build_app
-from workflow_core.catalog import parse_event
 from workflow_core.errors import PublishError
 from workflow_core.publisher import EventPublisher, RecordingPublisher
+from workflow_core.registry import deployed, parse_event
 
 MakeRequest = Callable[..., dict[str, Any]]
 OPERATOR_ARN = "arn:aws:sts::123456789012:assumed-role/Operators/ops-alice"
-RUNNING = {"workflowId": "ord-1001", "status": "RUNNING", "timeline": []}
+SUBJECT = {"orderId": "ord-1001", "customerId": "c-1"}  # what the status document carries: the subject
+RUNNING = {
+    "workflowId": "ord-1001",
+    "workflowType": "order",
+    "definitionVersion": 1,
+    "status": "RUNNING",
+    "subject": SUBJECT,
+    "steps": {
+        "payment": {"status": "COMPLETED", "output": {"paymentId": "p-1"}},
+        "inventory": {"status": "RUNNING"},
+        "shipping": {"status": "PENDING"},
+    },
+    "timeline": [],
+}
 
 
 class Api:
@@ -30,7 +43,7 @@ class Api:
         self.publisher = publisher or RecordingPublisher()
         self.statuses: dict[str, dict[str, Any]] = {"ord-1001": RUNNING}
         self.app = build_app(
-            FrontDoor(publisher=self.publisher, status_reader=self.statuses.get),
+            FrontDoor(publisher=self.publisher, status_reader=self.statuses.get, registry=deployed()),
             logger=Logger(service="test"),
         )
 
@@ -52,12 +65,12 @@ def api() -> Api:
 def test_post_orders_publishes_order_submitted_and_answers_202(
     api: Api, http_request: MakeRequest, order_body: dict[str, Any]
 ) -> None:
-    # WHEN a valid order is posted
-    status, body = api.call(http_request("POST", "/orders", order_body, request_id="req-77"))
+    # WHEN a valid order is posted to start an order workflow
+    status, body = api.call(http_request("POST", "/start/order", order_body, request_id="req-77"))
     # THEN 202 points at the workflow's status, and OrderSubmitted is published for the controller
     assert status == 202
     assert body == {
-        "orderId": "ord-1001",
+        "workflowType": "order",
         "workflowId": "ord-1001",
         "status": "SUBMITTED",
         "statusPath": "/workflows/ord-1001",
@@ -71,6 +84,26 @@ def test_post_orders_publishes_order_submitted_and_answers_202(
     # AND the event satisfies the contract the controller parses
     parsed = parse_event({"detail-type": event.detail_type, "source": event.source, "detail": event.detail()})
     assert parsed.data.model_dump() == event.data.model_dump()
+    assert parsed.workflow is None  # a start event belongs to no workflow yet: the controller creates it
+
+
+def test_starting_a_workflow_type_that_is_not_deployed_is_404(
+    api: Api, http_request: MakeRequest, order_body: dict[str, Any]
+) -> None:
+    status, body = api.call(http_request("POST", "/start/invoice", order_body))
+    assert status == 404
+    assert body["error"] == "UnknownWorkflowType"
+    assert isinstance(api.publisher, RecordingPublisher)
+    assert api.publisher.events == []
+
+
+def test_a_command_for_a_step_the_instance_does_not_have_is_400(api: Api, http_request: MakeRequest) -> None:
+    command = {"command": "retry-step", "step": "invoicing", "reason": "x"}
+    status, body = api.call(http_request("POST", "/workflows/ord-1001/commands", command))
+    assert status == 400
+    assert body["fields"][0]["field"] == "step"
+    assert isinstance(api.publisher, RecordingPublisher)
+    assert api.publisher.events == []
 
 
 def test_post_orders_lists_every_invalid_field(
@@ -81,7 +114,7 @@ def test_post_orders_lists_every_invalid_field(
     order_body["shippingAddress"]["country"] = "de"
     del order_body["paymentToken"]
     # WHEN it is posted
-    status, body = api.call(http_request("POST", "/orders", order_body))
+    status, body = api.call(http_request("POST", "/start/order", order_body))
     # THEN 400 names each field, and nothing is published
     assert status == 400
     assert body["error"] == "InvalidRequest"
@@ -98,7 +131,7 @@ def test_post_orders_lists_every_invalid_field(
 def test_post_orders_rejects_a_body_that_is_not_an_object(
     api: Api, http_request: MakeRequest, raw: Any
 ) -> None:
-    status, body = api.call(http_request("POST", "/orders", raw))
+    status, body = api.call(http_request("POST", "/start/order", raw))
     assert status == 400
     assert body["error"] == "InvalidRequest"
 
@@ -106,7 +139,7 @@ def test_post_orders_rejects_a_body_that_is_not_an_object(
 def test_post_orders_answers_503_when_the_bus_refuses(
     http_request: MakeRequest, order_body: dict[str, Any]
 ) -> None:
-    status, body = Api(FailingPublisher()).call(http_request("POST", "/orders", order_body))
+    status, body = Api(FailingPublisher()).call(http_request("POST", "/start/order", order_body))
     assert status == 503
     assert body["error"] == "PublishFailed"
 
@@ -141,6 +174,13 @@ def test_command_is_published_with_the_iam_caller_as_operator(api: Api, http_req
         "step": "shipping",
         "operator": OPERATOR_ARN,
         "reason": "carrier back online",
+    }
+    # AND it carries the instance's workflow context: the controller's rule for that workflow matches it
+    assert event.detail()["workflow"] == {
+        "name": "order",
+        "version": 1,
+        "subject": SUBJECT,
+        "outputs": {"payment": {"paymentId": "p-1"}},
     }
 
 
@@ -205,7 +245,7 @@ def test_lambda_handler_publishes_to_the_bus_and_reads_the_table(
         },
     )()
     # WHEN an order is posted and an unknown workflow is read
-    posted = handler.lambda_handler(http_request("POST", "/orders", order_body), context)
+    posted = handler.lambda_handler(http_request("POST", "/start/order", order_body), context)
     missing = handler.lambda_handler(http_request("GET", "/workflows/ord-1001"), context)
     # THEN 202 and the event is on the bus; the workflow is not recorded yet, so 404
     assert posted["statusCode"] == 202
