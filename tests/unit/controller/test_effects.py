@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -77,7 +78,9 @@ def test_the_dead_letter_queue_comes_from_the_environment_the_stack_sets(
     for name, value in {
         settings.EVENT_BUS_NAME: "bus",
         settings.EVENT_BUS_ARN: "arn:aws:events:eu-west-1:123456789012:event-bus/bus",
-        settings.STATE_MACHINE_ARNS: '{"order/payment": "arn:aws:states:eu-west-1:123456789012:stateMachine:payment"}',
+        settings.STATE_MACHINE_ARNS: json.dumps(
+            {"order/payment": "arn:aws:states:eu-west-1:123456789012:stateMachine:payment"}
+        ),
         settings.SCHEDULE_GROUP_NAME: "deadlines",
         settings.SCHEDULER_ROLE_ARN: "arn:aws:iam::123456789012:role/scheduler",
         settings.ESCALATION_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:escalation",
