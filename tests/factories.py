@@ -8,9 +8,9 @@ from typing import Any
 
 from order_workflow import events as ev
 
-from workflow_core.catalog import DomainEvent
+from workflow_core.catalog import DomainEvent, EventCatalog
 from workflow_core.envelope import ContractModel, EventMetadata, WorkflowContext
-from workflow_core.registry import event_type, parse_event
+from workflow_core.registry import deployed, parse_event
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -43,10 +43,11 @@ def domain_event(
     at: datetime = T0,
     causation_id: str | None = None,
     workflow: WorkflowContext | bool | None = True,
+    catalog: EventCatalog | None = None,
 ) -> DomainEvent:
     """``workflow``: True gives every event but the start event the order workflow's context for
     ``order(correlation_id)``; pass a context, or None for an event outside any workflow."""
-    etype = event_type(detail_type)
+    etype = (catalog or deployed().catalog).event_type(detail_type)
     if workflow is True:
         workflow = None if detail_type == "OrderSubmitted" else order_context(correlation_id)
     elif workflow is False:
