@@ -1,7 +1,7 @@
 """The controller's decisions: (state, event, now) -> (new state, actions). Pure: no I/O, no clock.
 
 Every transition is derived from the workflow definition: which step an event completes, fails or
-starts, which compensation undoes a step, how long each may take. Duplicates and reordering are
+starts, which compensation undoes a step, how long each may take. Duplicates and late arrivals are
 normal input: an outcome for a step that already has one is recorded and changes nothing; a step that
 completes after the workflow gave up on it is queued for compensation.
 """
@@ -308,7 +308,7 @@ class _Run:
 
     # --- compensation -------------------------------------------------------------------------------
     def _begin_compensation(self, reason: str, *, including_running: bool = False) -> None:
-        """Undo, in reverse step order, every step that did (or may have done) its work."""
+        """Undo, latest step first, every step that did (or may have done) its work."""
         self.s.reason = reason
         undo = {StepStatus.COMPLETED, StepStatus.TIMED_OUT}
         if including_running:
@@ -456,7 +456,7 @@ class _Run:
         self.s.compensation_queue = []
         self.changed = True
         if detail_type in self.s.announced:
-            # Reached again (a late completion was undone a second time): the customer and the
+            # Reached again (a late completion was undone a second time): the people told and the
             # subscribers were already told; the history records the second arrival.
             self.notes.append(f"{detail_type} was already announced; not published again")
             return

@@ -58,7 +58,7 @@ def error_code(error: ClientError) -> str:
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
-    """The cancellation reason codes of a cancelled transaction, in the order of its items."""
+    """The cancellation reason codes of a cancelled transaction, one per item, in item sequence."""
     return [str(reason.get("Code", "None")) for reason in error.response.get("CancellationReasons", [])]
 
 

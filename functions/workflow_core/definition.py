@@ -1,7 +1,7 @@
 """The vocabulary for declaring a workflow once.
 
 A :class:`WorkflowDefinition` names its start event (whose data is the workflow's *subject*), its event
-contracts and its steps in order; each :class:`Step` says which pattern runs it, which service, the
+contracts and its steps in sequence; each :class:`Step` says which pattern runs it, which service, the
 events that start, complete and fail it, its deadline, its compensation and which earlier steps' outputs
 it needs. The CDK stack derives rules and targets from it, the controller derives its transitions from
 it, the docs and the local cloud's simulator read it. Nothing here imports AWS or names a domain.
@@ -34,18 +34,29 @@ class Pattern(StrEnum):
 
 @dataclass(frozen=True)
 class Runner:
-    """What executes a step or a compensation."""
+    """What executes a step or a compensation.
+
+    ``service`` is the folder under ``functions/`` whose ``deployment.NEEDS`` the stack reads for it:
+    the consumer itself, or the service owning a state machine's task functions and tables.
+    """
 
     pattern: Pattern
     name: str  # the state machine name (statemachines/<name>.asl.json) or the consumer service name
+    service: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.service:
+            object.__setattr__(self, "service", self.name)
 
 
-def state_machine(name: str) -> Runner:
-    return Runner(Pattern.ORCHESTRATED, name)
+def state_machine(name: str, *, service: str | None = None) -> Runner:
+    """A Step Functions Standard state machine from ``statemachines/<name>.asl.json``."""
+    return Runner(Pattern.ORCHESTRATED, name, service or name)
 
 
 def consumer(name: str) -> Runner:
-    return Runner(Pattern.CHOREOGRAPHED, name)
+    """A queue-fed Lambda: the service ``functions/<name>/``."""
+    return Runner(Pattern.CHOREOGRAPHED, name, name)
 
 
 @dataclass(frozen=True)

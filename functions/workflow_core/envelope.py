@@ -42,7 +42,7 @@ class WorkflowContext(ContractModel):
 
     The kit carries it from each event to the events it causes (docs/decisions/0022), so a step gets the
     workflow's subject, and the outputs of the steps before it, without the previous step's event
-    having to carry them: adding or reordering steps never changes another service's contract.
+    having to carry them: adding or moving steps never changes another service's contract.
     ``outputs`` holds, per completed step, the data of the event that completed it (wire form).
     """
 

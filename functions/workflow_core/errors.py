@@ -1,7 +1,7 @@
 """One error hierarchy for the runtime.
 
 Class names double as the names Step Functions matches in ``Retry`` and ``Catch`` (a Lambda task that
-raises ``PaymentGatewayUnavailableError`` surfaces as that ``errorType``), so whether an error is
+raises ``RetryableError`` surfaces as that ``errorType``), so whether an error is
 retryable or terminal is decided here, once.
 """
 

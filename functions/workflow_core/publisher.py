@@ -112,7 +112,7 @@ class EventBridgePublisher(EventPublisher):
 
 
 class RecordingPublisher(EventPublisher):
-    """Keeps what was published, in order; for tests."""
+    """Keeps what was published, in publishing sequence; for tests."""
 
     def __init__(self) -> None:
         self.events: list[OutgoingEvent] = []

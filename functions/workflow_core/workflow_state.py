@@ -84,7 +84,7 @@ class WorkflowState(_Model):
     updated_at: datetime
     subject: dict[str, Any]  # the start event's data (wire form)
     steps: dict[str, StepState]
-    # Steps still to undo, next first (reverse order of completion); empty unless compensating.
+    # Steps still to undo, next first (latest completion first); empty unless compensating.
     compensation_queue: list[str] = Field(default_factory=list)
     compensated_steps: list[str] = Field(default_factory=list)
     # Outcome events already published (WorkflowCompleted, ...): each is announced once.
