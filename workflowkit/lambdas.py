@@ -4,6 +4,11 @@ Each function is imported from its own code asset with its own environment (hand
 cold start, as in Lambda), invoked with a Lambda-like context, and held to its timeout: a handler that
 runs longer than the template allows fails with ``Sandbox.Timedout``, as in AWS. What a handler
 prints or logs goes to the function's log, not to the terminal.
+
+Local time stands still while a handler runs (the event loop moves it between tasks), so a handler
+that pauses (``time.sleep``: a back-off before trying a write again, say) waits for nothing: the
+pause returns at once and counts towards the handler's running time, for its timeout and
+``get_remaining_time_in_millis``, as the pause would in Lambda. Outside handlers ``time.sleep`` sleeps.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import io
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +31,7 @@ from typing import Any
 from workflowkit.clock import real_perf_counter
 
 LOG_LINES_KEPT = 2000
+_REAL_SLEEP = time.sleep
 
 
 class HandlerError(Exception):
@@ -62,10 +70,13 @@ class LambdaContext:
     started: float = field(default_factory=real_perf_counter)
     log_group_name: str = ""
     log_stream_name: str = "local"
+    slept: float = 0.0  # seconds the handler paused (they take no real time locally)
+
+    def running_seconds(self) -> float:
+        return real_perf_counter() - self.started + self.slept
 
     def get_remaining_time_in_millis(self) -> int:
-        elapsed = real_perf_counter() - self.started
-        return max(0, int((self.timeout_seconds - elapsed) * 1000))
+        return max(0, int((self.timeout_seconds - self.running_seconds()) * 1000))
 
 
 @dataclass
@@ -104,8 +115,11 @@ class InProcessRuntime:
         self.acting_as: Callable[[str], contextlib.AbstractContextManager[None]] = lambda name: (
             contextlib.nullcontext()
         )
-        self._depth = 0  # invocations in progress (a Step Functions task runs inside the loop's task)
         self._environment = _FunctionEnvironment()
+        # The invocations in progress, outermost first (a Step Functions task runs inside the loop's task).
+        self._running: list[LambdaContext] = []
+        self._thread = threading.get_ident()  # the thread the handlers run on
+        self._saved_sleep: Callable[[float], None] | None = None
 
     def register(self, spec: FunctionSpec) -> None:
         self.functions[spec.name] = spec
@@ -128,9 +142,16 @@ class InProcessRuntime:
                 for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
                     self._saved_modules[name] = sys.modules.pop(name)
         sys.path[:0] = [str(d) for d in self._code_dirs]
+        # Before any handler's cold start: a module keeping ``time.sleep`` (``from time import sleep``)
+        # keeps this one. The handlers' modules are dropped on exit.
+        self._saved_sleep = time.sleep
+        setattr(time, "sleep", self._sleep)  # noqa: B010 - typeshed's sleep takes SupportsIndex too
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._saved_sleep is not None:
+            setattr(time, "sleep", self._saved_sleep)  # noqa: B010
+            self._saved_sleep = None
         self._environment.restore()
         for code_dir in self._code_dirs:
             for top in _top_level_names(code_dir):
@@ -157,13 +178,15 @@ class InProcessRuntime:
             log_group_name=f"/aws/lambda/{spec.name}",
         )
         log = self.logs[name]
-        outer = self._environment.current if self._depth else None
+        outer = self._environment.current if self._running else None
         self._environment.switch_to(spec)
         with contextlib.redirect_stdout(log):
             handler = self._handler(spec)
             started = real_perf_counter()
             failure: Exception | None = None
-            self._depth += 1
+            if not self._running:
+                self._thread = threading.get_ident()
+            self._running.append(context)
             try:
                 self.before_invoke(name, event)
                 with self.acting_as(name):
@@ -172,13 +195,13 @@ class InProcessRuntime:
                 failure = error
                 log.write("".join(traceback.format_exception(error)))
             finally:
-                self._depth -= 1
+                self._running.pop()
                 if outer is not None:  # an invocation inside another: the outer one resumes
                     self._environment.switch_to(outer)
             elapsed = real_perf_counter() - started
             stats.invocations += 1
             stats.seconds += elapsed
-        if elapsed > spec.timeout_seconds:
+        if elapsed + context.slept > spec.timeout_seconds:
             # Lambda stops a handler at its timeout: whatever it would have returned or raised later is moot.
             stats.errors += 1
             raise HandlerError("Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds")
@@ -190,7 +213,17 @@ class InProcessRuntime:
     @property
     def invoking(self) -> bool:
         """True while a handler runs: its boto3 calls are the app's."""
-        return self._depth > 0
+        return bool(self._running)
+
+    def _sleep(self, seconds: float) -> None:
+        """``time.sleep`` while the runtime is open: instant inside a handler, counted as its running time."""
+        if not self._running or threading.get_ident() != self._thread:
+            (self._saved_sleep or _REAL_SLEEP)(seconds)
+            return
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        for context in self._running:  # an outer invocation waits out its inner ones' pauses too
+            context.slept += seconds
 
     def invoke_json(self, name: str, event: Any) -> tuple[str, bool]:
         """Lambda's Invoke API shape: (payload JSON, whether it is a function error)."""
