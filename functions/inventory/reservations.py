@@ -52,6 +52,7 @@ from workflow_core.contention import Backoff, is_contention, retry_contended
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.lifecycle import STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent
+from workflow_core.registry import deployed
 
 PRODUCER = "inventory"
 RESERVATION_PREFIX = "RES#"
@@ -122,7 +123,7 @@ class InventoryService:
         self._backoff = backoff or Backoff()
         # What inventory handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
-        self.router.on(INVENTORY.started_by, STEP_RETRY_REQUESTED)(self._on_trigger)
+        self.router.on(*deployed().step_triggers(INVENTORY.name), STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("InventoryReleaseRequested")(self._on_release_requested)
 
     # --- events -------------------------------------------------------------------------------------

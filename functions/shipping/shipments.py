@@ -44,6 +44,7 @@ from workflow_core.consumer import EventRouter, outcome_event, step_trigger
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.lifecycle import STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent, derived_event_id, new_event
+from workflow_core.registry import deployed
 
 PRODUCER = "shipping"
 SCHEDULED = "SCHEDULED"
@@ -114,7 +115,7 @@ class ShippingService:
         self._carriers = carriers
         # What shipping handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
-        self.router.on(SHIPPING.started_by, STEP_RETRY_REQUESTED)(self._on_trigger)
+        self.router.on(*deployed().step_triggers(SHIPPING.name), STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("ShipmentCancellationRequested")(self._on_cancellation_requested)
 
     # --- events -------------------------------------------------------------------------------------

@@ -82,6 +82,11 @@ class Registry:
             raise InvalidEventError(f"{event.detail_type} carries no workflow context")
         return self.of_context(event.workflow)
 
+    def step_triggers(self, step: str) -> tuple[str, ...]:
+        """The detail-types that start a step of this name in any live version (a consumer routes them)."""
+        starts = [d.step(step).started_by for d in self.definitions if step in {s.name for s in d.steps}]
+        return tuple(dict.fromkeys(starts))
+
     def listeners(self) -> Mapping[str, tuple[str, ...]]:
         """service -> announcements it hears, over every deployed workflow."""
         heard: dict[str, list[str]] = {}
