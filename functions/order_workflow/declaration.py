@@ -30,7 +30,7 @@ PAYMENT = Step(
         request="RefundRequested",
         completed_by="PaymentRefunded",
         failed_by="RefundFailed",
-        runner=state_machine("refund"),
+        runner=state_machine("refund", service="payment"),
         deadline=timedelta(hours=1),
     ),
 )
