@@ -200,7 +200,22 @@ class _Run:
         st = self.s.steps[step.name]
         if self.s.status is not WorkflowStatus.RUNNING or st.status is not StepStatus.PENDING:
             return
+        if trigger is None and step.pattern is Pattern.ORCHESTRATED:
+            trigger = self.machine_input(step, attempt=1)
         self._run_attempt(step, st, attempt=1, trigger=trigger)
+
+    def machine_input(self, step: Step, *, attempt: int) -> OutgoingEvent:
+        """A state machine's input: the workflow's start announcement as of now (with every output so
+        far in its context), built for this attempt and not published."""
+        return self.build(
+            self.d.started_event,
+            ev.WorkflowStarted(
+                workflow_id=self.s.workflow_id,
+                workflow_type=self.s.workflow_type,
+                version=self.s.definition_version,
+            ),
+            key=f"{step.name}:{attempt}",
+        )
 
     def _run_attempt(self, step: Step, st: StepState, *, attempt: int, trigger: OutgoingEvent | None) -> None:
         st.status = StepStatus.RUNNING
@@ -534,16 +549,9 @@ class _Run:
             attempt = st.attempt + 1
             if step.pattern is Pattern.ORCHESTRATED:
                 # The state machine takes the workflow's start event as input; it is not published again.
-                started = self.build(
-                    self.d.started_event,
-                    ev.WorkflowStarted(
-                        workflow_id=self.s.workflow_id,
-                        workflow_type=self.s.workflow_type,
-                        version=self.s.definition_version,
-                    ),
-                    key=f"{step.name}:{attempt}",
+                self._run_attempt(
+                    step, st, attempt=attempt, trigger=self.machine_input(step, attempt=attempt)
                 )
-                self._run_attempt(step, st, attempt=attempt, trigger=started)
             else:
                 self.emit(
                     self.d.retry_event,

@@ -474,3 +474,29 @@ def test_a_payment_deadline_after_the_workflow_failed_still_undoes_the_payment()
     assert "stop_execution" in kinds(decision)
     assert published(decision) == ["RefundRequested"]
     assert flow.status is WorkflowStatus.COMPENSATING
+
+
+def test_an_orchestrated_step_after_another_starts_its_machine_with_the_outputs_so_far() -> None:
+    # GIVEN a declaration where the state machine runs second, started by the first step's completion
+    import dataclasses  # noqa: PLC0415
+
+    from order_workflow import INVENTORY, PAYMENT  # noqa: PLC0415
+
+    first = dataclasses.replace(INVENTORY, started_by="WorkflowStarted", compensation=None)
+    second = dataclasses.replace(PAYMENT, started_by="InventoryReserved")
+    flow = Flow()
+    flow.decider = Decider(dataclasses.replace(ORDER_WORKFLOW, steps=(first, second)))
+    started = flow.feed("OrderSubmitted", submitted())
+    assert not [a for a in started.actions if isinstance(a, StartStateMachine)]
+    # WHEN the first step completes
+    reserved = ev.InventoryReserved(order_id=WF, reservation_id="res_1")
+    decision = flow.feed("InventoryReserved", reserved, event_id="evt-reserved")
+    # THEN the machine starts once, with a start announcement whose context holds the first step's output
+    (start,) = [a for a in decision.actions if isinstance(a, StartStateMachine)]
+    assert start.machine == "order/payment"
+    assert start.input["data"] == {"workflowId": WF, "workflowType": "order", "version": 1}
+    assert start.input["workflow"]["outputs"] == {"inventory": reserved.to_wire()}
+    assert start.input["metadata"]["causationId"] == "evt-reserved"
+    # AND it is not published: the step's state machine is its only reader
+    assert "WorkflowStarted" not in published(decision)
+    assert flow.step("payment") is StepStatus.RUNNING
