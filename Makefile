@@ -47,7 +47,7 @@ synth: setup
 ## (no AWS account needed)
 demo: synth
 	$(PY) -m workflowkit demo --cdk-out cdk.out
-	$(PY) -m workflowkit simulate --cdk-out cdk.out --orders 500 --seed 7
+	$(PY) -m workflowkit simulate --workflow order --cdk-out cdk.out --count 500 --seed 7
 
 ## test: the whole suite (unit, infra, end to end on the local cloud)
 test: setup
@@ -59,7 +59,7 @@ test: setup
 lint: synth $(LINT_STAMP)
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
-	$(VENV)/bin/mypy functions infra workflowkit app.py scripts
+	$(VENV)/bin/mypy functions infra workflowkit simulations app.py scripts
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 	$(PY) scripts/validate_asl.py --cdk-out cdk.out --node $(NODE)
 	$(PY) scripts/run_checkov.py --checkov $(LINT_VENV)/bin/checkov --config-file .checkov.yaml \

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workflowkit.simulation import RunResult, run_simulation  # noqa: E402
+from workflowkit.simulator import RunResult, load_plugin, run_simulation  # noqa: E402
 
 TARGET_WORKFLOWS_PER_SECOND = 200.0
 TARGET_OVERHEAD_RATIO = 3.0
@@ -36,12 +36,19 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2, help="processes for the second run (default 2)")
     parser.add_argument("--cdk-out", type=Path, default=ROOT / "cdk.out")
+    parser.add_argument("--workflow", help="the simulation plug-in (default: simulations.DEFAULT_WORKFLOW)")
     args = parser.parse_args()
 
+    plugin = load_plugin(args.workflow)
     runs: list[tuple[str, RunResult]] = []
     for workers in sorted({1, args.workers}):
         result = run_simulation(
-            cdk_out=args.cdk_out, orders=args.orders, seed=args.seed, workers=workers, progress=True
+            plugin=plugin,
+            cdk_out=args.cdk_out,
+            count=args.orders,
+            seed=args.seed,
+            workers=workers,
+            progress=True,
         )
         runs.append((f"{workers} process{'es' if workers > 1 else ''}", result))
 

@@ -21,12 +21,17 @@ from pathlib import Path
 
 
 def _one(orders: int, seed: int, cdk_out: Path, enforced: bool) -> None:
-    from workflowkit.scenarios import DEFAULT_MIX  # noqa: PLC0415 - timed inside the child process
-    from workflowkit.simulation import plan, run_planned  # noqa: PLC0415
+    from workflowkit.simulator import load_plugin, plan, run_planned  # noqa: PLC0415 - timed in the child
 
-    arrivals = list(enumerate(plan(orders, DEFAULT_MIX, seed)))
+    plugin = load_plugin()  # the default workflow's plug-in (simulations.DEFAULT_WORKFLOW)
+    arrivals = list(enumerate(plan(orders, plugin.default_mix, seed)))
     result, started, ended = run_planned(
-        cdk_out=cdk_out, arrivals=arrivals, seed=seed, keep_timelines=(), enforce_permissions=enforced
+        plugin=plugin,
+        cdk_out=cdk_out,
+        arrivals=arrivals,
+        seed=seed,
+        keep_timelines=(),
+        enforce_permissions=enforced,
     )
     figures = result.figures
     print(

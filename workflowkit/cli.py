@@ -1,11 +1,16 @@
 """``workflowkit``: run the synthesized app locally.
 
-workflowkit demo                 one order per scenario: each workflow's outcome and timeline
-workflowkit simulate             many orders from a scenario mix: figures, invariants, trace hash
+workflowkit demo                 one workflow per scenario: each workflow's outcome and timeline
+workflowkit simulate             many workflows from a scenario mix: figures, invariants, trace hash
 workflowkit timeline ID          one workflow's timeline, from a re-run (same seed) or a saved run
 workflowkit send EVENTS.jsonl    your own events on the local bus: figures and per-workflow details
 workflowkit catalog              write the event catalog (JSON Schemas + index) to docs/events
 workflowkit preflight            check the AWS account and region (your credentials) before cdk deploy
+
+``demo``, ``simulate``, ``timeline`` and ``send`` run one workflow's simulation plug-in: ``--workflow
+NAME`` (``simulations.NAME``) or ``--plugin MODULE`` (see :mod:`workflowkit.simulator.loading`). The
+plug-in is loaded before the options are parsed: its scenarios are ``--scenario``'s choices, its mix
+``--mix``'s default, and what it calls an instance (``--<unit>``) an alias of ``--count``.
 """
 
 from __future__ import annotations
@@ -22,59 +27,96 @@ from workflowkit.catalog_docs import CATALOG_DIR
 from workflowkit.catalog_docs import write as write_catalog
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
-from workflowkit.orders import OrderDriver
-from workflowkit.report import (
+from workflowkit.simulator import (
+    RunResult,
+    WorkflowPlugin,
+    format_mix,
+    load_plugin,
+    parse_mix,
+    run_send,
+    run_simulation,
+    workflow_details,
+)
+from workflowkit.simulator.report import (
     denial_summary,
     format_timeline,
     ledger_figures,
     unaccounted_summary,
     workflow_timeline,
 )
-from workflowkit.scenarios import DEFAULT_MIX, SCENARIOS, order_for
-from workflowkit.simulation import RunResult, parse_mix, run_send, run_simulation, workflow_details
 from workflowkit.template import TemplateError
 
-DEFAULT_MIX_TEXT = ",".join(f"{name}={weight}" for name, weight in DEFAULT_MIX.items())
+# The commands that run a workflow's simulation plug-in.
+PLUGGED_COMMANDS = ("demo", "simulate", "timeline", "send")
+DEFAULT_COUNT = 100
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
+        parser = _parser(_plugin_named_in(arguments))
+        args = parser.parse_args(arguments)
         return int(args.handler(args))
     except (TemplateError, ValueError, OSError) as error:
         print(f"workflowkit: {error}", file=sys.stderr)
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _plugin_named_in(arguments: list[str]) -> WorkflowPlugin[Any] | None:
+    """The plug-in a plugged command names (or the default one); None for the other commands."""
+    if not arguments or arguments[0] not in PLUGGED_COMMANDS:
+        return None
+    return load_plugin(_option(arguments, "--workflow"), module=_option(arguments, "--plugin"))
+
+
+def _option(arguments: list[str], name: str) -> str | None:
+    for index, token in enumerate(arguments):
+        if token == "--":
+            break
+        if token == name and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if token.startswith(f"{name}="):
+            return token.partition("=")[2]
+    return None
+
+
+def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workflowkit", description="Run the synthesized app locally.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = _with_app(commands.add_parser("demo", help="one order per scenario: outcomes and timelines"))
+    demo = _with_plugin(
+        commands.add_parser("demo", help="one workflow per scenario: outcomes and timelines"), plugin
+    )
     demo.add_argument(
-        "--scenario", action="append", choices=sorted(SCENARIOS), help="only these (repeatable)"
+        "--scenario",
+        action="append",
+        choices=sorted(plugin.scenarios) if plugin else None,
+        help="only these (repeatable)",
     )
     demo.set_defaults(handler=run_demo)
 
-    simulate = _with_app(commands.add_parser("simulate", help="many orders: figures, invariants, trace hash"))
-    _with_run(simulate)
+    simulate = _with_plugin(
+        commands.add_parser("simulate", help="many workflows: figures, invariants, trace hash"), plugin
+    )
+    _with_run(simulate, plugin)
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
     simulate.add_argument("--save", type=Path, help="save the run (statuses, timelines) for 'timeline --run'")
     simulate.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     simulate.set_defaults(handler=run_simulate)
 
-    timeline = _with_app(commands.add_parser("timeline", help="one workflow's ordered timeline"))
-    timeline.add_argument(
-        "workflow_id", help="the correlation id (the order id): sim-000042, demo-happy, ..."
+    timeline = _with_plugin(
+        commands.add_parser("timeline", help="one workflow's timeline, event by event"), plugin
     )
-    _with_run(timeline)
+    timeline.add_argument("workflow_id", help="the correlation id: sim-000042, demo-<scenario>, ...")
+    _with_run(timeline, plugin)
     timeline.add_argument(
         "--run", type=Path, help="read a run saved by 'simulate --save' instead of re-running"
     )
     timeline.set_defaults(handler=run_timeline)
 
-    send = _with_app(commands.add_parser("send", help="put your own events (JSON lines) on the local bus"))
+    send = _with_plugin(
+        commands.add_parser("send", help="put your own events (JSON lines) on the local bus"), plugin
+    )
     send.add_argument(
         "events", type=Path, help="JSON lines, each a PutEvents entry: Source, DetailType, Detail"
     )
@@ -101,46 +143,71 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _with_app(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def _with_plugin(
+    parser: argparse.ArgumentParser, plugin: WorkflowPlugin[Any] | None
+) -> argparse.ArgumentParser:
+    """The options of a command that runs a workflow's plug-in on the synthesized app."""
+    named = parser.add_mutually_exclusive_group()
+    named.add_argument(
+        "--workflow",
+        metavar="NAME",
+        help="the workflow whose plug-in to run: simulations.NAME (default: simulations.DEFAULT_WORKFLOW"
+        + (f", {plugin.name}" if plugin else "")
+        + ")",
+    )
+    named.add_argument(
+        "--plugin", metavar="MODULE", help="a plug-in elsewhere: MODULE's PLUGIN (or MODULE:NAME)"
+    )
     parser.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="the synthesized app (cdk.out)")
     parser.add_argument("--seed", type=int, default=7, help="the run's seed: same seed, same run")
+    parser.set_defaults(plugin_object=plugin)
     return parser
 
 
-def _with_run(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--orders", type=int, default=100, help="how many orders (default 100)")
+def _with_run(parser: argparse.ArgumentParser, plugin: WorkflowPlugin[Any] | None) -> None:
+    aliases = [f"--{plugin.unit}"] if plugin and plugin.unit not in ("count", "workflows") else []
     parser.add_argument(
-        "--mix", default=DEFAULT_MIX_TEXT, help=f"scenario weights (default {DEFAULT_MIX_TEXT})"
+        "--count",
+        *aliases,
+        dest="count",
+        type=int,
+        default=DEFAULT_COUNT,
+        help=f"how many workflows (default {DEFAULT_COUNT})",
     )
+    mix = format_mix(plugin.default_mix) if plugin else None
+    shown = mix or "the plug-in's default mix"
+    parser.add_argument("--mix", default=mix, help=f"scenario weights (default {shown})")
     parser.add_argument(
         "--workers",
         type=int,
         default=1,
-        help="processes, one local cloud each, orders dealt round-robin (default 1; the trace depends on it)",
+        help="processes, one local cloud each, workflows dealt round-robin "
+        "(default 1; the trace depends on it)",
     )
 
 
 # --- demo -----------------------------------------------------------------------------------------
 def run_demo(args: argparse.Namespace) -> int:
-    names = args.scenario or list(SCENARIOS)
+    plugin: WorkflowPlugin[Any] = args.plugin_object
+    names = args.scenario or list(plugin.scenarios)
     started = real_perf_counter()
     with LocalCloud(cdk_out=args.cdk_out, seed=args.seed) as cloud:
-        orders = OrderDriver(cloud)
-        orders.stock()
+        driver = plugin.driver(cloud)
+        driver.seed()
         for name in names:
-            orders.submit_http(order_for(SCENARIOS[name], f"demo-{name}"))
+            driver.submit(name, f"demo-{name}")
         cloud.run_until_quiescent()
         wall = real_perf_counter() - started
-        statuses = {name: orders.status(f"demo-{name}") or {} for name in names}
+        statuses = {name: driver.status(f"demo-{name}") or {} for name in names}
 
         print(
-            f"WorkflowKit demo: the order workflow on the local cloud (app: {args.cdk_out}, "
+            f"WorkflowKit demo: the {plugin.name} workflow on the local cloud (app: {args.cdk_out}, "
             f"seed {args.seed})\n"
         )
-        print(f"{'scenario':<22}{'expected':<18}{'final status':<18}{'compensated (in order)':<36}ok")
+        print(f"{'scenario':<22}{'expected':<18}{'final status':<18}{'compensated (in sequence)':<36}ok")
         failures = 0
         for name in names:
-            scenario, status = SCENARIOS[name], statuses[name]
+            scenario, status = plugin.scenarios[name], statuses[name]
             final = status.get("status", "MISSING")
             compensated = tuple(status.get("compensatedSteps", []))
             ok = final == scenario.expected_status and compensated == scenario.expected_compensations
@@ -150,7 +217,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
         for name in names:
             workflow_id, status = f"demo-{name}", statuses[name]
-            print(f"\n== {workflow_id}: {SCENARIOS[name].description}")
+            print(f"\n== {workflow_id}: {plugin.scenarios[name].description}")
             if status.get("reason"):
                 print(f"   reason: {status['reason']}")
             print(format_timeline(workflow_timeline(cloud, status, workflow_id), start=cloud.clock.start))
@@ -172,25 +239,27 @@ def run_demo(args: argparse.Namespace) -> int:
 
 # --- simulate -------------------------------------------------------------------------------------
 def run_simulate(args: argparse.Namespace) -> int:
-    if args.orders < 1:
-        raise ValueError("--orders must be at least 1")
+    plugin: WorkflowPlugin[Any] = args.plugin_object
+    if args.count < 1:
+        raise ValueError("--count must be at least 1")
     result = run_simulation(
+        plugin=plugin,
         cdk_out=args.cdk_out,
-        orders=args.orders,
+        count=args.count,
         seed=args.seed,
-        mix=parse_mix(args.mix),
+        mix=parse_mix(args.mix, plugin.scenarios),
         progress=False if args.json else args.progress,
         keep_timelines=None if args.save else (),
         workers=args.workers,
     )
     if args.save:
         _save(result, args)
-    summary = result.summary()
+    summary = {"workflow": plugin.name, **result.summary()}
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:
         _print_summary(
-            result, summary, title=f"simulate: {args.orders} orders, seed {args.seed}, mix {args.mix}"
+            result, summary, title=f"simulate: {args.count} {plugin.unit}, seed {args.seed}, mix {args.mix}"
         )
     return 0 if result.healthy and not result.mismatches() else 1
 
@@ -231,9 +300,11 @@ def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) ->
 
 
 def _save(result: RunResult, args: argparse.Namespace) -> None:
-    document = {
+    plugin: WorkflowPlugin[Any] = args.plugin_object
+    document: dict[str, Any] = {
+        "workflow": plugin.name,
         "seed": args.seed,
-        "orders": args.orders,
+        "count": args.count,
         "mix": args.mix,
         "workers": args.workers,
         "summary": result.summary(),
@@ -247,6 +318,8 @@ def _save(result: RunResult, args: argparse.Namespace) -> None:
             for workflow_id, status in result.statuses.items()
         },
     }
+    # Files saved before plug-ins carried the count under the unit's name: readers of them still find it.
+    document.setdefault(plugin.unit, args.count)
     args.save.write_text(json.dumps(document, indent=1, sort_keys=True))
 
 
@@ -260,11 +333,13 @@ def run_timeline(args: argparse.Namespace) -> int:
             return 1
         rows, status, reason = entry["timeline"], entry["status"], entry.get("reason")
     else:
+        plugin: WorkflowPlugin[Any] = args.plugin_object
         result = run_simulation(
+            plugin=plugin,
             cdk_out=args.cdk_out,
-            orders=args.orders,
+            count=args.count,
             seed=args.seed,
-            mix=parse_mix(args.mix),
+            mix=parse_mix(args.mix, plugin.scenarios),
             progress=False,
             keep_timelines=[args.workflow_id],
             workers=args.workers,
@@ -299,8 +374,8 @@ def run_timeline(args: argparse.Namespace) -> int:
 # --- send -----------------------------------------------------------------------------------------
 def run_send_command(args: argparse.Namespace) -> int:
     entries = _read_entries(args.events)
-    result = run_send(cdk_out=args.cdk_out, entries=entries, seed=args.seed)
-    summary = result.summary()
+    result = run_send(plugin=args.plugin_object, cdk_out=args.cdk_out, entries=entries, seed=args.seed)
+    summary: dict[str, Any] = {"workflow": args.plugin_object.name, **result.summary()}
     summary["workflow_details"] = workflow_details(result)
     # Dead letters may be what the sender meant to provoke; lost events and broken invariants never are.
     healthy = result.healthy

@@ -1,4 +1,4 @@
-"""Driving the order workflow on a local cloud: stock the shelves, submit orders, read workflows back.
+"""The order workflow's driver: stock the shelves, submit orders, read workflows back.
 
 Everything goes through the app's own entry points and tables, exactly as in the cloud: orders are
 POSTed to the HTTP API (or put on the bus as ``OrderSubmitted``), stock is written in the inventory
@@ -12,8 +12,9 @@ from typing import Any
 
 import boto3
 
+from simulations.order.scenarios import SCENARIOS, initial_stock, order_for
 from workflowkit.cloud import LocalCloud
-from workflowkit.scenarios import initial_stock
+from workflowkit.simulator import Driver
 
 # Names of the stack outputs the driver reads (infra/stacks/workflow_stack.py declares them).
 OUTPUT_BUS = "EventBusName"
@@ -22,13 +23,23 @@ OUTPUT_INVENTORY = "InventoryTableName"
 ORDER_SOURCE = "commerce.orders"
 
 
-class OrderDriver:
+class OrderDriver(Driver):
     def __init__(self, cloud: LocalCloud) -> None:
         self._cloud = cloud
         dynamodb = boto3.resource("dynamodb", region_name=cloud.region)
         self._workflows = dynamodb.Table(cloud.outputs[OUTPUT_WORKFLOWS])
         self._inventory = dynamodb.Table(cloud.outputs[OUTPUT_INVENTORY])
         self._events = cloud.client("events")
+        self.stocked: dict[str, int] = {}  # what went on the shelves: the stock invariant's baseline
+
+    # --- the simulator's driver ------------------------------------------------------------------------
+    def seed(self) -> None:
+        """Every SKU the scenarios order, stocked far above demand (and the sold-out one at 0)."""
+        self.stock()
+
+    def submit(self, scenario: str, workflow_id: str) -> None:
+        """POST the scenario's order, ``workflow_id`` its order id."""
+        self.submit_http(order_for(SCENARIOS[scenario], workflow_id))
 
     def stock(self, stock: dict[str, int] | None = None) -> None:
         """Put stock on the shelves (the inventory table's ``SKU#<sku>`` items)."""
@@ -36,6 +47,7 @@ class OrderDriver:
             self._inventory.put_item(
                 Item={"pk": f"SKU#{sku}", "sku": sku, "available": available, "reserved": 0}
             )
+            self.stocked[sku] = available
 
     def stock_level(self, sku: str) -> dict[str, int]:
         item = self._inventory.get_item(Key={"pk": f"SKU#{sku}"}, ConsistentRead=True)["Item"]

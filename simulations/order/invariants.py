@@ -1,4 +1,4 @@
-"""The run's invariants, checked against the app's own tables and the ledger after every run.
+"""The order workflow's invariants, checked against its own tables after every run.
 
 - money: a captured payment ends shipped (workflow COMPLETED) or fully refunded; never captured twice
   (the gateway keeps one capture per order and the books name that one), never refunded more than
@@ -6,65 +6,32 @@
 - shipping: a shipment still going out belongs to a completed workflow;
 - stock: per SKU, stock is conserved (available + reserved = what was stocked) and never negative;
   reserved = units of live reservations; every unit ever reserved is shipped (its order completed) or
-  released;
-- termination: every workflow is in a terminal status, reached within its deadlines plus its
-  compensation budget;
-- audit: every state change in a workflow's history names its causing event, and that event was
-  published on the bus;
-- nothing lost: every published event was processed or dead-lettered.
+  released.
+
+The kit's own invariants (termination, audit, nothing lost) are the simulator's
+(``workflowkit.simulator.invariants``) and run after these.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 
+from simulations.order.driver import OUTPUT_INVENTORY, OrderDriver
 from workflowkit.cloud import LocalCloud
-from workflowkit.orders import OUTPUT_INVENTORY
-
-TERMINAL = {"COMPLETED", "COMPENSATED", "FAILED", "NEEDS_ATTENTION"}
-# Virtual-time slack on top of the declared deadlines: delivery latency, batching windows, retries.
-TERMINATION_SLACK = timedelta(minutes=10)
+from workflowkit.simulator import Statuses, Violation
 
 
-@dataclass(frozen=True)
-class Violation:
-    invariant: str
-    subject: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"[{self.invariant}] {self.subject}: {self.detail}"
-
-
-def check_all(
-    cloud: LocalCloud,
-    statuses: dict[str, dict[str, Any]],
-    *,
-    stocked: dict[str, int],
-    budget: timedelta,
-) -> list[Violation]:
+def check_all(cloud: LocalCloud, driver: OrderDriver, statuses: Statuses) -> list[Violation]:
+    """Money, stock, shipments: the plug-in's invariants (stock against what the driver stocked)."""
     tables = _Tables(cloud)
     return [
         *check_money(tables, statuses),
-        *check_stock(tables, statuses, stocked),
+        *check_stock(tables, statuses, driver.stocked),
         *check_shipments(tables, statuses),
-        *check_termination(statuses, budget),
-        *check_audit(statuses, cloud),
-        *check_nothing_lost(cloud),
     ]
-
-
-def termination_budget(definition: Any) -> timedelta:
-    """The longest a workflow may take: every step's deadline plus every compensation's, plus slack."""
-    steps = sum((step.deadline for step in definition.steps), timedelta())
-    undo = sum((step.compensation.deadline for step in definition.steps if step.compensation), timedelta())
-    return steps + undo + TERMINATION_SLACK
 
 
 class _Tables:
@@ -174,58 +141,3 @@ def check_shipments(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> lis
                 Violation("shipping", order_id, f"shipment {item.get('status')} for a {status} workflow")
             )
     return violations
-
-
-def check_termination(statuses: dict[str, dict[str, Any]], budget: timedelta) -> list[Violation]:
-    violations = []
-    for workflow_id, status in sorted(statuses.items()):
-        if status["status"] not in TERMINAL:
-            violations.append(Violation("termination", workflow_id, f"ended the run {status['status']}"))
-            continue
-        took = _parse(status["updatedAt"]) - _parse(status["createdAt"])
-        if took > budget:
-            violations.append(Violation("termination", workflow_id, f"took {took}, budget {budget}"))
-    return violations
-
-
-def check_audit(statuses: dict[str, dict[str, Any]], cloud: LocalCloud) -> list[Violation]:
-    published = {e.event_id for e in cloud.ledger.events.values() if e.event_id}
-    violations = []
-    for workflow_id, status in sorted(statuses.items()):
-        for record in status["timeline"]:
-            changed = record.get("stepChanges") or record.get("statusBefore") != record.get("statusAfter")
-            if not changed:
-                continue
-            if not record.get("eventId") or not record.get("detailType"):
-                violations.append(Violation("audit", workflow_id, f"state change without a cause: {record}"))
-            elif record["eventId"] not in published:
-                violations.append(
-                    Violation(
-                        "audit",
-                        workflow_id,
-                        f"{record['detailType']} {record['eventId']} was never published",
-                    )
-                )
-    return violations
-
-
-def check_nothing_lost(cloud: LocalCloud) -> list[Violation]:
-    return [
-        Violation(
-            "nothing lost",
-            f"{e.detail_type} {e.event_id}",
-            ", ".join(f"{t}: {d.outcome.value}" for t, d in e.deliveries.items()),
-        )
-        for e in cloud.ledger.unaccounted()
-    ]
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def summarize(violations: Iterable[Violation]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for violation in violations:
-        counts[violation.invariant] += 1
-    return dict(counts)

@@ -3,6 +3,9 @@
 No scenario reaches into the system: each is an ordinary order whose payment token, items or address
 lead the real services down one path (the sandbox gateway's test tokens, a sold-out SKU, a country
 no carrier serves, a carrier that books by hand and never confirms).
+
+Stock per SKU is far above any run's demand, so no scenario depends on contention: a run over several
+processes (whose shards share no tables, hence no stock rows) ends every order as one process would.
 """
 
 from __future__ import annotations

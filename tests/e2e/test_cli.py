@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from simulations.order import PLUGIN
+from simulations.order.scenarios import SCENARIOS, order_for
 from workflowkit.cli import main
-from workflowkit.simulation import RunResult, run_simulation
+from workflowkit.simulator import RunResult, run_simulation
 
 REQUIRED_KEYS = {
     "workflows",
@@ -37,8 +39,11 @@ def test_simulate_reports_every_workflow_terminal_and_nothing_lost(
     cdk_out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mix = "happy=40,declined=15,out_of_stock=15,shipping_failure=15,timeout=10,compensation_failure=5"
-    first = simulate_json(cdk_out, capsys, "--orders", "30", "--seed", "7", "--mix", mix)
+    first = simulate_json(
+        cdk_out, capsys, "--workflow", "order", "--count", "30", "--seed", "7", "--mix", mix
+    )
     assert first.keys() >= REQUIRED_KEYS
+    assert first["workflow"] == "order"
     assert first["workflows"] == 30
     assert first["unaccounted_events"] == 0
     assert first["invariant_violations"] == 0
@@ -46,6 +51,7 @@ def test_simulate_reports_every_workflow_terminal_and_nothing_lost(
     by_status = first["by_status"]
     assert isinstance(by_status, dict)
     assert set(by_status) <= {"COMPLETED", "COMPENSATED", "FAILED", "NEEDS_ATTENTION"}
+    # The plug-in's own word for the count (what `make demo` typed before plug-ins) means the same run.
     again = simulate_json(cdk_out, capsys, "--orders", "30", "--seed", "7", "--mix", mix)
     assert again["trace_sha256"] == first["trace_sha256"]
 
@@ -55,10 +61,12 @@ def test_timeline_of_a_saved_run_shows_events_handlers_and_state_changes(
 ) -> None:
     saved = tmp_path / "run.json"
     code = main(
-        ["simulate", "--cdk-out", str(cdk_out), "--orders", "3", "--mix", "timeout=1", "--save", str(saved)]
+        ["simulate", "--cdk-out", str(cdk_out), "--count", "3", "--mix", "timeout=1", "--save", str(saved)]
     )
     capsys.readouterr()
     assert code == 0
+    document = json.loads(saved.read_text())
+    assert (document["workflow"], document["count"], document["orders"]) == ("order", 3, 3)
     assert main(["timeline", "sim-000001", "--run", str(saved)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "sim-000001: COMPENSATED (shipping missed its deadline)"
@@ -70,8 +78,6 @@ def test_timeline_of_a_saved_run_shows_events_handlers_and_state_changes(
 def test_send_runs_your_events_and_details_each_workflow(
     cdk_out: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from workflowkit.scenarios import SCENARIOS, order_for  # noqa: PLC0415
-
     events = tmp_path / "events.jsonl"
     lines = []
     for n, name in enumerate(("happy", "declined")):
@@ -105,13 +111,34 @@ def test_a_bad_mix_is_a_clear_error(cdk_out: Path, capsys: pytest.CaptureFixture
     assert "unknown scenario 'nonsense'" in capsys.readouterr().err
 
 
-def test_simulate_over_two_processes_runs_the_same_orders_and_repeats_its_trace(cdk_out: Path) -> None:
-    watched = ["sim-000000"]  # dealt to the first shard (the second must not overwrite it with nothing)
-    one = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, keep_timelines=watched)
-    two = run_simulation(
-        cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2, keep_timelines=watched
+def test_an_unknown_workflow_is_a_clear_error_naming_the_known_ones(
+    cdk_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "--cdk-out", str(cdk_out), "--workflow", "nonsense"]) == 2
+    assert "no workflow plug-in 'nonsense'; known: order" in capsys.readouterr().err
+
+
+def test_a_plugin_is_found_by_its_module_too(cdk_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a plug-in named by module (as a user's own package would be), run on one scenario
+    code = main(
+        ["demo", "--cdk-out", str(cdk_out), "--plugin", "simulations.order", "--scenario", "declined"]
     )
-    again = run_simulation(cdk_out=cdk_out, orders=12, seed=11, progress=False, workers=2)
+    out = capsys.readouterr().out
+    # THEN the demo runs that plug-in's scenario, as --workflow would
+    assert code == 0
+    assert "the order workflow on the local cloud" in out
+    assert "declined              FAILED            FAILED" in out
+
+
+def test_simulate_over_two_processes_runs_the_same_workflows_and_repeats_its_trace(cdk_out: Path) -> None:
+    watched = ["sim-000000"]  # dealt to the first shard (the second must not overwrite it with nothing)
+    one = run_simulation(
+        plugin=PLUGIN, cdk_out=cdk_out, count=12, seed=11, progress=False, keep_timelines=watched
+    )
+    two = run_simulation(
+        plugin=PLUGIN, cdk_out=cdk_out, count=12, seed=11, progress=False, workers=2, keep_timelines=watched
+    )
+    again = run_simulation(plugin=PLUGIN, cdk_out=cdk_out, count=12, seed=11, progress=False, workers=2)
 
     assert two.workers == 2
     assert two.scenarios == one.scenarios  # the same plan, dealt over the shards
@@ -133,5 +160,7 @@ def _final_statuses(result: RunResult) -> dict[str, str]:
 
 def test_a_failing_shard_fails_the_run_and_leaves_no_process_behind(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="shard"):
-        run_simulation(cdk_out=tmp_path / "no-such-cdk-out", orders=4, seed=1, progress=False, workers=2)
+        run_simulation(
+            plugin=PLUGIN, cdk_out=tmp_path / "no-such-cdk-out", count=4, seed=1, progress=False, workers=2
+        )
     assert multiprocessing.active_children() == []

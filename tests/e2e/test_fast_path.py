@@ -11,11 +11,11 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 
+from simulations.order.driver import OrderDriver
+from simulations.order.scenarios import SCENARIOS, order_for
 from tests.e2e.grants import admit_rule_to_queue
 from workflowkit import Faults, LocalCloud
 from workflowkit.dynamodb import DataPlaneBypassedError, IndexChangeUnsupportedError
-from workflowkit.orders import OrderDriver
-from workflowkit.scenarios import SCENARIOS, order_for
 
 
 def test_a_client_of_a_private_session_is_answered_by_the_fast_path(cloud: LocalCloud) -> None:

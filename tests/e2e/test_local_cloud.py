@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from simulations.order.driver import OrderDriver
+from simulations.order.scenarios import SCENARIOS, order_for
 from tests.e2e.grants import admit_rule_to_queue
 from tests.e2e.test_order_scenarios import assert_nothing_lost
 from workflowkit import Faults, InjectedFaultError, LocalCloud
-from workflowkit.orders import OrderDriver
-from workflowkit.scenarios import SCENARIOS, order_for
 
 
 class CrashFirstInventoryInvocation(Faults):

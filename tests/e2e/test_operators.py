@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from simulations.order.driver import OrderDriver
+from simulations.order.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
 from tests.e2e.test_order_scenarios import items, notices, run
 from workflowkit import LocalCloud
-from workflowkit.orders import OrderDriver
-from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
 
 
 def command(cloud: LocalCloud, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from typing import Any
 
 import boto3
 
+from simulations.order.driver import OrderDriver
+from simulations.order.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
 from workflowkit import LocalCloud
-from workflowkit.orders import OrderDriver
-from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
 
 
 def run(cloud: LocalCloud, orders: OrderDriver, scenario: str, order_id: str = "o-1") -> dict[str, Any]:

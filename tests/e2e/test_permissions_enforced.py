@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from simulations.order.driver import OrderDriver
+from simulations.order.scenarios import SCENARIOS, initial_stock, order_for
 from tests.e2e.grants import admit_rule_to_queue
 from tests.e2e.mutations import (
     Template,
@@ -31,9 +33,7 @@ from tests.e2e.mutations import (
 from workflowkit import LocalCloud
 from workflowkit.access import Denial
 from workflowkit.cli import main
-from workflowkit.orders import OrderDriver
-from workflowkit.report import ledger_figures
-from workflowkit.scenarios import SCENARIOS, initial_stock, order_for
+from workflowkit.simulator.report import ledger_figures
 
 
 @dataclass
@@ -419,10 +419,10 @@ def test_simulate_reports_refusals_and_fails(
         assert removed >= 1
 
     app = app_without(cdk_out, tmp_path, change)
-    assert main(["simulate", "--cdk-out", str(app), "--orders", "12", "--seed", "3", "--json"]) == 1
+    assert main(["simulate", "--cdk-out", str(app), "--count", "12", "--seed", "3", "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     assert summary["access_denials"] > 0
-    assert main(["simulate", "--cdk-out", str(app), "--orders", "12", "--seed", "3", "--no-progress"]) == 1
+    assert main(["simulate", "--cdk-out", str(app), "--count", "12", "--seed", "3", "--no-progress"]) == 1
     out = capsys.readouterr().out
     assert "refused:" in out
     assert "dynamodb:" in out

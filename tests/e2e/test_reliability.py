@@ -11,12 +11,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from simulations.order import PLUGIN
+from simulations.order.driver import OrderDriver
+from simulations.order.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
 from tests.e2e.test_order_scenarios import assert_nothing_lost, items
 from workflowkit import LocalCloud
 from workflowkit.faults import TransactionConflicts
-from workflowkit.invariants import check_all, termination_budget
-from workflowkit.orders import OrderDriver
-from workflowkit.scenarios import SCENARIOS, STOCK_PER_SKU, initial_stock, order_for
+from workflowkit.simulator.invariants import check_kit, termination_budget
 
 
 def test_the_same_order_submitted_twice_runs_one_workflow_and_charges_once(
@@ -196,11 +197,11 @@ def _run_conflicted(
                 driver.submit_http(order_for(SCENARIOS[name], order_id))
         cloud.run_until_quiescent()
         statuses = driver.all_statuses()
-        from workflow_core.order_workflow import ORDER_WORKFLOW  # noqa: PLC0415 - the app's code, on the path
-
-        violations = check_all(
-            cloud, statuses, stocked=initial_stock(), budget=termination_budget(ORDER_WORKFLOW)
-        )
+        budget = termination_budget(PLUGIN.declaration())  # the app's declaration, on the path
+        violations = [
+            *PLUGIN.invariants(cloud, driver, statuses),
+            *check_kit(statuses, cloud.ledger, budget=budget),
+        ]
         assert [str(v) for v in violations] == []
         assert_nothing_lost(cloud)
         return cloud, scenario_of, statuses

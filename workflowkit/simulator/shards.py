@@ -1,15 +1,16 @@
-"""One simulation over several processes: a local cloud per process, the orders dealt round-robin.
+"""One simulation over several processes: a local cloud per process, the workflows dealt round-robin.
 
 A local cloud is one Python process, so one core. ``--workers N`` runs N of them side by side: the
-order plan is drawn once from the run's seed (the same orders and scenarios as a one-process run),
-order n goes to shard n mod N and keeps its arrival time, and each shard's cloud has a seed derived
+plan is drawn once from the run's seed (the same workflows and scenarios as a one-process run),
+workflow n goes to shard n mod N and keeps its arrival time, and each shard's cloud has a seed derived
 from the run's seed and its index. The shards start together (a barrier after every cloud is built)
 and their results merge into one :class:`RunResult`: the trace hash is a hash over the shards' hashes
-in shard order, so one seed and one worker count still give one trace.
+in shard sequence, so one seed and one worker count still give one trace.
 
-What a shard does not share with the others: its tables. Orders in different shards never contend
-for the same stock row; the scenario mix does not depend on that (stock per SKU is far above demand),
-but a run that studies contention should use one worker. See docs/decisions/0014.
+What a shard does not share with the others: its tables. Workflows in different shards never contend
+for the same item; a plug-in whose scenarios depend on contention should be run with one worker.
+The plug-in travels to each shard by pickling: its callables must be module-level. See
+docs/decisions/0014.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workflowkit.simulation import Progress, RunResult, run_planned
+from workflowkit.simulator.planning import Plan
+from workflowkit.simulator.plugin import WorkflowPlugin
+from workflowkit.simulator.progress import Progress
+from workflowkit.simulator.results import RunResult
+from workflowkit.simulator.runner import run_planned
 
 _POLL_SECONDS = 0.2
 
@@ -36,8 +41,9 @@ def shard_seed(seed: int, shard: int) -> int:
 
 def run_sharded(
     *,
+    plugin: WorkflowPlugin[Any],
     cdk_out: Path,
-    orders_plan: list[tuple[str, str]],
+    planned: Plan,
     seed: int,
     workers: int,
     progress: bool | None,
@@ -52,7 +58,7 @@ def run_sharded(
         context.Process(
             target=_shard_main,
             args=(
-                _ShardJob(shard, cdk_out, orders_plan, workers, seed, keep),
+                _ShardJob(plugin, shard, cdk_out, planned, workers, seed, keep),
                 barrier,
                 finished[shard],
                 results,
@@ -61,7 +67,7 @@ def run_sharded(
         )
         for shard in range(workers)
     ]
-    bar = Progress(len(orders_plan), enabled=progress)
+    bar = Progress(len(planned), enabled=progress)
     collected: dict[int, Any] = {}
     try:
         for process in processes:
@@ -83,7 +89,7 @@ def run_sharded(
                 process.terminate()
             if process.pid is not None:
                 process.join()
-    bar.update(len(orders_plan), final=True)
+    bar.update(len(planned), final=True)
     errors = _errors(collected)
     if errors:
         raise RuntimeError(f"simulation shard failed: {errors}")
@@ -92,9 +98,10 @@ def run_sharded(
 
 @dataclass(frozen=True)
 class _ShardJob:
+    plugin: WorkflowPlugin[Any]
     shard: int
     cdk_out: Path
-    orders_plan: list[tuple[str, str]]
+    planned: Plan
     workers: int
     seed: int
     keep_timelines: list[str] | None
@@ -103,8 +110,9 @@ class _ShardJob:
 def _shard_main(job: _ShardJob, barrier: Any, finished: Any, results: Any) -> None:
     shard = job.shard
     try:
-        arrivals = [(n, order) for n, order in enumerate(job.orders_plan) if n % job.workers == shard]
+        arrivals = [(n, planned) for n, planned in enumerate(job.planned) if n % job.workers == shard]
         result, started, ended = run_planned(
+            plugin=job.plugin,
             cdk_out=job.cdk_out,
             arrivals=arrivals,
             seed=shard_seed(job.seed, shard),
@@ -152,4 +160,5 @@ def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         timelines={k: v for r in results for k, v in r.timelines.items()},
         workers=len(results),
         denials=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.denials],
+        expected={k: v for r in results for k, v in r.expected.items()},
     )

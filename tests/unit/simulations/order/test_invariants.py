@@ -1,4 +1,4 @@
-"""The invariant checks catch what they promise to catch (and stay quiet on a consistent run)."""
+"""The order plug-in's invariants catch what they promise to catch (and stay quiet on a consistent run)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from workflowkit.invariants import check_money, check_shipments, check_stock, check_termination
+from simulations.order.invariants import check_money, check_shipments, check_stock
 
 
 def status(state: str, *, took: timedelta = timedelta(seconds=5)) -> dict[str, Any]:
@@ -94,13 +94,3 @@ def test_a_live_shipment_for_an_undone_order_is_caught() -> None:
     ]
     statuses = {"a": status("COMPLETED"), "b": status("COMPENSATED"), "c": status("COMPENSATED")}
     assert [v.subject for v in check_shipments(tables(shipments=shipments), statuses)] == ["b"]
-
-
-def test_termination_needs_a_terminal_status_within_budget() -> None:
-    statuses = {
-        "fast": status("COMPLETED"),
-        "slow": status("COMPENSATED", took=timedelta(hours=3)),
-        "stuck": status("RUNNING"),
-    }
-    found = {v.subject for v in check_termination(statuses, budget=timedelta(hours=2))}
-    assert found == {"slow", "stuck"}

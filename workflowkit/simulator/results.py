@@ -1,0 +1,112 @@
+"""A run's result: every workflow's status document, the ledger's figures, the invariants' verdict."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from workflowkit.simulator.invariants import Statuses, Violation
+
+
+@dataclass
+class RunResult:
+    seed: int
+    statuses: Statuses
+    scenarios: dict[str, str]  # workflow id -> scenario ("" for workflows started by `send`)
+    figures: dict[str, int]
+    violations: list[Violation]
+    trace_sha256: str
+    wall_seconds: float
+    virtual_seconds: float
+    handler_seconds: float
+    timelines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Wall time summed over the processes that ran (one per shard): the overhead ratio's numerator.
+    process_seconds: float = 0.0
+    workers: int = 1
+    denials: list[str] = field(default_factory=list)  # what was refused, distinct, with counts
+    expected: dict[str, str] = field(default_factory=dict)  # scenario -> the status it must end in
+
+    @property
+    def healthy(self) -> bool:
+        """No broken invariant, nothing lost, nothing refused by the template's permissions."""
+        return (
+            not self.violations
+            and self.figures.get("unaccounted_events", 0) == 0
+            and self.figures.get("access_denials", 0) == 0
+            and self.figures.get("alarm_actions_failed", 0) == 0
+        )
+
+    @property
+    def workflows(self) -> int:
+        return len(self.statuses)
+
+    def by_status(self) -> dict[str, int]:
+        return dict(sorted(Counter(s["status"] for s in self.statuses.values()).items()))
+
+    def mismatches(self) -> list[str]:
+        wrong = []
+        for workflow_id, scenario in sorted(self.scenarios.items()):
+            if not scenario:
+                continue
+            expected = self.expected[scenario]
+            actual = self.statuses.get(workflow_id, {}).get("status", "MISSING")
+            if actual != expected:
+                wrong.append(f"{workflow_id} ({scenario}): {actual}, expected {expected}")
+        return wrong
+
+    def latencies(self) -> list[float]:
+        return sorted(
+            (datetime.fromisoformat(s["updatedAt"]) - datetime.fromisoformat(s["createdAt"])).total_seconds()
+            for s in self.statuses.values()
+        )
+
+    def summary(self) -> dict[str, Any]:
+        latencies = self.latencies()
+        compensations = sum(len(s.get("compensatedSteps", [])) for s in self.statuses.values())
+        return {
+            "workflows": self.workflows,
+            "by_status": self.by_status(),
+            "scenario_mismatches": len(self.mismatches()),
+            "compensations": compensations,
+            "escalations": self.by_status().get("NEEDS_ATTENTION", 0),
+            "latency_p50_seconds": _percentile(latencies, 50),
+            "latency_p99_seconds": _percentile(latencies, 99),
+            **self.figures,
+            "invariant_violations": len(self.violations),
+            "trace_sha256": self.trace_sha256,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "virtual_seconds": round(self.virtual_seconds, 3),
+            "workflows_per_second": round(self.workflows / self.wall_seconds, 1)
+            if self.wall_seconds
+            else 0.0,
+            "handler_seconds": round(self.handler_seconds, 3),
+            "overhead_ratio": round(self.overhead_ratio, 2) if self.handler_seconds else None,
+            "workers": self.workers,
+        }
+
+    @property
+    def overhead_ratio(self) -> float:
+        """Time the processes ran / time inside handler code (1.0 would be handlers and nothing else)."""
+        busy = self.process_seconds or self.wall_seconds
+        return busy / self.handler_seconds if self.handler_seconds else float("inf")
+
+
+def _percentile(values: list[float], percent: int) -> float | None:
+    if not values:
+        return None
+    index = min(len(values) - 1, max(0, round(percent / 100 * len(values)) - 1))
+    return round(values[index], 3)
+
+
+def workflow_details(result: RunResult) -> dict[str, Any]:
+    return {
+        workflow_id: {
+            "status": status["status"],
+            "steps": {name: step["status"] for name, step in status["steps"].items()},
+            "compensations": status.get("compensatedSteps", []),
+            "reason": status.get("reason"),
+        }
+        for workflow_id, status in sorted(result.statuses.items())
+    }

@@ -1,0 +1,191 @@
+"""One local cloud, one run: workflows arrive through the plug-in's driver, the run goes to quiescence,
+then the result carries the figures, the invariants' verdict and the timelines asked for.
+
+Workflow n arrives at n x :data:`ARRIVAL_INTERVAL` of virtual time. A sharded run calls
+:func:`run_planned` once per process (:mod:`workflowkit.simulator.shards`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from workflowkit.clock import real_perf_counter
+from workflowkit.cloud import LocalCloud
+from workflowkit.ledger import LedgerEvent
+from workflowkit.simulator.invariants import Status, check_kit, termination_budget
+from workflowkit.simulator.plugin import Driver, WorkflowPlugin
+from workflowkit.simulator.progress import Progress
+from workflowkit.simulator.report import ServiceNames, denial_summary, ledger_figures, workflow_timeline
+from workflowkit.simulator.results import RunResult
+
+ARRIVAL_INTERVAL = timedelta(milliseconds=20)
+# The controller's announcements of a workflow's end: what the progress line counts.
+TERMINAL_EVENTS = ("WorkflowCompleted", "WorkflowCompensated", "WorkflowFailed", "WorkflowEscalated")
+
+Arrivals = list[tuple[int, tuple[str, str]]]  # (n, (workflow id, scenario)): n places it in time
+
+
+def run_planned(
+    *,
+    plugin: WorkflowPlugin[Any],
+    cdk_out: Path,
+    arrivals: Arrivals,
+    seed: int,
+    keep_timelines: Iterable[str] | None,
+    progress: bool | None = None,
+    ready: Callable[[], object] | None = None,
+    on_finished: Callable[[int], None] | None = None,
+    enforce_permissions: bool = True,
+) -> tuple[RunResult, float, float]:
+    """Run planned workflows; returns the result and the real moments the run started and ended
+    (after ``ready``, which a shard uses to start with the others)."""
+
+    def submit(cloud: LocalCloud, driver: Driver) -> None:
+        for n, (workflow_id, scenario) in arrivals:
+            task = _submitter(driver, scenario, workflow_id)
+            cloud.loop.call_later(ARRIVAL_INTERVAL * n, f"submit {workflow_id}", task)
+
+    return _run_timed(
+        plugin=plugin,
+        cdk_out=cdk_out,
+        seed=seed,
+        submit=submit,
+        scenarios={workflow_id: scenario for _, (workflow_id, scenario) in arrivals},
+        expected_workflows=len(arrivals),
+        progress=progress,
+        keep_timelines=keep_timelines,
+        ready=ready,
+        on_finished=on_finished,
+        enforce_permissions=enforce_permissions,
+    )
+
+
+def run_send(
+    *, plugin: WorkflowPlugin[Any], cdk_out: Path, entries: list[dict[str, Any]], seed: int
+) -> RunResult:
+    """Put each entry (``Source``, ``DetailType``, ``Detail``) on the workflow's bus, one after another."""
+
+    def submit(cloud: LocalCloud, driver: Driver) -> None:
+        for n, entry in enumerate(entries):
+            cloud.loop.call_later(ARRIVAL_INTERVAL * n, f"send line {n + 1}", _sender(driver, entry))
+
+    result, _, _ = _run_timed(
+        plugin=plugin,
+        cdk_out=cdk_out,
+        seed=seed,
+        submit=submit,
+        scenarios={},
+        expected_workflows=0,
+        progress=False,
+        keep_timelines=None,
+    )
+    return result
+
+
+def _submitter(driver: Driver, scenario: str, workflow_id: str) -> Callable[[], None]:
+    def submit() -> None:
+        driver.submit(scenario, workflow_id)
+
+    return submit
+
+
+def _sender(driver: Driver, entry: dict[str, Any]) -> Callable[[], None]:
+    detail = entry["Detail"] if isinstance(entry["Detail"], str) else json.dumps(entry["Detail"])
+
+    def send() -> None:
+        driver.put(entry["Source"], entry["DetailType"], detail)
+
+    return send
+
+
+def _run_timed(
+    *,
+    plugin: WorkflowPlugin[Any],
+    cdk_out: Path,
+    seed: int,
+    submit: Callable[[LocalCloud, Driver], None],
+    scenarios: dict[str, str],
+    expected_workflows: int,
+    progress: bool | None,
+    keep_timelines: Iterable[str] | None,
+    ready: Callable[[], object] | None = None,
+    on_finished: Callable[[int], None] | None = None,
+    enforce_permissions: bool = True,
+) -> tuple[RunResult, float, float]:
+    bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
+    with LocalCloud(cdk_out=cdk_out, seed=seed, enforce_permissions=enforce_permissions) as cloud:
+        driver = plugin.driver(cloud)
+        driver.seed()
+
+        def finished() -> int:
+            return sum(cloud.ledger.published_by_type[t] for t in TERMINAL_EVENTS)
+
+        def published() -> None:
+            done = finished()
+            bar.update(done)
+            if on_finished is not None:
+                on_finished(done)
+
+        if ready is not None:
+            ready()
+        started = real_perf_counter()
+        submit(cloud, driver)
+        cloud.ledger.on_publish = published
+        cloud.run_until_quiescent()
+        ended = real_perf_counter()
+        wall = ended - started
+        bar.update(finished(), final=True)
+        statuses = driver.all_statuses()
+        violations = [
+            *plugin.invariants(cloud, driver, statuses),
+            *check_kit(statuses, cloud.ledger, budget=termination_budget(plugin.declaration())),
+        ]
+        grouped = cloud.ledger.by_correlation()
+        names = ServiceNames(cloud)
+        # Only this run's own workflows: a shard of a sharded run must not claim another's with no rows.
+        wanted = statuses.keys() if keep_timelines is None else [w for w in keep_timelines if w in statuses]
+        timelines = {
+            wid: _timeline_rows(cloud, statuses.get(wid), wid, grouped.get(wid, []), names) for wid in wanted
+        }
+        result = RunResult(
+            seed=seed,
+            statuses=statuses,
+            scenarios=scenarios,
+            figures=ledger_figures(cloud),
+            violations=violations,
+            trace_sha256=cloud.ledger.trace_sha256,
+            wall_seconds=wall,
+            virtual_seconds=cloud.clock.elapsed().total_seconds(),
+            handler_seconds=cloud.lambdas.handler_seconds(),
+            timelines=timelines,
+            process_seconds=wall,
+            denials=denial_summary(cloud),
+            expected={name: s.expected_status for name, s in plugin.scenarios.items()},
+        )
+        return result, started, ended
+
+
+def _timeline_rows(
+    cloud: LocalCloud,
+    status: Status | None,
+    workflow_id: str,
+    events: list[LedgerEvent],
+    names: ServiceNames,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": row.at.isoformat(),
+            "offset_seconds": (row.at - cloud.clock.start).total_seconds(),
+            "detail_type": row.detail_type,
+            "source": row.source,
+            "handled_by": row.handled_by,
+            "state_changes": row.state_changes,
+            "status_change": row.status_change,
+            "notes": row.notes,
+        }
+        for row in workflow_timeline(cloud, status, workflow_id, events=events, names=names)
+    ]
