@@ -16,10 +16,9 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
+from workflowkit.context import ServiceContext
 
 _CLOUDWATCH = "cloudwatch.amazonaws.com"
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -53,13 +52,13 @@ class _QueueAlarm:
 
 
 class AlarmService:
-    def __init__(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+    def __init__(self, context: ServiceContext) -> None:
+        self._context = context
         self._by_queue: dict[str, list[_QueueAlarm]] = {}
         self.not_evaluated: list[str] = []
         self.notifications: list[AlarmAction] = []
         self.failed_actions: list[AlarmAction] = []
-        for arn, props in cloud.access.model.alarms.items():
+        for arn, props in context.access.model.alarms.items():
             alarm = _queue_alarm(arn, props)
             if alarm is None:
                 self.not_evaluated.append(arn.rsplit(":", 1)[-1])
@@ -75,14 +74,16 @@ class AlarmService:
             if alarm.pending:
                 continue
             alarm.pending = True
-            self._cloud.loop.call_later(alarm.period, f"evaluate alarm {alarm.name}", self._evaluator(alarm))
+            self._context.loop.call_later(
+                alarm.period, f"evaluate alarm {alarm.name}", self._evaluator(alarm)
+            )
 
     def _evaluator(self, alarm: _QueueAlarm) -> Callable[[], None]:
         return lambda: self._evaluate(alarm)
 
     def _evaluate(self, alarm: _QueueAlarm) -> None:
         alarm.pending = False
-        depth = len(self._cloud.sqs.backend.get_queue(alarm.queue)._messages)
+        depth = len(self._context.backends("sqs").get_queue(alarm.queue)._messages)
         state = "ALARM" if alarm.compare(float(depth), alarm.threshold) else "OK"
         if state == alarm.state:
             return
@@ -91,15 +92,15 @@ class AlarmService:
             self._notify(alarm, state, topic)
 
     def _notify(self, alarm: _QueueAlarm, state: str, topic: str) -> None:
-        cloud = self._cloud
-        now = cloud.clock.now()
+        context = self._context
+        now = context.clock.now()
         hop = f"alarm {alarm.name} -> {topic.rsplit(':', 1)[-1]}"
-        verdict = cloud.access.service_may(_CLOUDWATCH, "sns:Publish", topic, source_arn=alarm.arn, hop=hop)
+        verdict = context.access.service_may(_CLOUDWATCH, "sns:Publish", topic, source_arn=alarm.arn, hop=hop)
         if not verdict.allowed:
             self.failed_actions.append(AlarmAction(now, alarm.name, state, topic, verdict.reason))
             return
         message = {"AlarmName": alarm.name, "NewStateValue": state, "StateChangeTime": now.isoformat()}
-        cloud.backend("sns").publish(
+        context.backends("sns").publish(
             message=json.dumps(message),
             arn=topic,
             subject=f'{state}: "{alarm.name}"'[:100],  # SNS caps subjects at 100 characters

@@ -8,23 +8,22 @@ raised by moto's backends become error answers in :mod:`workflowkit.fastpath`.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from botocore.utils import parse_to_aware_datetime
 from moto.sns.responses import SNSResponse
 
+from workflowkit.context import PutEvents
 from workflowkit.ddb import DynamoEngine
 from workflowkit.fastpath import FastPath, ServiceError
 
-if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
 
-
-def register_answers(fast_path: FastPath, cloud: LocalCloud) -> None:
-    backend = cloud.backend
+def register_answers(fast_path: FastPath, backend: Callable[[str], Any], publish_events: PutEvents) -> None:
+    """``backend``: moto's backend of a service; ``publish_events``: the local cloud's PutEvents."""
 
     def put_events(params: dict[str, Any]) -> dict[str, Any]:
-        entries = cloud.eventbridge.put_events(backend("events"), [_entry(e) for e in params["Entries"]])
+        entries = publish_events([_entry(e) for e in params["Entries"]])
         failed = sum(1 for entry in entries if "ErrorCode" in entry)
         return {"FailedEntryCount": failed, "Entries": entries}
 

@@ -25,23 +25,22 @@ from typing import Any
 import boto3
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
-from moto.backends import get_backend
 from moto.events.exceptions import InvalidEventPatternException
 from moto.events.exceptions import ValidationException as EventsValidationException
 from moto.events.models import EventsBackend
 from moto.events.responses import EventsHandler
 from moto.moto_api._internal import mock_random
-from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from workflowkit.access import AccessControl, AccessModel
 from workflowkit.alarms import AlarmService
 from workflowkit.answers import register_answers
 from workflowkit.build import AppBuilder, BuiltApp, HttpRoute
 from workflowkit.clock import DEFAULT_START, VirtualClock
+from workflowkit.context import Backends, ServiceContext
 from workflowkit.dynamodb import DynamoDBService
 from workflowkit.eventbridge import EventBridgeDelivery, rate_period
 from workflowkit.fastpath import FastPath
-from workflowkit.faults import Faults, wire_dynamodb_faults
+from workflowkit.faults import Faults, handler_item_faults
 from workflowkit.lambdas import HandlerError, InProcessRuntime
 from workflowkit.ledger import Ledger
 from workflowkit.loop import EventLoop
@@ -90,6 +89,7 @@ class LocalCloud:
         self.ledger = Ledger()
         self.lambdas = InProcessRuntime()
         self.faults = faults or Faults()
+        self.backends = Backends(account=self.account, region=self.region)
         self._latency = latency
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -97,15 +97,16 @@ class LocalCloud:
         self._after_start: list[Callable[[], None]] = []
         self._saved_session: boto3.Session | None = None
         self.app: BuiltApp | None = None
-        self.stepfunctions = StepFunctionsService(self)
-        self.scheduler = SchedulerService(self)
-        self.eventbridge = EventBridgeDelivery(self)
-        self.dynamodb = DynamoDBService(self)
         self.fast_path = FastPath(region=self.region)
         self.enforce_permissions = enforce_permissions
-        self.sqs: SqsService
+        # Built on entry, once the template's permissions are read (every service checks them).
         self.access: AccessControl
         self.alarms: AlarmService
+        self.sqs: SqsService
+        self.stepfunctions: StepFunctionsService
+        self.eventbridge: EventBridgeDelivery
+        self.scheduler: SchedulerService
+        self.dynamodb: DynamoDBService
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -120,7 +121,7 @@ class LocalCloud:
             enabled=self.enforce_permissions,
             live_policy=self._live_policy,
         )
-        self.alarms = AlarmService(self)
+        self._build_services()
         self._set_environment()
         mock_random.seed(self.seed)
         # The default (Docker) Lambda backend is kept: its _invoke_lambda is the seam patched below.
@@ -133,14 +134,16 @@ class LocalCloud:
             self.app = AppBuilder(cdk_out=self.cdk_out, clients=clients).build(templates)
             for spec in self.app.functions:
                 self.lambdas.register(spec)
-            self.sqs = SqsService(self, self.app.mappings)
-            self.sqs.install()
+            self.sqs.install(self.app.mappings)
             self.lambdas.__enter__()
             # Cold-start every function before time is frozen: handler modules build their clients
             # inside the mock, and pydantic cannot build schemas for freezegun's datetime class.
             self.lambdas.load_all()
-            # After the handlers' cold start: the item-level DynamoDB faults (transaction conflicts).
-            wire_dynamodb_faults(self)
+            # The item-level DynamoDB faults (transaction conflicts), for the handlers' calls only.
+            lambdas = self.lambdas
+            self.dynamodb.engine.item_faults = handler_item_faults(
+                lambda: self.faults, lambda: lambdas.invoking
+            )
             self.clock.__enter__()
             self._run_after_start()
             # Everything built so far (moto's and botocore's models, the handlers' modules) lives as
@@ -159,11 +162,11 @@ class LocalCloud:
         self.lambdas.__exit__()
         self.fast_path.deactivate()
         boto3.DEFAULT_SESSION = self._saved_session
-        if hasattr(self, "sqs"):
+        if hasattr(self, "sqs"):  # the services exist once the template's permissions were read
             self.sqs.uninstall()
-        self.dynamodb.uninstall()
-        self.scheduler.uninstall()
-        self.stepfunctions.uninstall()
+            self.dynamodb.uninstall()
+            self.scheduler.uninstall()
+            self.stepfunctions.uninstall()
         for owner, name, original in reversed(self._saved_methods):
             setattr(owner, name, original)
         self._saved_methods.clear()
@@ -177,6 +180,34 @@ class LocalCloud:
             else:
                 os.environ[key] = value
         _ACTIVE = None
+
+    def _build_services(self) -> None:
+        """Each service gets the narrow context and, explicitly, the services it hands work to."""
+        context = ServiceContext(
+            backends=self.backends,
+            clock=self.clock,
+            loop=self.loop,
+            ledger=self.ledger,
+            access=self.access,
+            faults=lambda: self.faults,
+            network_latency=self.network_latency,
+        )
+        self.alarms = AlarmService(context)
+        self.sqs = SqsService(context, functions=self.lambdas, queue_changed=self.alarms.queue_changed)
+        self.stepfunctions = StepFunctionsService(
+            context, seed=self.seed, functions=self.lambdas, client=self.client
+        )
+        self.eventbridge = EventBridgeDelivery(
+            context, queues=self.sqs, executions=self.stepfunctions, functions=self.lambdas
+        )
+        self.scheduler = SchedulerService(
+            context,
+            queues=self.sqs,
+            executions=self.stepfunctions,
+            functions=self.lambdas,
+            put_events=self.eventbridge.publish,
+        )
+        self.dynamodb = DynamoDBService(self.backends)
 
     def _set_environment(self) -> None:
         for key, value in _ENVIRONMENT.items():
@@ -241,7 +272,7 @@ class LocalCloud:
         boto3.setup_default_session(region_name=self.region)
         # Every boto3 call, from any session, reaches the fast path: it sees each call of the app (the
         # fault seam) and answers the hot operations without the HTTP round trip through moto.
-        register_answers(self.fast_path, self)
+        register_answers(self.fast_path, self.backends, self.eventbridge.publish)
         self.fast_path.before_call = self._before_service_call
         self.fast_path.activate()
         self.stepfunctions.install()
@@ -266,10 +297,7 @@ class LocalCloud:
             self.faults.before_service_call(service, operation, params)
 
     def backend(self, service: str) -> Any:
-        if service == "stepfunctions":
-            # The executing backend (mock_aws's execute_state_machine), not the plain one.
-            return stepfunctions_parser_backends[self.account][self.region]
-        return get_backend(service)[self.account][self.region]  # type: ignore[call-overload]
+        return self.backends(service)
 
     def _live_policy(self, arn: str) -> str | None:
         """The policy a queue, topic or bus created at run time holds (moto keeps it as JSON text)."""
@@ -295,7 +323,7 @@ class LocalCloud:
         return timedelta(seconds=self.loop.random.uniform(low, high))
 
     def put_events_raw(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return self.eventbridge.put_events(self.backend("events"), entries)
+        return self.eventbridge.publish(entries)
 
     def run_until_quiescent(self, *, budget: timedelta = timedelta(days=30)) -> None:
         """Advance virtual time through every pending task until nothing is left to do."""

@@ -18,10 +18,10 @@ from moto.dynamodb.exceptions import ResourceNotFoundException
 from moto.dynamodb.models import DynamoDBBackend
 
 from workflowkit.answers import register_dynamodb
+from workflowkit.context import Backends
 from workflowkit.ddb import DynamoEngine
 
 if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
     from workflowkit.fastpath import FastPath
 
 _MOTO_DATA_METHODS = (
@@ -50,8 +50,10 @@ class IndexChangeUnsupportedError(RuntimeError):
 
 
 class DynamoDBService:
-    def __init__(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+    """``backends``: moto's backends of the local cloud (its tables' descriptions; its account and region)."""
+
+    def __init__(self, backends: Backends) -> None:
+        self._backends = backends
         self.engine = DynamoEngine(self._describe)
         self._saved: list[tuple[str, Any]] = []
 
@@ -66,11 +68,11 @@ class DynamoDBService:
             return table
 
         original_update = DynamoDBBackend.update_table
-        cloud = self._cloud
+        backends = self._backends
 
         def update_table(backend: DynamoDBBackend, name: str, *args: Any, **kwargs: Any) -> Any:
             global_index = kwargs.get("global_index", args[1] if len(args) > 1 else None)
-            if global_index and _is_local_clouds(backend, cloud):
+            if global_index and backends.owns(backend):
                 # The engine's indexes are built as items are written; a new index would start empty.
                 raise IndexChangeUnsupportedError(
                     f"UpdateTable with GlobalSecondaryIndexUpdates on {name}: the local cloud's DynamoDB "
@@ -81,7 +83,7 @@ class DynamoDBService:
         self._patch("delete_table", delete_table)
         self._patch("update_table", update_table)
         for method in _MOTO_DATA_METHODS:
-            self._patch(method, _closed(method, getattr(DynamoDBBackend, method), self._cloud))
+            self._patch(method, _closed(method, getattr(DynamoDBBackend, method), backends))
 
     def uninstall(self) -> None:
         for name, original in reversed(self._saved):
@@ -94,15 +96,15 @@ class DynamoDBService:
 
     def _describe(self, name: str) -> dict[str, Any] | None:
         try:
-            description: dict[str, Any] = self._cloud.backend("dynamodb").describe_table(name)["Table"]
+            description: dict[str, Any] = self._backends("dynamodb").describe_table(name)["Table"]
         except ResourceNotFoundException:
             return None
         return description
 
 
-def _closed(method: str, original: Callable[..., Any], cloud: LocalCloud) -> Callable[..., Any]:
+def _closed(method: str, original: Callable[..., Any], backends: Backends) -> Callable[..., Any]:
     def refuse(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        if not _is_local_clouds(backend, cloud):
+        if not backends.owns(backend):
             return original(backend, *args, **kwargs)  # another region's moto: not the local cloud's
         raise DataPlaneBypassedError(
             f"DynamoDB {method} reached moto's backend while a LocalCloud runs: the local cloud's "
@@ -111,8 +113,3 @@ def _closed(method: str, original: Callable[..., Any], cloud: LocalCloud) -> Cal
         )
 
     return refuse
-
-
-def _is_local_clouds(backend: DynamoDBBackend, cloud: LocalCloud) -> bool:
-    """moto's backend of the local cloud's own account and region (others stay plain moto)."""
-    return (backend.account_id, backend.region_name) == (cloud.account, cloud.region)

@@ -13,13 +13,11 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from workflowkit.context import Executions, Functions, Queues, ServiceContext
 from workflowkit.patterns import matches_json
 from workflowkit.targets import target_input
-
-if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
 
 # EventBridge's defaults when a target has no RetryPolicy.
 DEFAULT_MAX_ATTEMPTS = 185
@@ -54,9 +52,25 @@ def _role_call(service: str, arn: str, event: dict[str, Any]) -> tuple[str, str,
 
 
 class EventBridgeDelivery:
-    def __init__(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+    """Delivers to ``queues``, ``executions`` and ``functions``, and to buses through itself."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        queues: Queues,
+        executions: Executions,
+        functions: Functions,
+    ) -> None:
+        self._context = context
+        self._queues = queues
+        self._executions = executions
+        self._functions = functions
         self.failed_to_dead_letter = 0
+
+    def publish(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """PutEvents on the local cloud's own account and region (what a bus target or a schedule does)."""
+        return self.put_events(self._context.backends("events"), entries)
 
     # --- the PutEvents API ---------------------------------------------------------------------------
     def put_events(self, backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -66,20 +80,20 @@ class EventBridgeDelivery:
             if error:
                 results.append(error)
                 continue
-            refusal = self._cloud.access.entry_refusal(entry)
+            refusal = self._context.access.entry_refusal(entry)
             if refusal is not None:  # EventBridge refuses the entry, not the call: the others go on
                 results.append({"ErrorCode": "AccessDeniedException", "ErrorMessage": refusal})
                 continue
-            event_id = str(uuid.UUID(int=self._cloud.loop.random.getrandbits(128), version=4))
+            event_id = str(uuid.UUID(int=self._context.loop.random.getrandbits(128), version=4))
             results.append({"EventId": event_id})
             self._route(backend, entry, event_id)
         return results
 
     def _route(self, backend: Any, entry: dict[str, Any], event_id: str) -> None:
-        cloud = self._cloud
+        context = self._context
         bus_name = backend._normalize_event_bus_arn(entry.get("EventBusName"))
         bus = backend.describe_event_bus(bus_name)
-        now = cloud.clock.now()
+        now = context.clock.now()
         detail = json.loads(entry["Detail"])
         event = {
             "version": "0",
@@ -92,7 +106,7 @@ class EventBridgeDelivery:
             "resources": entry.get("Resources", []),
             "detail": detail,
         }
-        cloud.ledger.published(eventbridge_id=event_id, bus=bus_name, entry=entry, detail=detail, at=now)
+        context.ledger.published(eventbridge_id=event_id, bus=bus_name, entry=entry, detail=detail, at=now)
         for rule_name in sorted(bus.rules):
             rule = bus.rules[rule_name]
             raw_pattern = rule.event_pattern._raw_pattern
@@ -107,14 +121,14 @@ class EventBridgeDelivery:
                         archive.events.append(event)
                     continue
                 label = _target_label(target["Arn"])
-                cloud.ledger.matched(event_id, rule_name, label)
+                context.ledger.matched(event_id, rule_name, label)
                 self._schedule_delivery(rule, target, event, label, attempt=1)
 
     # --- scheduled rules -------------------------------------------------------------------------------
     def arm_scheduled_rule(self, backend: Any, rule: Any) -> None:
         """Fire a ``rate(...)`` rule every period, as background work (it never keeps a run alive)."""
         period = rate_period(rule.scheduled_expression)
-        cloud = self._cloud
+        loop = self._context.loop
 
         def fire() -> None:
             current = backend.describe_event_bus(rule.event_bus_name).rules.get(rule.name)
@@ -122,14 +136,14 @@ class EventBridgeDelivery:
                 return  # deleted or replaced: its schedule ends with it
             if rule.state == "ENABLED":
                 self._fire_scheduled(backend, rule)
-            cloud.loop.call_later(period, f"scheduled rule {rule.name}", fire, background=True)
+            loop.call_later(period, f"scheduled rule {rule.name}", fire, background=True)
 
-        cloud.loop.call_later(period, f"scheduled rule {rule.name}", fire, background=True)
+        loop.call_later(period, f"scheduled rule {rule.name}", fire, background=True)
 
     def _fire_scheduled(self, backend: Any, rule: Any) -> None:
-        cloud = self._cloud
-        now = cloud.clock.now()
-        event_id = str(uuid.UUID(int=cloud.loop.random.getrandbits(128), version=4))
+        context = self._context
+        now = context.clock.now()
+        event_id = str(uuid.UUID(int=context.loop.random.getrandbits(128), version=4))
         event = {
             "version": "0",
             "id": event_id,
@@ -142,21 +156,21 @@ class EventBridgeDelivery:
             "detail": {},
         }
         entry = {"Source": "aws.events", "DetailType": "Scheduled Event"}
-        cloud.ledger.published(
+        context.ledger.published(
             eventbridge_id=event_id, bus=rule.event_bus_name, entry=entry, detail={}, at=now
         )
         for target in rule.targets:
             label = _target_label(target["Arn"])
-            cloud.ledger.matched(event_id, rule.name, label)
+            context.ledger.matched(event_id, rule.name, label)
             self._schedule_delivery(rule, target, event, label, attempt=1)
 
     # --- delivering ----------------------------------------------------------------------------------
     def _schedule_delivery(
         self, rule: Any, target: dict[str, Any], event: dict[str, Any], label: str, *, attempt: int
     ) -> None:
-        cloud = self._cloud
-        delay = cloud.network_latency() if attempt == 1 else _backoff(attempt)
-        cloud.loop.call_later(
+        context = self._context
+        delay = context.network_latency() if attempt == 1 else _backoff(attempt)
+        context.loop.call_later(
             delay,
             f"deliver {event['detail-type']} -> {label}",
             lambda: self._deliver(rule, target, event, label, attempt),
@@ -165,23 +179,25 @@ class EventBridgeDelivery:
     def _deliver(
         self, rule: Any, target: dict[str, Any], event: dict[str, Any], label: str, attempt: int
     ) -> None:
-        cloud = self._cloud
-        now = cloud.clock.now()
+        context = self._context
+        now = context.clock.now()
         payload = target_input(target, event, rule_name=rule.name)
         try:
-            cloud.faults.before_delivery(event, label)
+            context.faults().before_delivery(event, label)
             self._authorize(rule.arn, target, event)
             settled = self._send(target, payload, event)
         except Exception as error:
-            cloud.ledger.attempt(event["id"], label, now, ok=False, detail=f"{type(error).__name__}: {error}")
+            context.ledger.attempt(
+                event["id"], label, now, ok=False, detail=f"{type(error).__name__}: {error}"
+            )
             self._retry_or_dead_letter(rule, target, event, label, attempt, error)
             return
         if settled:
-            cloud.ledger.attempt(event["id"], label, now, ok=True)
-            cloud.ledger.processed(event["id"], label, now)
+            context.ledger.attempt(event["id"], label, now, ok=True)
+            context.ledger.processed(event["id"], label, now)
         else:
             # In a consumer's queue: the consumer's receives are the attempts that count.
-            cloud.ledger.trace("enqueued", now, label, event["id"])
+            context.ledger.trace("enqueued", now, label, event["id"])
 
     def _authorize(self, rule_arn: str, target: dict[str, Any], event: dict[str, Any]) -> None:
         """What AWS checks before EventBridge hands an event to a target; raises to fail the delivery.
@@ -191,7 +207,7 @@ class EventBridgeDelivery:
         through the target's role, which EventBridge must be trusted to assume and which must allow
         the call.
         """
-        access = self._cloud.access
+        access = self._context.access
         arn: str = target["Arn"]
         service = arn.split(":")[2]
         hop = f"rule {rule_arn.rsplit('/', 1)[-1]} -> {_target_label(arn)}"
@@ -211,25 +227,24 @@ class EventBridgeDelivery:
 
     def _send(self, target: dict[str, Any], payload: str, event: dict[str, Any]) -> bool:
         """Hand the payload to the target; True when that alone settles the delivery."""
-        cloud = self._cloud
         arn: str = target["Arn"]
         service = arn.split(":")[2]
         if service == "sqs":
             group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
-            cloud.sqs.send(arn, payload, group_id=group_id)
+            self._queues.send(arn, payload, group_id=group_id)
             # A queue with a consumer settles the event when the consumer deletes or dead-letters it.
-            return not cloud.sqs.has_consumer(arn)
+            return not self._queues.has_consumer(arn)
         if service == "states":
-            cloud.stepfunctions.start_from_event(arn, payload)
+            self._executions.start_from_event(arn, payload)
             return True
         if service == "lambda":
-            function = cloud.lambdas.by_arn(arn)
+            function = self._functions.by_arn(arn)
             if function is None:
                 raise DeliveryError(f"no function {arn}")
-            cloud.lambdas.invoke(function.name, json.loads(payload))
+            self._functions.invoke(function.name, json.loads(payload))
             return True
         if service == "events":
-            cloud.put_events_raw(
+            self.publish(
                 [
                     {
                         "Source": event["source"],
@@ -251,31 +266,33 @@ class EventBridgeDelivery:
         attempt: int,
         error: Exception,
     ) -> None:
-        cloud = self._cloud
+        context = self._context
         policy = target.get("RetryPolicy") or {}
         max_attempts = 1 + int(policy.get("MaximumRetryAttempts", DEFAULT_MAX_ATTEMPTS))
         max_age = timedelta(
             seconds=int(policy.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE.total_seconds()))
         )
-        age = cloud.clock.now() - cloud.ledger.events[event["id"]].published_at
+        age = context.clock.now() - context.ledger.events[event["id"]].published_at
         if attempt < max_attempts and age + _backoff(attempt + 1) <= max_age:
             self._schedule_delivery(rule, target, event, label, attempt=attempt + 1)
             return
         dlq_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
-        now = cloud.clock.now()
+        now = context.clock.now()
         if not dlq_arn:
-            cloud.ledger.dropped(event["id"], label, now, reason=str(error))
+            context.ledger.dropped(event["id"], label, now, reason=str(error))
             return
         # EventBridge sends to the target's DLQ as itself: the DLQ's policy and key must allow it too.
         hop = f"rule {rule.name} -> dead-letter queue {dlq_arn.split(':')[-1]}"
-        verdict = cloud.access.service_may(_EVENTS, "sqs:SendMessage", dlq_arn, source_arn=rule.arn, hop=hop)
+        verdict = context.access.service_may(
+            _EVENTS, "sqs:SendMessage", dlq_arn, source_arn=rule.arn, hop=hop
+        )
         if not verdict.allowed:
             self.failed_to_dead_letter += 1  # the InvocationsFailedToBeSentToDlq metric
-            cloud.ledger.dropped(
+            context.ledger.dropped(
                 event["id"], label, now, reason=f"{error}; and not sent to the DLQ: {verdict.reason}"
             )
             return
-        cloud.sqs.send(
+        self._queues.send(
             dlq_arn,
             json.dumps(event),
             attributes={
@@ -285,7 +302,7 @@ class EventBridgeDelivery:
                 "ERROR_MESSAGE": str(error)[:256],
             },
         )
-        cloud.ledger.dead_lettered(event["id"], label, now, dlq=dlq_arn.split(":")[-1], reason=str(error))
+        context.ledger.dead_lettered(event["id"], label, now, dlq=dlq_arn.split(":")[-1], reason=str(error))
 
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")

@@ -7,22 +7,22 @@ Step Functions retries or catches); a service-call hook that throws is the AWS A
 handler. That is how reliability tests inject crashes, throttling and timeouts.
 
 One hook answers instead of raising: :meth:`Faults.dynamodb_item` tells the local DynamoDB engine that
-another writer is busy on an item the app is writing, and the engine answers the call as DynamoDB does
-(a cancelled transaction with a ``TransactionConflict`` reason, a ``TransactionConflictException``).
-:class:`TransactionConflicts` does that at a seeded rate. The engine asks it only once
-:func:`wire_dynamodb_faults` has connected the two (see there).
+another writer is busy on an item the app is writing, and the engine itself answers the call as
+DynamoDB does (a cancelled transaction with a ``TransactionConflict`` reason, a
+``TransactionConflictException``). :class:`TransactionConflicts` does that at a seeded rate;
+:func:`handler_item_faults` makes the hook the engine asks, for the app's calls only. The app's own
+response (a pause, then another try) needs nothing from the local cloud: a handler's ``time.sleep``
+returns at once there (:mod:`workflowkit.lambdas`).
 """
 
 from __future__ import annotations
 
 import random
-import sys
 from collections import Counter
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
+from workflowkit.ddb import ItemFault
 
 TRANSACTION_CONFLICT = "TransactionConflict"
 TRANSACTIONS = frozenset({"TransactWriteItems", "TransactGetItems"})
@@ -109,28 +109,17 @@ class TransactionConflicts(Faults):
         return self.code
 
 
-def wire_dynamodb_faults(cloud: LocalCloud) -> None:
-    """Let ``cloud.faults.dynamodb_item`` answer the local DynamoDB engine, for the app's calls only.
+def handler_item_faults(faults: Callable[[], Faults], invoking: Callable[[], bool]) -> ItemFault:
+    """The DynamoDB engine's item-fault hook: ``faults().dynamodb_item``, for the app's calls only.
 
-    Reads ``cloud.faults`` at each call, so replacing it later takes effect. Calls the local cloud makes
-    itself (building, seeding stock, reading results) are never affected, like ``before_service_call``.
-    ``LocalCloud`` calls it once its handlers are loaded. Calling it twice is harmless.
+    ``faults`` is read at each call, so replacing the cloud's faults later takes effect. ``invoking``
+    says whether a handler is running: calls the local cloud makes itself (building, seeding data,
+    reading results) are never affected, like ``before_service_call``.
     """
-    lambdas = cloud.lambdas
 
     def item_fault(operation: str, table: str, key: dict[str, Any]) -> str | None:
-        if not lambdas.invoking:
+        if not invoking():
             return None
-        return cloud.faults.dynamodb_item(operation, table, key)
+        return faults().dynamodb_item(operation, table, key)
 
-    cloud.dynamodb.engine.item_faults = item_fault
-    # The app's backoff after contention (workflow_core.contention) would sleep for real inside a
-    # handler, while the local cloud's time stands still and the "other writer" is a coin flip that no
-    # pause waits out: its pauses return at once (the app's modules are dropped when the cloud exits).
-    install_sleep = getattr(sys.modules.get("workflow_core.contention"), "install_sleep", None)
-    if install_sleep is not None:
-        install_sleep(_no_pause)
-
-
-def _no_pause(_seconds: float) -> None:
-    return None
+    return item_fault

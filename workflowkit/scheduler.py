@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from moto.scheduler.models import EventBridgeSchedulerBackend
 
-if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
+from workflowkit.context import Executions, Functions, PutEvents, Queues, ServiceContext
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -42,8 +41,22 @@ def first_firing(expression: str, timezone: str | None, now: datetime) -> tuple[
 
 
 class SchedulerService:
-    def __init__(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+    """Fires schedules into ``queues``, ``executions``, ``functions`` and buses (``put_events``)."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        queues: Queues,
+        executions: Executions,
+        functions: Functions,
+        put_events: PutEvents,
+    ) -> None:
+        self._context = context
+        self._queues = queues
+        self._executions = executions
+        self._functions = functions
+        self._put_events = put_events
         self._tasks: dict[tuple[str, str], Any] = {}
         self._saved: list[tuple[str, Any]] = []
         self.fired = 0
@@ -67,7 +80,7 @@ class SchedulerService:
             original_delete(backend, group_name, name)
             task = service._tasks.pop((group_name or "default", name), None)
             if task is not None:
-                service._cloud.loop.cancel(task)
+                service._context.loop.cancel(task)
 
         self._saved = [("create_schedule", original_create), ("delete_schedule", original_delete)]
         setattr(EventBridgeSchedulerBackend, "create_schedule", create_schedule)  # noqa: B010 - a patch
@@ -79,7 +92,7 @@ class SchedulerService:
         self._saved = []
 
     def _now(self) -> datetime:
-        return self._cloud.clock.now()
+        return self._context.clock.now()
 
     def pending(self) -> int:
         return len(self._tasks)
@@ -90,7 +103,7 @@ class SchedulerService:
             schedule.schedule_expression, schedule.schedule_expression_timezone, after or self._now()
         )
         key = (group, name)
-        self._tasks[key] = self._cloud.loop.call_at(
+        self._tasks[key] = self._context.loop.call_at(
             due, f"fire schedule {name}", lambda: self._fire(backend, group, name)
         )
 
@@ -103,8 +116,7 @@ class SchedulerService:
         if schedule.state == "DISABLED":
             return
         self.fired += 1
-        cloud = self._cloud
-        cloud.ledger.trace("schedule", self._now(), name)
+        self._context.ledger.trace("schedule", self._now(), name)
         assumed, refusal = self._authorize(schedule)
         if refusal is None:
             self._deliver(schedule.target)
@@ -125,7 +137,7 @@ class SchedulerService:
         ``scheduler.amazonaws.com``, which names the schedule *group* as ``aws:SourceArn`` — and calls the
         target with it. A refusal is not retried.
         """
-        access = self._cloud.access
+        access = self._context.access
         target = schedule.target
         role = target.get("RoleArn")
         hop = f"schedule {schedule.name} -> {target['Arn'].split(':')[-1]}"
@@ -144,33 +156,32 @@ class SchedulerService:
         Scheduler sends to the DLQ with the same execution role: when it could not assume the role, the
         firing is lost (InvocationsFailedToBeSentToDeadLetterCount).
         """
-        cloud = self._cloud
+        context = self._context
         target = schedule.target
         dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
         role = target.get("RoleArn")
         if dlq and role and role_assumed:
             hop = f"schedule {schedule.name} -> dead-letter queue {dlq.split(':')[-1]}"
-            verdict = cloud.access.role_may(role, "sqs", "SendMessage", {"QueueUrl": dlq}, hop=hop)
+            verdict = context.access.role_may(role, "sqs", "SendMessage", {"QueueUrl": dlq}, hop=hop)
             if verdict.allowed:
-                cloud.sqs.send(
+                self._queues.send(
                     dlq,
                     target.get("Input", "{}"),
                     attributes={"ERROR_CODE": "AccessDenied", "ERROR_MESSAGE": reason[:256]},
                 )
                 self.dead_lettered += 1
-                cloud.ledger.trace("schedule dead-lettered", self._now(), schedule.name, reason)
+                context.ledger.trace("schedule dead-lettered", self._now(), schedule.name, reason)
                 return
         self.dropped += 1
-        cloud.ledger.trace("schedule dropped", self._now(), schedule.name, reason)
+        context.ledger.trace("schedule dropped", self._now(), schedule.name, reason)
 
     def _deliver(self, target: dict[str, Any]) -> None:
-        cloud = self._cloud
         arn: str = target["Arn"]
         payload = target.get("Input", "{}")
         service = arn.split(":")[2]
         if service == "events":
             parameters = target.get("EventBridgeParameters") or {}
-            cloud.put_events_raw(
+            self._put_events(
                 [
                     {
                         "EventBusName": arn,
@@ -181,13 +192,13 @@ class SchedulerService:
                 ]
             )
         elif service == "sqs":
-            cloud.sqs.send(arn, payload)
+            self._queues.send(arn, payload)
         elif service == "states":
-            cloud.stepfunctions.start_from_event(arn, payload)
+            self._executions.start_from_event(arn, payload)
         elif service == "lambda":
-            function = cloud.lambdas.by_arn(arn)
+            function = self._functions.by_arn(arn)
             if function is not None:
-                cloud.lambdas.invoke(function.name, json.loads(payload))
+                self._functions.invoke(function.name, json.loads(payload))
         else:
             raise InvalidScheduleExpressionError(f"the local cloud cannot deliver a schedule to {arn}")
 

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from moto.core.utils import unix_time
 from moto.sqs.models import SQSBackend
 
 from workflowkit import queues
 from workflowkit.build import EventSourceMapping
+from workflowkit.context import Functions, ServiceContext
 from workflowkit.lambdas import HandlerError
-
-if TYPE_CHECKING:
-    from workflowkit.cloud import LocalCloud
 
 
 @dataclass
@@ -45,24 +44,39 @@ def _retention_check(backend: SQSBackend, queue_name: str, message: Any) -> bool
 
 
 class SqsService:
-    def __init__(self, cloud: LocalCloud, mappings: list[EventSourceMapping]) -> None:
-        self._cloud = cloud
+    """``functions`` runs the mappings' functions; ``queue_changed`` is told each time a queue's depth
+    may have changed (the alarms on it)."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        functions: Functions,
+        queue_changed: Callable[[str], None],
+    ) -> None:
+        self._context = context
+        self._functions = functions
+        self._queue_changed = queue_changed
         self._pollers: dict[str, _Poller] = {}
+        self._original_retention: Any = None
+
+    def install(self, mappings: list[EventSourceMapping]) -> None:
+        """Start the app's event-source mappings (once its queues exist)."""
         for mapping in mappings:
             if mapping.enabled:
                 name = mapping.queue_arn.split(":")[-1]
                 self._pollers[name] = _Poller(mapping, name)
-
-    def install(self) -> None:
         self._original_retention = SQSBackend.__dict__["is_message_valid_based_on_retention_period"]
         setattr(SQSBackend, "is_message_valid_based_on_retention_period", _retention_check)  # noqa: B010
 
     def uninstall(self) -> None:
-        setattr(SQSBackend, "is_message_valid_based_on_retention_period", self._original_retention)  # noqa: B010
+        if self._original_retention is not None:
+            setattr(SQSBackend, "is_message_valid_based_on_retention_period", self._original_retention)  # noqa: B010
+            self._original_retention = None
 
     @property
     def backend(self) -> Any:
-        return self._cloud.backend("sqs")
+        return self._context.backends("sqs")
 
     def has_consumer(self, queue_arn: str) -> bool:
         return queue_arn.rsplit(":", maxsplit=1)[-1] in self._pollers
@@ -91,24 +105,24 @@ class SqsService:
             deduplication_id=dedup,
         )
         self._wake(name)
-        self._cloud.alarms.queue_changed(name)
+        self._queue_changed(name)
 
     # --- polling ------------------------------------------------------------------------------------
     def _wake(self, queue_name: str, at: datetime | None = None) -> None:
         poller = self._pollers.get(queue_name)
         if poller is None:
             return
-        cloud = self._cloud
+        context = self._context
         due = (
             at
-            or cloud.clock.now()
+            or context.clock.now()
             + timedelta(seconds=poller.mapping.batching_window_seconds)
-            + cloud.network_latency()
+            + context.network_latency()
         )
         if poller.scheduled_at is not None and poller.scheduled_at <= due:
             return
         poller.scheduled_at = due
-        cloud.loop.call_at(due, f"poll {queue_name}", lambda: self._poll(poller, due))
+        context.loop.call_at(due, f"poll {queue_name}", lambda: self._poll(poller, due))
 
     def _poll(self, poller: _Poller, due: datetime) -> None:
         if poller.scheduled_at != due:
@@ -130,7 +144,7 @@ class SqsService:
 
     def _may_poll(self, poller: _Poller) -> bool:
         """The event source mapping reads and deletes with the function's role (and its key grants)."""
-        access = self._cloud.access
+        access = self._context.access
         role = access.function_role(poller.mapping.function_name)
         if role is None:
             return True
@@ -142,12 +156,13 @@ class SqsService:
         )
 
     def _process(self, poller: _Poller, queue: Any, messages: list[Any]) -> None:
-        cloud = self._cloud
-        batch = {"Records": [_record(m, queue, cloud) for m in messages]}
+        context = self._context
+        backends = context.backends
+        batch = {"Records": [_record(m, queue, backends.account, backends.region) for m in messages]}
         function = poller.mapping.function_name
         failed: set[str]
         try:
-            result = cloud.lambdas.invoke(function, batch)
+            result = self._functions.invoke(function, batch)
         except HandlerError as error:
             failed = {m.id for m in messages}
             outcome = f"{error.error_type}: {error.message}"
@@ -156,22 +171,22 @@ class SqsService:
             if poller.mapping.report_batch_item_failures and isinstance(result, dict):
                 failed = {f["itemIdentifier"] for f in result.get("batchItemFailures") or []}
             outcome = "ok"
-        now = cloud.clock.now()
+        now = context.clock.now()
         label = f"queue:{poller.queue_name}"
         for message in messages:
             eventbridge_id = _eventbridge_id(message)
             ok = message.id not in failed
-            cloud.ledger.attempt(eventbridge_id, label, now, ok=ok, detail="" if ok else outcome)
+            context.ledger.attempt(eventbridge_id, label, now, ok=ok, detail="" if ok else outcome)
             if ok:
                 queues.delete_message(self.backend, poller.queue_name, message)
-                cloud.ledger.processed(eventbridge_id, label, now)
+                context.ledger.processed(eventbridge_id, label, now)
 
     def _record_dead_letters(self, queue_name: str, dlq: Any, before: set[str]) -> None:
-        cloud = self._cloud
-        now = cloud.clock.now()
+        context = self._context
+        now = context.clock.now()
         for message in dlq._messages:
             if message.id not in before:
-                cloud.ledger.dead_lettered(
+                context.ledger.dead_lettered(
                     _eventbridge_id(message),
                     f"queue:{queue_name}",
                     now,
@@ -179,11 +194,11 @@ class SqsService:
                     reason=f"receive count reached maxReceiveCount on {queue_name}",
                 )
                 self._wake(dlq.name)
-                self._cloud.alarms.queue_changed(dlq.name)
+                self._queue_changed(dlq.name)
 
     def _reschedule(self, poller: _Poller) -> None:
         """Poll again now if a receive would return messages, else when the first one could."""
-        now = self._cloud.clock.now()
+        now = self._context.clock.now()
         next_ms = queues.next_delivery_ms(self.backend, poller.queue_name, now_ms=now.timestamp() * 1000)
         if next_ms is None:
             return
@@ -192,7 +207,7 @@ class SqsService:
 
     def _now_ms(self) -> float:
         # moto keeps message moments in epoch milliseconds read from the (virtual) clock.
-        return self._cloud.clock.now().timestamp() * 1000
+        return self._context.clock.now().timestamp() * 1000
 
     def in_flight(self) -> int:
         total = 0
@@ -212,11 +227,11 @@ def _eventbridge_id(message: Any) -> str:
     return str(message.id)
 
 
-def _record(message: Any, queue: Any, cloud: LocalCloud) -> dict[str, Any]:
+def _record(message: Any, queue: Any, account: str, region: str) -> dict[str, Any]:
     attributes = {
         "ApproximateReceiveCount": str(message.approximate_receive_count),
         "SentTimestamp": str(int(message.sent_timestamp)) if message.sent_timestamp else "0",
-        "SenderId": cloud.account,
+        "SenderId": account,
         "ApproximateFirstReceiveTimestamp": str(int(message.approximate_first_receive_timestamp or 0)),
     }
     message_attributes = {
@@ -235,5 +250,5 @@ def _record(message: Any, queue: Any, cloud: LocalCloud) -> dict[str, Any]:
         "md5OfBody": message.body_md5,
         "eventSource": "aws:sqs",
         "eventSourceARN": queue.queue_arn,
-        "awsRegion": cloud.region,
+        "awsRegion": region,
     }

@@ -32,10 +32,10 @@ from workflowkit.asl import (
     TaskContext,
     TaskIntegrations,
 )
+from workflowkit.context import Functions, ServiceContext
 
 if TYPE_CHECKING:
     from workflowkit.asl import Execution
-    from workflowkit.cloud import LocalCloud
 
 _STATUS = {
     "SUCCEEDED": ExecutionStatus.SUCCEEDED,
@@ -54,27 +54,40 @@ class _OneExecution:
 class _LoopRuntime:
     """What the interpreter needs of the local cloud: virtual time, the loop, seeded randomness, tasks."""
 
-    def __init__(self, cloud: LocalCloud, integrations: TaskIntegrations) -> None:
-        self._cloud = cloud
-        self.random = random.Random(cloud.seed)
+    def __init__(self, context: ServiceContext, seed: int, integrations: TaskIntegrations) -> None:
+        self._context = context
+        self.random = random.Random(seed)
         self._integrations = integrations
 
     def run_task(self, resource: str, parameters: Any, task: TaskContext) -> Any:
         # A task acts with its state machine's role: its calls are checked against that role's policies.
-        access = self._cloud.access
+        access = self._context.access
         with access.acting_as(access.state_machine_role(task.state_machine_arn)):
             return self._integrations.run_task(resource, parameters, task)
 
     def now(self) -> datetime:
-        return self._cloud.clock.now()
+        return self._context.clock.now()
 
     def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
-        self._cloud.loop.call_later(timedelta(seconds=seconds), label, action)
+        self._context.loop.call_later(timedelta(seconds=seconds), label, action)
 
 
 class StepFunctionsService:
-    def __init__(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+    """``seed`` seeds the interpreter's own random (retry jitter); ``functions`` runs Lambda tasks;
+    ``client`` makes the boto3 client of a service for the other integrations."""
+
+    def __init__(
+        self,
+        context: ServiceContext,
+        *,
+        seed: int,
+        functions: Functions,
+        client: Callable[[str], Any],
+    ) -> None:
+        self._context = context
+        self._seed = seed
+        self._functions = functions
+        self._make_client = client
         self.statuses: Counter[str] = Counter()
         self._queued: set[str] = set()  # executions started but not yet running (their ARNs)
         self._running: dict[str, Execution] = {}
@@ -90,8 +103,8 @@ class StepFunctionsService:
         def start(execution: MotoExecution) -> None:
             execution.exec_status = ExecutionStatus.RUNNING
             service._queued.add(execution.exec_arn)
-            service._cloud.loop.call_later(
-                service._cloud.network_latency(),
+            service._context.loop.call_later(
+                service._context.network_latency(),
                 f"run execution {execution.name}",
                 lambda: service._run(execution),
             )
@@ -147,9 +160,8 @@ class StepFunctionsService:
         if arn not in self._queued:
             return  # stopped before it ran
         self._queued.discard(arn)
-        cloud = self._cloud
         try:
-            cloud.faults.before_execution(execution.name)
+            self._context.faults().before_execution(execution.name)
         except Exception as error:  # an injected fault fails this execution, not the run
             self._record(execution, ExecutionResult.failed(type(error).__name__, str(error)))
             return
@@ -177,13 +189,13 @@ class StepFunctionsService:
         self._record(execution, result)
 
     def _record(self, execution: MotoExecution, result: ExecutionResult) -> None:
-        now = self._cloud.clock.now()
+        now = self._context.clock.now()
         execution.exec_status = _STATUS[str(result.status)]
         execution.stop_date = now
         execution.output = result.output  # type: ignore[assignment]  # moto declares the attribute None
         execution.error, execution.cause = result.error, result.cause
         self.statuses[str(result.status)] += 1
-        self._cloud.ledger.trace("execution", now, execution.name, str(result.status))
+        self._context.ledger.trace("execution", now, execution.name, str(result.status))
 
     def _program(self, definition: str) -> StateMachineProgram:
         program = self._programs.get(definition)
@@ -194,29 +206,29 @@ class StepFunctionsService:
     def _loop_runtime(self) -> _LoopRuntime:
         if self._runtime is None:
             integrations = TaskIntegrations(invoke_lambda=self._invoke_lambda, client=self._client)
-            self._runtime = _LoopRuntime(self._cloud, integrations)
+            self._runtime = _LoopRuntime(self._context, self._seed, integrations)
         return self._runtime
 
     def _invoke_lambda(self, function: str, payload: Any) -> tuple[str, bool]:
         # A name, a function ARN, or a qualified function ARN (arn:...:function:name:alias).
         name = function.split(":function:", maxsplit=1)[-1].split(":", maxsplit=1)[0]
         try:
-            self._cloud.access.check_call("lambda", "Invoke", {"FunctionName": function})
+            self._context.access.check_call("lambda", "Invoke", {"FunctionName": function})
         except AccessDeniedError as error:
             # What the Lambda API answers the state machine's role: Lambda.AccessDeniedException in ASL.
             raise ClientError({"Error": {"Code": error.code, "Message": error.message}}, "Invoke") from None
-        return self._cloud.lambdas.invoke_json(name, payload)
+        return self._functions.invoke_json(name, payload)
 
     def _client(self, service: str) -> Any:
         client = self._clients.get(service)
         if client is None:
-            client = self._clients[service] = self._cloud.client(service)
+            client = self._clients[service] = self._make_client(service)
         return client
 
     def start_from_event(self, state_machine_arn: str, payload: str) -> None:
         """An EventBridge target start: unnamed, so the name is generated (from the seeded random)."""
-        name = str(uuid.UUID(int=self._cloud.loop.random.getrandbits(128), version=4))
+        name = str(uuid.UUID(int=self._context.loop.random.getrandbits(128), version=4))
         json.loads(payload)  # Step Functions rejects input that is not JSON
-        self._cloud.backend("stepfunctions").start_execution(
+        self._context.backends("stepfunctions").start_execution(
             state_machine_arn, name=name, execution_input=payload
         )
