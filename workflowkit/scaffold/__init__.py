@@ -1,0 +1,137 @@
+"""``workflowkit new``: the files a user fills in for a new workflow or a new step, ready to run as written.
+
+A new workflow is a package under ``functions/`` (declaration + event contracts), one line in
+``functions/workflow_registry.py`` and a first step. A new step is its event contracts and declaration
+entry, appended to the workflow's own files, plus its service folder (choreographed: a queue-fed
+handler; orchestrated: ASL for the step and its undo under ``statemachines/``). What is generated
+synthesizes, passes cdk-nag and runs end to end on the local cloud before anyone edits it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from workflowkit.scaffold import edit
+from workflowkit.scaffold import templates as t
+from workflowkit.scaffold.names import ScaffoldError, StepNames, WorkflowNames
+
+Pattern = Literal["choreographed", "orchestrated"]
+REGISTRY = Path("functions/workflow_registry.py")
+
+__all__ = ["Pattern", "ScaffoldError", "new_step", "new_workflow"]
+
+
+def new_workflow(
+    root: Path, name: str, *, step: str = "process", pattern: Pattern = "choreographed"
+) -> list[Path]:
+    """Write workflow ``name`` with a first step, and list it in the registry; returns the paths touched."""
+    workflow = WorkflowNames(name)
+    package = root / "functions" / workflow.package
+    registry = root / REGISTRY
+    if package.exists():
+        raise ScaffoldError(f"{package} already exists")
+    if not registry.is_file():
+        raise ScaffoldError(f"{registry} is missing: run this in the project's root")
+    values = t.workflow_values(workflow)
+    files = {
+        package / "__init__.py": t.render(t.WORKFLOW_INIT, **values),
+        package / "events.py": t.render(t.WORKFLOW_EVENTS, **values),
+        package / "declaration.py": t.render(t.WORKFLOW_DECLARATION, **values),
+    }
+    with _all_or_nothing([registry], [package]):
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        edit.add_import(registry, f"from {workflow.package} import {workflow.constant}")
+        edit.append_to_tuple(registry, "WORKFLOWS", workflow.constant)
+        touched = [*files, registry]
+        touched += new_step(root, name, step, pattern=pattern)
+    touched = list(dict.fromkeys(touched))
+    tidy(root, touched)
+    return touched
+
+
+def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "choreographed") -> list[Path]:
+    """Append step ``name`` to workflow ``workflow_name``; returns the paths written or changed."""
+    if pattern not in ("choreographed", "orchestrated"):
+        raise ScaffoldError(f"pattern must be choreographed or orchestrated, not {pattern!r}")
+    workflow = WorkflowNames(workflow_name)
+    step = StepNames(workflow, name)
+    package = root / "functions" / workflow.package
+    events, declaration = package / "events.py", package / "declaration.py"
+    if not declaration.is_file() or not events.is_file():
+        raise ScaffoldError(f"{package} is not a scaffolded workflow (no events.py/declaration.py)")
+    service = root / "functions" / step.service
+    machines = root / "statemachines"
+    orchestrated = pattern == "orchestrated"
+    asl = [machines / f"{step.machine}.asl.json", machines / f"{step.machine}-undo.asl.json"]
+    for path in [service, *(asl if orchestrated else [])]:
+        if path.exists():
+            raise ScaffoldError(f"{path} already exists")
+    started_by = edit.last_step_completion(declaration, workflow.constant) or "WorkflowStarted"
+    values = t.step_values(step, started_by=started_by, orchestrated=orchestrated)
+    files = {
+        service / "__init__.py": t.render(t.SERVICE_INIT, **values),
+        service / "deployment.py": t.render(
+            t.ORCHESTRATED_DEPLOYMENT if orchestrated else t.CHOREOGRAPHED_DEPLOYMENT, **values
+        ),
+    }
+    if orchestrated:
+        files[asl[0]] = t.step_machine(step)
+        files[asl[1]] = t.undo_machine(step)
+    else:
+        files[service / "service.py"] = t.render(t.CHOREOGRAPHED_SERVICE, **values)
+        files[service / "handler.py"] = t.render(t.CHOREOGRAPHED_HANDLER, **values)
+    with _all_or_nothing([events, declaration], [service, *asl]):
+        edit.insert_before(events, "EVENT_TYPES", t.render(t.STEP_MODELS, **values).lstrip("\n") + "\n\n")
+        edit.append_to_tuple(events, "EVENT_TYPES", t.render(t.STEP_EVENT_TYPES, **values))
+        edit.insert_before(declaration, workflow.constant, t.render(t.STEP_DECLARATION, **values))
+        edit.append_to_tuple(declaration, workflow.constant, step.constant, keyword="steps")
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    touched = [events, declaration, *files]
+    tidy(root, touched)
+    return touched
+
+
+def tidy(root: Path, paths: list[Path]) -> None:
+    """Sort imports and format the Python files written, with the project's own ruff settings.
+
+    The generated code is correct without it; this makes it look like the project's (first-party
+    packages depend on the project's configuration). Skipped where ruff is not installed.
+    """
+    python = [str(p) for p in paths if p.suffix == ".py"]
+    if not python or importlib.util.find_spec("ruff") is None:
+        return
+    ruff = [sys.executable, "-m", "ruff"]
+    subprocess.run([*ruff, "check", "--quiet", "--fix", "--select", "I", *python], cwd=root, check=False)
+    subprocess.run([*ruff, "format", "--quiet", *python], cwd=root, check=False)
+
+
+@contextmanager
+def _all_or_nothing(edited: list[Path], created: list[Path]) -> Iterator[None]:
+    """Restore ``edited`` and remove ``created`` when the block fails: a scaffold half written is worse."""
+    saved = {path: path.read_text() for path in edited if path.is_file()}
+    existed = {path for path in created if path.exists()}
+    try:
+        yield
+    except BaseException:
+        for path, text in saved.items():
+            path.write_text(text)
+        for path in created:
+            if path in existed or not path.exists():
+                continue
+            if path.is_dir():
+                for child in sorted(path.rglob("*"), reverse=True):
+                    child.unlink() if child.is_file() else child.rmdir()
+                path.rmdir()
+            else:
+                path.unlink()
+        raise

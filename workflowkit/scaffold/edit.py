@@ -1,0 +1,112 @@
+"""Inserting into the Python files a scaffold owns a part of, by their syntax tree, never by guesswork.
+
+Each function finds one place (an assignment, a call's keyword, a tuple) with :mod:`ast` and inserts
+text at its exact offsets; when the place is not where the scaffold left it, it says so and writes
+nothing, so a hand-edited file is never mangled.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from workflowkit.scaffold.names import ScaffoldError
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    lines = text.splitlines(keepends=True)
+    return sum(len(part) for part in lines[: line - 1]) + column
+
+
+def _assignment(tree: ast.Module, name: str, path: Path) -> ast.Assign | ast.AnnAssign:
+    for node in tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            assert isinstance(node, ast.Assign | ast.AnnAssign)
+            return node
+    raise ScaffoldError(f"{path}: no top-level assignment to {name}")
+
+
+def append_to_tuple(path: Path, name: str, items: str, *, keyword: str | None = None) -> None:
+    """Append ``items`` (source of one or more elements) to the tuple assigned to ``name``.
+
+    With ``keyword``, the tuple is that keyword argument of the call assigned to ``name``.
+    """
+    text = path.read_text()
+    node = _assignment(ast.parse(text), name, path).value
+    if keyword is not None:
+        if not isinstance(node, ast.Call):
+            raise ScaffoldError(f"{path}: {name} is not a call")
+        matches = [k.value for k in node.keywords if k.arg == keyword]
+        if not matches:
+            raise ScaffoldError(f"{path}: {name}(...) has no {keyword}=")
+        node = matches[0]
+    if not isinstance(node, ast.Tuple) or node.end_lineno is None or node.end_col_offset is None:
+        raise ScaffoldError(f"{path}: {name}{'.' + keyword if keyword else ''} is not a tuple literal")
+    end = _offset(text, node.end_lineno, node.end_col_offset) - 1  # the closing parenthesis
+    if text[end] != ")":
+        raise ScaffoldError(f"{path}: {name} must be a parenthesised tuple")
+    before = text[:end].rstrip()
+    if node.elts and not before.endswith(","):
+        before += ","
+    multiline = "\n" in items
+    if multiline:
+        joined = f"{before}\n{items.rstrip()}\n"
+    else:
+        # A one-element tuple needs its comma: "(X,)", not "(X)".
+        joined = f"{before} {items}" if node.elts else f"{before}{items},"
+    path.write_text(joined + text[end:])
+
+
+def insert_before(path: Path, name: str, source: str) -> None:
+    """Insert ``source`` just before the top-level assignment to ``name`` (and its comment lines)."""
+    text = path.read_text()
+    node = _assignment(ast.parse(text), name, path)
+    lines = text.splitlines(keepends=True)
+    index = node.lineno - 1
+    while index > 0 and lines[index - 1].lstrip().startswith("#"):
+        index -= 1
+    path.write_text("".join(lines[:index]) + source + "".join(lines[index:]))
+
+
+def add_import(path: Path, statement: str) -> None:
+    """Add ``statement`` after the last top-level import (once)."""
+    text = path.read_text()
+    if statement in text.splitlines():
+        return
+    tree = ast.parse(text)
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    if not imports or imports[-1].end_lineno is None:
+        raise ScaffoldError(f"{path}: no imports to add {statement!r} after")
+    lines = text.splitlines(keepends=True)
+    at = imports[-1].end_lineno
+    path.write_text("".join(lines[:at]) + statement + "\n" + "".join(lines[at:]))
+
+
+def last_step_completion(path: Path, workflow_constant: str) -> str | None:
+    """The ``completed_by`` of the last step in the declaration's ``steps``, or None without steps."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    call = _assignment(tree, workflow_constant, path).value
+    if not isinstance(call, ast.Call):
+        raise ScaffoldError(f"{path}: {workflow_constant} is not a WorkflowDefinition(...) call")
+    steps = next((k.value for k in call.keywords if k.arg == "steps"), None)
+    if not isinstance(steps, ast.Tuple):
+        raise ScaffoldError(f"{path}: {workflow_constant}.steps is not a tuple literal")
+    if not steps.elts:
+        return None
+    last = steps.elts[-1]
+    if not isinstance(last, ast.Name):
+        raise ScaffoldError(f"{path}: the last step must be a name defined in the file")
+    step_call = _assignment(tree, last.id, path).value
+    if isinstance(step_call, ast.Call):
+        for keyword in step_call.keywords:
+            if keyword.arg == "completed_by" and isinstance(keyword.value, ast.Constant):
+                return str(keyword.value.value)
+    raise ScaffoldError(f"{path}: cannot read {last.id}'s completed_by")
