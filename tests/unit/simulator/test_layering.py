@@ -10,8 +10,12 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-# The generic side of the simulator: the package, and the CLI that loads plug-ins by name.
-GENERIC = [*sorted((ROOT / "workflowkit" / "simulator").rglob("*.py")), ROOT / "workflowkit" / "cli.py"]
+# The generic side: the simulator, the CLI that loads plug-ins by name, the catalog from the registry.
+GENERIC = [
+    *sorted((ROOT / "workflowkit" / "simulator").rglob("*.py")),
+    ROOT / "workflowkit" / "cli.py",
+    ROOT / "workflowkit" / "catalog_docs.py",
+]
 DOMAIN_WORDS = re.compile(r"order|payment|inventory|shipping|sku|carrier|refund|stock", re.IGNORECASE)
 
 
