@@ -33,9 +33,11 @@ def new_workflow(
     """Write workflow ``name`` with a first step, and list it in the registry; returns the paths touched."""
     workflow = WorkflowNames(name)
     package = root / "functions" / workflow.package
+    simulation = root / "simulations" / workflow.py
     registry = root / REGISTRY
-    if package.exists():
-        raise ScaffoldError(f"{package} already exists")
+    for path in (package, simulation):
+        if path.exists():
+            raise ScaffoldError(f"{path} already exists")
     if not registry.is_file():
         raise ScaffoldError(f"{registry} is missing: run this in the project's root")
     values = t.workflow_values(workflow)
@@ -43,8 +45,9 @@ def new_workflow(
         package / "__init__.py": t.render(t.WORKFLOW_INIT, **values),
         package / "events.py": t.render(t.WORKFLOW_EVENTS, **values),
         package / "declaration.py": t.render(t.WORKFLOW_DECLARATION, **values),
+        simulation / "__init__.py": t.render(t.SIMULATION, **values),
     }
-    with _all_or_nothing([registry], [package]):
+    with _all_or_nothing([registry], [package, simulation]):
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
@@ -75,6 +78,8 @@ def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "c
         if path.exists():
             raise ScaffoldError(f"{path} already exists")
     started_by = edit.last_step_completion(declaration, workflow.constant) or "WorkflowStarted"
+    earlier = edit.step_names(declaration, workflow.constant)
+    simulation = root / "simulations" / workflow.py / "__init__.py"
     values = t.step_values(step, started_by=started_by, orchestrated=orchestrated)
     files = {
         service / "__init__.py": t.render(t.SERVICE_INIT, **values),
@@ -88,15 +93,25 @@ def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "c
     else:
         files[service / "service.py"] = t.render(t.CHOREOGRAPHED_SERVICE, **values)
         files[service / "handler.py"] = t.render(t.CHOREOGRAPHED_HANDLER, **values)
-    with _all_or_nothing([events, declaration], [service, *asl]):
+    with _all_or_nothing([events, declaration, simulation], [service, *asl]):
         edit.insert_before(events, "EVENT_TYPES", t.render(t.STEP_MODELS, **values).lstrip("\n") + "\n\n")
         edit.append_to_tuple(events, "EVENT_TYPES", t.render(t.STEP_EVENT_TYPES, **values))
         edit.insert_before(declaration, workflow.constant, t.render(t.STEP_DECLARATION, **values))
         edit.append_to_tuple(declaration, workflow.constant, step.constant, keyword="steps")
+        if simulation.is_file():
+            # Failing here undoes every earlier step, latest first; failing first has nothing to undo.
+            undone = tuple(reversed(earlier))
+            scenario = t.render(
+                t.SIMULATION_SCENARIO,
+                step=step.name,
+                status="COMPENSATED" if undone else "FAILED",
+                compensations=repr(undone),
+            )
+            edit.append_to_tuple(simulation, "SCENARIO_LIST", scenario + "\n")
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    touched = [events, declaration, *files]
+    touched = [events, declaration, *files, *([simulation] if simulation.is_file() else [])]
     tidy(root, touched)
     return touched
 

@@ -110,3 +110,31 @@ def last_step_completion(path: Path, workflow_constant: str) -> str | None:
             if keyword.arg == "completed_by" and isinstance(keyword.value, ast.Constant):
                 return str(keyword.value.value)
     raise ScaffoldError(f"{path}: cannot read {last.id}'s completed_by")
+
+
+def step_names(path: Path, workflow_constant: str) -> list[str]:
+    """The ``name`` of every step in the declaration's ``steps``, in sequence."""
+    tree = ast.parse(path.read_text())
+    call = _assignment(tree, workflow_constant, path).value
+    steps = (
+        next((k.value for k in call.keywords if k.arg == "steps"), None)
+        if isinstance(call, ast.Call)
+        else None
+    )
+    if not isinstance(steps, ast.Tuple):
+        raise ScaffoldError(f"{path}: {workflow_constant}.steps is not a tuple literal")
+    names: list[str] = []
+    for element in steps.elts:
+        step_call = _assignment(tree, element.id, path).value if isinstance(element, ast.Name) else None
+        name = next(
+            (
+                k.value.value
+                for k in getattr(step_call, "keywords", [])
+                if k.arg == "name" and isinstance(k.value, ast.Constant)
+            ),
+            None,
+        )
+        if not isinstance(name, str):
+            raise ScaffoldError(f"{path}: cannot read the name of every step")
+        names.append(name)
+    return names

@@ -441,4 +441,68 @@ def workflow_values(workflow: WorkflowNames) -> dict[str, str]:
         "start_event": workflow.start_event,
         "subject_id": workflow.subject_id,
         "client_source": workflow.client_source,
+        "subject_id_wire": workflow.subject_id_wire,
     }
+
+
+# --- the workflow's simulation plug-in -------------------------------------------------------------------
+SIMULATION = '''"""The <<name>> workflow's simulation: its scenarios and driver, a plug-in of the simulator.
+
+Each scenario steers one instance through the subject's ``note``, which the generated steps read.
+Add scenarios of your own, a driver that seeds data your steps need, and invariants only this
+workflow can check (``invariants=`` of the plug-in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from workflowkit.simulator import WorkflowPlugin
+from workflowkit.simulator.front_door import FrontDoorDriver
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    note: str
+    expected_status: str
+    expected_compensations: tuple[str, ...] = ()
+
+
+# ``workflowkit new step`` adds one scenario per step.
+SCENARIO_LIST: tuple[Scenario, ...] = (
+    Scenario("completes", "every step succeeds", "", "COMPLETED"),
+)
+SCENARIOS = {scenario.name: scenario for scenario in SCENARIO_LIST}
+
+
+def subject_for(scenario: str, workflow_id: str) -> dict[str, Any]:
+    """The start event's data for one instance of ``scenario``."""
+    return {"<<subject_id_wire>>": workflow_id, "note": SCENARIOS[scenario].note}
+
+
+def declaration() -> Any:
+    """The declaration, from the app's code (first on sys.path while a local cloud runs)."""
+    from <<package>> import <<constant>>  # noqa: PLC0415 - the app's own code
+
+    return <<constant>>
+
+
+PLUGIN = WorkflowPlugin[FrontDoorDriver](
+    name="<<name>>",
+    scenarios=SCENARIOS,
+    default_mix=dict.fromkeys(SCENARIOS, 1),
+    driver=partial(FrontDoorDriver, workflow="<<name>>", subject_for=subject_for),
+    declaration=declaration,
+)
+
+__all__ = ["PLUGIN", "SCENARIOS"]
+'''
+
+SIMULATION_SCENARIO = (
+    '    Scenario("fails-at-<<step>>", "<<step>> fails: what ran before is undone", "fail:<<step>>", '
+    '"<<status>>", <<compensations>>),'
+)
