@@ -34,7 +34,10 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def payment_input(order_id: str = "o-1001", *, token: str = "tok_visa", **order: Any) -> dict[str, Any]:
-    """The controller's WorkflowStarted envelope for one order."""
+    """The controller's WorkflowStarted detail for one order: the order is the workflow context's subject.
+
+    ``order`` overrides fields of that subject (camelCase, as on the wire).
+    """
     event = load_event("workflow_started.json")
     event["metadata"].update(
         eventId=f"evt-order-{order_id}:WorkflowStarted",
@@ -42,7 +45,7 @@ def payment_input(order_id: str = "o-1001", *, token: str = "tok_visa", **order:
         causationId=f"evt-order-{order_id}",
     )
     event["data"].update(workflowId=order_id)
-    event["data"]["order"].update(orderId=order_id, paymentToken=token, **order)
+    event["workflow"]["subject"].update(orderId=order_id, paymentToken=token, **order)
     return event
 
 
@@ -51,6 +54,7 @@ def refund_input(
 ) -> dict[str, Any]:
     """RefundRequested as the EventBridge rule hands it to the refund state machine.
 
+    Its workflow context holds the order as subject and the payment step's output.
     ``compensation_attempt=None`` drops the field, as in events older than that contract.
     """
     event = load_event("refund_requested.json")
@@ -58,6 +62,8 @@ def refund_input(
         eventId=event_id or f"evt-inv-{order_id}:RefundRequested", correlationId=order_id
     )
     event["detail"]["data"]["orderId"] = order_id
+    event["detail"]["workflow"]["subject"]["orderId"] = order_id
+    event["detail"]["workflow"]["outputs"]["payment"].update(orderId=order_id, paymentId=f"pay_{order_id}")
     if compensation_attempt is None:
         del event["detail"]["data"]["compensationAttempt"]
     else:

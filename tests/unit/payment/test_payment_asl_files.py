@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from order_workflow import ORDER_WORKFLOW, PAYMENT
+from order_workflow.events import PaymentProcessed
 
 from tests.unit.payment.payment_cloud import load_event, refund_input
-from workflow_core.catalog import parse_event
-from workflow_core.events import WorkflowStarted
-from workflow_core.order_workflow import PAYMENT
+from workflow_core.lifecycle import SOURCE_CONTROLLER, WorkflowStarted
+from workflow_core.registry import deployed, event_type, parse_event
 
 STATEMACHINES = Path(__file__).resolve().parents[3] / "statemachines"
 PLACEHOLDERS = {"ChecksFunctionArn", "GatewayFunctionArn", "PaymentsTableName", "EventBusName"}
@@ -58,8 +59,44 @@ def test_gateway_retries_back_off_with_full_jitter_on_transient_errors_only(name
 
 
 def test_the_event_fixtures_satisfy_the_contract() -> None:
-    WorkflowStarted.model_validate(load_event("workflow_started.json")["data"])
-    assert parse_event(refund_input()).detail_type == "RefundRequested"
+    # WorkflowStarted v2: the ids in the data, the order as the subject of the order workflow's context
+    detail = load_event("workflow_started.json")
+    started = parse_event({"detail-type": "WorkflowStarted", "source": SOURCE_CONTROLLER, "detail": detail})
+    assert isinstance(started.data, WorkflowStarted)
+    assert started.metadata.schema_version == event_type("WorkflowStarted").current_version == 2
+    assert started.workflow is not None
+    assert deployed().of_event(started).key == ORDER_WORKFLOW.key
+    assert ORDER_WORKFLOW.subject_model.model_validate(started.workflow.subject).order_id == "o-1001"  # type: ignore[attr-defined]
+    # RefundRequested: in the same workflow, with the payment step's output in the context
+    requested = parse_event(refund_input())
+    assert requested.detail_type == "RefundRequested"
+    assert requested.workflow is not None
+    assert deployed().of_event(requested).key == ORDER_WORKFLOW.key
+    assert requested.workflow.subject == started.workflow.subject
+    PaymentProcessed.model_validate(requested.workflow.outputs["payment"])
+
+
+def published_entries(name: str) -> list[dict[str, Any]]:
+    """Every PutEvents entry a machine may publish."""
+    return [
+        entry
+        for state in definition(name)["States"].values()
+        if state.get("Resource") == "arn:aws:states:::events:putEvents"
+        for entry in state["Parameters"]["Entries"]
+    ]
+
+
+@pytest.mark.parametrize(("name", "context"), [("payment", "$.workflow"), ("refund", "$.detail.workflow")])
+def test_every_published_event_carries_the_input_workflow_context_at_the_current_schema_version(
+    name: str, context: str
+) -> None:
+    entries = published_entries(name)
+    assert len(entries) == 2  # the step's (or the compensation's) success and failure outcomes
+    for entry in entries:
+        detail = entry["Detail"]
+        assert detail["workflow.$"] == context, entry["DetailType"]
+        assert detail["metadata"]["schemaVersion"] == event_type(entry["DetailType"]).current_version
+        assert entry["Source"] == event_type(entry["DetailType"]).source
 
 
 GATEWAY_LAMBDA_TIMEOUT = 30  # seconds: infra/constructs/defaults.FUNCTION_TIMEOUT, the gateway's timeout

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from payment.checks import handle
+from payment.errors import FraudSuspectedError, InvalidOrderError
 from payment.fraud import FraudRules, screen_order
 from payment.validation import validate_order
 from tests.factories import order
-from workflow_core.errors import FraudSuspectedError, InvalidOrderError
 
 
 def wire(**changes: Any) -> dict[str, Any]:

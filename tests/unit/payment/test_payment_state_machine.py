@@ -7,18 +7,24 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
+from order_workflow.events import PaymentFailed, PaymentProcessed
 
+from payment.errors import PaymentGatewayUnavailableError
 from payment.gateways import SandboxGateway
 from tests.unit.payment.payment_cloud import PaymentCloud, payment_input
-from workflow_core.catalog import DomainEvent, parse_event
-from workflow_core.errors import PaymentGatewayUnavailableError
-from workflow_core.events import PaymentFailed, PaymentProcessed
+from workflow_core.catalog import DomainEvent
+from workflow_core.envelope import WorkflowContext
+from workflow_core.registry import parse_event
 
 
-def outcome(cloud: PaymentCloud) -> DomainEvent:
+def outcome(cloud: PaymentCloud, started: dict[str, Any]) -> DomainEvent:
+    """The one event the execution published, which carries the workflow context it was started with."""
     published = cloud.published()
     assert len(published) == 1, [e["detail-type"] for e in published]
-    return parse_event(published[0])
+    event = parse_event(published[0])
+    assert event.workflow == WorkflowContext.model_validate(started["workflow"])
+    assert event.workflow.name == "order"
+    return event
 
 
 def test_happy_path_captures_books_and_publishes_payment_processed(cloud: PaymentCloud) -> None:
@@ -38,28 +44,36 @@ def test_happy_path_captures_books_and_publishes_payment_processed(cloud: Paymen
         "RecordLedger",
         "PublishPaymentProcessed",
     ]
-    # AND publishes a PaymentProcessed that satisfies the contract, tied to its cause
-    event = outcome(cloud)
+    # AND publishes a PaymentProcessed (schema v2) that satisfies the contract, tied to its cause
+    event = outcome(cloud, started)
     assert event.detail_type == "PaymentProcessed"
     assert isinstance(event.data, PaymentProcessed)
+    assert event.metadata.schema_version == 2
+    assert event.data.order_id == "o-1001"
     assert event.data.payment_id == "pay_o-1001"
-    assert event.data.amount_minor == 3300
-    assert event.data.order.order_id == "o-1001"
+    assert (event.data.amount_minor, event.data.currency) == (3300, "EUR")
+    # AND the order reaches the next step in the workflow context, not in the event's data
+    assert event.workflow is not None
+    assert event.workflow.subject == started["workflow"]["subject"]
+    assert event.workflow.subject["orderId"] == "o-1001"
     assert event.metadata.event_id == "o-1001-payment-1:PaymentProcessed"
     assert event.metadata.correlation_id == "o-1001"
     assert event.metadata.causation_id == started["metadata"]["eventId"]
     assert event.metadata.producer == "payments.orchestrator"
     # AND the ledger books exactly the captured amount
     ledger = cloud.items("o-1001")["LEDGER"]
+    assert (ledger["orderId"], ledger["customerId"]) == ("o-1001", "c-42")
     assert ledger["paymentId"] == "pay_o-1001"
     assert ledger["amountMinor"] == "3300"
     assert ledger["executionName"] == "o-1001-payment-1"
 
 
-def failure(cloud: PaymentCloud) -> PaymentFailed:
-    event = outcome(cloud)
+def failure(cloud: PaymentCloud, started: dict[str, Any]) -> PaymentFailed:
+    event = outcome(cloud, started)
     assert event.detail_type == "PaymentFailed"
     assert isinstance(event.data, PaymentFailed)
+    assert event.data.order_id == started["workflow"]["subject"]["orderId"]
+    assert event.metadata.causation_id == started["metadata"]["eventId"]
     return event.data
 
 
@@ -76,7 +90,7 @@ def test_declined_card_publishes_payment_failed_without_capture(cloud: PaymentCl
 
     # THEN the orchestration succeeds and reports the decline, with nothing to undo
     assert execution["status"] == "SUCCEEDED"
-    failed = failure(cloud)
+    failed = failure(cloud, started)
     assert (failed.reason, failed.compensation) == ("DECLINED", "NONE")
     assert failed.message == "the card was declined"
     assert "Capture" not in cloud.states_entered(execution)
@@ -111,7 +125,7 @@ def test_rejected_order_never_reaches_the_gateway(
     execution = cloud.run("payment", started, name="o-3001-payment-1")
 
     # THEN PaymentFailed carries the reason and the checks' message, and no money moved
-    failed = failure(cloud)
+    failed = failure(cloud, started)
     assert (failed.reason, failed.compensation) == (reason, "NONE")
     assert "o-3001" in failed.message
     assert execution["status"] == "SUCCEEDED"
@@ -131,7 +145,7 @@ def test_flaky_gateway_is_retried_with_backoff_then_succeeds(cloud: PaymentCloud
     assert len(cloud.retry_waits) == 1
     assert 0 <= cloud.retry_waits[0] <= 2
     # AND the payment went through once
-    assert outcome(cloud).detail_type == "PaymentProcessed"
+    assert outcome(cloud, started).detail_type == "PaymentProcessed"
     assert "GATEWAY#authorize#OUTAGE" in cloud.items("o-4001")
 
 
@@ -143,7 +157,8 @@ def test_capture_outage_voids_the_authorization(cloud: PaymentCloud, monkeypatch
     monkeypatch.setattr(SandboxGateway, "capture", capture_down)
 
     # WHEN the payment runs
-    execution = cloud.run("payment", payment_input("o-5001"), name="o-5001-payment-1")
+    started = payment_input("o-5001")
+    execution = cloud.run("payment", started, name="o-5001-payment-1")
 
     # THEN capture is retried with capped, jittered backoff, then the hold is released
     assert len(gateway_calls(cloud, "capture")) == 5  # 1 + MaxAttempts 4
@@ -158,7 +173,7 @@ def test_capture_outage_voids_the_authorization(cloud: PaymentCloud, monkeypatch
         "PublishPaymentFailed",
         "PaymentNotTaken",
     ]
-    failed = failure(cloud)
+    failed = failure(cloud, started)
     assert (failed.reason, failed.compensation) == ("GATEWAY_ERROR", "VOIDED")
     assert cloud.items("o-5001")["GATEWAY#authorize"]["status"] == "VOIDED"
 
@@ -179,27 +194,29 @@ def test_ledger_failure_after_capture_refunds_the_capture(
     monkeypatch.setattr(DynamoDBBackend, "put_item", put_item)
 
     # WHEN the payment runs
-    execution = cloud.run("payment", payment_input("o-6001"), name="o-6001-payment-1")
+    started = payment_input("o-6001")
+    execution = cloud.run("payment", started, name="o-6001-payment-1")
 
     # THEN the captured money is refunded and the failure says so
     assert "SettlePayment" in cloud.states_entered(execution)
     assert len(gateway_calls(cloud, "settle")) == 1
-    failed = failure(cloud)
+    failed = failure(cloud, started)
     assert (failed.reason, failed.compensation) == ("LEDGER_ERROR", "REFUNDED")
     assert cloud.items("o-6001")["GATEWAY#refund"]["status"] == "REFUNDED"
 
 
 def test_a_new_attempt_after_success_does_not_charge_again(cloud: PaymentCloud) -> None:
     # GIVEN an order already paid by attempt 1
-    cloud.run("payment", payment_input("o-7001"), name="o-7001-payment-1")
-    first = outcome(cloud)
+    started = payment_input("o-7001")
+    cloud.run("payment", started, name="o-7001-payment-1")
+    first = outcome(cloud, started)
 
     # WHEN the controller starts attempt 2 (e.g. attempt 1's outcome was lost to a deadline)
-    execution = cloud.run("payment", payment_input("o-7001"), name="o-7001-payment-2")
+    execution = cloud.run("payment", started, name="o-7001-payment-2")
 
     # THEN attempt 2 reports the same payment, found already booked, with its own event id
     assert execution["status"] == "SUCCEEDED"
-    second = outcome(cloud)
+    second = outcome(cloud, started)
     assert isinstance(first.data, PaymentProcessed)
     assert isinstance(second.data, PaymentProcessed)
     assert second.data.payment_id == first.data.payment_id

@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
+from order_workflow.events import PaymentRefunded, RefundFailed
 
 from payment import gateway as gateway_module
+from payment.errors import PaymentGatewayUnavailableError
 from payment.gateways import SandboxGateway
 from tests.factories import order
 from tests.unit.payment.payment_cloud import PaymentCloud, payment_input, refund_input
-from workflow_core.catalog import DomainEvent, parse_event
-from workflow_core.errors import PaymentGatewayUnavailableError
-from workflow_core.events import PaymentRefunded, RefundFailed
+from workflow_core.catalog import DomainEvent
+from workflow_core.envelope import WorkflowContext
+from workflow_core.registry import parse_event
 
 
 def paid(cloud: PaymentCloud, order_id: str, *, token: str = "tok_visa", attempt: int = 1) -> None:
@@ -42,7 +44,19 @@ def captured(order_id: str, *, token: str = "tok_visa") -> None:
 
 
 def published(cloud: PaymentCloud) -> list[DomainEvent]:
-    return [parse_event(e) for e in cloud.published()]
+    """What the refund machine published; every event carries its request's workflow context unchanged."""
+    events = [parse_event(e) for e in cloud.published()]
+    for event in events:
+        assert event.workflow == request_context(event.correlation_id), event.event_id
+    return events
+
+
+def request_context(order_id: str) -> WorkflowContext:
+    """The workflow context of every RefundRequested of the order: the order and the payment's output."""
+    context = WorkflowContext.model_validate(refund_input(order_id)["detail"]["workflow"])
+    assert (context.name, context.subject["orderId"]) == ("order", order_id)
+    assert context.outputs["payment"]["paymentId"] == f"pay_{order_id}"
+    return context
 
 
 def refunded(cloud: PaymentCloud) -> tuple[DomainEvent, PaymentRefunded]:
@@ -67,11 +81,14 @@ def test_refund_returns_the_captured_payment_and_publishes_payment_refunded(clou
     paid(cloud, "o-1001")
 
     # WHEN the controller requests its refund
-    execution = cloud.run("refund", refund_input("o-1001"), name="refund-run-1")
+    requested = refund_input("o-1001")
+    execution = cloud.run("refund", requested, name="refund-run-1")
 
     # THEN the captured amount goes back and PaymentRefunded satisfies the contract
     assert execution["status"] == "SUCCEEDED"
     event, data = refunded(cloud)
+    # AND it carries the request's workflow context as it came: the order and the payment step's output
+    assert event.workflow == WorkflowContext.model_validate(requested["detail"]["workflow"])
     assert (data.outcome, data.payment_id, data.refund_id, data.amount_minor) == (
         "REFUNDED",
         "pay_o-1001",
@@ -174,12 +191,14 @@ def test_rejected_refund_is_recorded_and_reported_as_refund_failed(cloud: Paymen
     paid(cloud, "o-3001", token="tok_refundFails")
 
     # WHEN its refund is requested (the controller's second compensation attempt)
-    execution = cloud.run("refund", refund_input("o-3001", compensation_attempt=2), name="refund-run-1")
+    requested = refund_input("o-3001", compensation_attempt=2)
+    execution = cloud.run("refund", requested, name="refund-run-1")
 
     # THEN RefundFailed tells the controller (which escalates) why, for this attempt; no retry was spent
     assert execution["status"] == "SUCCEEDED"
     [event] = published(cloud)
     assert event.detail_type == "RefundFailed"
+    assert event.workflow == WorkflowContext.model_validate(requested["detail"]["workflow"])
     assert event.event_id == "evt-inv-o-3001:RefundRequested:RefundFailed"
     assert isinstance(event.data, RefundFailed)
     assert (event.data.reason, event.data.compensation_attempt) == ("REFUND_REJECTED", 2)

@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from payment.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 from payment.gateway import handle
 from payment.gateways import (
     AuthorizationStatus,
@@ -17,7 +18,6 @@ from payment.gateways import (
     build_gateway,
 )
 from tests.factories import order
-from workflow_core.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 
 
 def items(gateway: SandboxGateway, order_id: str) -> list[str]:
