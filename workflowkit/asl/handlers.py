@@ -11,16 +11,18 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from workflowkit.asl.errors import NO_CHOICE_MATCHED, ExecutionError, PathNotFoundError, runtime_error
 from workflowkit.asl.fields import MAX_SECONDS
 from workflowkit.asl.paths import JsonPath
-from workflowkit.asl.runtime import TaskContext
+from workflowkit.asl.runtime import ExecutionContext, Runtime, TaskContext
 from workflowkit.asl.states import (
     ChoiceState,
     FailState,
+    Machine,
     MapState,
     ParallelState,
     PassState,
@@ -31,11 +33,64 @@ from workflowkit.asl.states import (
 )
 from workflowkit.asl.values import as_integer, parse_timestamp
 
-if TYPE_CHECKING:
-    from workflowkit.asl.execution import Flow
-
 Outcome = Any  # tuple[str | None, Any] (next state or None at the end, output) or SUSPEND
 SUSPEND: Final = object()
+
+
+class _Execution(Protocol):
+    @property
+    def context(self) -> ExecutionContext: ...
+
+    @property
+    def runtime(self) -> Runtime: ...
+
+
+class Flow(Protocol):
+    """What a handler needs of the flow that runs the state: :class:`workflowkit.asl.execution.Flow`.
+
+    Declared here, by the side that uses it, so that this module does not import the one calling it.
+    """
+
+    join: Join | None
+
+    @property
+    def execution(self) -> _Execution: ...
+
+    @property
+    def input(self) -> Any: ...
+
+    @property
+    def scope(self) -> str: ...
+
+    @property
+    def entered(self) -> datetime: ...
+
+    @property
+    def retry_count(self) -> int: ...
+
+    @property
+    def random(self) -> random.Random: ...
+
+    def context_object(self) -> dict[str, Any]: ...
+
+    def start(self) -> None: ...
+
+    def cancel(self) -> None: ...
+
+    def resume(self, action: Callable[[], Outcome]) -> None: ...
+
+    def schedule(self, seconds: float, label: str, action: Callable[[], Outcome]) -> None: ...
+
+    def spawn(
+        self,
+        machine: Machine,
+        flow_input: Any,
+        scope: str,
+        *,
+        on_done: Callable[[Any], None],
+        on_fail: Callable[[ExecutionError], None],
+    ) -> Flow: ...
+
 
 _log = logging.getLogger(__name__)
 
