@@ -21,6 +21,7 @@ OUTPUT_BUS = "EventBusName"
 OUTPUT_WORKFLOWS = "WorkflowsTableName"
 OUTPUT_INVENTORY = "InventoryTableName"
 ORDER_SOURCE = "commerce.orders"
+START_PATH = "/start/order"  # the front door's start route, for the workflow type "order"
 
 
 class OrderDriver(Driver):
@@ -54,10 +55,10 @@ class OrderDriver(Driver):
         return {"available": int(item["available"]), "reserved": int(item["reserved"])}
 
     def submit_http(self, order: dict[str, Any]) -> dict[str, Any]:
-        """POST /orders as an IAM-authorised caller; returns the API response."""
-        response = self._cloud.http("POST", "/orders", order)
+        """POST the order to the front door as an IAM-authorised caller; returns the API response."""
+        response = self._cloud.http("POST", START_PATH, order)
         if response["statusCode"] != 202:
-            raise RuntimeError(f"POST /orders answered {response['statusCode']}: {response.get('body')}")
+            raise RuntimeError(f"POST {START_PATH} answered {response['statusCode']}: {response.get('body')}")
         return response
 
     def submit_event(self, order: dict[str, Any], *, event_id: str, schema_version: int = 2) -> None:
