@@ -350,8 +350,8 @@ class LocalCloud:
     ) -> dict[str, Any]:
         """Call the app's HTTP API as an IAM-authorised caller; returns the Lambda proxy response.
 
-        ``caller_policies``: the ARNs of the template's managed policies the caller holds (e.g. the
-        ``OrderClientPolicyArn`` output); the route then answers 403 unless they allow
+        ``caller_policies``: the ARNs of the template's managed policies the caller holds (e.g. a client
+        policy the template outputs); the route then answers 403 unless they allow
         ``execute-api:Invoke`` on it, as API Gateway's IAM authorisation does. None: an administrator.
         """
         assert self.app is not None

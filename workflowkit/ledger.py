@@ -3,7 +3,7 @@
 An event is *accounted for* when every target its rules matched ended in a final outcome: processed
 (the consumer succeeded, the execution started, the message was accepted by a plain queue) or
 dead-lettered. One that matched targets but has an open delivery at quiescence is *unaccounted*.
-The ordered entries are also the run's trace: their hash is the determinism check.
+The entries, in sequence, are also the run's trace: their hash is the determinism check.
 """
 
 from __future__ import annotations

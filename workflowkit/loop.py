@@ -1,4 +1,4 @@
-"""The local cloud's discrete-event loop: tasks due at virtual times, run in a deterministic order.
+"""The local cloud's discrete-event loop: tasks due at virtual times, run in a deterministic sequence.
 
 Ties at one virtual time are broken by a seeded random key, so one seed gives one interleaving and
 another seed a different, equally valid one.
@@ -19,7 +19,7 @@ class QuiescenceTimeoutError(RuntimeError):
     """The system did not settle within the virtual time budget."""
 
 
-@dataclass(order=True)
+@dataclass
 class Task:
     due: datetime
     tie: float
@@ -30,6 +30,10 @@ class Task:
     # Periodic work (a scheduled rule's next firing) runs while other work remains, but does not by
     # itself keep the loop busy: otherwise a rate(5 minutes) rule would never let a run end.
     background: bool = field(default=False, compare=False)
+
+    def __lt__(self, other: Task) -> bool:
+        # What the heap sorts by: due time, then the seeded tie-break, then scheduling sequence.
+        return (self.due, self.tie, self.seq) < (other.due, other.tie, other.seq)
 
 
 class EventLoop:
@@ -89,7 +93,7 @@ class EventLoop:
         self.clock.advance_to(moment)
 
     def run_until_quiescent(self, *, budget: timedelta = timedelta(days=30)) -> None:
-        """Run tasks in virtual-time order until only background work is left."""
+        """Run tasks by virtual time until only background work is left."""
         limit = self.clock.now() + budget
         while self._foreground > 0:
             due = self.next_due()

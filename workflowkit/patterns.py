@@ -13,8 +13,8 @@ Semantics (see docs/decisions/0010-event-pattern-matcher.md for sources and for 
 * every field named in the pattern must match (AND); a field matches when ANY value in its array matches
   (OR); an event value that is an array matches when ANY of its elements matches;
 * nested pattern objects recurse; an array of objects in the event is matched element by element, all
-  the fields of one sub-pattern against the same element (so ``{"items": {"sku": ["a"]}}`` matches when
-  any element of ``items`` has ``sku`` ``"a"``);
+  the fields of one sub-pattern against the same element (so ``{"items": {"kind": ["a"]}}`` matches when
+  any element of ``items`` has ``kind`` ``"a"``);
 * exact matching is type-sensitive: ``"1"`` is not ``1``, ``true`` is not ``1``, ``300`` is not ``300.0``,
   ``null`` matches only ``null`` and ``""`` only ``""``;
 * ``prefix``, ``suffix``, ``equals-ignore-case`` and ``wildcard`` apply to strings only, ``numeric`` to

@@ -64,7 +64,7 @@ def receive_messages(backend: SQSBackend, queue_name: str, *, count: int, now_ms
     As SQS: a message past the queue's retention period is deleted; a message whose receive count
     reached the redrive policy's ``maxReceiveCount`` moves to the dead-letter queue instead of being
     received; a FIFO group with a message in flight delivers nothing until that message is done (a
-    batch may hold several messages of one group, in order). The returned messages are moto's own.
+    batch may hold several messages of one group, in sequence). The returned messages are moto's own.
     """
     queue: Any = backend.get_queue(queue_name)
     _drop_expired(queue, now_ms)

@@ -159,8 +159,8 @@ class _Reader:
                 self._replace(str(topic), props["PolicyDocument"], r.logical_id)
 
     def _replace(self, resource_arn: str, document: dict[str, Any], owner: str) -> None:
-        """A queue or topic holds one policy: a second policy resource replaces the first in AWS, in an
-        order CloudFormation does not promise, so the model refuses to guess which one holds."""
+        """A queue or topic holds one policy: a second policy resource replaces the first in AWS, in a
+        sequence CloudFormation does not promise, so the model refuses to guess which one holds."""
         if resource_arn in self._statements:
             raise AccessModelError(
                 f"{self.t.stack_name}: {owner} and another policy resource both set the policy of "

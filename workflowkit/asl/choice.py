@@ -6,7 +6,7 @@ Semantics (Step Functions developer guide and the ASL spec):
   ``IsPresent`` is the one test that tolerates a missing field. The same holds for the path of a
   ``...Path`` comparison.
 - a value of the wrong type never matches (``StringEquals`` on a number is simply false);
-- strings order as Java's ``compareTo``; timestamps are RFC 3339 with an uppercase ``T`` and ``Z``
+- strings compare as Java's ``compareTo`` does; timestamps are RFC 3339 with an uppercase ``T`` and ``Z``
   (or a numeric offset) and compare as instants;
 - ``StringMatches`` has one wildcard, ``*``; ``\\*`` and ``\\\\`` stand for a literal ``*`` and ``\\``;
 - ``And``/``Or`` evaluate left to right and stop at the first rule that decides (so an ``IsPresent``
@@ -27,7 +27,7 @@ from workflowkit.asl.values import is_number, java_compare, parse_timestamp
 Condition = Callable[[Any, Scope], bool]
 _Test = Callable[[Any, Any, Scope], bool]
 
-_ORDER: Final[dict[str, Callable[[Any, Any], bool]]] = {
+_RELATIONS: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "Equals": operator.eq,
     "LessThan": operator.lt,
     "GreaterThan": operator.gt,
@@ -42,8 +42,8 @@ _TYPE_TESTS: Final[dict[str, Callable[[Any], bool]]] = {
     "IsTimestamp": lambda value: parse_timestamp(value) is not None,
 }
 _OPERATORS: Final = frozenset(
-    [f"{family}{order}" for family in ("String", "Numeric", "Timestamp") for order in _ORDER]
-    + [f"{family}{order}Path" for family in ("String", "Numeric", "Timestamp") for order in _ORDER]
+    [f"{family}{relation}" for family in ("String", "Numeric", "Timestamp") for relation in _RELATIONS]
+    + [f"{family}{relation}Path" for family in ("String", "Numeric", "Timestamp") for relation in _RELATIONS]
     + ["BooleanEquals", "BooleanEqualsPath", "StringMatches", "IsPresent", *_TYPE_TESTS]
 )
 
@@ -174,9 +174,9 @@ def _test(name: str, expected: Any) -> _Test:
     compare = _comparison(name)
     if name.startswith("Timestamp"):
         moment = parse_timestamp(expected)
-        order = _ORDER[name[len("Timestamp") :]]
+        relation = _RELATIONS[name[len("Timestamp") :]]
         return lambda value, _document, _scope: (
-            (parsed := parse_timestamp(value)) is not None and order(parsed, moment)
+            (parsed := parse_timestamp(value)) is not None and relation(parsed, moment)
         )
     return lambda value, _document, _scope: compare(value, expected)
 
@@ -199,22 +199,22 @@ def _comparison(name: str) -> Callable[[Any, Any], bool]:
     if name == "BooleanEquals":
         return lambda value, wanted: isinstance(value, bool) and isinstance(wanted, bool) and value is wanted
     if name.startswith("String"):
-        order = _ORDER[name[len("String") :]]
-        if order is operator.eq:
+        relation = _RELATIONS[name[len("String") :]]
+        if relation is operator.eq:
             return lambda value, wanted: (
                 isinstance(value, str) and isinstance(wanted, str) and value == wanted
             )
         return lambda value, wanted: (
-            isinstance(value, str) and isinstance(wanted, str) and order(java_compare(value, wanted), 0)
+            isinstance(value, str) and isinstance(wanted, str) and relation(java_compare(value, wanted), 0)
         )
     if name.startswith("Numeric"):
-        order = _ORDER[name[len("Numeric") :]]
-        return lambda value, wanted: is_number(value) and is_number(wanted) and order(value, wanted)
-    order = _ORDER[name[len("Timestamp") :]]
+        relation = _RELATIONS[name[len("Numeric") :]]
+        return lambda value, wanted: is_number(value) and is_number(wanted) and relation(value, wanted)
+    relation = _RELATIONS[name[len("Timestamp") :]]
 
     def timestamps(value: Any, wanted: Any) -> bool:
         left, right = parse_timestamp(value), parse_timestamp(wanted)
-        return left is not None and right is not None and order(left, right)
+        return left is not None and right is not None and relation(left, right)
 
     return timestamps
 

@@ -60,7 +60,7 @@ def _integer(name: str, value: Any, *, rounding: bool = False) -> int:
 
 
 def _canonical(value: Any) -> Any:
-    # JSON equality: true is not 1, and objects compare by content whatever their key order.
+    # JSON equality: true is not 1, and objects compare by content whatever the sequence of their keys.
     if isinstance(value, bool):
         return ("boolean", value)
     if isinstance(value, (dict, list)):

@@ -3,7 +3,7 @@
 A handler takes the flow and the state and returns ``(next state or None at the end, output)``, raises
 ``ExecutionError``, or returns ``SUSPEND`` after arranging to resume the flow later (a Wait state's
 continuation, or the last child of a Parallel/Map state). Input and output processing follows the
-documented order: InputPath, Parameters, the work, ResultSelector, ResultPath, OutputPath.
+documented sequence: InputPath, Parameters, the work, ResultSelector, ResultPath, OutputPath.
 """
 
 from __future__ import annotations
@@ -369,7 +369,7 @@ class _ItemScope:
 
 
 class MapJoin(Join):
-    """A Map state's iterations, started in index order and at most ``limit`` at a time (0: no limit)."""
+    """A Map state's iterations, started by index and at most ``limit`` at a time (0: no limit)."""
 
     def __init__(self, flow: Flow, state: MapState, effective: Any, items: list[Any], limit: int) -> None:
         super().__init__(flow, state, len(items))

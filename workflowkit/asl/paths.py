@@ -120,7 +120,7 @@ def _apply(step: _Step, node: Any, found: list[Any]) -> None:
     elif kind == "union":
         for member in step[1]:
             _apply(("index" if isinstance(member, int) else "key", member), node, found)
-    else:  # descend: the named member of this node and of every node below it, in document order
+    else:  # descend: the named member of this node and of every node below it, in document sequence
         _descend(step[1], node, found)
 
 

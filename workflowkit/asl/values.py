@@ -1,4 +1,4 @@
-"""JSON value helpers shared by the interpreter: copies, JSON text, RFC 3339 timestamps, Java ordering.
+"""JSON value helpers shared by the interpreter: copies, JSON text, RFC 3339 timestamps, Java comparison.
 
 Values flowing through an execution are shared, never mutated: every component that changes a document
 (ResultPath) copies the objects on the way down (copy-on-write), so one value can safely sit in the
@@ -92,9 +92,9 @@ def format_timestamp(moment: datetime) -> str:
 
 
 def java_compare(left: str, right: str) -> int:
-    """-1, 0 or 1 as Java's ``String.compareTo`` orders the strings (by UTF-16 code unit).
+    """-1, 0 or 1 as Java's ``String.compareTo`` compares the strings (by UTF-16 code unit).
 
-    The documentation defines string comparisons by ``compareTo``. Python orders by code point; the two
+    The documentation defines string comparisons by ``compareTo``. Python compares by code point; the two
     differ only between characters above U+FFFF (surrogate pairs) and those in U+E000..U+FFFF.
     """
     if not (left.isascii() and right.isascii()):

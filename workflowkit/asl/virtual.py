@@ -1,8 +1,8 @@
 """A self-contained ``Runtime``: a virtual clock, a queue of continuations, a seeded random source.
 
 For tests, benchmarks and running a definition on its own. The local cloud plugs in its own event loop
-instead; this one only shows the contract: ``call_later`` queues, ``run`` drains the queue in virtual-time
-order (first scheduled first at equal times) and moves the clock to each continuation's time.
+instead; this one only shows the contract: ``call_later`` queues, ``run`` drains the queue by virtual time
+(first scheduled first at equal times) and moves the clock to each continuation's time.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class VirtualRuntime:
         self._now += timedelta(seconds=seconds)
 
     def run(self, *, until: datetime | None = None) -> int:
-        """Run continuations in time order (up to ``until``, if given); returns how many ran."""
+        """Run continuations by time (up to ``until``, if given); returns how many ran."""
         ran = 0
         while self._queue and (until is None or self._queue[0][0] <= until):
             due, _seq, _label, action = heapq.heappop(self._queue)

@@ -80,16 +80,16 @@ def _compare(operator: str, left: Value | None, right: Value | None) -> bool:
         return left is None or right is None or not equal(left, right)
     if left is None or right is None:
         return False
-    order = compare(left, right)
-    if order is None:
+    sign = compare(left, right)
+    if sign is None:
         return False
     if operator == "<":
-        return order < 0
+        return sign < 0
     if operator == "<=":
-        return order <= 0
+        return sign <= 0
     if operator == ">":
-        return order > 0
-    return order >= 0
+        return sign > 0
+    return sign >= 0
 
 
 def _function(node: Function, item: Item, names: Names, values: Values) -> bool:
@@ -169,7 +169,7 @@ def _show(value: Value) -> str:
     return f"{{{kind}:{raw}}}"
 
 
-def _between_order_message(label: str, low: Value, high: Value) -> str:
+def _between_bounds_message(label: str, low: Value, high: Value) -> str:
     return (
         f"Invalid {label}: The BETWEEN operator requires upper bound to be greater than or equal to lower "
         f"bound; lower bound operand: AttributeValue: {_show(low)}, upper bound operand: AttributeValue: "
@@ -183,19 +183,19 @@ def check_values(parsed: Parsed, values: Values) -> None:
         kind, operator = check[0], check[1]
         if kind == "between":
             low, high = values[check[2]], values[check[3]]
-            order = compare(low, high)
-            if order is None:
+            sign = compare(low, high)
+            if sign is None:
                 raise ValidationException(
                     f"Invalid {parsed.label}: The BETWEEN operator requires same data type for lower and "
                     f"upper bounds; lower bound operand: AttributeValue: {_show(low)}, upper bound operand: "
                     f"AttributeValue: {_show(high)}"
                 )
-            if order > 0:
-                raise ValidationException(_between_order_message(parsed.label, low, high))
+            if sign > 0:
+                raise ValidationException(_between_bounds_message(parsed.label, low, high))
             continue
         value = values[check[2]]
         value_kind = next(iter(value))
-        allowed = {"order": ("S", "N", "B"), "begins_with": ("S", "B"), "attribute_type": ("S",)}[kind]
+        allowed = {"compare": ("S", "N", "B"), "begins_with": ("S", "B"), "attribute_type": ("S",)}[kind]
         if value_kind not in allowed:
             raise ValidationException(
                 f"Invalid {parsed.label}: Incorrect operand type for operator or function; "
@@ -321,9 +321,9 @@ def key_range(parsed: Parsed, schema: KeySchema, names: Names, values: Values) -
             )
         _check_key_operand(range_name, schema.range_type, operand)
     if range_operator == "BETWEEN":
-        order = compare(range_operands[0], range_operands[1])
-        if order is not None and order > 0:
-            raise ValidationException(_between_order_message(_KEY_LABEL, *range_operands))
+        sign = compare(range_operands[0], range_operands[1])
+        if sign is not None and sign > 0:
+            raise ValidationException(_between_bounds_message(_KEY_LABEL, *range_operands))
     return KeyRange(operands[0], range_operator, range_operands)
 
 

@@ -124,7 +124,7 @@ class DynamoEngine:
         return 200, body
 
     def _metadata(self, status: int) -> dict[str, Any]:
-        # A counter, not a uuid: unique per engine and an order of magnitude cheaper.
+        # A counter, not a uuid: unique per engine and ten times cheaper.
         request_id = f"LOCALDDB{next(self._request_ids):020d}"
         return {"RequestId": request_id, "HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
 

@@ -274,7 +274,7 @@ class _Parser:
             if token.text not in ("=", "<>"):
                 for side in (left, right):
                     if isinstance(side, ValueOperand):
-                        self.value_checks.append(("order", token.text, side.placeholder))
+                        self.value_checks.append(("compare", token.text, side.placeholder))
             return Comparison(token.text, left, right)
         if self.at_keyword("BETWEEN"):
             self.index += 1

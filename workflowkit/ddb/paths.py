@@ -128,7 +128,7 @@ def _remove_in(container: Value, path: Path, position: int) -> Value | None:
 
 
 def project(item: Item, paths: list[Path]) -> Item:
-    """A copy of ``item`` holding only ``paths`` (list elements keep their relative order, compacted)."""
+    """A copy of ``item`` holding only ``paths`` (list elements keep their relative positions, compacted)."""
     tree: dict[Any, Any] = {}
     for path in paths:
         node = tree

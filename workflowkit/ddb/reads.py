@@ -12,7 +12,7 @@ from workflowkit.ddb.expressions import parse_condition
 from workflowkit.ddb.paths import Path, project
 from workflowkit.ddb.table import Index, RangeCondition, Table
 from workflowkit.ddb.tree import Parsed
-from workflowkit.ddb.values import Item, Value, convert, copy_item, copy_value, order_key
+from workflowkit.ddb.values import Item, Value, collation_key, convert, copy_item, copy_value
 
 PAGE_SIZE = 1024 * 1024  # DynamoDB stops reading after 1 MB and hands back a LastEvaluatedKey
 SELECT_VALUES = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
@@ -48,11 +48,11 @@ def query(table: Table, request: dict[str, Any]) -> dict[str, Any]:
                 )
     selected = key_range(key_condition, schema, read.names, read.values)
     condition = (
-        RangeCondition(selected.operator, tuple(order_key(operand) for operand in selected.operands))
+        RangeCondition(selected.operator, tuple(collation_key(operand) for operand in selected.operands))
         if selected.operator
         else None
     )
-    hash_key = order_key(selected.hash_value)
+    hash_key = collation_key(selected.hash_value)
     forward = request.get("ScanIndexForward", True) is not False
     start = _start(table, index, request.get("ExclusiveStartKey"), query=True)
     if start is not None:
@@ -203,7 +203,7 @@ class _Read:
 
 
 def _start(table: Table, index: Index | None, wire: Any, *, query: bool = False) -> tuple[Any, Any] | None:
-    """ExclusiveStartKey as (hash ordering key, position tuple) for the table or index being read."""
+    """ExclusiveStartKey as (hash collation key, position tuple) for the table or index being read."""
     if wire is None:
         return None
     names = index.key_names if index is not None else table.key_names
@@ -237,10 +237,10 @@ def _start(table: Table, index: Index | None, wire: Any, *, query: bool = False)
     primary = table.primary_key(converted)
     if index is None:
         return primary[0], primary
-    index_hash = order_key(converted[index.hash_name])
+    index_hash = collation_key(converted[index.hash_name])
     if index.range_name is None:
         return index_hash, primary
-    return index_hash, (order_key(converted[index.range_name]), *primary)
+    return index_hash, (collation_key(converted[index.range_name]), *primary)
 
 
 def _check_query_start(

@@ -2,7 +2,7 @@
 
 Items live in a dict keyed by hash-key value; with a range key, each hash key holds a ``Partition``
 whose range keys are kept sorted (bisect), so a Query is a slice, never a sort. Key values are held as
-their ordering key: ``str`` for S (code-point order is UTF-8 byte order), ``Decimal`` for N, ``bytes``
+their collation key: ``str`` for S (code points sort as UTF-8 bytes do), ``Decimal`` for N, ``bytes``
 for B. A secondary index keeps, per index hash key, a sorted list of ``(index range key, table key...)``
 tuples pointing back at the items, updated on every write that changes an item's index keys.
 """
@@ -16,24 +16,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflowkit.ddb.errors import ValidationException
-from workflowkit.ddb.values import Item, order_key
+from workflowkit.ddb.values import Item, collation_key
 
 PrimaryKey = tuple[Any, ...]
 
 
 @dataclass(slots=True)
 class Partition:
-    keys: list[Any] = field(default_factory=list)  # sorted range-key ordering keys
+    keys: list[Any] = field(default_factory=list)  # sorted range-key collation keys
     items: dict[Any, Item] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class RangeCondition:
     operator: str  # =, <, <=, >, >=, BETWEEN, begins_with
-    operands: tuple[Any, ...]  # ordering keys (str, Decimal or bytes)
+    operands: tuple[Any, ...]  # collation keys (str, Decimal or bytes)
 
     def matches(self, key: Any) -> bool:
-        """Whether a range key's ordering key (of the condition's type) satisfies the condition."""
+        """Whether a range key's collation key (of the condition's type) satisfies the condition."""
         operator, value = self.operator, self.operands[0]
         if operator == "=":
             return bool(key == value)
@@ -85,11 +85,11 @@ class Index:
         if hash_value is None:
             return None
         if self.range_name is None:
-            return order_key(hash_value), primary
+            return collation_key(hash_value), primary
         range_value = item.get(self.range_name)
         if range_value is None:
             return None
-        return order_key(hash_value), (order_key(range_value), *primary)
+        return collation_key(hash_value), (collation_key(range_value), *primary)
 
     def replace(
         self, old: tuple[Any, tuple[Any, ...]] | None, new: tuple[Any, tuple[Any, ...]] | None
@@ -154,10 +154,10 @@ class Table:
 
     # --- keys ---------------------------------------------------------------------------------------
     def primary_key(self, item: Item) -> PrimaryKey:
-        """The ordering-key tuple of a validated item or key."""
+        """The collation-key tuple of a validated item or key."""
         if self.range_name is None:
-            return (order_key(item[self.hash_name]),)
-        return order_key(item[self.hash_name]), order_key(item[self.range_name])
+            return (collation_key(item[self.hash_name]),)
+        return collation_key(item[self.hash_name]), collation_key(item[self.range_name])
 
     def key_attributes(self, item: Item, index: Index | None = None) -> Item:
         names = index.key_names if index is not None else self.key_names
@@ -232,11 +232,11 @@ class Table:
         partition.items[range_key] = item
         return old
 
-    # --- ordered reads --------------------------------------------------------------------------------
+    # --- sorted reads ---------------------------------------------------------------------------------
     def query(
         self, hash_key: Any, condition: RangeCondition | None, forward: bool, start: PrimaryKey | None
     ) -> Iterator[tuple[Item, int]]:
-        """(item, size) pairs under one hash key, in range-key order, after ``start`` if given."""
+        """(item, size) pairs under one hash key, sorted by range key, after ``start`` if given."""
         if self.range_name is None:
             item = self.data.get(hash_key)
             if item is not None and start is None:

@@ -112,7 +112,7 @@ class Parsed:
     names: frozenset[str]
     values: frozenset[str]
     # (kind, operator-or-function, placeholders...) for checks DynamoDB makes on the :values' types
-    # before evaluating anything, e.g. ``a < :v`` with :v a map, or BETWEEN bounds out of order.
+    # before evaluating anything, e.g. ``a < :v`` with :v a map, or BETWEEN bounds reversed.
     value_checks: tuple[tuple[str, ...], ...] = ()
     # The top-level attribute (a name or a #placeholder) of every path, e.g. to keep key attributes out
     # of a Query's FilterExpression.

@@ -117,12 +117,12 @@ def apply(parsed: Parsed, old: Item, targets: list[Path], names: Names, values: 
         else:
             _delete(new, target, values[action.value.placeholder])
     # Indexes in one REMOVE refer to the list as it was: remove the highest first so none shifts.
-    for target in sorted(removals, key=_removal_order, reverse=True):
+    for target in sorted(removals, key=_removal_rank, reverse=True):
         paths.remove(new, target)
     return new
 
 
-def _removal_order(path: Path) -> tuple[tuple[int, Any], ...]:
+def _removal_rank(path: Path) -> tuple[tuple[int, Any], ...]:
     return tuple((1, element) if type(element) is int else (0, element) for element in path)
 
 

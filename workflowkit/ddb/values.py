@@ -1,4 +1,4 @@
-"""Attribute values: wire-format validation, canonical numbers, comparison, ordering, size and copies.
+"""Attribute values: wire-format validation, canonical numbers, comparison, collation, size and copies.
 
 Inside the engine a value keeps DynamoDB's wire shape (``{"S": "x"}``, ``{"M": {...}}``) with two
 differences that make it exactly what botocore hands a caller: binary values are ``bytes`` (decoded
@@ -283,7 +283,7 @@ def copy_item(item: Item) -> Item:
 
 
 def equal(left: Value, right: Value) -> bool:
-    """DynamoDB equality: same type and value; sets compare unordered, numbers by canonical text."""
+    """DynamoDB equality: same type and value; sets compare as sets, numbers by canonical text."""
     if left == right:
         return True
     left_kind = next(iter(left))
@@ -302,8 +302,8 @@ def equal(left: Value, right: Value) -> bool:
     return False
 
 
-def order_key(value: Value) -> Any:
-    """What orders key values: str (code points order as UTF-8 bytes do), Decimal, or bytes."""
+def collation_key(value: Value) -> Any:
+    """What key values sort by: str (code points sort as UTF-8 bytes do), Decimal, or bytes."""
     if "S" in value:
         return value["S"]
     if "N" in value:
@@ -312,7 +312,7 @@ def order_key(value: Value) -> Any:
 
 
 def compare(left: Value, right: Value) -> int | None:
-    """-1/0/1 for two scalars of one type (S, N or B); None when DynamoDB cannot order them."""
+    """-1/0/1 for two scalars of one type (S, N or B); None when DynamoDB cannot compare them."""
     left_kind = next(iter(left))
     if left_kind != next(iter(right)) or left_kind not in SCALAR_TYPES:
         return None

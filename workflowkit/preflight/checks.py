@@ -1,4 +1,4 @@
-"""The checks ``workflowkit preflight`` runs, in the order of the table. A new check is one more entry."""
+"""The checks ``workflowkit preflight`` runs, in the sequence of the table. A new check is one more entry."""
 
 from __future__ import annotations
 

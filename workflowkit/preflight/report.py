@@ -7,7 +7,7 @@ from typing import Any
 
 from workflowkit.preflight.base import CheckResult, Status
 
-_ORDER = (Status.FAILED, Status.WARNING, Status.OK)
+_BY_SEVERITY = (Status.FAILED, Status.WARNING, Status.OK)
 
 
 def format_table(results: Sequence[CheckResult], *, title: str) -> str:
@@ -27,7 +27,7 @@ def format_table(results: Sequence[CheckResult], *, title: str) -> str:
 
 
 def summary(results: Sequence[CheckResult]) -> str:
-    failed, warnings, ok = (sum(1 for r in results if r.status is s) for s in _ORDER)
+    failed, warnings, ok = (sum(1 for r in results if r.status is s) for s in _BY_SEVERITY)
     verdict = "not ready to deploy" if failed else "ready to deploy"
     return f"{failed} failed, {warnings} warning{'' if warnings == 1 else 's'}, {ok} ok: {verdict}"
 

@@ -1,4 +1,4 @@
-"""Running the checks: one row each, in order, whatever a check's AWS calls answer."""
+"""Running the checks: one row each, in sequence, whatever a check's AWS calls answer."""
 
 from __future__ import annotations
 
