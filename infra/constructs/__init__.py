@@ -1,12 +1,11 @@
 """Reusable L3 constructs of the kit: one pattern per module, keyword-only props, resources as attributes."""
 
-from infra.constructs.choreographed_consumer import ChoreographedConsumer
 from infra.constructs.data import WorkflowTables
 from infra.constructs.encryption import WorkflowKey
 from infra.constructs.event_bus import WorkflowEventBus
 from infra.constructs.event_queue_function import EventQueueFunction
 from infra.constructs.front_controller import FrontController
-from infra.constructs.observability import WorkflowObservability
+from infra.constructs.observability import WorkflowObservability, WorkflowResources
 from infra.constructs.orchestrated_flow import OrchestratedFlow
 from infra.constructs.rule_targets import EncryptedQueueTarget
 from infra.constructs.service_function import FunctionRuntime, ServiceFunction
@@ -15,7 +14,6 @@ from infra.constructs.subscriptions import Subscription
 from infra.constructs.topics import WorkflowTopics
 
 __all__ = [
-    "ChoreographedConsumer",
     "EncryptedQueueTarget",
     "EventQueueFunction",
     "FrontController",
@@ -27,6 +25,7 @@ __all__ = [
     "WorkflowEventBus",
     "WorkflowKey",
     "WorkflowObservability",
+    "WorkflowResources",
     "WorkflowTables",
     "WorkflowTopics",
 ]

@@ -1,13 +1,25 @@
-"""The six tables of docs/architecture.md. Construct ids here are logical-ID contracts: never rename them."""
+"""The stage's tables: the kit's two (workflows, idempotency) and every table a deployed service declares.
+
+Construct ids here are logical-ID contracts: a table is ``Data/<name>Table`` whoever declares it, so a
+table keeps its logical ID (and its data) as long as its declared name stays the same.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from workflow_core.deployment import TableNeed
+
 _S = dynamodb.AttributeType.STRING
+
+# The kit's own tables: the controller's event-sourced store and the consumers' idempotency records.
+WORKFLOWS = TableNeed("Workflows", env="", sort_key="sk")
+IDEMPOTENCY = TableNeed("Idempotency", env="", partition_key="id", ttl="expiration")
 
 
 class WorkflowTables(Construct):
@@ -18,39 +30,37 @@ class WorkflowTables(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: RemovalPolicy
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy,
+        tables: Iterable[TableNeed] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self._key = key
         self._removal_policy = removal_policy
         self._deletion_protection = removal_policy == RemovalPolicy.RETAIN
-        self.workflows = self._table("Workflows", sort_key="sk")
-        self.idempotency = self._table("Idempotency", partition_key="id", ttl="expiration")
-        self.inventory = self._table("Inventory")
-        self.shipments = self._table("Shipments")
-        self.payments = self._table("Payments", sort_key="sk")
-        self.notifications = self._table("Notifications")
+        self.by_name: dict[str, dynamodb.Table] = {}
+        self.workflows = self._table(WORKFLOWS)
+        self.idempotency = self._table(IDEMPOTENCY)
+        for need in tables:
+            self._table(need)
 
     @property
     def all(self) -> tuple[dynamodb.Table, ...]:
-        return (
-            self.workflows,
-            self.idempotency,
-            self.inventory,
-            self.shipments,
-            self.payments,
-            self.notifications,
-        )
+        return tuple(self.by_name.values())
 
-    def _table(
-        self, name: str, *, partition_key: str = "pk", sort_key: str | None = None, ttl: str | None = None
-    ) -> dynamodb.Table:
-        return dynamodb.Table(
+    def _table(self, need: TableNeed) -> dynamodb.Table:
+        if need.name in self.by_name:
+            raise ValueError(f"table {need.name!r} is declared twice (names are logical IDs: one table each)")
+        table = dynamodb.Table(
             self,
-            f"{name}Table",
-            partition_key=dynamodb.Attribute(name=partition_key, type=_S),
-            sort_key=dynamodb.Attribute(name=sort_key, type=_S) if sort_key else None,
-            time_to_live_attribute=ttl,
+            f"{need.name}Table",
+            partition_key=dynamodb.Attribute(name=need.partition_key, type=_S),
+            sort_key=dynamodb.Attribute(name=need.sort_key, type=_S) if need.sort_key else None,
+            time_to_live_attribute=need.ttl,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self._key,
@@ -60,3 +70,5 @@ class WorkflowTables(Construct):
             removal_policy=self._removal_policy,
             deletion_protection=self._deletion_protection,
         )
+        self.by_name[need.name] = table
+        return table

@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs import defaults
+from infra.constructs import defaults, findings
 from infra.constructs.rule_targets import EncryptedQueueTarget
 from infra.constructs.service_function import FunctionRuntime, ServiceFunction
 from infra.constructs.subscriptions import Subscription
@@ -21,7 +21,8 @@ class EventQueueFunction(Construct):
 
     Nothing is lost silently: a message the function fails ``MAX_RECEIVE_COUNT`` times moves to
     ``dead_letter_queue``; an event EventBridge cannot deliver to the queue lands in
-    ``target_dead_letter_queue``.
+    ``target_dead_letter_queue``. One function and queue per service, one rule per subscription of every
+    workflow it serves.
     """
 
     def __init__(
@@ -95,22 +96,45 @@ class EventQueueFunction(Construct):
             retry_attempts=defaults.TARGET_RETRY_ATTEMPTS,
             max_event_age=defaults.TARGET_MAX_EVENT_AGE,
         )
+        self._bus = bus
+        self._target = target
         self.rules: dict[str, events.Rule] = {}
         for subscription in subscriptions:
-            if subscription.name in self.rules:
-                raise ValueError(f"{service}: duplicate subscription {subscription.name!r}")
-            self.rules[subscription.name] = events.Rule(
-                self,
-                subscription.name,
-                event_bus=bus,
-                description=f"{service} <- {', '.join(subscription.detail_types)} from {subscription.source}",
-                event_pattern=events.EventPattern(
-                    source=[subscription.source],
-                    detail_type=list(subscription.detail_types),
-                    detail=dict(subscription.detail) or None,
-                ),
-                targets=[target],
-            )
+            self._subscribe(subscription)
+
+        for child in self.function.node.children:
+            if child.node.id.startswith("SqsEventSource"):
+                findings.acknowledge(
+                    child,
+                    "Serverless::Serverless-LambdaEventSourceMappingDestination",
+                    findings.ESM_DESTINATION,
+                )
+        findings.acknowledge(
+            self.target_dead_letter_queue, "AwsSolutions::AwsSolutions-SQS3", findings.TARGET_DLQ
+        )
+        for dlq in self.dead_letter_queues:
+            findings.acknowledge(dlq, "Serverless::Serverless-SQSRedrivePolicy", findings.DLQ_IS_TERMINAL)
+
+    def _subscribe(self, subscription: Subscription) -> events.Rule:
+        """A rule on the bus delivering ``subscription`` into the queue."""
+        if subscription.name in self.rules:
+            raise ValueError(f"{self.service}: duplicate subscription {subscription.name!r}")
+        rule = events.Rule(
+            self,
+            subscription.name,
+            event_bus=self._bus,
+            description=f"{self.service} <- {subscription.description}"
+            if subscription.description
+            else f"{self.service} <- {', '.join(subscription.detail_types)} from {subscription.source}",
+            event_pattern=events.EventPattern(
+                source=[subscription.source],
+                detail_type=list(subscription.detail_types),
+                detail=dict(subscription.detail) or None,
+            ),
+            targets=[self._target],
+        )
+        self.rules[subscription.name] = rule
+        return rule
 
     @property
     def dead_letter_queues(self) -> tuple[sqs.Queue, sqs.Queue]:

@@ -1,15 +1,17 @@
-"""The front controller: the consumer shape for every workflow outcome, plus what it needs to keep time.
+"""The front controller: the consumer shape for every workflow's events, plus what it needs to keep time.
 
-It starts the payment state machine by name (and stops a running attempt of it), writes the workflow
-projection transactionally, creates one Scheduler one-time schedule per running step (the schedule's target
-puts ``StepDeadlineReached`` on the bus through ``scheduler_role``; a deadline Scheduler cannot deliver
-after its retries lands in ``schedule_dead_letter_queue``), escalates to humans over SNS and publishes on
-the bus.
+One controller serves every workflow of the stage. It starts the state machines that run orchestrated
+steps, by name (``STATE_MACHINE_ARNS``: ``{"<workflow>/<machine>": arn}``), and stops a running attempt
+of them; it writes the workflow projection transactionally, creates one Scheduler one-time schedule per
+running step (the schedule's target puts ``StepDeadlineReached`` on the bus through ``scheduler_role``; a
+deadline Scheduler cannot deliver after its retries lands in ``schedule_dead_letter_queue``), escalates
+to humans over SNS and publishes on the bus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -21,15 +23,26 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constructs import defaults, permissions
+from infra.constructs import defaults, findings, permissions
 from infra.constructs.event_queue_function import EventQueueFunction
 from infra.constructs.service_function import FunctionRuntime
-from infra.constructs.subscriptions import by_source
+from infra.constructs.subscriptions import Subscription
 from workflow_core import settings
-from workflow_core.catalog import SOURCE_CONTROLLER, SOURCE_SCHEDULER
+from workflow_core.catalog import EventCatalog
+from workflow_core.lifecycle import SOURCE_CONTROLLER, SOURCE_SCHEDULER
 
 SERVICE = "controller"
 HANDLER = "controller.handler.lambda_handler"
+
+
+class StartedMachine(Protocol):
+    """A state machine the controller starts: the machine, and the fixed name its executions run under."""
+
+    @property
+    def state_machine(self) -> sfn.IStateMachine: ...
+
+    @property
+    def state_machine_name(self) -> str: ...
 
 
 class FrontController(EventQueueFunction):
@@ -38,12 +51,12 @@ class FrontController(EventQueueFunction):
         scope: Construct,
         construct_id: str,
         *,
-        detail_types: Sequence[str],
+        subscriptions: Sequence[Subscription],
+        catalog: EventCatalog,
         bus: events.IEventBus,
         runtime: FunctionRuntime,
         workflows_table: dynamodb.ITable,
-        payment_state_machine: sfn.IStateMachine,
-        payment_state_machine_name: str,
+        state_machines: Mapping[str, StartedMachine],
         escalation_topic: sns.ITopic,
         schedule_group_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = defaults.FUNCTION_TIMEOUT,
@@ -54,7 +67,7 @@ class FrontController(EventQueueFunction):
             service=SERVICE,
             handler=HANDLER,
             bus=bus,
-            subscriptions=by_source(detail_types),
+            subscriptions=subscriptions,
             runtime=runtime,
             timeout=timeout,
         )
@@ -92,7 +105,8 @@ class FrontController(EventQueueFunction):
         permissions.allow_put_events(
             self.scheduler_role,
             bus.event_bus_arn,
-            detail_types=permissions.owned_detail_types([SOURCE_SCHEDULER]),
+            detail_types=permissions.owned_detail_types([SOURCE_SCHEDULER], catalog=catalog),
+            catalog=catalog,
         )
         # Scheduler sends dead-letter events with the schedule's execution role.
         permissions.allow_send_message(self.scheduler_role, self.schedule_dead_letter_queue, runtime.key)
@@ -100,8 +114,15 @@ class FrontController(EventQueueFunction):
         self.function.add_environment(settings.EVENT_BUS_NAME, bus.event_bus_name)
         self.function.add_environment(settings.EVENT_BUS_ARN, bus.event_bus_arn)
         self.function.add_environment(settings.WORKFLOW_TABLE_NAME, workflows_table.table_name)
+        # Tokens stay tokens inside the JSON: CloudFormation writes each machine's ARN into the value.
         self.function.add_environment(
-            settings.PAYMENT_STATE_MACHINE_ARN, payment_state_machine.state_machine_arn
+            settings.STATE_MACHINE_ARNS,
+            Stack.of(self).to_json_string(
+                {
+                    key: machine.state_machine.state_machine_arn
+                    for key, machine in sorted(state_machines.items())
+                }
+            ),
         )
         self.function.add_environment(settings.SCHEDULE_GROUP_NAME, schedule_group_name)
         self.function.add_environment(settings.SCHEDULER_ROLE_ARN, self.scheduler_role.role_arn)
@@ -121,18 +142,23 @@ class FrontController(EventQueueFunction):
         role = self.handler.role
         # TransactWriteItems is authorised per item action (Put/Update/Delete/ConditionCheckItem).
         permissions.allow_table_read_write(role, workflows_table, key)
-        payment_state_machine.grant_start_execution(role)
-        # Stop a running payment attempt before compensating or superseding it: its executions, named at run
-        # time (``<orderId>-payment-<attempt>``), are all under the state machine's name.
-        self.payment_execution_arns = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{payment_state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(actions=["states:StopExecution"], resources=[self.payment_execution_arns])
-        )
+        # Stop a running attempt before compensating or superseding it: the executions of each machine it
+        # starts, named at run time (``controller.actions.execution_name``), are all under the machine's name.
+        self.execution_arns: dict[str, str] = {}
+        for machine_key, machine in sorted(state_machines.items()):
+            machine.state_machine.grant_start_execution(role)
+            self.execution_arns[machine_key] = Stack.of(self).format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{machine.state_machine_name}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+        if self.execution_arns:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["states:StopExecution"], resources=list(self.execution_arns.values())
+                )
+            )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
@@ -148,5 +174,29 @@ class FrontController(EventQueueFunction):
         )
         permissions.allow_publish(role, escalation_topic, key)
         permissions.allow_put_events(
-            role, bus.event_bus_arn, detail_types=permissions.owned_detail_types([SOURCE_CONTROLLER])
+            role,
+            bus.event_bus_arn,
+            detail_types=permissions.owned_detail_types([SOURCE_CONTROLLER], catalog=catalog),
+            catalog=catalog,
         )
+
+        findings.acknowledge(
+            self.schedule_dead_letter_queue, "AwsSolutions::AwsSolutions-SQS3", findings.SCHEDULE_DLQ
+        )
+        findings.acknowledge(
+            self.schedule_dead_letter_queue,
+            "Serverless::Serverless-SQSRedrivePolicy",
+            findings.DLQ_IS_TERMINAL,
+        )
+        policy = role.node.find_child("DefaultPolicy")
+        findings.acknowledge(
+            policy,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{findings.as_rendered(self, self.schedule_arns)}]",
+            findings.SCHEDULES,
+        )
+        for executions in self.execution_arns.values():
+            findings.acknowledge(
+                policy,
+                f"AwsSolutions::AwsSolutions-IAM5[Resource::{findings.as_rendered(self, executions)}]",
+                findings.EXECUTIONS,
+            )

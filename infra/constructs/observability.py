@@ -1,5 +1,9 @@
 """Dashboard and alarms: nothing is lost silently, and a stuck workflow pages someone.
 
+Each deployed workflow gets its own dashboard row (its state machines' executions, its rules' failed
+deliveries) and alarms named after it; the kit's shared parts (controller, queues, functions, deadlines)
+are shown once.
+
 Alarms (all to ``alarm_topic``): every DLQ holding a message, every state machine execution that failed or
 timed out, any record a queue-fed function failed (its partial batch failures never count as Lambda
 ``Errors``), any workflow the controller found past its deadline, and every failure outside the functions'
@@ -10,6 +14,7 @@ target (or to the target's DLQ), and a deadline Scheduler could not deliver to t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from aws_cdk import Duration, Fn
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -23,6 +28,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults
+from infra.constructs.naming import camel
 
 PERIOD = Duration.minutes(1)
 PAST_DEADLINE_METRIC = "WorkflowsPastDeadline"
@@ -40,6 +46,14 @@ SCHEDULER_FAILURES = {
 }
 
 
+@dataclass(frozen=True)
+class WorkflowResources:
+    """What one workflow owns on its own: its state machines and its rules, keyed by alarm id prefix."""
+
+    state_machines: Mapping[str, sfn.IStateMachine] = field(default_factory=dict)
+    rules: Mapping[str, events.IRule] = field(default_factory=dict)
+
+
 class WorkflowObservability(Construct):
     def __init__(
         self,
@@ -50,10 +64,9 @@ class WorkflowObservability(Construct):
         alarm_topic: sns.ITopic,
         queues: Mapping[str, sqs.IQueue],
         dead_letter_queues: Mapping[str, sqs.IQueue],
-        state_machines: Mapping[str, sfn.IStateMachine],
+        workflows: Mapping[str, WorkflowResources],
         functions: Mapping[str, lambda_.Function],
         bus: events.IEventBus,
-        rules: Mapping[str, events.IRule],
         schedule_group: scheduler.IScheduleGroup,
         notification_topics: Mapping[str, sns.ITopic],
         workflow_metrics: Sequence[str],
@@ -62,6 +75,12 @@ class WorkflowObservability(Construct):
         super().__init__(scope, construct_id)
         self._action = actions.SnsAction(alarm_topic)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        state_machines = {name: m for w in workflows.values() for name, m in w.state_machines.items()}
+        rules = {name: rule for w in workflows.values() for name, rule in w.rules.items()}
+        if len(state_machines) != sum(len(w.state_machines) for w in workflows.values()) or len(rules) != sum(
+            len(w.rules) for w in workflows.values()
+        ):
+            raise ValueError("two workflows' state machines or rules share an alarm name")
 
         for name, queue in dead_letter_queues.items():
             self._alarm(
@@ -75,9 +94,9 @@ class WorkflowObservability(Construct):
                 f"{name}ExecutionsTimedOut", machine.metric_timed_out(period=PERIOD), f"{name} timed out"
             )
         for name, function in functions.items():
-            self._alarm(f"{_camel(name)}Errors", function.metric_errors(period=PERIOD), f"{name} raised")
+            self._alarm(f"{camel(name)}Errors", function.metric_errors(period=PERIOD), f"{name} raised")
             self._alarm(
-                f"{_camel(name)}Throttles",
+                f"{camel(name)}Throttles",
                 function.metric_throttles(period=PERIOD),
                 f"{name} was throttled (an SQS batch waits out its visibility timeout; an API call fails)",
             )
@@ -86,7 +105,7 @@ class WorkflowObservability(Construct):
             # metric filter on "Task timed out" depends on the runtime's text logs.)
             timeout_ms = (function.timeout or defaults.FUNCTION_TIMEOUT).to_milliseconds()
             self._alarm(
-                f"{_camel(name)}NearTimeout",
+                f"{camel(name)}NearTimeout",
                 function.metric_duration(period=PERIOD, statistic="Maximum"),
                 f"{name} ran into {int(defaults.TIMEOUT_ALARM_FRACTION * 100)}% of its timeout or beyond",
                 threshold=defaults.TIMEOUT_ALARM_FRACTION * timeout_ms,
@@ -111,7 +130,7 @@ class WorkflowObservability(Construct):
                 period=PERIOD
             ),
         }
-        # Escalations and customer notices SNS could not deliver to a subscriber after its retries. (The alarm
+        # Escalations and notices SNS could not deliver to a subscriber after its retries. (The alarm
         # topic's own failures cannot page through it: they stay in each alarm's history.)
         for name, topic in notification_topics.items():
             self._alarm(
@@ -128,7 +147,7 @@ class WorkflowObservability(Construct):
         records_failed = {service: self.records_failed_metric(service) for service in queue_fed_services}
         for service, metric in records_failed.items():
             self._alarm(
-                f"{_camel(service)}RecordsFailed",
+                f"{camel(service)}RecordsFailed",
                 metric,
                 f"{service} failed records of its queue (they are retried, then moved to its DLQ)",
             )
@@ -175,22 +194,6 @@ class WorkflowObservability(Construct):
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="State machine executions",
-                left=[
-                    metric
-                    for name, m in state_machines.items()
-                    for metric in (
-                        m.metric_started(label=f"{name} started", period=PERIOD),
-                        m.metric_succeeded(label=f"{name} succeeded", period=PERIOD),
-                        m.metric_failed(label=f"{name} failed", period=PERIOD),
-                        m.metric_timed_out(label=f"{name} timed out", period=PERIOD),
-                    )
-                ],
-                width=24,
-            )
-        )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
                 title="Lambda errors",
                 left=[f.metric_errors(label=name, period=PERIOD) for name, f in functions.items()],
                 width=12,
@@ -221,24 +224,46 @@ class WorkflowObservability(Construct):
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Rule deliveries failed (to target / to DLQ)",
-                left=[
-                    self.rule_metric(bus, rule, metric).with_(label=f"{name} {metric}")
-                    for name, rule in rules.items()
-                    for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
-                ],
-                width=12,
-            ),
-            cloudwatch.GraphWidget(
                 title="Deadlines (Scheduler)",
                 left=[
                     schedule_group.metric_attempts(label="attempts", period=PERIOD),
                     schedule_group.metric_sent_to_dlq(label="sent to DLQ", period=PERIOD),
                     *(metric.with_(label=name) for name, metric in scheduler_metrics.items()),
                 ],
-                width=12,
+                width=24,
             ),
         )
+        for workflow, resources in workflows.items():
+            row: list[cloudwatch.IWidget] = []
+            if resources.state_machines:
+                row.append(
+                    cloudwatch.GraphWidget(
+                        title=f"{workflow}: state machine executions",
+                        left=[
+                            metric
+                            for name, m in resources.state_machines.items()
+                            for metric in (
+                                m.metric_started(label=f"{name} started", period=PERIOD),
+                                m.metric_succeeded(label=f"{name} succeeded", period=PERIOD),
+                                m.metric_failed(label=f"{name} failed", period=PERIOD),
+                                m.metric_timed_out(label=f"{name} timed out", period=PERIOD),
+                            )
+                        ],
+                        width=12,
+                    )
+                )
+            row.append(
+                cloudwatch.GraphWidget(
+                    title=f"{workflow}: rule deliveries failed (to target / to DLQ)",
+                    left=[
+                        self.rule_metric(bus, rule, metric).with_(label=f"{name} {metric}")
+                        for name, rule in resources.rules.items()
+                        for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
+                    ],
+                    width=24 - 12 * (len(row)),
+                )
+            )
+            self.dashboard.add_widgets(*row)
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24)
         )
@@ -306,7 +331,3 @@ class WorkflowObservability(Construct):
         alarm.add_ok_action(self._action)
         self.alarms[construct_id] = alarm
         return alarm
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))

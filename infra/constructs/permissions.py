@@ -14,7 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from workflow_core.catalog import CATALOG, source_of
+from workflow_core.catalog import EventCatalog
+from workflow_core.deployment import TableAccess
 
 TABLE_READ = (
     "dynamodb:BatchGetItem",
@@ -49,6 +50,15 @@ def allow_table_read_write(principal: iam.IGrantable, table: dynamodb.ITable, ke
     allow_table(principal, table, key, actions=(*TABLE_READ, *TABLE_WRITE))
 
 
+def allow_table_access(
+    principal: iam.IGrantable, table: dynamodb.ITable, key: kms.IKey, *, access: TableAccess
+) -> None:
+    """What a service declared it needs on one of its tables (``TableNeed.access``)."""
+    allow_table(
+        principal, table, key, actions=TABLE_READ if access == "read" else (*TABLE_READ, *TABLE_WRITE)
+    )
+
+
 def allow_publish(principal: iam.IGrantable, topic: sns.ITopic, key: kms.IKey) -> None:
     _add(principal, iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn]))
     _add(
@@ -66,16 +76,18 @@ def allow_send_message(principal: iam.IGrantable, queue: sqs.IQueue, key: kms.IK
     )
 
 
-def owned_detail_types(sources: Iterable[str]) -> list[str]:
-    """Every detail-type the catalog assigns to one of ``sources``, sorted."""
+def owned_detail_types(sources: Iterable[str], *, catalog: EventCatalog) -> list[str]:
+    """Every detail-type ``catalog`` assigns to one of ``sources``, sorted."""
     owned = set(sources)
-    unknown = owned - {etype.source for etype in CATALOG.values()}
+    unknown = owned - {etype.source for etype in catalog.values()}
     if unknown:
         raise ValueError(f"no detail-type of the catalog comes from {sorted(unknown)}")
-    return sorted(name for name, etype in CATALOG.items() if etype.source in owned)
+    return sorted(name for name, etype in catalog.items() if etype.source in owned)
 
 
-def put_events_statements(bus_arn: str, detail_types: Iterable[str]) -> list[iam.PolicyStatement]:
+def put_events_statements(
+    bus_arn: str, detail_types: Iterable[str], *, catalog: EventCatalog
+) -> list[iam.PolicyStatement]:
     """``events:PutEvents`` on the bus for exactly ``detail_types``, each from the source owning it.
 
     One statement per source, so a source can only carry its own detail-types. IAM documents
@@ -87,7 +99,7 @@ def put_events_statements(bus_arn: str, detail_types: Iterable[str]) -> list[iam
     """
     by_source: dict[str, set[str]] = {}
     for detail_type in detail_types:
-        by_source.setdefault(source_of(detail_type), set()).add(detail_type)
+        by_source.setdefault(catalog.source_of(detail_type), set()).add(detail_type)
     if not by_source:
         raise ValueError("events:PutEvents needs at least one detail-type the principal publishes")
     return [
@@ -106,9 +118,11 @@ def put_events_statements(bus_arn: str, detail_types: Iterable[str]) -> list[iam
     ]
 
 
-def allow_put_events(principal: iam.IGrantable, bus_arn: str, *, detail_types: Iterable[str]) -> None:
+def allow_put_events(
+    principal: iam.IGrantable, bus_arn: str, *, detail_types: Iterable[str], catalog: EventCatalog
+) -> None:
     """Publish on the bus only ``detail_types``, each from its owning source: no service forges another's."""
-    for statement in put_events_statements(bus_arn, detail_types):
+    for statement in put_events_statements(bus_arn, detail_types, catalog=catalog):
         _add(principal, statement)
 
 

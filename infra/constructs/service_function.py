@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs import defaults
+from infra.constructs import defaults, findings
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class ServiceFunction(Construct):
     settings, and a least-privilege role.
 
     The role starts empty (no managed policies): it may write to its own log group and X-Ray, and
-    whatever the composing stack grants it on top.
+    whatever the composing stack grants it on top. The function acknowledges the cdk-nag findings every
+    function of the kit has, for the reasons in ``findings``.
     """
 
     def __init__(
@@ -91,3 +92,14 @@ class ServiceFunction(Construct):
             },
         )
         defaults.allow_redundant_depends_on(cast(CfnResource, self.function.node.default_child))
+        # Tracing put the X-Ray statement into the role's default policy.
+        findings.acknowledge(
+            self.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            findings.XRAY_AND_LOG_DELIVERY,
+        )
+        findings.acknowledge(self.function, "AwsSolutions::AwsSolutions-L1", findings.RUNTIME_PINNED)
+        findings.acknowledge(
+            self.function, "Serverless::Serverless-LambdaLatestVersion", findings.RUNTIME_PINNED
+        )
+        findings.acknowledge(self.function, "Serverless::Serverless-LambdaDLQ", findings.SYNC_ONLY)

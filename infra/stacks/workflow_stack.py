@@ -1,25 +1,29 @@
-"""One stage of the kit: event bus, data, the three patterns of the order workflow, API, observability.
+"""One stage of the kit: event bus, data, every deployed workflow's three patterns, API, observability.
 
-Everything workflow-specific is derived from the one declaration (``ORDER_WORKFLOW``): which consumers exist,
-what each subscribes to, what the controller consumes, which state machines exist and which rule starts them.
+Everything workflow-specific is derived from the registry of deployed declarations (``infra.plan``) and
+from what each service declares beside itself: which consumers exist and what each subscribes to, per
+workflow; what the one controller consumes and which state machines it starts; which state machines
+exist per workflow and which rules start them; the tables, environments and grants of every service.
+Nothing here names a workflow (docs/decisions/0023).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra import nag
 from infra.constructs import (
-    ChoreographedConsumer,
+    EventQueueFunction,
     FrontController,
     FunctionRuntime,
     OrchestratedFlow,
@@ -33,11 +37,20 @@ from infra.constructs import (
     defaults,
     permissions,
 )
+from infra.constructs.naming import camel
+from infra.constructs.observability import WorkflowResources
+from infra.constructs.subscriptions import Subscription
 from infra.constructs.topics import TopicSubscription
-from workflow_core import definition, settings
-from workflow_core.catalog import SOURCE_NOTIFICATIONS, SOURCE_OPERATOR, SOURCE_ORDERS, source_of
-from workflow_core.definition import Runner, WorkflowDefinition
-from workflow_core.order_workflow import ORDER_WORKFLOW
+from infra.plan import ConsumerPlan, FlowPlan, StackPlan, plan
+from workflow_core import settings
+from workflow_core.deployment import ServiceNeeds, TaskFunction
+from workflow_core.lifecycle import (
+    OPERATOR_COMMAND_ISSUED,
+    OUTCOME_EVENTS,
+    WORKFLOW_ESCALATED,
+    WORKFLOW_STARTED,
+)
+from workflow_core.registry import Registry, deployed
 
 
 @dataclass(frozen=True)
@@ -51,10 +64,10 @@ class StageConfig:
     powertools_layer_arn: str | None = None  # override, e.g. for partitions without the public parameter
     log_level: str = defaults.LOG_LEVEL
     # Subscribers of the three topics (cdk context alarmSubscriptions, escalationSubscriptions,
-    # customerSubscriptions).
+    # customerSubscriptions: the notices topic).
     alarm_subscriptions: tuple[TopicSubscription, ...] = ()
     escalation_subscriptions: tuple[TopicSubscription, ...] = ()
-    customer_subscriptions: tuple[TopicSubscription, ...] = ()
+    notice_subscriptions: tuple[TopicSubscription, ...] = ()
 
     @property
     def retain_data(self) -> bool:
@@ -69,10 +82,13 @@ class WorkflowStack(Stack):
         construct_id: str,
         *,
         config: StageConfig,
-        workflow: WorkflowDefinition = ORDER_WORKFLOW,
+        registry: Registry | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.registry = registry or deployed()
+        self.plan: StackPlan = plan(self.registry)
+        catalog = self.plan.catalog
         stage = config.stage
         retain = defaults.removal_policy(retain=config.retain_data)
 
@@ -82,8 +98,7 @@ class WorkflowStack(Stack):
         key = self.encryption.key
         self.events = WorkflowEventBus(self, "Events", stage=stage)
         bus = self.events.bus
-        self.tables = WorkflowTables(self, "Data", key=key, removal_policy=retain)
-        tables = self.tables
+        self.tables = WorkflowTables(self, "Data", key=key, removal_policy=retain, tables=self.plan.tables)
         self.topics = WorkflowTopics(
             self,
             "Topics",
@@ -91,10 +106,15 @@ class WorkflowStack(Stack):
             key=key,
             alarm_subscriptions=config.alarm_subscriptions,
             escalation_subscriptions=config.escalation_subscriptions,
-            customer_subscriptions=config.customer_subscriptions,
+            notice_subscriptions=config.notice_subscriptions,
         )
+        # TopicNeed.topic -> the topic (workflow_core.deployment: "customer" means the notices topic).
+        self._topic_of: dict[str, sns.ITopic] = {
+            "customer": self.topics.notices,
+            "escalation": self.topics.escalation,
+        }
 
-        runtime = FunctionRuntime(
+        self.runtime = FunctionRuntime(
             code=lambda_.Code.from_asset(str(config.functions_dir), exclude=list(defaults.CODE_EXCLUDES)),
             layers=(
                 lambda_.LayerVersion.from_layer_version_arn(
@@ -108,140 +128,66 @@ class WorkflowStack(Stack):
             log_level=config.log_level,
         )
 
-        # Orchestration: the payment task functions and the state machines that run them.
-        self.payment_checks = ServiceFunction(
-            self,
-            "PaymentChecks",
-            runtime=runtime,
-            service="payment-checks",
-            handler="payment.checks.lambda_handler",
-            description="WorkflowKit payment: validation and fraud checks (Step Functions task)",
-        )
-        self.payment_gateway = ServiceFunction(
-            self,
-            "PaymentGateway",
-            runtime=runtime,
-            service="payment-gateway",
-            handler="payment.gateway.lambda_handler",
-            environment={
-                settings.PAYMENTS_TABLE_NAME: tables.payments.table_name,
-                "PAYMENT_GATEWAY": "sandbox",
-            },
-            description="WorkflowKit payment: card processor operations (Step Functions task)",
-        )
-        permissions.allow_table_read_write(self.payment_gateway.role, tables.payments, key)
-        # The four ASL placeholders of docs/architecture.md.
-        task_functions = {
-            "ChecksFunctionArn": self.payment_checks.function,
-            "GatewayFunctionArn": self.payment_gateway.function,
+        # Orchestration: each service's task functions (shared by its flows in every workflow), then one
+        # state machine per workflow and machine.
+        self.task_functions: dict[str, dict[str, ServiceFunction]] = {
+            service: self._task_functions(service, self.plan.services[service])
+            for service in self.plan.task_services
         }
-        substitutions = {"PaymentsTableName": tables.payments.table_name, "EventBusName": bus.event_bus_name}
-        triggered = workflow.event_triggered_state_machines()
         self.flows: dict[str, OrchestratedFlow] = {
-            name: OrchestratedFlow(
-                self,
-                f"{_camel(name)}Flow",
-                stage=stage,
-                name=name,
-                asl_path=config.statemachines_dir / f"{name}.asl.json",
-                substitutions=substitutions,
-                task_functions=task_functions,
-                payments_table=tables.payments,
-                bus=bus,
-                key=key,
-                log_removal_policy=retain,
-                publishes=outcome_events(workflow, definition.state_machine(name)),
-                started_by=triggered.get(name),
-            )
-            for name in workflow.state_machines()
+            flow.key: self._flow(flow, config) for flow in self.plan.flows
         }
-        started_by_controller = [name for name in self.flows if name not in triggered]
-        if len(started_by_controller) != 1:
-            raise ValueError(f"expected one controller-started state machine, got {started_by_controller}")
-        payment_flow = self.flows[started_by_controller[0]]
 
-        # The hybrid: the front controller.
+        # The hybrid: one front controller for every workflow.
         self.controller = FrontController(
             self,
             "Controller",
-            detail_types=workflow.controller_inputs(),
+            subscriptions=self.plan.controller,
+            catalog=catalog,
             bus=bus,
-            runtime=runtime,
-            workflows_table=tables.workflows,
-            payment_state_machine=payment_flow.state_machine,
-            payment_state_machine_name=payment_flow.state_machine_name,
+            runtime=self.runtime,
+            workflows_table=self.tables.workflows,
+            state_machines={
+                flow.key: self.flows[flow.key] for flow in self.plan.flows if flow.controller_started
+            },
             escalation_topic=self.topics.escalation,
             schedule_group_removal_policy=retain,
         )
 
-        # Choreography: one consumer per service the declaration names.
-        consumer_tables = {
-            "inventory": {settings.INVENTORY_TABLE_NAME: tables.inventory},
-            "shipping": {settings.SHIPMENTS_TABLE_NAME: tables.shipments},
-            "notification": {settings.NOTIFICATIONS_TABLE_NAME: tables.notifications},
+        # Choreography: one consumer per service, with rules for every workflow it serves.
+        self.consumers: dict[str, EventQueueFunction] = {
+            service: self._consumer(consumer) for service, consumer in self.plan.consumers.items()
         }
-        self.consumers: dict[str, ChoreographedConsumer] = {}
-        for service, detail_types in workflow.consumer_subscriptions().items():
-            if service not in consumer_tables:
-                raise ValueError(f"consumer {service!r} has no tables configured in WorkflowStack")
-            own: dict[str, dynamodb.Table] = {
-                **consumer_tables[service],
-                settings.IDEMPOTENCY_TABLE_NAME: tables.idempotency,
-            }
-            environment = {settings.EVENT_BUS_NAME: bus.event_bus_name}
-            environment |= {name: table.table_name for name, table in own.items()}
-            if service == workflow.notifier:
-                environment[settings.CUSTOMER_TOPIC_ARN] = self.topics.customer.topic_arn
-            consumer = ChoreographedConsumer(
-                self,
-                f"{_camel(service)}Consumer",
-                service=service,
-                detail_types=detail_types,
-                bus=bus,
-                runtime=runtime,
-                retry_event=workflow.retry_event,
-                retried_steps=workflow.retried_steps(service),
-                environment=environment,
-            )
-            role = consumer.handler.role
-            for table in own.values():
-                permissions.allow_table_read_write(role, table, key)
-            # A consumer publishes what its source owns: the outcomes of what it runs (the notifier: notices).
-            sources = {source_of(event) for event in outcome_events(workflow, definition.consumer(service))}
-            if service == workflow.notifier:
-                sources.add(SOURCE_NOTIFICATIONS)
-            permissions.allow_put_events(
-                role, bus.event_bus_arn, detail_types=permissions.owned_detail_types(sources)
-            )
-            if service == workflow.notifier:
-                permissions.allow_publish(role, self.topics.customer, key)
-            self.consumers[service] = consumer
 
-        # Status and commands over HTTP.
+        # Start workflows, read status, issue commands over HTTP.
         self.front_door = ServiceFunction(
             self,
             "FrontDoor",
-            runtime=runtime,
+            runtime=self.runtime,
             service="frontdoor",
             handler="frontdoor.handler.lambda_handler",
             environment={
                 settings.EVENT_BUS_NAME: bus.event_bus_name,
-                settings.WORKFLOW_TABLE_NAME: tables.workflows.table_name,
+                settings.WORKFLOW_TABLE_NAME: self.tables.workflows.table_name,
             },
-            description="WorkflowKit front door: orders, status, operator commands (HTTP API)",
+            description="WorkflowKit front door: start workflows, status, operator commands (HTTP API)",
         )
-        # Orders (OrderSubmitted) and operator commands (OperatorCommandIssued), nothing else.
+        # Every deployed workflow's start event and operator commands, each from its own source; no more.
         permissions.allow_put_events(
             self.front_door.role,
             bus.event_bus_arn,
-            detail_types=permissions.owned_detail_types([SOURCE_ORDERS, SOURCE_OPERATOR]),
+            detail_types=(*self.plan.start_events, OPERATOR_COMMAND_ISSUED),
+            catalog=catalog,
         )
-        permissions.allow_table(self.front_door.role, tables.workflows, key, actions=permissions.TABLE_READ)
+        permissions.allow_table(
+            self.front_door.role, self.tables.workflows, key, actions=permissions.TABLE_READ
+        )
         self.api = StatusApi(
             self,
             "StatusApi",
             stage=stage,
             handler=self.front_door.function,
+            workflow_types=self.registry.names,
             key=key,
             log_removal_policy=retain,
         )
@@ -256,19 +202,119 @@ class WorkflowStack(Stack):
                 **{service: consumer.queue for service, consumer in self.consumers.items()},
             },
             dead_letter_queues=self._dead_letter_queues(),
-            state_machines={name: flow.state_machine for name, flow in self.flows.items()},
+            workflows=self._workflow_resources(),
             functions=self._functions(),
             bus=bus,
-            rules=self._rules(),
             schedule_group=self.controller.schedule_group,
-            notification_topics={"Escalation": self.topics.escalation, "Customer": self.topics.customer},
-            workflow_metrics=(workflow.started_event, *workflow.outcome_events, workflow.escalation_event),
+            notification_topics={"Escalation": self.topics.escalation, "Notices": self.topics.notices},
+            # What the controller counts (EMF, dimension service=controller), whatever the workflow.
+            workflow_metrics=(WORKFLOW_STARTED, *OUTCOME_EVENTS, WORKFLOW_ESCALATED),
             queue_fed_services=[shape.service for shape in (self.controller, *self.consumers.values())],
         )
 
         self._outputs()
-        nag.acknowledge(self)
 
+    # --- orchestration ----------------------------------------------------------------------------------
+    def _task_functions(self, service: str, needs: ServiceNeeds) -> dict[str, ServiceFunction]:
+        """placeholder -> the task function it names, for ``service``'s state machines."""
+        functions: dict[str, ServiceFunction] = {}
+        for task in needs.task_functions:
+            construct_id = _task_function_id(service, task)
+            function = ServiceFunction(
+                self,
+                construct_id,
+                runtime=self.runtime,
+                service=_task_service_name(service, task),
+                handler=task.handler,
+                environment={
+                    **task.environment,
+                    **{needs.table(name).env: self.tables.by_name[name].table_name for name in task.tables},
+                },
+                description=f"WorkflowKit {service}: {task.description}",
+                timeout=Duration.seconds(task.timeout_seconds)
+                if task.timeout_seconds
+                else defaults.FUNCTION_TIMEOUT,
+            )
+            for name in task.tables:
+                permissions.allow_table_access(
+                    function.role,
+                    self.tables.by_name[name],
+                    self.encryption.key,
+                    access=needs.table(name).access,
+                )
+            if task.placeholder in functions:
+                raise ValueError(
+                    f"service {service!r} declares the task placeholder {task.placeholder} twice"
+                )
+            functions[task.placeholder] = function
+        return functions
+
+    def _flow(self, flow: FlowPlan, config: StageConfig) -> OrchestratedFlow:
+        needs = self.plan.services[flow.service]
+        return OrchestratedFlow(
+            self,
+            f"{camel(flow.workflow)}{camel(flow.machine)}Flow",
+            stage=config.stage,
+            workflow=flow.workflow,
+            name=flow.machine,
+            asl_path=config.statemachines_dir / f"{flow.machine}.asl.json",
+            substitutions={"EventBusName": self.events.bus.event_bus_name},
+            task_functions={
+                placeholder: function.function
+                for placeholder, function in self.task_functions.get(flow.service, {}).items()
+            },
+            tables={
+                placeholder: self.tables.by_name[name]
+                for placeholder, name in needs.table_substitutions.items()
+            },
+            bus=self.events.bus,
+            key=self.encryption.key,
+            log_removal_policy=self.runtime.removal_policy,
+            catalog=self.plan.catalog,
+            publishes=flow.publishes,
+            started_by=flow.started_by,
+        )
+
+    # --- choreography -----------------------------------------------------------------------------------
+    def _consumer(self, consumer: ConsumerPlan) -> EventQueueFunction:
+        needs = consumer.needs
+        bus = self.events.bus
+        key = self.encryption.key
+        environment = {
+            settings.EVENT_BUS_NAME: bus.event_bus_name,
+            settings.IDEMPOTENCY_TABLE_NAME: self.tables.idempotency.table_name,
+            **{table.env: self.tables.by_name[table.name].table_name for table in needs.tables},
+            **{need.env: self._topic_of[need.topic].topic_arn for need in needs.topics},
+            **needs.environment,
+        }
+        assert needs.handler is not None  # the plan refuses a consumer without one
+        function = EventQueueFunction(
+            self,
+            f"{camel(consumer.service)}Consumer",
+            service=consumer.service,
+            handler=needs.handler,
+            bus=bus,
+            subscriptions=consumer.subscriptions,
+            runtime=self.runtime,
+            environment=environment,
+        )
+        role = function.handler.role
+        permissions.allow_table_read_write(role, self.tables.idempotency, key)
+        for table in needs.tables:
+            permissions.allow_table_access(role, self.tables.by_name[table.name], key, access=table.access)
+        # What it reports, from the sources it owns (and what it declares it may also publish).
+        if consumer.sources:
+            permissions.allow_put_events(
+                role,
+                bus.event_bus_arn,
+                detail_types=permissions.owned_detail_types(consumer.sources, catalog=self.plan.catalog),
+                catalog=self.plan.catalog,
+            )
+        for need in needs.topics:
+            permissions.allow_publish(role, self._topic_of[need.topic], key)
+        return function
+
+    # --- observability and outputs ----------------------------------------------------------------------
     def _dead_letter_queues(self) -> dict[str, sqs.IQueue]:
         queues: dict[str, sqs.IQueue] = {
             "ControllerDlq": self.controller.dead_letter_queue,
@@ -276,33 +322,51 @@ class WorkflowStack(Stack):
             "ControllerScheduleDlq": self.controller.schedule_dead_letter_queue,
         }
         for service, consumer in self.consumers.items():
-            queues[f"{_camel(service)}Dlq"] = consumer.dead_letter_queue
-            queues[f"{_camel(service)}TargetDlq"] = consumer.target_dead_letter_queue
-        for name, flow in self.flows.items():
-            if flow.target_dead_letter_queue is not None:
-                queues[f"{_camel(name)}TargetDlq"] = flow.target_dead_letter_queue
+            queues[f"{camel(service)}Dlq"] = consumer.dead_letter_queue
+            queues[f"{camel(service)}TargetDlq"] = consumer.target_dead_letter_queue
+        for flow in self.plan.flows:
+            dlq = self.flows[flow.key].target_dead_letter_queue
+            if dlq is not None:
+                queues[f"{camel(flow.workflow)}{camel(flow.machine)}TargetDlq"] = dlq
         return queues
 
-    def _rules(self) -> dict[str, events.IRule]:
-        """Every rule on the bus, keyed by its owner and subscription (the alarms' construct ids)."""
-        rules: dict[str, events.IRule] = {
-            f"Controller{name}": rule for name, rule in self.controller.rules.items()
-        }
-        for service, consumer in self.consumers.items():
-            rules |= {f"{_camel(service)}{name}": rule for name, rule in consumer.rules.items()}
-        for name, flow in self.flows.items():
-            if flow.rule is not None:
-                rules[f"{_camel(name)}StartRule"] = flow.rule
-        return rules
+    def _workflow_resources(self) -> dict[str, WorkflowResources]:
+        """Per workflow: its state machines and every rule derived for it, keyed by alarm id prefix."""
+        resources: dict[str, WorkflowResources] = {}
+        for name in self.registry.names:
+            machines: dict[str, sfn.IStateMachine] = {}
+            rules: dict[str, events.IRule] = {}
+            prefix = camel(name)
+            for flow in self.plan.flows:
+                if flow.workflow != name:
+                    continue
+                built = self.flows[flow.key]
+                machines[f"{prefix}{camel(flow.machine)}"] = built.state_machine
+                rules |= {f"{prefix}{camel(flow.machine)}{rid}": rule for rid, rule in built.rules.items()}
+            subscribed: Mapping[str, tuple[EventQueueFunction, tuple[Subscription, ...]]] = {
+                "controller": (self.controller, self.plan.controller),
+                **{s: (self.consumers[s], c.subscriptions) for s, c in self.plan.consumers.items()},
+            }
+            for owner, (shape, subscriptions) in subscribed.items():
+                rules |= {
+                    f"{camel(owner)}{sub.name}": shape.rules[sub.name]
+                    for sub in subscriptions
+                    if sub.workflow == name
+                }
+            resources[name] = WorkflowResources(state_machines=machines, rules=rules)
+        return resources
 
     def _functions(self) -> dict[str, lambda_.Function]:
-        return {
+        functions: dict[str, lambda_.Function] = {
             "controller": self.controller.function,
             **{service: consumer.function for service, consumer in self.consumers.items()},
-            "payment-checks": self.payment_checks.function,
-            "payment-gateway": self.payment_gateway.function,
-            "frontdoor": self.front_door.function,
         }
+        for service, tasks in self.task_functions.items():
+            needs = self.plan.services[service]
+            for task in needs.task_functions:
+                functions[_task_service_name(service, task)] = tasks[task.placeholder].function
+        functions["frontdoor"] = self.front_door.function
+        return functions
 
     def _outputs(self) -> None:
         bus = self.events.bus
@@ -311,37 +375,39 @@ class WorkflowStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(
             self,
-            "OrderClientPolicyArn",
-            value=self.api.order_client_policy.managed_policy_arn,
-            description="Attach to order clients: submit orders, read workflow status",
+            "ClientPolicyArn",
+            value=self.api.client_policy.managed_policy_arn,
+            description="Attach to clients: start the deployed workflows, read workflow status",
         )
         CfnOutput(
             self,
             "WorkflowOperatorPolicyArn",
             value=self.api.operator_policy.managed_policy_arn,
-            description="Attach to operators: what order clients may, plus workflow commands",
+            description="Attach to operators: what clients may, plus workflow commands",
         )
-        for table_id in ("workflows", "idempotency", "inventory", "shipments", "payments", "notifications"):
-            table: dynamodb.Table = getattr(self.tables, table_id)
-            CfnOutput(self, f"{_camel(table_id)}TableName", value=table.table_name)
-        for name, flow in self.flows.items():
-            CfnOutput(self, f"{_camel(name)}StateMachineArn", value=flow.state_machine.state_machine_arn)
+        for name, table in self.tables.by_name.items():
+            CfnOutput(self, f"{name}TableName", value=table.table_name)
+        for flow in self.plan.flows:
+            CfnOutput(
+                self,
+                f"{camel(flow.workflow)}{camel(flow.machine)}StateMachineArn",
+                value=self.flows[flow.key].state_machine.state_machine_arn,
+            )
         CfnOutput(self, "AlarmTopicArn", value=self.topics.alarms.topic_arn)
         CfnOutput(self, "EscalationTopicArn", value=self.topics.escalation.topic_arn)
-        CfnOutput(self, "CustomerTopicArn", value=self.topics.customer.topic_arn)
+        CfnOutput(self, "NoticesTopicArn", value=self.topics.notices.topic_arn)
         CfnOutput(self, "ScheduleGroupName", value=self.controller.schedule_group.schedule_group_name)
 
 
-def outcome_events(workflow: WorkflowDefinition, runner: Runner) -> tuple[str, ...]:
-    """The outcome events ``runner`` reports for the steps and compensations it runs."""
-    outcomes: list[str] = []
-    for step in workflow.steps:
-        if step.runner == runner:
-            outcomes += [step.completed_by, step.failed_by]
-        if step.compensation is not None and step.compensation.runner == runner:
-            outcomes += [step.compensation.completed_by, step.compensation.failed_by]
-    return tuple(outcomes)
+def _task_function_id(service: str, task: TaskFunction) -> str:
+    """``card`` + ``card.checks.lambda_handler`` -> ``CardChecks``: the service, then the module."""
+    return camel(_task_service_name(service, task))
 
 
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
+def _task_service_name(service: str, task: TaskFunction) -> str:
+    """``<service>-<module>``: the function's POWERTOOLS_SERVICE_NAME and its alarms' name."""
+    module = task.handler.rsplit(".", 1)[0]
+    parts = module.split(".")
+    if parts[0] == service:
+        parts = parts[1:]
+    return "-".join([service, *parts])

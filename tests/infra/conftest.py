@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from app import stage_config
 from infra.stacks import StageConfig, WorkflowStack
+from workflow_core.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = "test"
@@ -35,10 +36,13 @@ class Synthesized:
         return str(self.stack.resolve(node.logical_id))
 
 
-def synthesize(outdir: Path, config: StageConfig | None = None) -> Synthesized:
+def synthesize(
+    outdir: Path, config: StageConfig | None = None, registry: Registry | None = None
+) -> Synthesized:
     """The real stack, as ``cdk synth`` builds it (cdk-nag included), for a fixed test account and region.
 
-    Without ``config``: the ``test`` stage, which keeps its data like every stage but ``dev``.
+    Without ``config``: the ``test`` stage, which keeps its data like every stage but ``dev``. Without
+    ``registry``: the app's deployed workflows.
     """
     config = config or StageConfig(
         stage=STAGE,
@@ -51,6 +55,7 @@ def synthesize(outdir: Path, config: StageConfig | None = None) -> Synthesized:
         app,
         f"WorkflowKit-{config.stage}",
         config=config,
+        registry=registry,
         env=cdk.Environment(account="123456789012", region="eu-west-1"),
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))

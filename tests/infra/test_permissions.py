@@ -1,5 +1,6 @@
-"""Who may do what: each role publishes only the events it owns, the controller stops only payment
-executions, and API callers get the routes of their audience."""
+"""Who may do what: each role publishes only the events it owns, touches only its own tables, the controller
+starts and stops only the state machines it runs steps with, and API callers get the routes of their
+audience. The expectations are literal: what the order workflow and its services declare, spelled out."""
 
 from __future__ import annotations
 
@@ -12,38 +13,52 @@ import pytest
 from aws_cdk import aws_iam as iam
 
 from tests.infra.conftest import ROOT, Synthesized
-from workflow_core.catalog import (
-    CATALOG,
-    SOURCE_CONTROLLER,
-    SOURCE_INVENTORY,
-    SOURCE_NOTIFICATIONS,
-    SOURCE_OPERATOR,
-    SOURCE_ORDERS,
-    SOURCE_PAYMENTS,
-    SOURCE_SCHEDULER,
-    SOURCE_SHIPPING,
-)
-from workflow_core.order_workflow import ORDER_WORKFLOW
+from workflow_core.registry import deployed
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 
-# The independent spec (docs/architecture.md, catalog.py): the sources each principal legitimately publishes.
-PUBLISHERS: dict[str, set[str]] = {
-    "controller": {SOURCE_CONTROLLER},
-    "inventory": {SOURCE_INVENTORY},
-    "shipping": {SOURCE_SHIPPING},
-    "notification": {SOURCE_NOTIFICATIONS},
-    "frontdoor": {SOURCE_ORDERS, SOURCE_OPERATOR},
-    "payment": {SOURCE_PAYMENTS},
-    "refund": {SOURCE_PAYMENTS},
-    "scheduler": {SOURCE_SCHEDULER},
+# The independent spec (docs/architecture.md, the order workflow's contracts): what each principal
+# legitimately publishes, by source. Consumers publish everything their source owns; state machines only
+# the outcomes they report; the front door the start event and operator commands.
+PUT_EVENTS: dict[str, dict[str, set[str]]] = {
+    "controller": {
+        "workflow.controller": {
+            "WorkflowStarted",
+            "WorkflowCompleted",
+            "WorkflowCompensated",
+            "WorkflowFailed",
+            "WorkflowEscalated",
+            "StepRetryRequested",
+            "RefundRequested",
+            "InventoryReleaseRequested",
+            "ShipmentCancellationRequested",
+        }
+    },
+    "inventory": {
+        "commerce.inventory": {
+            "InventoryReserved",
+            "InventoryReservationFailed",
+            "InventoryReleased",
+            "InventoryReleaseFailed",
+        }
+    },
+    "shipping": {
+        "commerce.shipping": {
+            "ShippingScheduled",
+            "ShippingFailed",
+            "ShipmentCancelled",
+            "ShipmentCancellationFailed",
+        }
+    },
+    "notification": {"commerce.notifications": {"CustomerNotified"}},
+    "frontdoor": {"commerce.orders": {"OrderSubmitted"}, "workflow.operator": {"OperatorCommandIssued"}},
+    "payment": {"commerce.payments": {"PaymentProcessed", "PaymentFailed"}},
+    "refund": {"commerce.payments": {"PaymentRefunded", "RefundFailed"}},
+    "scheduler": {"workflow.scheduler": {"StepDeadlineReached"}},
 }
-# State machines may publish only the outcomes they report, not every event of their source.
-FLOW_PUBLISHES = {
-    "payment": {"PaymentProcessed", "PaymentFailed"},
-    "refund": {"PaymentRefunded", "RefundFailed"},
-}
+PUBLISHERS = {principal: set(by_source) for principal, by_source in PUT_EVENTS.items()}
+CATALOG = deployed().catalog  # the universe of (detail-type, owning source) a role could try to forge
 
 
 def _role(synth: Synthesized, principal: str) -> iam.IRole:
@@ -53,7 +68,10 @@ def _role(synth: Synthesized, principal: str) -> iam.IRole:
         "frontdoor": stack.front_door.role,
         "scheduler": stack.controller.scheduler_role,
         **{service: consumer.handler.role for service, consumer in stack.consumers.items()},
-        **{name: flow.role for name, flow in stack.flows.items()},
+        "payment": stack.flows["order/payment"].role,
+        "refund": stack.flows["order/refund"].role,
+        "payment-checks": stack.task_functions["payment"]["ChecksFunctionArn"].role,
+        "payment-gateway": stack.task_functions["payment"]["GatewayFunctionArn"].role,
     }
     return roles[principal]
 
@@ -125,10 +143,7 @@ def test_put_events_is_restricted_to_the_sources_a_role_owns(
         detail_types = set(condition["ForAllValues:StringEquals"]["events:detail-type"])
         # A statement's detail-types are all owned by its one source: no pairing of another's type and source.
         assert all(CATALOG[detail_type].source == source for detail_type in detail_types), detail_types
-        if principal in FLOW_PUBLISHES:
-            assert detail_types == FLOW_PUBLISHES[principal]
-        else:
-            assert detail_types == {name for name, t in CATALOG.items() if t.source == source}
+        assert detail_types == PUT_EVENTS[principal][source]
         sources.add(source)
     assert sources == PUBLISHERS[principal]
 
@@ -142,8 +157,8 @@ def test_a_role_cannot_forge_another_services_events(synthesized: Synthesized, p
             if source != etype.source or source not in PUBLISHERS[principal]:
                 assert not allowed, f"{principal} may publish {detail_type} from {source}"
     if principal == "notification":  # the example of the finding
-        assert not _allows(statements, SOURCE_PAYMENTS, "PaymentProcessed")
-        assert _allows(statements, SOURCE_NOTIFICATIONS, "CustomerNotified")
+        assert not _allows(statements, "commerce.payments", "PaymentProcessed")
+        assert _allows(statements, "commerce.notifications", "CustomerNotified")
 
 
 def test_every_put_events_grant_carries_the_source_condition(synthesized: Synthesized) -> None:
@@ -164,35 +179,112 @@ def _asl_entries(node: Any) -> Iterator[dict[str, Any]]:
             yield from _asl_entries(value)
 
 
-@pytest.mark.parametrize("name", ORDER_WORKFLOW.state_machines())
+@pytest.mark.parametrize("name", ["payment", "refund"])
 def test_what_a_state_machine_publishes_is_what_its_role_allows(synthesized: Synthesized, name: str) -> None:
     asl = json.loads((ROOT / "statemachines" / f"{name}.asl.json").read_text(encoding="utf-8"))
     entries = list(_asl_entries(asl))
     assert entries, f"{name} publishes nothing"
-    statements = _put_events(_role_statements(synthesized, synthesized.stack.flows[name].role))
+    statements = _put_events(_role_statements(synthesized, _role(synthesized, name)))
     for entry in entries:
         # Literal Source and DetailType: a path (``Source.$``) could not be checked, nor granted narrowly.
         assert _allows(statements, entry["Source"], entry["DetailType"]), entry
 
 
-def test_the_controller_may_stop_payment_executions_only(synthesized: Synthesized) -> None:
+def _table_grants(synth: Synthesized, principal: str) -> dict[str, set[str]]:
+    """table logical id -> the DynamoDB actions ``principal``'s role is allowed on it."""
+    grants: dict[str, set[str]] = {}
+    for statement in _role_statements(synth, _role(synth, principal)):
+        actions = {a for a in _as_list(statement["Action"]) if a.startswith("dynamodb:")}
+        if actions:
+            (table_id, attribute) = statement["Resource"]["Fn::GetAtt"]
+            assert attribute == "Arn"
+            grants.setdefault(table_id, set()).update(actions)
+    return grants
+
+
+READ = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+}
+READ_WRITE = READ | {
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+}
+TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
+    "controller": {"DataWorkflowsTableC1EDE449": READ_WRITE},
+    "frontdoor": {"DataWorkflowsTableC1EDE449": READ},
+    "inventory": {"DataInventoryTable469FF9AA": READ_WRITE, "DataIdempotencyTable36C198C8": READ_WRITE},
+    "shipping": {"DataShipmentsTableD3E066E6": READ_WRITE, "DataIdempotencyTable36C198C8": READ_WRITE},
+    "notification": {
+        "DataNotificationsTableA1FEA4C7": READ_WRITE,
+        "DataIdempotencyTable36C198C8": READ_WRITE,
+    },
+    "payment-checks": {},
+    "payment-gateway": {"DataPaymentsTable52B0A41C": READ_WRITE},
+    # Exactly the DynamoDB tasks of each ASL (statemachines/*.asl.json), on the table they name.
+    "payment": {"DataPaymentsTable52B0A41C": {"dynamodb:PutItem"}},
+    "refund": {"DataPaymentsTable52B0A41C": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
+    "scheduler": {},
+}
+
+
+@pytest.mark.parametrize("principal", sorted(TABLE_GRANTS))
+def test_each_role_reaches_only_its_own_tables(synthesized: Synthesized, principal: str) -> None:
+    assert _table_grants(synthesized, principal) == TABLE_GRANTS[principal]
+    assert not any(
+        "dynamodb:Scan" in _as_list(s["Action"])
+        for s in _role_statements(synthesized, _role(synthesized, principal))
+    )
+
+
+def test_flows_invoke_only_the_task_functions_their_asl_names(synthesized: Synthesized) -> None:
+    def invoked(principal: str) -> set[str]:
+        return {
+            resource["Fn::GetAtt"][0]
+            for s in _role_statements(synthesized, _role(synthesized, principal))
+            if "lambda:InvokeFunction" in _as_list(s["Action"])
+            for resource in _as_list(s["Resource"])
+        }
+
+    assert invoked("payment") == {"PaymentChecksFunction57A7CA11", "PaymentGatewayFunctionD8925C92"}
+    assert invoked("refund") == {"PaymentGatewayFunctionD8925C92"}  # the refund flow runs no payment checks
+
+
+def test_the_controller_starts_and_stops_only_the_machines_that_run_steps(synthesized: Synthesized) -> None:
     stack = synthesized.stack
-    payment = stack.flows["payment"]
-    stops = [
-        (lid, s)
-        for lid, s in _all_policy_statements(synthesized)
-        if "states:StopExecution" in _as_list(s["Action"])
-    ]
-    assert len(stops) == 1
-    lid, statement = stops[0]
+    payment = stack.flows["order/payment"]
+    assert payment.state_machine_name == "workflowkit-test-order-payment"
     controller_policy = synthesized.logical_id(
         cast(iam.Policy, stack.controller.handler.role.node.find_child("DefaultPolicy"))
     )
-    assert lid == controller_policy
-    assert _as_list(statement["Action"]) == ["states:StopExecution"]
-    assert _render(statement["Resource"]) == (
-        f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{payment.state_machine_name}:*"
-    )
+    for action, expected in (
+        (
+            "states:StopExecution",
+            f"arn:aws:states:{REGION}:{ACCOUNT}:execution:workflowkit-test-order-payment:*",
+        ),
+        ("states:StartExecution", f"<{synthesized.logical_id(payment.state_machine)}>"),
+    ):
+        grants = [
+            (lid, s)
+            for lid, s in _all_policy_statements(synthesized)
+            if action in _as_list(s["Action"]) and lid == controller_policy
+        ]
+        assert len(grants) == 1, action
+        _, statement = grants[0]
+        assert _as_list(statement["Action"]) == [action]
+        assert [_render(r) for r in _as_list(statement["Resource"])] == [expected]
+    # Nobody else may stop an execution; the refund flow is started by its rule's role alone.
+    stops = [
+        lid
+        for lid, s in _all_policy_statements(synthesized)
+        if "states:StopExecution" in _as_list(s["Action"])
+    ]
+    assert stops == [controller_policy]
     machine = synthesized.resources[synthesized.logical_id(payment.state_machine)]
     assert machine["Properties"]["StateMachineName"] == payment.state_machine_name
 
@@ -213,22 +305,25 @@ def _route_arn(synth: Synthesized, route_key: str) -> str:
     return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:<{api_id}>/$default/{method}{'/'.join(segments)}"
 
 
-def test_api_policies_separate_order_clients_from_operators(synthesized: Synthesized) -> None:
+def test_api_policies_separate_clients_from_operators(synthesized: Synthesized) -> None:
     api = synthesized.stack.api
     route_keys = {
         r["Properties"]["RouteKey"] for r in synthesized.of_type("AWS::ApiGatewayV2::Route").values()
     }
-    operator_routes = {key for key in route_keys if key.endswith("/commands")}
-    assert operator_routes == {"POST /workflows/{workflowId}/commands"}
+    assert route_keys == {
+        "POST /start/{workflowType}",
+        "GET /workflows/{workflowId}",
+        "POST /workflows/{workflowId}/commands",
+    }
 
-    client = _route_arns(synthesized, api.order_client_policy)
+    client = _route_arns(synthesized, api.client_policy)
     operator = _route_arns(synthesized, api.operator_policy)
+    # Starting is granted per deployed workflow type: a client cannot start a type the stage does not run.
     assert client == {
-        _route_arn(synthesized, "POST /orders"),
+        _route_arn(synthesized, "POST /start/order"),
         _route_arn(synthesized, "GET /workflows/{workflowId}"),
     }
-    assert operator == {_route_arn(synthesized, key) for key in route_keys}
-    assert operator - client == {_route_arn(synthesized, "POST /workflows/{workflowId}/commands")}
+    assert operator == client | {_route_arn(synthesized, "POST /workflows/{workflowId}/commands")}
 
     (stage,) = synthesized.of_type("AWS::ApiGatewayV2::Stage").values()
     assert stage["Properties"]["StageName"] == "$default"
@@ -238,7 +333,7 @@ def test_api_policies_are_stack_outputs(synthesized: Synthesized) -> None:
     outputs = synthesized.template.to_json()["Outputs"]
     api = synthesized.stack.api
     for output, policy in (
-        ("OrderClientPolicyArn", api.order_client_policy),
+        ("ClientPolicyArn", api.client_policy),
         ("WorkflowOperatorPolicyArn", api.operator_policy),
     ):
         assert outputs[output]["Value"] == {"Ref": synthesized.logical_id(policy)}

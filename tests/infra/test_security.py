@@ -254,18 +254,18 @@ def test_only_aws_services_that_publish_as_themselves_get_key_or_topic_statement
         "events.amazonaws.com",
         "logs.<AWS::Region>.amazonaws.com",
     }
-    # Escalation and customer topics are published by this stack's functions (IAM grants), never by a
+    # Escalation and notices topics are published by this stack's functions (IAM grants), never by a
     # service principal: their topic policies hold only the TLS deny.
-    for topic in (synthesized.stack.topics.escalation, synthesized.stack.topics.customer):
+    for topic in (synthesized.stack.topics.escalation, synthesized.stack.topics.notices):
         topic_id = synthesized.logical_id(topic)
         assert [s["Effect"] for s in _topic_policy_statements(synthesized, topic_id)] == ["Deny"]
 
 
-def test_the_functions_that_publish_to_a_topic_may_do_so(synthesized: Synthesized) -> None:
+def test_the_functions_that_publish_to_a_topic_may_do_so_and_no_other(synthesized: Synthesized) -> None:
     stack = synthesized.stack
     publishers = {
         stack.topics.escalation: stack.controller.handler.role,
-        stack.topics.customer: stack.consumers["notification"].handler.role,
+        stack.topics.notices: stack.consumers["notification"].handler.role,
     }
     for topic, role in publishers.items():
         role_ref = {"Ref": synthesized.logical_id(role)}
@@ -280,3 +280,11 @@ def test_the_functions_that_publish_to_a_topic_may_do_so(synthesized: Synthesize
             for s in statements
         ), topic
         assert any({"kms:GenerateDataKey", "kms:Decrypt"} <= _actions(s) for s in statements), topic
+        granted = {
+            role["Ref"]
+            for policy in synthesized.of_type("AWS::IAM::Policy").values()
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            if "sns:Publish" in _actions(s) and s["Resource"] == {"Ref": synthesized.logical_id(topic)}
+            for role in policy["Properties"]["Roles"]
+        }
+        assert granted == {synthesized.logical_id(role)}, topic

@@ -3,6 +3,7 @@ and the topics' subscribers taken from configuration."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -10,7 +11,7 @@ import pytest
 
 from app import stage_config
 from infra.constructs.topics import TopicSubscription, parse_subscriptions
-from tests.infra.conftest import DEV_CONTEXT, Synthesized
+from tests.infra.conftest import DEV_CONTEXT, ROOT, Synthesized
 
 # Properties that give a resource a fixed physical name, per type (retained or not).
 NAME_PROPERTIES = {
@@ -80,8 +81,8 @@ def test_topic_subscribers_come_from_cdk_context(
 ) -> None:
     assert not synthesized.of_type("AWS::SNS::Subscription")  # no context, no subscribers
     topics = dev_synthesized.stack.topics
-    alarms, escalation, customer = (
-        dev_synthesized.logical_id(topic) for topic in (topics.alarms, topics.escalation, topics.customer)
+    alarms, escalation, notices = (
+        dev_synthesized.logical_id(topic) for topic in (topics.alarms, topics.escalation, topics.notices)
     )
     subscriptions = {
         (s["Properties"]["TopicArn"]["Ref"], s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
@@ -91,7 +92,7 @@ def test_topic_subscribers_come_from_cdk_context(
         (alarms, "email", "ops@example.com"),
         (alarms, "https", "https://hooks.example.com/alarms"),
         (escalation, "email", "oncall@example.com"),
-        (customer, "email-json", "notices@example.com"),
+        (notices, "email-json", "notices@example.com"),
     }
 
 
@@ -105,6 +106,17 @@ def test_stage_config_reads_the_stage_and_the_subscriptions_from_context() -> No
     )
     assert stage_config(cdk.App(context={"stage": "prod"})).retain_data
     assert stage_config(cdk.App(context={"stage": "prod"})).alarm_subscriptions == ()
+    assert config.notice_subscriptions == (TopicSubscription("email-json", "notices@example.com"),)
+
+
+def test_the_functions_and_state_machine_folders_come_from_context(tmp_path: Path) -> None:
+    default = stage_config(cdk.App())
+    assert (default.functions_dir, default.statemachines_dir) == (ROOT / "functions", ROOT / "statemachines")
+    config = stage_config(
+        cdk.App(context={"functionsDir": str(tmp_path / "functions"), "statemachinesDir": "build/asl"})
+    )
+    assert config.functions_dir == tmp_path / "functions"
+    assert config.statemachines_dir == ROOT / "build" / "asl"  # relative to the app, where cdk runs it
 
 
 @pytest.mark.parametrize(
