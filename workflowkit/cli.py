@@ -132,6 +132,26 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     )
     catalog.set_defaults(handler=run_catalog)
 
+    new = commands.add_parser("new", help="scaffold a workflow or a step the way the kit expects them")
+    kinds = new.add_subparsers(dest="kind", required=True)
+    new_workflow = kinds.add_parser(
+        "workflow", help="a workflow: declaration, contracts, a first step, a plug-in"
+    )
+    new_workflow.add_argument("name", help="the workflow's name: [a-z][a-z0-9-]*, at most 24 characters")
+    new_workflow.add_argument("--step", default="process", help="its first step's name (default process)")
+    new_step = kinds.add_parser("step", help="a step appended to a scaffolded workflow, and its undo")
+    new_step.add_argument("workflow", help="the workflow's name")
+    new_step.add_argument("name", help="the step's name: [a-z][a-z0-9]*, at most 12 characters")
+    for scaffold in (new_workflow, new_step):
+        scaffold.add_argument(
+            "--pattern",
+            choices=("choreographed", "orchestrated"),
+            default="choreographed",
+            help="who runs it",
+        )
+        scaffold.add_argument("--root", type=Path, default=Path("."), help="the project's root folder")
+    new.set_defaults(handler=run_new)
+
     check = commands.add_parser(
         "preflight", help="check the AWS account and region with your credentials before cdk deploy"
     )
@@ -426,3 +446,20 @@ def run_preflight(args: argparse.Namespace) -> int:
         title = f"preflight: {template.stack_name} in {session.region_name or '(no region)'} ({args.cdk_out})"
         print(preflight.format_table(results, title=title))
     return 1 if any(result.failed for result in results) else 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from workflowkit import scaffold  # noqa: PLC0415 - only this command needs it
+
+    try:
+        if args.kind == "workflow":
+            written = scaffold.new_workflow(args.root, args.name, step=args.step, pattern=args.pattern)
+        else:
+            written = scaffold.new_step(args.root, args.workflow, args.name, pattern=args.pattern)
+    except scaffold.ScaffoldError as error:
+        print(f"workflowkit new: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"  wrote {path}")
+    print("next: fill in the TODOs, then `make synth` and `workflowkit simulate --workflow <name>`")
+    return 0
