@@ -93,7 +93,7 @@ class StackPlan:
 def plan(registry: Registry, *, needs: NeedsOf = needs_of) -> StackPlan:
     services: dict[str, ServiceNeeds] = {}
     for service in _services(registry):
-        services[service] = needs(service)
+        services[service] = _checked(service, needs(service))
     consumers = {
         service: _consumer(registry, service, services[service]) for service in _consumer_services(registry)
     }
@@ -110,6 +110,17 @@ def plan(registry: Registry, *, needs: NeedsOf = needs_of) -> StackPlan:
         flows=flows,
         start_events=start_events,
     )
+
+
+def _checked(service: str, needs: ServiceNeeds) -> ServiceNeeds:
+    """``needs``, once every table its task functions and ASL substitutions name is one it declares."""
+    declared = {table.name for table in needs.tables}
+    named = [name for task in needs.task_functions for name in task.tables]
+    named += list(needs.table_substitutions.values())
+    unknown = sorted(set(named) - declared)
+    if unknown:
+        raise ValueError(f"service {service!r} uses tables it does not declare (NEEDS.tables): {unknown}")
+    return needs
 
 
 def _runners(definition: WorkflowDefinition) -> list[Runner]:

@@ -37,6 +37,7 @@ class EventQueueFunction(Construct):
         runtime: FunctionRuntime,
         environment: Mapping[str, str] | None = None,
         timeout: Duration = defaults.FUNCTION_TIMEOUT,
+        description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not subscriptions:
@@ -80,6 +81,7 @@ class EventQueueFunction(Construct):
             handler=handler,
             environment=environment,
             timeout=timeout,
+            description=description,
         )
         self.function = self.handler.function
         self.function.add_event_source(

@@ -297,6 +297,7 @@ class WorkflowStack(Stack):
             subscriptions=consumer.subscriptions,
             runtime=self.runtime,
             environment=environment,
+            description=f"WorkflowKit {consumer.service}: {needs.description}" if needs.description else None,
         )
         role = function.handler.role
         permissions.allow_table_read_write(role, self.tables.idempotency, key)

@@ -25,6 +25,7 @@ from order_workflow import INVENTORY, ORDER_WORKFLOW, PAYMENT
 from app import load_registry, stage_config
 from infra.plan import plan
 from tests.infra.conftest import ROOT, STAGE, Synthesized, synthesize
+from workflow_core.deployment import ServiceNeeds, needs_of
 from workflow_core.lifecycle import WORKFLOW_COMPLETED
 from workflow_core.registry import Registry, deployed
 
@@ -538,3 +539,23 @@ def test_versions_that_want_different_events_get_rules_that_match_the_version() 
     )
     assert controller["OrderStartCommerceOrdersRule"] == ("commerce.orders", ("OrderSubmitted",), {})
     assert "OrderCommerceShippingRule" not in controller
+
+
+def test_a_service_that_uses_a_table_it_does_not_declare_is_refused() -> None:
+    def needs(service: str) -> ServiceNeeds:
+        declared = needs_of(service)
+        if service != "payment":
+            return declared
+        return dataclasses.replace(declared, tables=())  # its task function and ASL still name "Payments"
+
+    with pytest.raises(ValueError, match=r"service 'payment' uses tables it does not declare.*Payments"):
+        plan(Registry([ORDER_WORKFLOW]), needs=needs)
+
+
+def test_a_consumer_without_a_handler_is_refused() -> None:
+    def needs(service: str) -> ServiceNeeds:
+        declared = needs_of(service)
+        return dataclasses.replace(declared, handler=None) if service == "shipping" else declared
+
+    with pytest.raises(ValueError, match=r"service 'shipping' consumes events but .* names no handler"):
+        plan(Registry([ORDER_WORKFLOW]), needs=needs)
