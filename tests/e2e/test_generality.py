@@ -185,7 +185,6 @@ lambda_handler = queue_lambda(
 CHECK_ASL = {
     "Comment": "Checks an invoice: announces InvoiceChecked with the workflow context it was started with.",
     "StartAt": "Announce",
-    "TimeoutSeconds": 300,
     "States": {
         "Announce": {
             "Type": "Task",
@@ -293,7 +292,7 @@ def test_the_order_workflow_still_runs_in_the_same_stack(billing_cloud: LocalClo
 
     driver = OrderDriver(billing_cloud)
     driver.seed()
-    driver.submit("happy_path", "o-gen-1")
+    driver.submit("happy", "o-gen-1")
     billing_cloud.run_until_quiescent()
     status = driver.status("o-gen-1")
     assert status is not None

@@ -343,7 +343,6 @@ def step_machine(step: StepNames) -> str:
     definition = {
         "Comment": f"The {step.name} step of the {step.workflow.name} workflow. TODO: the step's work.",
         "StartAt": "Decide",
-        "TimeoutSeconds": 900,
         "States": {
             "Decide": {
                 "Type": "Choice",
@@ -376,7 +375,6 @@ def undo_machine(step: StepNames) -> str:
     definition = {
         "Comment": f"Undoes the {step.name} step of the {step.workflow.name} workflow. TODO: its work.",
         "StartAt": "Decide",
-        "TimeoutSeconds": 900,
         "States": {
             "Decide": {
                 "Type": "Choice",
