@@ -1,9 +1,12 @@
-"""The committed event catalog (docs/events) is what the code generates: documentation that cannot rot."""
+"""The event catalog (docs/events): the committed copy is what the code generates, and each schema holds
+real events of its version and refuses broken ones. Needs no template: unlike the workflow pages, the
+catalog is the declarations' alone."""
 
 from __future__ import annotations
 
 import copy
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,40 +15,42 @@ import pytest
 from order_workflow import events as ev
 
 from tests.factories import domain_event, eventbridge_event, order, order_context
-from workflowkit.catalog_docs import CATALOG_DIR, render
+from workflowkit.docgen import DOCS_DIR, load_registry
+from workflowkit.docgen.indexes import EVENTS, event_files
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@cache
+def files() -> dict[str, str]:
+    return event_files(load_registry(ROOT / "functions"))
 
 
 def test_committed_catalog_matches_the_code() -> None:
-    expected = render(ROOT / "functions")
     committed = {
-        str(path.relative_to(ROOT / CATALOG_DIR)): path.read_text()
-        for path in (ROOT / CATALOG_DIR).rglob("*")
+        path.relative_to(ROOT / DOCS_DIR).as_posix(): path.read_text()
+        for path in (ROOT / DOCS_DIR / EVENTS).rglob("*")
         if path.is_file()
     }
     stale = sorted(
-        name for name in expected.keys() | committed.keys() if expected.get(name) != committed.get(name)
+        name for name in files().keys() | committed.keys() if files().get(name) != committed.get(name)
     )
-    assert stale == [], f"run 'python -m workflowkit catalog' to regenerate: {stale}"
+    assert stale == [], f"run 'python -m workflowkit.docgen' (workflowkit docs) to regenerate: {stale}"
 
 
 def test_every_event_version_has_a_schema_with_the_envelope() -> None:
-    files = render(ROOT / "functions")
-    schemas = [name for name in files if name.startswith("schemas/")]
-    assert "schemas/OrderSubmitted.v1.json" in schemas
-    assert "schemas/OrderSubmitted.v2.json" in schemas
-    assert "schemas/PaymentProcessed.v1.json" in schemas
-    assert "schemas/PaymentProcessed.v2.json" in schemas
-    assert "schemas/WorkflowStarted.v2.json" in schemas
+    schemas = [name for name in files() if name.startswith(f"{EVENTS}/schemas/")]
+    for name in ("OrderSubmitted.v1", "OrderSubmitted.v2", "PaymentProcessed.v1", "PaymentProcessed.v2"):
+        assert f"{EVENTS}/schemas/{name}.json" in schemas
+    assert f"{EVENTS}/schemas/WorkflowStarted.v2.json" in schemas
     assert all(
-        '"metadata"' in files[name] and '"workflow"' in files[name] and '"data"' in files[name]
+        '"metadata"' in files()[name] and '"workflow"' in files()[name] and '"data"' in files()[name]
         for name in schemas
     )
 
 
 def schema_of(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(render(ROOT / "functions")[f"schemas/{name}.json"])
+    loaded: dict[str, Any] = json.loads(files()[f"{EVENTS}/schemas/{name}.json"])
     return loaded
 
 
@@ -82,3 +87,11 @@ def test_a_version_1_event_validates_against_its_own_schema_and_a_broken_one_doe
     detail["data"]["order"]["items"] = []
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(detail, schema)
+
+
+def test_the_index_links_each_event_to_the_workflows_that_use_it() -> None:
+    index = files()[f"{EVENTS}/README.md"]
+    assert (
+        "| `PaymentProcessed` | `commerce.payments` | [v1](schemas/PaymentProcessed.v1.json), "
+        "[v2](schemas/PaymentProcessed.v2.json) | [order](../workflows/order.md) |"
+    ) in index
