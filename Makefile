@@ -60,6 +60,7 @@ lint: synth $(LINT_STAMP)
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/mypy functions infra workflowkit simulations app.py scripts
+	$(PY) -m workflowkit.docgen --check --cdk-out cdk.out
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 	$(PY) scripts/validate_asl.py --cdk-out cdk.out --node $(NODE)
 	$(PY) scripts/run_checkov.py --checkov $(LINT_VENV)/bin/checkov --config-file .checkov.yaml \
