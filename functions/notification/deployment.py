@@ -11,6 +11,6 @@ NEEDS = ServiceNeeds(
     handler="notification.handler.lambda_handler",
     description="tells customers how their workflows ended",
     tables=(TableNeed("Notifications", env=NOTIFICATIONS_TABLE_NAME),),
-    topics=(TopicNeed("customer", env=CUSTOMER_TOPIC_ARN),),
+    topics=(TopicNeed("notices", env=CUSTOMER_TOPIC_ARN),),
     extra_sources=(SOURCE_NOTIFICATIONS,),  # CustomerNotified
 )

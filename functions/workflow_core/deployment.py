@@ -39,7 +39,7 @@ class TableNeed:
 class TopicNeed:
     """An SNS topic of the stack the service publishes to; its ARN reaches the code in ``env``."""
 
-    topic: Literal["customer", "escalation"]
+    topic: Literal["notices", "escalation"]  # notices: what people outside are told; escalation: operators
     env: str
 
 

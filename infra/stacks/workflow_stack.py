@@ -108,9 +108,9 @@ class WorkflowStack(Stack):
             escalation_subscriptions=config.escalation_subscriptions,
             notice_subscriptions=config.notice_subscriptions,
         )
-        # TopicNeed.topic -> the topic (workflow_core.deployment: "customer" means the notices topic).
+        # TopicNeed.topic -> the topic (workflow_core.deployment).
         self._topic_of: dict[str, sns.ITopic] = {
-            "customer": self.topics.notices,
+            "notices": self.topics.notices,
             "escalation": self.topics.escalation,
         }
 
