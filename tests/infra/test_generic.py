@@ -21,13 +21,11 @@ DOMAIN_WORDS = re.compile(
     r"\b(orders?|payments?|inventory|shipping|shipments?|refunds?|commerce|customers?)\b", re.IGNORECASE
 )
 # Kit vocabulary that happens to contain one: KMS's customer-managed keys, the notices topic's logical ID
-# (a construct id that predates its neutral name), the TopicNeed value and CDK context key naming it.
+# (a construct id that predates its neutral name) and the CDK context key naming its subscribers.
 ALLOWED = (
     "CUSTOMER_MANAGED",
     "customer-managed",
     '"CustomerNotifications"',
-    '"customer": self.topics.notices',
-    '"customer" means the notices topic',
     "customerSubscriptions",
 )
 
