@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from workflowkit import preflight
+from workflowkit import docgen, preflight
 from workflowkit.catalog_docs import CATALOG_DIR
 from workflowkit.catalog_docs import write as write_catalog
 from workflowkit.clock import real_perf_counter
@@ -131,6 +131,12 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
         "--functions", type=Path, default=Path("functions"), help="the app's functions folder"
     )
     catalog.set_defaults(handler=run_catalog)
+
+    docs = commands.add_parser(
+        "docs", help="regenerate the docs of every deployed workflow (flowchart, event catalog)"
+    )
+    docgen.add_arguments(docs)
+    docs.set_defaults(handler=docgen.run)
 
     new = commands.add_parser("new", help="scaffold a workflow or a step the way the kit expects them")
     kinds = new.add_subparsers(dest="kind", required=True)
