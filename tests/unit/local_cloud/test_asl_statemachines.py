@@ -137,7 +137,13 @@ ORDER = {
     "currency": "EUR",
     "lines": [{"sku": "a", "qty": 1}],
 }
-PAYMENT_INPUT = {"data": {"order": ORDER}, "metadata": {"correlationId": "corr-1", "eventId": "evt-1"}}
+# The controller starts the flow with the workflow's start announcement; the order is the context's subject.
+CONTEXT = {"name": "order", "version": 1, "subject": ORDER, "outputs": {}}
+PAYMENT_INPUT = {
+    "data": {"workflowId": "o-1", "workflowType": "order", "version": 1},
+    "workflow": CONTEXT,
+    "metadata": {"correlationId": "corr-1", "eventId": "evt-1"},
+}
 AUTHORIZED = {"paymentId": "pay-1", "authorizationId": "auth-1", "amountMinor": 2500, "currency": "EUR"}
 CAPTURED = {"captureId": "cap-1", "amountMinor": 2500, "currency": "EUR"}
 
@@ -200,8 +206,9 @@ def test_payment_happy_path_books_the_ledger_and_announces_payment_processed() -
         "paymentId": "pay-1",
         "amountMinor": 2500,
         "currency": "EUR",
-        "order": ORDER,
     }
+    assert detail["metadata"]["schemaVersion"] == 2
+    assert detail["workflow"] == CONTEXT  # carried unchanged to the next step
     assert event["Resources"][-1].endswith(":execution:local:o-1-payment-1")
 
 
@@ -301,6 +308,7 @@ REQUEST: dict[str, Any] = {
     "detail-type": "RefundRequested",
     "detail": {
         "metadata": {"eventId": "req-2", "correlationId": "corr-1"},
+        "workflow": {"name": "order", "version": 1, "subject": {"orderId": "o-1"}, "outputs": {}},
         "data": {"orderId": "o-1", "reason": "OUT_OF_STOCK"},
     },
 }
