@@ -352,7 +352,7 @@ class _Run:
         if step.pattern is Pattern.ORCHESTRATED and st.attempt:
             self.actions.append(
                 StopStateMachine(
-                    machine=step.runner.name,
+                    machine=flow_key(self.d.name, step.runner.name),
                     execution_name=execution_name(self.s.workflow_id, step.name, st.attempt),
                     cause=f"{self.s.workflow_id}: {cause}",
                 )

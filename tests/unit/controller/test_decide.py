@@ -368,6 +368,8 @@ def test_cancel_stops_the_running_payment_before_asking_for_its_undo() -> None:
     decision = flow.feed("OperatorCommandIssued", cancel)
     stop = next(a for a in decision.actions if isinstance(a, StopStateMachine))
     assert stop.execution_name.endswith("-payment-1")
+    # the machine it stops is the one it started: this workflow's (the effects find its ARN by this key)
+    assert stop.machine == "order/payment"
     request = next(a for a in decision.actions if isinstance(a, PublishEvent))
     assert request.detail_type == "RefundRequested"
     assert request.detail["data"]["stepAttempt"] == 1

@@ -1,0 +1,80 @@
+"""Every compensation a deployed workflow declares runs end to end, with no test written for it.
+
+For each compensable step of each workflow that has a simulator plug-in, an instance of the plug-in's
+first completing scenario runs while the controller never hears that the step completed: the step did
+its work, then missed its deadline. The controller must undo it — and every step before it — through
+the step's own declared compensation. A step added to a workflow is covered here as soon as it is
+declared.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workflowkit import LocalCloud
+from workflowkit.faults import Faults, InjectedFaultError
+from workflowkit.simulator import available_workflows, load_plugin
+
+
+def _compensable_steps() -> list[tuple[str, str]]:
+    cases = []
+    for name in available_workflows():
+        definition = load_plugin(name).declaration()
+        cases += [(name, step.name) for step in definition.steps if step.compensation is not None]
+    return cases
+
+
+class ControllerNeverHears(Faults):
+    """Refuses every delivery of one detail-type to the controller's queue (retried, then dead-lettered)."""
+
+    def __init__(self, detail_type: str) -> None:
+        self.detail_type = detail_type
+        self.controller_queue = ""
+
+    def before_delivery(self, event: dict[str, Any], target: str) -> None:
+        if event["detail-type"] == self.detail_type and target == self.controller_queue:
+            raise InjectedFaultError(f"{self.detail_type} lost on its way to the controller")
+
+
+def _controller_queue(cloud: LocalCloud) -> str:
+    assert cloud.app is not None
+    functions = {f.name: f for f in cloud.app.functions}
+    (queue,) = [
+        m.queue_arn.split(":")[-1]
+        for m in cloud.app.mappings
+        if functions[m.function_name].environment.get("POWERTOOLS_SERVICE_NAME") == "controller"
+    ]
+    return f"queue:{queue}"
+
+
+@pytest.mark.parametrize(("workflow", "step"), _compensable_steps())
+def test_a_step_that_completed_unseen_is_undone_by_its_declared_compensation(
+    cdk_out: Path, workflow: str, step: str
+) -> None:
+    plugin = load_plugin(workflow)
+    definition = plugin.declaration()
+    declared = definition.step(step)
+    scenario = next(s for s in plugin.scenarios.values() if s.expected_status == "COMPLETED")
+    faults = ControllerNeverHears(declared.completed_by)
+    with LocalCloud(cdk_out=cdk_out, seed=5, faults=faults) as cloud:
+        faults.controller_queue = _controller_queue(cloud)
+        driver = plugin.driver(cloud)
+        driver.seed()
+        driver.submit(scenario.name, f"undo-{step}")
+        cloud.run_until_quiescent()
+        status = driver.status(f"undo-{step}")
+    assert status is not None
+    # THEN the step timed out, and its compensation ran: requested, performed, reported, recorded —
+    # and so did every compensable step before it (the steps after it may have run meanwhile: choreographed
+    # steps hear the completion the controller missed; they are undone first, being later)
+    upto = [s.name for s in definition.steps[: definition.step_index(step) + 1] if s.compensation]
+    assert status["steps"][step]["status"] == "COMPENSATED", status["steps"][step]
+    assert status["compensatedSteps"][-len(upto) :] == list(reversed(upto))
+    assert status["status"] == "COMPENSATED"
+    handled = [row["detailType"] for row in status["timeline"]]
+    assert declared.compensation is not None
+    assert declared.compensation.completed_by in handled
+    assert declared.completed_by not in handled  # the controller never heard of the completion
