@@ -33,20 +33,11 @@ TRANSACTION_CONFLICT = "TransactionConflictException"
 
 # Its own generator: drawing from ``random``'s shared one would shift whatever else draws from it.
 _JITTER = random.Random()
-_sleep: Callable[[float], None] = time.sleep
 
 
 def pause_for(seconds: float) -> None:
-    """Wait ``seconds`` (real time in AWS; see :func:`install_sleep`)."""
-    _sleep(seconds)
-
-
-def install_sleep(sleep: Callable[[float], None]) -> Callable[[float], None]:
-    """Replace how pauses wait; returns the previous one. The local cloud's time does not pass while a
-    handler runs, and the writer a pause waits out there is a fault's coin flip, so it waits for nothing."""
-    global _sleep
-    previous, _sleep = _sleep, sleep
-    return previous
+    """Wait ``seconds``: real time in AWS; the local cloud makes a handler's sleep virtual."""
+    time.sleep(seconds)
 
 
 class ContendedWriteError(ConcurrentUpdateError):
