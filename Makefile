@@ -53,13 +53,14 @@ demo: synth
 test: setup
 	$(PY) -m pytest -n 2
 
-## lint: ruff, formatting, mypy; then independent checks of the synthesized templates: cfn-lint,
+## lint: ruff, formatting, mypy, no import cycles, generated docs up to date; then independent checks of the synthesized templates: cfn-lint,
 ## asl-validator over the state machines as they deploy (placeholders substituted), checkov
 ## (skips and their reasons: .checkov.yaml)
 lint: synth $(LINT_STAMP)
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/mypy functions infra workflowkit simulations app.py scripts
+	$(PY) scripts/check_import_cycles.py
 	$(PY) -m workflowkit.docgen --check --cdk-out cdk.out
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
 	$(PY) scripts/validate_asl.py --cdk-out cdk.out --node $(NODE)

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/check_import_cycles.py [--root DIR]
 
-The first-party modules are the packages ``workflowkit`` and ``infra`` and the module ``app`` at the
+The first-party modules are the packages ``workflowkit``, ``infra`` and ``simulations`` and ``app`` at the
 root, and every package and module directly under ``functions/`` (each is a top-level package of its
 own: the Lambdas' code asset is put on ``sys.path`` as it is). Imports are read from the source with
 ``ast``, wherever they are: at module level, inside ``if TYPE_CHECKING:`` blocks (a cycle the type
@@ -23,7 +23,7 @@ from pathlib import Path
 
 # (folder under the root, the names in it that are first-party; None: every package and module there).
 FIRST_PARTY: tuple[tuple[str, tuple[str, ...] | None], ...] = (
-    (".", ("workflowkit", "infra", "app.py")),
+    (".", ("workflowkit", "infra", "simulations", "app.py")),
     ("functions", None),
 )
 _SKIPPED_DIRS = {"__pycache__", "node_modules", "cdk.out"}
