@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from simulations.order.driver import OrderDriver
+from simulations.order.driver import START_PATH, OrderDriver
 from simulations.order.scenarios import SCENARIOS, initial_stock, order_for
 from tests.e2e.grants import admit_rule_to_queue
 from tests.e2e.mutations import (
@@ -149,14 +149,14 @@ def test_a_state_machine_role_without_invoke_fails_the_task_as_lambda_access_den
     def change(template: Template) -> None:
         removed = sum(
             drop_statements(policy, without_action("lambda:InvokeFunction"))
-            for _, policy in resources(template, "AWS::IAM::Policy", "PaymentFlowRole")
+            for _, policy in resources(template, "AWS::IAM::Policy", "OrderPaymentFlowRole")
         )
         assert removed >= 1
 
     result = run(app_without(cdk_out, tmp_path, change), "happy")
     refused = _refused(result, "lambda:InvokeFunction")
     assert refused
-    assert all("PaymentFlowRole" in d.principal for d in refused)
+    assert all("OrderPaymentFlowRole" in d.principal for d in refused)
     assert result.statuses["happy"] in ("FAILED", "COMPENSATED")
 
 
@@ -254,11 +254,13 @@ def test_an_alarm_topic_policy_without_cloudwatch_leaves_the_alarm_silent(
 
 def test_an_integration_without_its_lambda_permission_answers_500(cdk_out: Path, tmp_path: Path) -> None:
     def change(template: Template) -> None:
-        for logical_id, _ in list(resources(template, "AWS::Lambda::Permission", "StatusApiPOSTorders")):
+        for logical_id, _ in list(
+            resources(template, "AWS::Lambda::Permission", "StatusApiPOSTstartworkflowType")
+        ):
             del template["Resources"][logical_id]
 
     with LocalCloud(cdk_out=app_without(cdk_out, tmp_path, change), seed=7) as cloud:
-        response = cloud.http("POST", "/orders", order_for(SCENARIOS["happy"], "o-1"))
+        response = cloud.http("POST", START_PATH, order_for(SCENARIOS["happy"], "o-1"))
         assert response["statusCode"] == 500
         assert cloud.http("GET", "/workflows/o-1")["statusCode"] == 404  # its own permission still holds
         assert [d.action for d in cloud.access.denials] == ["lambda:InvokeFunction"]
@@ -266,15 +268,18 @@ def test_an_integration_without_its_lambda_permission_answers_500(cdk_out: Path,
 
 def test_api_callers_get_only_what_their_policy_allows(cdk_out: Path) -> None:
     with LocalCloud(cdk_out=cdk_out, seed=7) as cloud:
-        client, operator = cloud.outputs["OrderClientPolicyArn"], cloud.outputs["WorkflowOperatorPolicyArn"]
+        client, operator = cloud.outputs["ClientPolicyArn"], cloud.outputs["WorkflowOperatorPolicyArn"]
         command = {"command": "cancel", "reason": "test"}
         as_client = cloud.http("POST", "/workflows/o-1/commands", command, caller_policies=(client,))
         assert as_client["statusCode"] == 403
         as_operator = cloud.http("POST", "/workflows/o-1/commands", command, caller_policies=(operator,))
         assert as_operator["statusCode"] != 403
         order = order_for(SCENARIOS["happy"], "o-2")
-        assert cloud.http("POST", "/orders", order, caller_policies=(client,))["statusCode"] in (200, 202)
-        assert cloud.http("POST", "/orders", order, caller_policies=())["statusCode"] == 403
+        assert cloud.http("POST", START_PATH, order, caller_policies=(client,))["statusCode"] in (200, 202)
+        assert cloud.http("POST", START_PATH, order, caller_policies=())["statusCode"] == 403
+        # The client policy names each deployed workflow's start route: no wildcard for the type.
+        other = cloud.http("POST", "/start/not-deployed", order, caller_policies=(client,))
+        assert other["statusCode"] == 403
 
 
 # --- key policy and trust policies ------------------------------------------------------------------------
@@ -306,7 +311,7 @@ def test_a_rule_target_role_that_does_not_trust_eventbridge_cannot_start_the_flo
     cdk_out: Path, tmp_path: Path
 ) -> None:
     def change(template: Template) -> None:
-        role = _one(template, "AWS::IAM::Role", "RefundFlowStateMachineEventsRole")
+        role = _one(template, "AWS::IAM::Role", "OrderRefundFlowStateMachineEventsRole")
         role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {
             "Service": "lambda.amazonaws.com"
         }
@@ -315,7 +320,7 @@ def test_a_rule_target_role_that_does_not_trust_eventbridge_cannot_start_the_flo
     refused = _refused(result, "sts:AssumeRole")
     assert refused
     assert all(d.principal == "events.amazonaws.com" for d in refused)
-    assert any("RefundFlow" in dlq for dlq in result.dead_letters)
+    assert any("OrderRefundFlow" in dlq for dlq in result.dead_letters)
     assert result.statuses["out_of_stock"] != "COMPENSATED"
 
 
@@ -503,7 +508,7 @@ def test_without_the_key_policys_delegation_to_iam_no_role_can_read_an_encrypted
         # The status route reads the encrypted workflows table with the front door's role.
         assert cloud.http("GET", "/workflows/o-1")["statusCode"] >= 500
         # Lambda's poller cannot decrypt the controller's encrypted queue with the controller's role.
-        cloud.http("POST", "/orders", order_for(SCENARIOS["happy"], "o-1"))
+        cloud.http("POST", START_PATH, order_for(SCENARIOS["happy"], "o-1"))
         cloud.run_until_quiescent()
         refused = {(d.action, d.hop.split(" ")[0]) for d in cloud.access.denials}
     assert ("kms:Decrypt", "dynamodb.GetItem") in refused or ("kms:Decrypt", "dynamodb.Query") in refused

@@ -90,7 +90,7 @@ def test_a_bad_event_ends_in_the_consumers_dlq_without_changing_state(
 def test_a_target_that_keeps_failing_dead_letters_the_event(cloud: LocalCloud, orders: OrderDriver) -> None:
     # GIVEN the refund flow is gone (a broken deployment): the rule cannot start it
     sfn = boto3.client("stepfunctions", region_name=cloud.region)
-    sfn.delete_state_machine(stateMachineArn=cloud.outputs["RefundStateMachineArn"])
+    sfn.delete_state_machine(stateMachineArn=cloud.outputs["OrderRefundStateMachineArn"])
     # WHEN an order needs a refund
     orders.submit_http(order_for(SCENARIOS["out_of_stock"], "o-1"))
     cloud.run_until_quiescent()
