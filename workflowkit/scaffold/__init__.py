@@ -98,8 +98,10 @@ def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "c
         edit.append_to_tuple(events, "EVENT_TYPES", t.render(t.STEP_EVENT_TYPES, **values))
         edit.insert_before(declaration, workflow.constant, t.render(t.STEP_DECLARATION, **values))
         edit.append_to_tuple(declaration, workflow.constant, step.constant, keyword="steps")
-        if simulation.is_file():
-            # Failing here undoes every earlier step, latest first; failing first has nothing to undo.
+        scenario_added = simulation.is_file() and edit.has_assignment(simulation, "SCENARIO_LIST")
+        if scenario_added:
+            # A plug-in the scaffold wrote gets the step's failure scenario (a hand-written one is the
+            # user's). Failing here undoes every earlier step, latest first; failing first, nothing.
             undone = tuple(reversed(earlier))
             scenario = t.render(
                 t.SIMULATION_SCENARIO,
@@ -111,7 +113,7 @@ def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "c
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    touched = [events, declaration, *files, *([simulation] if simulation.is_file() else [])]
+    touched = [events, declaration, *files, *([simulation] if scenario_added else [])]
     tidy(root, touched)
     return touched
 

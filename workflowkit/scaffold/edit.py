@@ -33,6 +33,15 @@ def _assignment(tree: ast.Module, name: str, path: Path) -> ast.Assign | ast.Ann
     raise ScaffoldError(f"{path}: no top-level assignment to {name}")
 
 
+def has_assignment(path: Path, name: str) -> bool:
+    """Whether ``path`` assigns ``name`` at top level (e.g. a plug-in the scaffold wrote)."""
+    try:
+        _assignment(ast.parse(path.read_text()), name, path)
+    except ScaffoldError:
+        return False
+    return True
+
+
 def append_to_tuple(path: Path, name: str, items: str, *, keyword: str | None = None) -> None:
     """Append ``items`` (source of one or more elements) to the tuple assigned to ``name``.
 

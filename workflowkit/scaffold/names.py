@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_WORKFLOW = re.compile(r"^[a-z][a-z0-9-]{0,23}$")  # workflow_core.definition's rule for workflow names
+# Stricter than a declaration's name (no "-"): the simulator finds a plug-in as simulations.<name>.
+_WORKFLOW = re.compile(r"^[a-z][a-z0-9]{0,23}$")
 _STEP = re.compile(r"^[a-z][a-z0-9]{0,11}$")  # short: step names end up in schedule and execution names
 
 

@@ -215,7 +215,8 @@ class <<service_class>>:
         trigger = step_trigger(event, STEP)
         subject = cast(<<start_event>>, trigger.subject)
         # TODO: the step's work, for subject (and trigger.output(<earlier step>) if it declares needs).
-        if subject.note == f"fail:{STEP}":
+        # The scaffold's simulation steers runs with the subject's note (absent from other subjects).
+        if getattr(subject, "note", "") == f"fail:{STEP}":
             failed = <<failed>>(reason="REJECTED", message=f"{STEP} refused {subject.<<subject_id>>}")
             return self._publish(event, "<<failed>>", failed)
         done = <<completed>>(reference=f"{STEP}-{subject.<<subject_id>>}-{trigger.attempt}")
