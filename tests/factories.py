@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from order_workflow import events as ev
-
 from workflow_core.catalog import DomainEvent, EventCatalog
 from workflow_core.envelope import ContractModel, EventMetadata, WorkflowContext
 from workflow_core.registry import deployed, parse_event

@@ -143,7 +143,7 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     new_workflow = kinds.add_parser(
         "workflow", help="a workflow: declaration, contracts, a first step, a plug-in"
     )
-    new_workflow.add_argument("name", help="the workflow's name: [a-z][a-z0-9-]*, at most 24 characters")
+    new_workflow.add_argument("name", help="the workflow's name: [a-z][a-z0-9]*, at most 24 characters")
     new_workflow.add_argument("--step", default="process", help="its first step's name (default process)")
     new_step = kinds.add_parser("step", help="a step appended to a scaffolded workflow, and its undo")
     new_step.add_argument("workflow", help="the workflow's name")

@@ -33,6 +33,8 @@ from typing import Any, Literal, cast
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
+
+from inventory.stock import read_stock, sku_pk
 from order_workflow import INVENTORY
 from order_workflow.events import (
     InventoryReleased,
@@ -43,8 +45,6 @@ from order_workflow.events import (
     Order,
     OrderLine,
 )
-
-from inventory.stock import read_stock, sku_pk
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event, step_trigger

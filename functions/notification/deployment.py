@@ -1,7 +1,6 @@
 """What the notification service needs deployed (read by the stack: workflow_core.deployment)."""
 
 from order_workflow.events import SOURCE_NOTIFICATIONS
-
 from workflow_core.deployment import ServiceNeeds, TableNeed, TopicNeed
 
 NOTIFICATIONS_TABLE_NAME = "NOTIFICATIONS_TABLE_NAME"

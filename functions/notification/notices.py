@@ -13,9 +13,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
+
 from order_workflow import ORDER_WORKFLOW
 from order_workflow.events import CustomerNotified, Order, OrderSubmitted
-
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event

@@ -11,9 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from order_workflow.events import Order
 from pydantic import ValidationError
 
+from order_workflow.events import Order
 from payment.errors import InvalidOrderError
 from payment.fraud import screen_order
 from payment.validation import validate_order

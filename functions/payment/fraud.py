@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from order_workflow.events import Order
-
 from payment.errors import FraudSuspectedError
 
 GUEST_PREFIX = "guest-"

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from order_workflow.events import Order, OrderId
 from pydantic import Field, TypeAdapter
 
+from order_workflow.events import Order, OrderId
 from payment.gateways import GatewaySettings, PaymentGateway, build_gateway
 from workflow_core.envelope import ContractModel
 

@@ -6,7 +6,6 @@ from collections import Counter
 from typing import Any
 
 from order_workflow.events import Order
-
 from payment.errors import InvalidOrderError
 
 SUPPORTED_CURRENCIES = frozenset({"EUR", "USD", "GBP"})

@@ -26,6 +26,7 @@ from typing import Any, Literal, cast
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
+
 from order_workflow import SHIPPING
 from order_workflow.events import (
     Order,
@@ -35,7 +36,6 @@ from order_workflow.events import (
     ShippingFailed,
     ShippingScheduled,
 )
-
 from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po_box
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from workflow_core import clock

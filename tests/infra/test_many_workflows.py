@@ -20,10 +20,10 @@ from typing import Any, cast
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from order_workflow import INVENTORY, ORDER_WORKFLOW, PAYMENT
 
 from app import load_registry, stage_config
 from infra.plan import plan
+from order_workflow import INVENTORY, ORDER_WORKFLOW, PAYMENT
 from tests.infra.conftest import ROOT, STAGE, Synthesized, synthesize
 from workflow_core.deployment import ServiceNeeds, needs_of
 from workflow_core.lifecycle import WORKFLOW_COMPLETED

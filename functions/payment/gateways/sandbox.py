@@ -30,8 +30,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-from order_workflow.events import Order
 
+from order_workflow.events import Order
 from payment.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 from payment.gateways.base import (
     Authorization,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from order_workflow import ORDER_WORKFLOW
 
 from notification.notices import TEMPLATES, NotificationService
+from order_workflow import ORDER_WORKFLOW
 from tests.unit.consumers.consumer_support import LambdaContext
 from workflow_core import consumer
 from workflow_core.catalog import DomainEvent

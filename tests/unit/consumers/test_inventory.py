@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from order_workflow import ORDER_WORKFLOW
 
 from inventory.reservations import InventoryService
 from inventory.stock import read_stock, seed_stock
+from order_workflow import ORDER_WORKFLOW
 from tests.unit.consumers.consumer_support import BusTap, LambdaContext, Tables, emitted_metrics, scan_all
 from workflow_core.errors import InvalidEventError
 from workflow_core.publisher import RecordingPublisher, derived_event_id

@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from order_workflow import ORDER_WORKFLOW
 
+from order_workflow import ORDER_WORKFLOW
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from shipping.shipments import ShippingService
 from tests.unit.consumers.consumer_support import (

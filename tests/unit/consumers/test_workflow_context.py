@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from order_workflow import ORDER_WORKFLOW
 from order_workflow import events as ev
-
 from tests.factories import domain_event, order, order_context
 from workflow_core.catalog import EventType
 from workflow_core.consumer import carried_context, outcome_event, step_trigger

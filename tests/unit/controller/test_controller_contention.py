@@ -12,10 +12,10 @@ from typing import Any
 
 import boto3
 import pytest
-from order_workflow import events as ev
 
 from controller import handler as controller_handler
 from controller.service import Controller
+from order_workflow import events as ev
 from tests.factories import LambdaContext, domain_event, sqs_batch
 from tests.unit.controller.test_controller_handler import (  # noqa: F401 - the aws fixture
     ORDER,

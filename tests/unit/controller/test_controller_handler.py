@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from order_workflow import events as ev
 
 from controller import handler as controller_handler
 from controller.service import Controller
 from controller.store import WorkflowStore
+from order_workflow import events as ev
 from tests.factories import LambdaContext, domain_event, eventbridge_event, order, sqs_batch
 from workflow_core.workflow_state import workflow_pk
 from workflow_core.workflow_status import load_status

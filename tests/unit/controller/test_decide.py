@@ -6,8 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from order_workflow import ORDER_WORKFLOW
-from order_workflow import events as ev
 
 from controller.actions import (
     CancelDeadline,
@@ -18,6 +16,8 @@ from controller.actions import (
     StopStateMachine,
 )
 from controller.decide import METRIC_PAST_DEADLINE, Decider, Decision
+from order_workflow import ORDER_WORKFLOW
+from order_workflow import events as ev
 from tests.factories import T0, domain_event, order
 from workflow_core import lifecycle as lc
 from workflow_core.catalog import DomainEvent

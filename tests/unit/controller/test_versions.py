@@ -14,13 +14,13 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from order_workflow import INVENTORY, ORDER_WORKFLOW, PAYMENT, SHIPPING
-from order_workflow import events as ev
 from pydantic import Field
 
 from controller.actions import Action, PublishEvent, ScheduleDeadline
 from controller.service import Controller
 from controller.store import WorkflowStore
+from order_workflow import INVENTORY, ORDER_WORKFLOW, PAYMENT, SHIPPING
+from order_workflow import events as ev
 from tests.factories import T0, domain_event, order, order_context
 from workflow_core.catalog import EventType
 from workflow_core.definition import Step, consumer

@@ -12,8 +12,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from order_workflow import events as ev
 
+from order_workflow import events as ev
 from tests.factories import domain_event, eventbridge_event, order, order_context
 from workflowkit.docgen import DOCS_DIR, load_registry
 from workflowkit.docgen.indexes import EVENTS, event_files

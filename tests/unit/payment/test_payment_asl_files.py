@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from order_workflow import ORDER_WORKFLOW, PAYMENT
 from order_workflow.events import PaymentProcessed
-
 from tests.unit.payment.payment_cloud import load_event, refund_input
 from workflow_core.lifecycle import SOURCE_CONTROLLER, WorkflowStarted
 from workflow_core.registry import deployed, event_type, parse_event

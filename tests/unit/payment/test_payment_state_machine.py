@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
-from order_workflow.events import PaymentFailed, PaymentProcessed
 
+from order_workflow.events import PaymentFailed, PaymentProcessed
 from payment.errors import PaymentGatewayUnavailableError
 from payment.gateways import SandboxGateway
 from tests.unit.payment.payment_cloud import PaymentCloud, payment_input

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
-from order_workflow.events import PaymentRefunded, RefundFailed
 
+from order_workflow.events import PaymentRefunded, RefundFailed
 from payment import gateway as gateway_module
 from payment.errors import PaymentGatewayUnavailableError
 from payment.gateways import SandboxGateway
