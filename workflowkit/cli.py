@@ -243,7 +243,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
         for name in names:
             workflow_id, status = f"demo-{name}", statuses[name]
-            print(f"\n== {workflow_id}: {plugin.scenarios[name].description}")
+            version = status.get("definitionVersion")
+            print(f"\n== {workflow_id} (v{version}): {plugin.scenarios[name].description}")
             if status.get("reason"):
                 print(f"   reason: {status['reason']}")
             print(format_timeline(workflow_timeline(cloud, status, workflow_id), start=cloud.clock.start))
@@ -337,6 +338,7 @@ def _save(result: RunResult, args: argparse.Namespace) -> None:
         "workflows": {
             workflow_id: {
                 "scenario": result.scenarios.get(workflow_id, ""),
+                "version": status.get("definitionVersion"),
                 "status": status["status"],
                 "reason": status.get("reason"),
                 "timeline": result.timelines.get(workflow_id, []),
@@ -358,6 +360,7 @@ def run_timeline(args: argparse.Namespace) -> int:
             print(f"workflowkit: {args.workflow_id} is not in {args.run}", file=sys.stderr)
             return 1
         rows, status, reason = entry["timeline"], entry["status"], entry.get("reason")
+        version = entry.get("version")
     else:
         plugin: WorkflowPlugin[Any] = args.plugin_object
         result = run_simulation(
@@ -381,7 +384,10 @@ def run_timeline(args: argparse.Namespace) -> int:
             result.statuses[args.workflow_id]["status"],
             result.statuses[args.workflow_id].get("reason"),
         )
-    print(f"{args.workflow_id}: {status}" + (f" ({reason})" if reason else ""))
+        version = result.statuses[args.workflow_id].get("definitionVersion")
+    # The declaration's version the instance ran (docs/decisions/0024).
+    shown = f" v{version}" if version is not None else ""
+    print(f"{args.workflow_id}{shown}: {status}" + (f" ({reason})" if reason else ""))
     for row in rows:
         handled = ", ".join(row["handled_by"]) or "no subscriber"
         print(

@@ -69,7 +69,7 @@ def test_timeline_of_a_saved_run_shows_events_handlers_and_state_changes(
     assert (document["workflow"], document["count"], document["orders"]) == ("order", 3, 3)
     assert main(["timeline", "sim-000001", "--run", str(saved)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "sim-000001: COMPENSATED (shipping missed its deadline)"
+    assert out.splitlines()[0] == "sim-000001 v1: COMPENSATED (shipping missed its deadline)"
     assert "StepDeadlineReached" in out
     assert "workflow: RUNNING -> COMPENSATING; shipping: RUNNING->COMPENSATING" in out
     assert "-> controller" in out
@@ -100,7 +100,7 @@ def test_send_runs_your_events_and_details_each_workflow(
     assert main(["send", str(events), "--cdk-out", str(cdk_out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     details = summary["workflow_details"]
-    assert details["mine-0"]["status"] == "COMPLETED"
+    assert (details["mine-0"]["status"], details["mine-0"]["version"]) == ("COMPLETED", 1)
     assert details["mine-1"]["status"] == "FAILED"
     assert summary["dead_lettered"] == 1  # the empty event: rejected by the controller, dead-lettered
     assert summary["unaccounted_events"] == 0

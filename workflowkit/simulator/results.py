@@ -104,6 +104,7 @@ def workflow_details(result: RunResult) -> dict[str, Any]:
     return {
         workflow_id: {
             "status": status["status"],
+            "version": status.get("definitionVersion"),
             "steps": {name: step["status"] for name, step in status["steps"].items()},
             "compensations": status.get("compensatedSteps", []),
             "reason": status.get("reason"),
