@@ -58,12 +58,24 @@ class AlarmService:
         self.not_evaluated: list[str] = []
         self.notifications: list[AlarmAction] = []
         self.failed_actions: list[AlarmAction] = []
-        for arn, props in context.access.model.alarms.items():
+        self.reload()
+
+    def reload(self) -> None:
+        """Take the alarms of the template whose permissions are enforced (at start, and after a stack
+        update: an alarm that stays keeps its state)."""
+        kept = {a.arn: a for alarms in self._by_queue.values() for a in alarms}
+        self._by_queue, self.not_evaluated = {}, []
+        for arn, props in self._context.access.model.alarms.items():
             alarm = _queue_alarm(arn, props)
             if alarm is None:
                 self.not_evaluated.append(arn.rsplit(":", 1)[-1])
-            else:
-                self._by_queue.setdefault(alarm.queue, []).append(alarm)
+                continue
+            previous = kept.get(arn)
+            if previous is not None:  # a pending evaluation holds the object: keep it, with the new settings
+                alarm.state, alarm.pending = previous.state, previous.pending
+                vars(previous).update(vars(alarm))
+                alarm = previous
+            self._by_queue.setdefault(alarm.queue, []).append(alarm)
 
     def states(self) -> dict[str, str]:
         return {a.name: a.state for alarms in self._by_queue.values() for a in alarms}
@@ -83,6 +95,8 @@ class AlarmService:
 
     def _evaluate(self, alarm: _QueueAlarm) -> None:
         alarm.pending = False
+        if not any(a is alarm for a in self._by_queue.get(alarm.queue, ())):
+            return  # deleted by a stack update
         depth = len(self._context.backends("sqs").get_queue(alarm.queue)._messages)
         state = "ALARM" if alarm.compare(float(depth), alarm.threshold) else "OK"
         if state == alarm.state:

@@ -65,7 +65,7 @@ class BuiltApp:
 
 
 # Creation sequence: what a resource names must exist first (roles before functions, queues before rules).
-CREATION_ORDER = (
+CREATION_SEQUENCE = (
     "AWS::IAM::Role",
     "AWS::DynamoDB::Table",
     "AWS::DynamoDB::GlobalTable",
@@ -80,12 +80,12 @@ CREATION_ORDER = (
 )
 
 
-def in_creation_order(resources: Iterable[Resource]) -> list[Resource]:
+def in_creation_sequence(resources: Iterable[Resource]) -> list[Resource]:
     """The resources the local cloud creates in moto, in a sequence that creates each after what it names.
 
     Dead-letter queues come before the queues whose redrive policy names them.
     """
-    rank = {kind: i for i, kind in enumerate(CREATION_ORDER)}
+    rank = {kind: i for i, kind in enumerate(CREATION_SEQUENCE)}
     created = [r for r in resources if r.type in rank]
     return sorted(created, key=lambda r: (rank[r.type], "RedrivePolicy" in r.properties))
 
@@ -112,7 +112,7 @@ class AppBuilder:
 
     def build(self, templates: list[ResolvedTemplate]) -> BuiltApp:
         for t in templates:
-            for r in in_creation_order(t.resources.values()):
+            for r in in_creation_sequence(t.resources.values()):
                 self.create(t, r)
         return self.describe(templates)
 

@@ -7,9 +7,11 @@ loop moves it, forward, to the time of the next due task. Nothing sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,13 +59,30 @@ class VirtualClock:
         self._now: datetime | None = None
 
     def __enter__(self) -> VirtualClock:
+        self._freeze(self._start)
+        return self
+
+    def _freeze(self, moment: datetime) -> None:
         # No ignore list: the default one makes every now() walk the call stack.
         freezegun.configure(default_ignore_list=[])
         _settle_lazy_modules()
-        self._freezer = freezegun.freeze_time(self._start, tick=False)
+        self._freezer = freezegun.freeze_time(moment, tick=False)
         self._factory = self._freezer.start()
         self._now = datetime.now(UTC)
-        return self
+
+    @contextlib.contextmanager
+    def thawed(self) -> Iterator[None]:
+        """Real ``datetime`` for a moment, then virtual time again from where it stood.
+
+        For imports after the start (a deployment's cold starts): pydantic cannot build models on
+        freezegun's datetime class, and modules imported meanwhile are patched when time freezes again.
+        """
+        moment = self.now()
+        self.__exit__()
+        try:
+            yield
+        finally:
+            self._freeze(moment)
 
     def __exit__(self, *exc: object) -> None:
         if self._freezer is not None:

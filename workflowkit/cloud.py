@@ -50,6 +50,7 @@ from workflowkit.scheduler import SchedulerService
 from workflowkit.sqs import SqsService
 from workflowkit.stepfunctions import StepFunctionsService
 from workflowkit.template import ACCOUNT, REGION, ResolvedTemplate
+from workflowkit.update import StackChanges, StackUpdate
 
 _SERVICES = ("dynamodb", "sqs", "sns", "events", "iam", "lambda", "stepfunctions", "scheduler")
 _ENVIRONMENT = {
@@ -96,6 +97,7 @@ class LocalCloud:
         self._saved_methods: list[tuple[Any, str, Any]] = []
         self._after_start: list[Callable[[], None]] = []
         self._saved_session: boto3.Session | None = None
+        self._clients: dict[str, Any] = {}  # the local cloud's own, to build and update the app
         self.app: BuiltApp | None = None
         self.fast_path = FastPath(region=self.region)
         self.enforce_permissions = enforce_permissions
@@ -130,8 +132,8 @@ class LocalCloud:
         _ACTIVE = self
         try:
             self._install()
-            clients = {name: boto3.client(name, region_name=self.region) for name in _SERVICES}
-            self.app = AppBuilder(cdk_out=self.cdk_out, clients=clients).build(templates)
+            self._clients = {name: boto3.client(name, region_name=self.region) for name in _SERVICES}
+            self.app = AppBuilder(cdk_out=self.cdk_out, clients=self._clients).build(templates)
             for spec in self.app.functions:
                 self.lambdas.register(spec)
             self.sqs.install(self.app.mappings)
@@ -180,6 +182,37 @@ class LocalCloud:
             else:
                 os.environ[key] = value
         _ACTIVE = None
+
+    def deploy(self, cdk_out: str | Path) -> StackChanges:
+        """Deploy another synthesis of the app to this running cloud, as a CloudFormation stack update.
+
+        What stays keeps its state (items, messages, running executions, schedules); what is new is
+        created, what changed is updated (when any function changed, all load the new code: every
+        handler starts cold), what disappeared is deleted; permissions, alarms, routes and outputs follow
+        the new template.
+        Nothing runs meanwhile: virtual time stands still. See :mod:`workflowkit.update` for what it
+        does less than CloudFormation (no rollback, no replacement but of renamed resources).
+        """
+        if self.app is None or self._mock is None:
+            raise LocalCloudError("deploy needs a running LocalCloud (inside its with-block)")
+        if self.lambdas.invoking:
+            raise LocalCloudError("deploy cannot run inside a handler")
+        cdk_out = Path(cdk_out)
+        templates = ResolvedTemplate.load(cdk_out, account=self.account, region=self.region)
+        # Read first: a template whose policies cannot be modelled changes nothing.
+        model = AccessModel.from_templates(templates)
+        app, changes = StackUpdate(cdk_out=cdk_out, clients=self._clients).apply(
+            self.app.templates, templates
+        )
+        self.access.use(model)
+        self.alarms.reload()
+        self.sqs.update(app.mappings)
+        if app.functions != self.app.functions:
+            self.lambdas.replace(app.functions)
+            with self.clock.thawed():  # cold starts build pydantic models: real datetime meanwhile
+                self.lambdas.load_all()
+        self.app, self.cdk_out = app, cdk_out
+        return changes
 
     def _build_services(self) -> None:
         """Each service gets the narrow context and, explicitly, the services it hands work to."""

@@ -137,10 +137,7 @@ class InProcessRuntime:
         """Put the asset folders first on sys.path, hiding same-named modules imported from elsewhere."""
         self._saved_path = list(sys.path)
         self._saved_modules = {}
-        for code_dir in self._code_dirs:
-            for top in _top_level_names(code_dir):
-                for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-                    self._saved_modules[name] = sys.modules.pop(name)
+        self._hide_modules_named_like_assets()
         sys.path[:0] = [str(d) for d in self._code_dirs]
         # Before any handler's cold start: a module keeping ``time.sleep`` (``from time import sleep``)
         # keeps this one. The handlers' modules are dropped on exit.
@@ -152,16 +149,50 @@ class InProcessRuntime:
         if self._saved_sleep is not None:
             setattr(time, "sleep", self._saved_sleep)  # noqa: B010
             self._saved_sleep = None
-        self._environment.restore()
-        for code_dir in self._code_dirs:
-            for top in _top_level_names(code_dir):
-                for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-                    del sys.modules[name]
+        self._drop_asset_modules()
         if self._saved_modules is not None:
             sys.modules.update(self._saved_modules)
         if self._saved_path is not None:
             sys.path[:] = self._saved_path
+
+    def replace(self, specs: list[FunctionSpec]) -> None:
+        """Take a new deployment's functions while the runtime is open (a stack update).
+
+        Handler modules are shared by every function loaded from one asset folder, so every function
+        starts cold again: the modules imported from the old asset folders are dropped, the new folders
+        go first on sys.path, and :meth:`load_all` imports the handlers anew. Logs and figures of a
+        function that stays are kept.
+        """
+        self._drop_asset_modules()
+        old_dirs = {str(d) for d in self._code_dirs}
+        sys.path[:] = [entry for entry in sys.path if entry not in old_dirs]
+        self.functions, self._code_dirs = {}, []
+        for spec in specs:
+            self.functions[spec.name] = spec
+            self.logs.setdefault(spec.name, FunctionLog())
+            self.stats.setdefault(spec.name, FunctionStats())
+            if spec.code_dir not in self._code_dirs:
+                self._code_dirs.append(spec.code_dir)
+        self._hide_modules_named_like_assets()
+        sys.path[:0] = [str(d) for d in self._code_dirs]
+        importlib.invalidate_caches()
+
+    def _hide_modules_named_like_assets(self) -> None:
+        """Set aside modules imported from elsewhere under an asset folder's names (put back on exit)."""
+        assert self._saved_modules is not None, "the runtime is not open"
+        for code_dir in self._code_dirs:
+            for top in _top_level_names(code_dir):
+                for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+                    self._saved_modules.setdefault(name, sys.modules[name])
+                    del sys.modules[name]
+
+    def _drop_asset_modules(self) -> None:
+        self._environment.restore()
         self._handlers.clear()
+        for code_dir in self._code_dirs:
+            for top in _top_level_names(code_dir):
+                for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+                    del sys.modules[name]
 
     # --- invoking ----------------------------------------------------------------------------------
     def invoke(self, name: str, event: Any) -> Any:

@@ -69,6 +69,21 @@ class SqsService:
         self._original_retention = SQSBackend.__dict__["is_message_valid_based_on_retention_period"]
         setattr(SQSBackend, "is_message_valid_based_on_retention_period", _retention_check)  # noqa: B010
 
+    def update(self, mappings: list[EventSourceMapping]) -> None:
+        """Take a stack update's mappings: a removed or disabled one stops polling (its queue keeps its
+        messages), a new one starts on what its queue already holds, a changed one polls with its new
+        settings from its next poll on."""
+        wanted = {m.queue_arn.split(":")[-1]: m for m in mappings if m.enabled}
+        for name in [name for name in self._pollers if name not in wanted]:
+            self._pollers.pop(name).scheduled_at = None  # a poll already due finds itself superseded
+        for name, mapping in wanted.items():
+            poller = self._pollers.get(name)
+            if poller is None:
+                poller = self._pollers[name] = _Poller(mapping, name)
+                self._reschedule(poller)
+            else:
+                poller.mapping = mapping
+
     def uninstall(self) -> None:
         if self._original_retention is not None:
             setattr(SQSBackend, "is_message_valid_based_on_retention_period", self._original_retention)  # noqa: B010

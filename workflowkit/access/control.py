@@ -73,6 +73,12 @@ class AccessControl:
         self._cache: dict[tuple[Any, ...], Verdict] = {}
         self._allowed_calls: set[tuple[Any, ...]] = set()
 
+    def use(self, model: AccessModel) -> None:
+        """Enforce another template's permissions from now on (a stack update); verdicts are decided anew."""
+        self.model = model
+        self._cache.clear()
+        self._allowed_calls.clear()
+
     # --- who acts -----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def acting_as(self, role_arn: str | None) -> Iterator[None]:
@@ -115,8 +121,8 @@ class AccessControl:
         if principal is None or not self.enabled:
             return
         # The same caller making the same call on the same resources was allowed before: the policies
-        # do not change during a run, so neither does the answer (refusals are decided, and recorded,
-        # every time).
+        # change only with a deployment (``use``), so neither does the answer (refusals are decided,
+        # and recorded, every time).
         remembered = _call_key(service, operation, params)
         if remembered is not None:
             remembered = (principal.arn, entries, *remembered)
