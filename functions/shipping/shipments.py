@@ -40,7 +40,8 @@ from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po
 from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import EventRouter, outcome_event, step_trigger
+from workflow_core.consumer import EventRouter, carried_context, outcome_event, step_trigger
+from workflow_core.envelope import WorkflowContext
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.lifecycle import STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent, derived_event_id, new_event
@@ -83,6 +84,8 @@ class Shipment:
     undone_through: int  # the highest step attempt a cancellation undid; 0 while nothing was cancelled
     booked_by: str | None  # the event id of the trigger that booked it
     correlation_id: str | None
+    # The workflow context the trigger carried (JSON): a carrier's later confirmation publishes in it.
+    workflow_context: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Shipment:
@@ -101,6 +104,7 @@ class Shipment:
             undone_through=int(undone) if undone is not None else (attempt if status == CANCELLED else 0),
             booked_by=_str_or_none(item.get("bookedBy")),
             correlation_id=_str_or_none(item.get("correlationId")),
+            workflow_context=_str_or_none(item.get("workflowContext")),
         )
 
 
@@ -160,6 +164,9 @@ class ShippingService:
             "bookedBy": cause.event_id,
             "correlationId": cause.correlation_id,
         }
+        context = carried_context(cause)
+        if context is not None:
+            item["workflowContext"] = context.model_dump_json(by_alias=True, exclude_none=True)
         if status == SCHEDULED:
             item["estimatedDelivery"] = estimate.isoformat()
         try:
@@ -264,6 +271,10 @@ class ShippingService:
             correlation_id=shipment.correlation_id or shipment.order_id,
             caused_by=None,
             producer=PRODUCER,
+            # In the workflow the booking was for: without it no rule would route the confirmation.
+            workflow=WorkflowContext.model_validate_json(shipment.workflow_context)
+            if shipment.workflow_context
+            else None,
         )
         metadata = event.metadata.model_copy(update={"causation_id": shipment.booked_by})
         return dataclasses.replace(event, metadata=metadata)

@@ -123,6 +123,13 @@ def test_manual_booking_waits_for_the_carrier_then_confirms_once(
     assert first.detail()["data"] == second.detail()["data"]
     assert first.detail()["data"]["carrier"] == "Tusass"
     assert first.data.estimated_delivery == NOW + timedelta(days=11)  # type: ignore[attr-defined]
+    # AND it carries the workflow context of the booking, with inventory's output: routed like any step's
+    trigger = reserved(eventbridge_event, country="GL")
+    assert trigger.workflow is not None
+    assert first.detail()["workflow"] == {
+        **trigger.workflow.to_wire(),
+        "outputs": {**trigger.workflow.outputs, "inventory": trigger.data.to_wire()},
+    }
     with pytest.raises(ShipmentNotFoundError):
         service.confirm_shipment("ord-unknown")
 
