@@ -63,7 +63,7 @@ class Decider:
     # --- entry point -------------------------------------------------------------------------------
     def decide(self, state: WorkflowState | None, event: DomainEvent, now: datetime) -> Decision:
         d = self._definition
-        if event.detail_type == d.start_event:
+        if event.detail_type == d.start_event and event.workflow is None:
             return self._start(state, event, now)
         if state is None:
             raise WorkflowNotFoundError(f"no workflow {event.correlation_id!r} for {event.detail_type}")
@@ -112,6 +112,8 @@ class Decider:
         started = run.emit(
             d.started_event,
             ev.WorkflowStarted(workflow_id=state.workflow_id, workflow_type=d.name, version=d.version),
+            # Start events come from outside: two workflows' producers may reuse an event id.
+            key=d.name,
         )
         run.metrics.append(d.started_event)
         for step in d.steps:
@@ -260,6 +262,7 @@ class _Run:
     def _completed_after_undo(self, step: Step, st: StepState) -> None:
         """The step's undo began before its completion was seen: the completed effect may be untouched."""
         st.completion_seen = True
+        st.output = self.event.data.to_wire()  # the next undo request's context carries it
         self.changed = True
         if st.status is StepStatus.COMPENSATING:
             st.undo_again = True

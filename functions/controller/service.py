@@ -30,7 +30,7 @@ from controller.store import DuplicateEventError, Snapshot, VersionConflictError
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.contention import Backoff, ContendedWriteError, describe, is_contention, retry_contended
-from workflow_core.errors import ConcurrentUpdateError
+from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.registry import Registry
 from workflow_core.workflow_state import WorkflowState
 
@@ -65,16 +65,24 @@ class Controller:
         self._backoff = backoff or Backoff()
 
     def workflow_id_of(self, event: DomainEvent) -> str:
-        started = self._registry.started_by(event.detail_type)
+        started = self._registry.starts(event)
         return workflow_id_of(started, event) if started else event.correlation_id
 
     def _decider(self, state: WorkflowState | None, event: DomainEvent) -> Decider:
         """The instance's own version decides for it; a start event, the newest version of its workflow.
 
         A recorded instance of a version no longer deployed fails loudly (UnknownWorkflowError): its
-        wiring was removed while it ran.
+        wiring was removed while it ran. An event whose context names another workflow than the
+        instance its correlation id names is refused: it was routed or produced for another workflow.
+        An event without a context (from before 0022, or a kit event) is decided by the instance.
         """
-        if state is not None and self._registry.started_by(event.detail_type) is None:
+        if state is not None and self._registry.starts(event) is None:
+            context = event.workflow
+            if context is not None and context.name != state.workflow_type:
+                raise InvalidEventError(
+                    f"{event.detail_type} is for a {context.name} workflow; {state.workflow_id} is a "
+                    f"{state.workflow_type} workflow"
+                )
             definition = self._registry.get(state.workflow_type, state.definition_version)
         else:
             definition = self._registry.of_event(event)

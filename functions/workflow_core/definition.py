@@ -25,6 +25,9 @@ from workflow_core.envelope import ContractModel
 
 # Workflow names become parts of resource names (state machines, schedule groups, log groups).
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
+# Step names become parts of schedule and execution names, which keep 12 characters of them: longer names
+# could make two steps' deadlines one schedule.
+_STEP_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,11}$")
 
 
 class Pattern(StrEnum):
@@ -125,6 +128,11 @@ class WorkflowDefinition:
         names = [s.name for s in self.steps]
         if len(set(names)) != len(names):
             raise ValueError(f"workflow {self.name!r} has duplicate step names: {names}")
+        for name in names:
+            if not _STEP_NAME.match(name):
+                raise ValueError(
+                    f"workflow {self.name!r}: step name {name!r} must match {_STEP_NAME.pattern}"
+                )
         for detail_type in self.all_event_types():
             self.catalog.event_type(detail_type)  # every event the definition names must be declared
         if self.start_event in {t.name for t in LIFECYCLE_TYPES}:
@@ -137,10 +145,39 @@ class WorkflowDefinition:
             unknown = set(step.needs) - set(names[:index])
             if unknown:
                 raise ValueError(f"step {step.name!r} needs {sorted(unknown)}, which are not earlier steps")
+            # The controller starts a step on an event it receives: the start announcement or an earlier
+            # step's completion. Anything else would leave the step pending forever.
+            triggers = {self.started_event, *(s.completed_by for s in self.steps[:index])}
+            if step.started_by not in triggers:
+                raise ValueError(
+                    f"step {step.name!r} is started by {step.started_by}; a step starts on "
+                    f"{self.started_event} or an earlier step's completion: {sorted(triggers)}"
+                )
+            if step.compensation is not None:
+                self._check_compensation_request(step.name, step.compensation.request)
         for service, announcements in self.listeners.items():
             unheard = set(announcements) - set(lc.ANNOUNCEMENTS)
             if unheard:
                 raise ValueError(f"listener {service!r}: {sorted(unheard)} are not workflow announcements")
+
+    def _check_compensation_request(self, step: str, request: str) -> None:
+        """The controller builds every undo request itself: its reason and attempts, and the fields it
+        shares with the subject (filled by name). A required field it cannot fill would fail every undo."""
+        model = self.catalog.event_type(request).model
+        if not issubclass(model, lc.CompensationRequest):
+            raise ValueError(f"{request} (undo of {step!r}) must be a lifecycle.CompensationRequest")
+        own = set(lc.CompensationRequest.model_fields)
+        subject = set(self.subject_model.model_fields)
+        unfillable = [
+            name
+            for name, info in model.model_fields.items()
+            if name not in own and name not in subject and info.is_required()
+        ]
+        if unfillable:
+            raise ValueError(
+                f"{request} (undo of {step!r}) requires {unfillable}, which are not fields of the subject "
+                f"({self.start_event}): the controller could not build it"
+            )
 
     @cached_property
     def catalog(self) -> EventCatalog:

@@ -42,6 +42,20 @@ class Registry:
                     f"{definition.start_event} starts both {owner!r} and {definition.name!r}: "
                     "one start event per workflow"
                 )
+        for name in self.names:
+            starts = {d.start_event for d in self.definitions if d.name == name}
+            if len(starts) > 1:
+                raise ValueError(f"the versions of {name!r} start on different events {sorted(starts)}")
+        # A start event comes from outside every workflow: an event a workflow publishes carries its
+        # context, and the controller would not know whether it completes a step or starts a workflow.
+        for definition in self.definitions:
+            inside = set(definition.all_event_types()) - {definition.start_event}
+            for start, owner in self._starts.items():
+                if start in inside:
+                    raise ValueError(
+                        f"{start} starts {owner!r} but is an event of {definition.name!r}: a workflow "
+                        "starts on an event from outside any workflow"
+                    )
         self.catalog = EventCatalog(
             [*LIFECYCLE_TYPES, *(etype for d in self.definitions for etype in d.events)]
         )
@@ -73,9 +87,16 @@ class Registry:
     def of_context(self, context: WorkflowContext) -> WorkflowDefinition:
         return self.get(context.name, context.version)
 
+    def starts(self, event: DomainEvent) -> WorkflowDefinition | None:
+        """The declaration a new instance starts on when ``event`` arrives; None if it starts none.
+
+        Only an event from outside any workflow (no workflow context) starts one.
+        """
+        return None if event.workflow is not None else self.started_by(event.detail_type)
+
     def of_event(self, event: DomainEvent) -> WorkflowDefinition:
         """The declaration an event belongs to: the start event's, or its workflow context's."""
-        started = self.started_by(event.detail_type)
+        started = self.starts(event)
         if started is not None:
             return started
         if event.workflow is None:

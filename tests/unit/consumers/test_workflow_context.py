@@ -172,3 +172,71 @@ def test_one_detail_type_cannot_have_two_definitions() -> None:
     other = EventType("PaymentProcessed", "elsewhere.payments", {1: ev.PaymentProcessed})
     with pytest.raises(ValueError, match="declared twice, differently"):
         _one_step(events=(*ORDER_WORKFLOW.events, other)).catalog  # noqa: B018 - building it is the check
+
+
+def _step(**overrides: Any) -> Step:
+    fields: dict[str, Any] = {
+        "name": "only",
+        "runner": consumer("inventory"),
+        "started_by": "WorkflowStarted",
+        "completed_by": "InventoryReserved",
+        "failed_by": "InventoryReservationFailed",
+        "deadline": timedelta(minutes=1),
+    }
+    return Step(**(fields | overrides))
+
+
+class _NeedsPayment(ev.CompensationRequest):
+    payment_id: str  # only payment's output has it: the controller cannot fill it from the subject
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        # a trigger the controller never receives: the step would stay pending forever
+        (_step(started_by="OrderSubmitted"), "a step starts on WorkflowStarted or an earlier step's"),
+        (_step(started_by="ShippingScheduled"), "a step starts on WorkflowStarted or an earlier step's"),
+        # schedule and execution names keep 12 characters of a step's name
+        (_step(name="inventory-reserve"), "must match"),
+    ],
+)
+def test_a_step_the_controller_could_not_run_is_refused(step: Step, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _one_step(steps=(step,))
+
+
+def test_an_undo_request_the_controller_could_not_build_is_refused() -> None:
+    import dataclasses  # noqa: PLC0415
+
+    from workflow_core.definition import Compensation  # noqa: PLC0415
+
+    undo = Compensation(
+        request="NeedsPayment",
+        completed_by="InventoryReleased",
+        failed_by="InventoryReleaseFailed",
+        runner=consumer("inventory"),
+        deadline=timedelta(minutes=1),
+    )
+    events = (*ORDER_WORKFLOW.events, EventType("NeedsPayment", "workflow.controller", {1: _NeedsPayment}))
+    with pytest.raises(ValueError, match=r"requires \['payment_id'\], which are not fields of the subject"):
+        _one_step(steps=(_step(compensation=undo),), events=events)
+    # a request that is no CompensationRequest at all is refused too
+    plain = dataclasses.replace(undo, request="InventoryReserved")
+    with pytest.raises(ValueError, match=r"must be a lifecycle\.CompensationRequest"):
+        _one_step(steps=(_step(compensation=plain),))
+
+
+def test_a_workflow_cannot_start_on_another_workflows_event() -> None:
+    # "start tracking when shipping is scheduled": ShippingScheduled carries the order's context, so the
+    # controller could not tell the order's completion from tracking's start; refused at declaration.
+    tracking = _one_step(name="tracking", start_event="ShippingScheduled", subject_id="order_id")
+    with pytest.raises(ValueError, match="starts on an event from outside any workflow"):
+        Registry([ORDER_WORKFLOW, tracking])
+
+
+def test_the_versions_of_a_workflow_start_on_one_event() -> None:
+    import dataclasses  # noqa: PLC0415
+
+    v2 = dataclasses.replace(ORDER_WORKFLOW, version=2, start_event="PaymentProcessed", subject_id="order_id")
+    with pytest.raises(ValueError, match="start on different events"):
+        Registry([ORDER_WORKFLOW, v2])

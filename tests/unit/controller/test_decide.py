@@ -102,7 +102,7 @@ def test_order_submitted_starts_the_workflow_payment_and_its_deadline() -> None:
     start = next(a for a in decision.actions if isinstance(a, StartStateMachine))
     assert start.machine == "order/payment"
     assert start.execution_name.endswith("-payment-1")
-    assert start.input["metadata"]["eventId"] == derived_event_id("sub-1", "WorkflowStarted")
+    assert start.input["metadata"]["eventId"] == derived_event_id("sub-1", "WorkflowStarted", "order")
     assert start.input["workflow"]["subject"]["orderId"] == WF  # the subject travels in the context
     deadline = next(a for a in decision.actions if isinstance(a, ScheduleDeadline))
     assert deadline.at == (T0 + timedelta(minutes=15)).isoformat()
@@ -409,6 +409,9 @@ def test_a_completion_during_its_undo_is_undone_once_more() -> None:
     decision = flow.feed("PaymentRefunded", refunded(1, "NOTHING_HELD"))
     assert published(decision) == ["RefundRequested"]
     assert flow.status is WorkflowStatus.COMPENSATING
+    # the second undo request carries the late completion's output (what there is to undo)
+    (again,) = [a for a in decision.actions if isinstance(a, PublishEvent)]
+    assert again.detail["workflow"]["outputs"] == {"payment": processed().to_wire()}
     flow.feed("PaymentRefunded", refunded(2))
     assert flow.status is WorkflowStatus.COMPENSATED
 
@@ -451,7 +454,7 @@ def test_retrying_a_running_payment_stops_the_old_attempt_and_ignores_its_failur
         "PaymentFailed",
         ev.PaymentFailed(order_id=WF, reason="GATEWAY_ERROR", message="stopped"),
         event_id="pf-1",
-        causation_id=derived_event_id(old_cause, "WorkflowStarted"),
+        causation_id=derived_event_id(old_cause, "WorkflowStarted", "order"),
     )
     decision = flow.feed_event(stale)
     assert not decision.changed

@@ -25,7 +25,8 @@ from tests.factories import T0, domain_event, order, order_context
 from workflow_core.catalog import EventType
 from workflow_core.definition import Step, consumer
 from workflow_core.envelope import ContractModel, WorkflowContext
-from workflow_core.errors import UnknownWorkflowError
+from workflow_core.errors import InvalidEventError, UnknownWorkflowError, WorkflowNotFoundError
+from workflow_core.lifecycle import StepDeadlineReached
 from workflow_core.registry import Registry
 from workflow_core.workflow_status import load_status
 
@@ -220,3 +221,50 @@ def test_removing_a_version_that_still_has_instances_fails_loudly(table: Any) ->
     # THEN its next event is refused as an unknown workflow version (a typed, dead-lettered error)
     with pytest.raises(UnknownWorkflowError, match="v1 is not deployed"):
         controller.handle(step_events("o-1", 1)[0])
+
+
+def test_an_event_whose_context_names_another_workflow_is_refused(table: Any) -> None:
+    effects = RecordingEffects()
+    controller = deployed(effects, ORDER_WORKFLOW)
+    controller.handle(submitted("o-9"))
+    stray = step_events("o-9", 1)[0]
+    foreign = dataclasses.replace(stray, workflow=stray.workflow.model_copy(update={"name": "billing"}))
+    # an event produced or routed for another workflow never changes this instance (dead-lettered, typed)
+    with pytest.raises(InvalidEventError, match="is for a billing workflow; o-9 is a order workflow"):
+        controller.handle(foreign)
+    status = load_status(table, "o-9")
+    assert status is not None
+    assert status["steps"]["payment"]["status"] == "RUNNING"
+
+
+def test_a_start_type_event_inside_a_workflow_starts_nothing(table: Any) -> None:
+    effects = RecordingEffects()
+    controller = deployed(effects, ORDER_WORKFLOW)
+    inside = dataclasses.replace(submitted("o-10"), workflow=_context("o-10", 1))
+    # it carries a workflow context: it belongs to an instance (none here), it does not create one
+    with pytest.raises(WorkflowNotFoundError):
+        controller.handle(inside)
+    assert load_status(table, "o-10") is None
+
+
+def test_a_context_less_deadline_from_before_the_context_is_decided_by_the_instance(table: Any) -> None:
+    # Schedules created before 0022 put StepDeadlineReached without a workflow context: still decided.
+    effects = RecordingEffects()
+    controller = deployed(effects, ORDER_WORKFLOW)
+    controller.handle(submitted("o-11"))
+    deadline = domain_event(
+        "StepDeadlineReached",
+        StepDeadlineReached(workflow_id="o-11", step="payment", phase="step", attempt=1, deadline=T0),
+        event_id="deadline-old",
+        correlation_id="o-11",
+        workflow=None,
+    )
+    controller.handle(deadline)
+    status = load_status(table, "o-11")
+    assert status is not None
+    # the payment may have charged: its undo is requested, in the instance's own context
+    assert (status["status"], status["steps"]["payment"]["status"]) == ("COMPENSATING", "COMPENSATING")
+    (refund,) = [
+        a for a in effects.actions if isinstance(a, PublishEvent) and a.detail_type == "RefundRequested"
+    ]
+    assert refund.detail["workflow"]["subject"]["orderId"] == "o-11"
