@@ -46,6 +46,8 @@ RESTOCK = textwrap.dedent(
 
     class RestockRequested(ContractModel):
         restock_id: str = Field(min_length=1, max_length=64)
+        # The shared services key their records on it; their undo requests are filled from it.
+        order_id: str = Field(min_length=1, max_length=64)
         sku: str
         quantity: int = Field(gt=0)
 
