@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from workflow_core.envelope import WorkflowContext
@@ -90,6 +90,28 @@ class WorkflowState(_Model):
     # Outcome events already published (WorkflowCompleted, ...): each is announced once.
     announced: list[str] = Field(default_factory=list)
     reason: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_before_versions(cls, document: Any) -> Any:
+        """Read a projection written before declarations had versions and subjects (decision 0022).
+
+        Such a document has no ``definitionVersion`` (it ran the only version there was: 1) and keeps
+        its subject under the one workflow's own field name instead of ``subject``: the one field this
+        model does not know whose value is an object. Written back, it takes the current shape.
+        """
+        if not isinstance(document, dict) or "subject" in document:
+            return document
+        known = {name for name, info in cls.model_fields.items()} | {
+            info.alias for info in cls.model_fields.values() if info.alias
+        }
+        unknown = [key for key, value in document.items() if key not in known and isinstance(value, dict)]
+        if len(unknown) != 1:
+            return document  # not that shape: let validation say what is wrong
+        upgraded = {key: value for key, value in document.items() if key != unknown[0]}
+        upgraded["subject"] = document[unknown[0]]
+        upgraded.setdefault("definitionVersion", 1)
+        return upgraded
 
     def context(self) -> WorkflowContext:
         """The workflow context of every event the controller publishes for this instance."""

@@ -7,6 +7,7 @@ controller: the same table, a new registry (v1 still listed, because v1 instance
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
@@ -268,3 +269,55 @@ def test_a_context_less_deadline_from_before_the_context_is_decided_by_the_insta
         a for a in effects.actions if isinstance(a, PublishEvent) and a.detail_type == "RefundRequested"
     ]
     assert refund.detail["workflow"]["subject"]["orderId"] == "o-11"
+
+
+def test_a_workflow_recorded_before_versions_and_subjects_reads_and_runs_on(table: Any) -> None:
+    # GIVEN a projection as the controller wrote it before decision 0022: no definitionVersion, and the
+    # subject under the workflow's own field name (here "order"); its deadline schedules carry no context
+    legacy = {
+        "workflowId": "o-old",
+        "workflowType": "order",
+        "status": "RUNNING",
+        "version": 1,
+        "createdAt": T0.isoformat(),
+        "updatedAt": T0.isoformat(),
+        "order": order("o-old").to_wire(),
+        "steps": {
+            "payment": {"status": "RUNNING", "attempt": 1, "startedAt": T0.isoformat()},
+            "inventory": {"status": "PENDING"},
+            "shipping": {"status": "PENDING"},
+        },
+        "compensationQueue": [],
+        "compensatedSteps": [],
+        "announced": [],
+    }
+    table.put_item(
+        Item={
+            "pk": "WF#o-old",
+            "sk": "STATE",
+            "version": 1,
+            "status": "RUNNING",
+            "document": json.dumps(legacy),
+        }
+    )
+    # THEN the status API reads it, on version 1, with its subject
+    status = load_status(table, "o-old")
+    assert status is not None
+    assert (status["definitionVersion"], status["subject"]["orderId"]) == (1, "o-old")
+    # AND the controller runs it on: its old deadline times the payment out and the undo is requested
+    effects = RecordingEffects()
+    deadline = domain_event(
+        "StepDeadlineReached",
+        StepDeadlineReached(workflow_id="o-old", step="payment", phase="step", attempt=1, deadline=T0),
+        event_id="deadline-before-0022",
+        correlation_id="o-old",
+        workflow=None,
+    )
+    deployed(effects, ORDER_WORKFLOW).handle(deadline)
+    after = load_status(table, "o-old")
+    assert after is not None
+    assert (after["status"], after["definitionVersion"]) == ("COMPENSATING", 1)
+    (refund,) = [
+        a for a in effects.actions if isinstance(a, PublishEvent) and a.detail_type == "RefundRequested"
+    ]
+    assert refund.detail["data"]["orderId"] == "o-old"
