@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from workflowkit.scaffold import edit
+from workflowkit.scaffold import app, edit
 from workflowkit.scaffold import templates as t
 from workflowkit.scaffold.names import ScaffoldError, StepNames, WorkflowNames
 
@@ -40,6 +40,12 @@ def new_workflow(
             raise ScaffoldError(f"{path} already exists")
     if not registry.is_file():
         raise ScaffoldError(f"{registry} is missing: run this in the project's root")
+    facts = app.inspect(root, [workflow.package, workflow.py])
+    if workflow.name in facts.versions:
+        raise ScaffoldError(f"a workflow {workflow.name!r} is already deployed")
+    _refuse_shadowing(facts, [workflow.package])
+    if workflow.start_event in facts.events:
+        raise ScaffoldError(f"{workflow.start_event} is already declared by another workflow")
     values = t.workflow_values(workflow)
     files = {
         package / "__init__.py": t.render(t.WORKFLOW_INIT, **values),
@@ -51,10 +57,12 @@ def new_workflow(
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+        # The first step before the registry line: a workflow without steps is no declaration.
+        touched = [*files, *new_step(root, name, step, pattern=pattern)]
         edit.add_import(registry, f"from {workflow.package} import {workflow.constant}")
         edit.append_to_tuple(registry, "WORKFLOWS", workflow.constant)
-        touched = [*files, registry]
-        touched += new_step(root, name, step, pattern=pattern)
+        touched.append(registry)
+        app.inspect(root, [])  # the app imports with the workflow listed, or everything is undone
     touched = list(dict.fromkeys(touched))
     tidy(root, touched)
     return touched
@@ -79,6 +87,7 @@ def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "c
             raise ScaffoldError(f"{path} already exists")
     started_by = edit.last_step_completion(declaration, workflow.constant) or "WorkflowStarted"
     earlier = edit.step_names(declaration, workflow.constant)
+    _check_step_fits(root, workflow, step, earlier)
     simulation = root / "simulations" / workflow.py / "__init__.py"
     values = t.step_values(step, started_by=started_by, orchestrated=orchestrated)
     files = {
@@ -113,6 +122,7 @@ def new_step(root: Path, workflow_name: str, name: str, *, pattern: Pattern = "c
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+        app.inspect(root, [])  # the app still imports with the step in it, or everything is undone
     touched = [events, declaration, *files, *([simulation] if scenario_added else [])]
     tidy(root, touched)
     return touched
@@ -152,3 +162,32 @@ def _all_or_nothing(edited: list[Path], created: list[Path]) -> Iterator[None]:
             else:
                 path.unlink()
         raise
+
+
+def _check_step_fits(root: Path, workflow: WorkflowNames, step: StepNames, earlier: list[str]) -> None:
+    """Refuse a step the app could not take: a name, events or a folder that already exist, or a
+    workflow with several live versions."""
+    if step.name in earlier:
+        raise ScaffoldError(f"workflow {workflow.name!r} already has a step {step.name!r}")
+    facts = app.inspect(root, [step.service])
+    live = facts.versions.get(workflow.name, [])
+    if len(live) > 1:
+        raise ScaffoldError(
+            f"{workflow.name!r} has live versions {live}: declare the new version by hand (a step added here "
+            "would change the declaration running instances use; docs/decisions/0024)"
+        )
+    _refuse_shadowing(facts, [step.service])
+    taken = sorted(
+        {step.completed, step.failed, step.undo_requested, step.undone, step.undo_failed} & facts.events
+    )
+    if taken:
+        raise ScaffoldError(f"{taken} are already declared: choose another step name")
+
+
+def _refuse_shadowing(facts: app.AppFacts, names: list[str]) -> None:
+    """A folder under functions/ named like an importable module would hide it from every function."""
+    shadowed = sorted(set(names) & facts.importable)
+    if shadowed:
+        raise ScaffoldError(
+            f"{shadowed} would shadow a module the app can already import: choose other names"
+        )

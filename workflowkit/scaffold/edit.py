@@ -14,8 +14,10 @@ from workflowkit.scaffold.names import ScaffoldError
 
 
 def _offset(text: str, line: int, column: int) -> int:
+    """The string index of an ast position (``column`` counts UTF-8 bytes of its line)."""
     lines = text.splitlines(keepends=True)
-    return sum(len(part) for part in lines[: line - 1]) + column
+    characters = len(lines[line - 1].encode()[:column].decode(errors="ignore"))
+    return sum(len(part) for part in lines[: line - 1]) + characters
 
 
 def _assignment(tree: ast.Module, name: str, path: Path) -> ast.Assign | ast.AnnAssign:
@@ -61,16 +63,44 @@ def append_to_tuple(path: Path, name: str, items: str, *, keyword: str | None = 
     end = _offset(text, node.end_lineno, node.end_col_offset) - 1  # the closing parenthesis
     if text[end] != ")":
         raise ScaffoldError(f"{path}: {name} must be a parenthesised tuple")
-    before = text[:end].rstrip()
-    if node.elts and not before.endswith(","):
-        before += ","
     multiline = "\n" in items
-    if multiline:
-        joined = f"{before}\n{items.rstrip()}\n"
-    else:
+    if not node.elts:
         # A one-element tuple needs its comma: "(X,)", not "(X)".
-        joined = f"{before} {items}" if node.elts else f"{before}{items},"
-    path.write_text(joined + text[end:])
+        changed = text[:end] + (f"\n{items.rstrip()}\n" if multiline else f"{items},") + text[end:]
+    else:
+        last = node.elts[-1]
+        assert last.end_lineno is not None
+        assert last.end_col_offset is not None
+        after_last = _offset(text, last.end_lineno, last.end_col_offset)
+        has_comma = text[after_last:end].lstrip(" ").startswith(",")
+        if "\n" in text[after_last:end]:
+            # The closing parenthesis has a line of its own: new lines go just above it, so a comment
+            # after the last element stays where it is.
+            last_line = text.splitlines()[last.lineno - 1]
+            indent = last_line[: len(last_line) - len(last_line.lstrip())]
+            line_start = text.rindex("\n", 0, end) + 1
+            lines = items.rstrip("\n") + "\n" if multiline else f"{indent}{items},\n"
+            changed = text[:line_start] + lines + text[line_start:]
+            if not has_comma:
+                changed = changed[:after_last] + "," + changed[after_last:]
+        else:
+            # One line: keep its style (a trailing comma stays trailing).
+            at = text.index(",", after_last) + 1 if has_comma else after_last
+            changed = text[:at] + (f" {items}," if has_comma else f", {items}") + text[at:]
+    _check_still_a_tuple(changed, path, name, keyword, len(node.elts) + max(1, items.count("\n")))
+    path.write_text(changed)
+
+
+def _check_still_a_tuple(text: str, path: Path, name: str, keyword: str | None, at_least: int) -> None:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as error:
+        raise ScaffoldError(f"{path}: appending to {name} would break the file ({error.msg})") from None
+    node = _assignment(tree, name, path).value
+    if keyword is not None and isinstance(node, ast.Call):
+        node = next(k.value for k in node.keywords if k.arg == keyword)
+    if not isinstance(node, ast.Tuple) or len(node.elts) < at_least:
+        raise ScaffoldError(f"{path}: appending to {name} did not give the tuple expected")
 
 
 def insert_before(path: Path, name: str, source: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic.alias_generators import to_camel
+
 # Stricter than a declaration's name (no "-"): the simulator finds a plug-in as simulations.<name>.
 _WORKFLOW = re.compile(r"^[a-z][a-z0-9]{0,23}$")
 _STEP = re.compile(r"^[a-z][a-z0-9]{0,11}$")  # short: step names end up in schedule and execution names
@@ -52,7 +54,8 @@ class WorkflowNames:
 
     @property
     def subject_id_wire(self) -> str:
-        return f"{self.camel[0].lower()}{self.camel[1:]}Id"
+        """The id field as the contracts put it on the wire (pydantic's camelCase of the Python name)."""
+        return to_camel(self.subject_id)
 
     @property
     def client_source(self) -> str:
