@@ -60,6 +60,11 @@ class FunctionLog(io.TextIOBase):
         return True
 
 
+class _StoppedAtTimeout(BaseException):
+    """Raised into a handler that sleeps past its timeout. A BaseException, so the handler's own
+    ``except Exception`` (a batch processor's, say) cannot catch it and carry on as Lambda never would."""
+
+
 @dataclass
 class LambdaContext:
     function_name: str
@@ -222,6 +227,8 @@ class InProcessRuntime:
                 self.before_invoke(name, event)
                 with self.acting_as(name):
                     result = handler(event, context)
+            except _StoppedAtTimeout:
+                pass  # the check below reports it as Lambda does
             except Exception as error:
                 failure = error
                 log.write("".join(traceback.format_exception(error)))
@@ -255,6 +262,9 @@ class InProcessRuntime:
             raise ValueError("sleep length must be non-negative")
         for context in self._running:  # an outer invocation waits out its inner ones' pauses too
             context.slept += seconds
+        if self._running[-1].running_seconds() > self._running[-1].timeout_seconds:
+            # Lambda stops the handler at its timeout, mid-sleep: nothing after this pause happens.
+            raise _StoppedAtTimeout
 
     def invoke_json(self, name: str, event: Any) -> tuple[str, bool]:
         """Lambda's Invoke API shape: (payload JSON, whether it is a function error)."""
