@@ -7,9 +7,10 @@ root, and every package and module directly under ``functions/`` (each is a top-
 own: the Lambdas' code asset is put on ``sys.path`` as it is). Imports are read from the source with
 ``ast``, wherever they are: at module level, inside ``if TYPE_CHECKING:`` blocks (a cycle the type
 checker needs is a cycle in the design too) and inside functions. ``from package import name`` is an
-edge to ``package.name`` when that is a module, else to ``package``. Importing a submodule is not
-counted as an import of its parent packages (every package's ``__init__`` would otherwise be in a
-cycle with its submodules). A cycle is a strongly connected component of more than one module.
+edge to ``package.name`` when that is a module, else to ``package``. Importing a submodule from outside
+its packages is also an edge to each of them (their ``__init__`` runs first); from inside, it is not
+(every package's ``__init__`` would otherwise be in a cycle with its submodules). A cycle is a strongly
+connected component of more than one module.
 """
 
 from __future__ import annotations
@@ -69,9 +70,27 @@ def imports(modules: dict[str, Path]) -> list[Import]:
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node, where in _import_nodes(tree):
             for target in _targets(node, package, modules):
-                if target != name:
-                    found.append(Import(name, target, path, node.lineno, where))
+                for imported in (target, *_entered_packages(name, target, modules)):
+                    if imported != name:
+                        found.append(Import(name, imported, path, node.lineno, where))
     return found
+
+
+def _entered_packages(source: str, target: str, modules: dict[str, Path]) -> list[str]:
+    """The packages above ``target`` that importing it runs first, seen from outside them.
+
+    ``import a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` before ``c``: when one of those imports
+    back into the importer, that is a cycle. From inside a package its ``__init__`` has already run (or is
+    running), so a submodule importing its sibling does not enter it again.
+    """
+    parts = target.split(".")[:-1]
+    entered = []
+    while parts:
+        package = ".".join(parts)
+        if package in modules and not (source == package or source.startswith(package + ".")):
+            entered.append(package)
+        parts.pop()
+    return entered
 
 
 def _import_nodes(tree: ast.AST) -> Iterator[tuple[ast.Import | ast.ImportFrom, str]]:

@@ -116,3 +116,34 @@ def test_a_tree_without_cycles_passes(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert check.main(["--root", str(root)]) == 0
     assert "no import cycles among 5 first-party modules" in capsys.readouterr().out
+
+
+def test_a_cycle_through_a_packages_init_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN cloud imports sim.invariants; importing it runs sim/__init__, which imports sim.runner, which
+    # imports cloud: Python fails with a partially initialized module, though no two modules import
+    # each other directly
+    root = write(
+        tmp_path,
+        {
+            "workflowkit/__init__.py": "",
+            "workflowkit/cloud.py": "from workflowkit.sim.invariants import check\n",
+            "workflowkit/sim/__init__.py": "from workflowkit.sim.runner import run\n",
+            "workflowkit/sim/invariants.py": "def check(): ...\n",
+            "workflowkit/sim/runner.py": "from workflowkit.cloud import Cloud\n",
+        },
+    )
+    assert check.main(["--root", str(root)]) == 1
+    assert "workflowkit.cloud, workflowkit.sim, workflowkit.sim.runner" in capsys.readouterr().out
+
+
+def test_a_submodule_importing_its_sibling_is_no_cycle_with_its_package(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        {
+            "workflowkit/__init__.py": "",
+            "workflowkit/sim/__init__.py": "from workflowkit.sim.runner import run\n",
+            "workflowkit/sim/runner.py": "from workflowkit.sim.plan import plan\n",
+            "workflowkit/sim/plan.py": "def plan(): ...\n",
+        },
+    )
+    assert check.main(["--root", str(root)]) == 0
