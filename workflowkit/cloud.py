@@ -297,7 +297,7 @@ class LocalCloud:
         self._patch(EventsBackend, "put_rule", put_rule)
         self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
-        self.lambdas.before_invoke = self.faults.before_handler
+        self.lambdas.before_invoke = lambda name, event: self.faults.before_handler(name, event)  # noqa: PLW0108 - late: cloud.faults may be replaced
         access = self.access
         self.lambdas.acting_as = lambda name: access.acting_as(access.function_role(name))
         # The caller's default session is put back on exit.

@@ -91,8 +91,7 @@ def test_a_handler_slower_than_its_timeout_fails_as_in_lambda(cloud: LocalCloud)
         def before_handler(self, function_name: str, event: Any) -> None:
             time.sleep(0.05)  # real time: a timeout is about the handler's own running time
 
-    cloud.faults = SlowHandler()
-    cloud.lambdas.before_invoke = cloud.faults.before_handler
+    cloud.faults = SlowHandler()  # replaced while the cloud runs: the next handler sees it
     name = next(n for n in cloud.lambdas.functions if "PaymentChecks" in n)
     cloud.lambdas.functions[name].timeout_seconds = 0.01
     payload, errored = cloud.lambdas.invoke_json(name, {"operation": "validate", "order": {}})
