@@ -22,5 +22,9 @@ def render(functions_dir: Path) -> dict[str, str]:
 
 
 def write(out: Path, functions_dir: Path) -> list[Path]:
-    """Bring ``out`` to the catalog: write what differs, remove what no deployed workflow has any more."""
-    return write_files(out, render(functions_dir), owned=("",))
+    """Bring ``out`` to the catalog: write what differs, remove the schemas no deployed workflow has any
+    more. The catalog owns what it writes, its index and the folders of its schemas (``schemas/``): any
+    other file under ``out`` is left alone (``--out`` may name a folder that holds more)."""
+    files = render(functions_dir)
+    folders = sorted({name.partition("/")[0] for name in files if "/" in name})
+    return write_files(out, files, owned=folders)
