@@ -80,8 +80,17 @@ def _option(arguments: list[str], name: str) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Options spelled out, never abbreviated: the plug-in is chosen before parsing from ``--workflow``
+    and ``--plugin`` as typed, so ``--workflo NAME`` must be refused, not run the default workflow.
+    Every command's parser is one (``add_subparsers`` makes its parent's class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+
+
 def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workflowkit", description="Run the synthesized app locally.")
+    parser = _Parser(prog="workflowkit", description="Run the synthesized app locally.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = _with_plugin(
@@ -473,5 +482,6 @@ def run_new(args: argparse.Namespace) -> int:
         return 2
     for path in written:
         print(f"  wrote {path}")
-    print("next: fill in the TODOs, then `make synth` and `workflowkit simulate --workflow <name>`")
+    workflow = args.name if args.kind == "workflow" else args.workflow
+    print(f"next: fill in the TODOs, then `make synth` and `workflowkit simulate --workflow {workflow}`")
     return 0

@@ -21,7 +21,8 @@ OUTPUT_BUS = "EventBusName"
 OUTPUT_WORKFLOWS = "WorkflowsTableName"
 OUTPUT_INVENTORY = "InventoryTableName"
 ORDER_SOURCE = "commerce.orders"
-START_PATH = "/start/order"  # the front door's start route, for the workflow type "order"
+WORKFLOW_TYPE = "order"  # the declaration's name: the status documents' ``workflowType``
+START_PATH = f"/start/{WORKFLOW_TYPE}"  # the front door's start route
 
 
 class OrderDriver(Driver):
@@ -91,13 +92,18 @@ class OrderDriver(Driver):
         return response
 
     def status(self, workflow_id: str) -> dict[str, Any] | None:
-        """The status document the status API returns (state, steps, timeline)."""
+        """The status document the status API returns (state, steps, timeline); None when there is no
+        such order (another workflow's instance of that id included)."""
         # Imported from the app's own code asset, which the local cloud put first on sys.path.
         from workflow_core.workflow_status import load_status  # noqa: PLC0415
 
-        return load_status(self._workflows, workflow_id)
+        status: dict[str, Any] | None = load_status(self._workflows, workflow_id)
+        if status is not None and status.get("workflowType") != WORKFLOW_TYPE:
+            return None
+        return status
 
     def all_statuses(self) -> dict[str, dict[str, Any]]:
+        """Every order's status document (the table may hold other workflows' instances too)."""
         ids: set[str] = set()
         kwargs: dict[str, Any] = {"ProjectionExpression": "pk"}
         while True:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
 import json
 import multiprocessing
+import shutil
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from simulations.order import PLUGIN
+from simulations.order.driver import OrderDriver
 from simulations.order.scenarios import SCENARIOS, order_for
+from tests.e2e.conftest import ROOT, synthesize
+from workflowkit import LocalCloud
 from workflowkit.cli import main
 from workflowkit.simulator import RunResult, run_simulation
+from workflowkit.simulator.report import ServiceNames
 
 REQUIRED_KEYS = {
     "workflows",
@@ -164,3 +175,154 @@ def test_a_failing_shard_fails_the_run_and_leaves_no_process_behind(tmp_path: Pa
             plugin=PLUGIN, cdk_out=tmp_path / "no-such-cdk-out", count=4, seed=1, progress=False, workers=2
         )
     assert multiprocessing.active_children() == []
+
+
+def test_an_abbreviated_option_is_refused_not_read_as_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN `--workflo` typed for `--workflow`: the plug-in is chosen from the options as typed, so an
+    # abbreviation argparse accepted would run the default workflow's plug-in instead of the one named
+    for typed in (["--workflo", "ticket"], ["--workfl=ticket"], ["--plug", "simulations.order"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["simulate", "--cdk-out", str(tmp_path / "no-such-cdk-out"), *typed, "--count", "1"])
+        # THEN it is refused before anything runs
+        assert exited.value.code == 2
+        assert f"unrecognized arguments: {' '.join(typed)}" in capsys.readouterr().err
+
+
+# --- one stack, several workflows and versions --------------------------------------------------------
+SHARED_REGISTRY = '''
+"""The order workflow v1 and v2 (shipping's deadline 48 h instead of 24 h), and a scaffolded workflow."""
+
+import dataclasses
+from datetime import timedelta
+
+from order_workflow import INVENTORY, ORDER_WORKFLOW, PAYMENT, SHIPPING
+from ticket_workflow import TICKET_WORKFLOW
+
+ORDER_V2 = dataclasses.replace(
+    ORDER_WORKFLOW,
+    version=2,
+    steps=(PAYMENT, INVENTORY, dataclasses.replace(SHIPPING, deadline=timedelta(hours=48))),
+)
+WORKFLOWS = (ORDER_WORKFLOW, ORDER_V2, TICKET_WORKFLOW)
+'''
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedStack:
+    root: Path
+    cdk_out: Path
+    scaffolded: str  # what the `new` commands printed
+
+
+@pytest.fixture(scope="module")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory) -> SharedStack:
+    """A copy of the project whose one stack runs the order workflow v1 and v2 beside a scaffolded
+    ``ticket`` workflow (a choreographed step, then an orchestrated one and its undo machine)."""
+    root = tmp_path_factory.mktemp("shared-stack")
+    for folder in ("functions", "statemachines", "simulations"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["new", "workflow", "ticket", "--step", "triage", "--root", str(root)]) == 0
+        assert (
+            main(["new", "step", "ticket", "resolve", "--pattern", "orchestrated", "--root", str(root)]) == 0
+        )
+    (root / "functions" / "workflow_registry.py").write_text(SHARED_REGISTRY.lstrip())
+    out = root / "cdk.out"
+    synthesize(
+        out,
+        context={"functionsDir": str(root / "functions"), "statemachinesDir": str(root / "statemachines")},
+    )
+    return SharedStack(root, out, printed.getvalue())
+
+
+def test_new_names_the_workflow_to_simulate_next(shared_stack: SharedStack) -> None:
+    hints = [line for line in shared_stack.scaffolded.splitlines() if line.startswith("next:")]
+    assert len(hints) == 2  # `new workflow ticket`, then `new step ticket resolve`
+    assert all(hint.endswith("`workflowkit simulate --workflow ticket`") for hint in hints), hints
+
+
+def test_each_instance_is_held_to_the_termination_budget_of_its_own_version(
+    shared_stack: SharedStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 and v2 deployed, v2 (the newest, on which new orders start) waiting 48 h for a carrier
+    # WHEN orders the carrier never confirms run: each takes v2's 48 h, past v1's whole budget (26 h 35)
+    result = run_simulation(
+        plugin=PLUGIN,
+        cdk_out=shared_stack.cdk_out,
+        count=3,
+        seed=7,
+        mix={"timeout": 1},
+        progress=False,
+        keep_timelines=["sim-000000"],
+    )
+    assert {s["definitionVersion"] for s in result.statuses.values()} == {2}
+    assert min(result.latencies()) > timedelta(hours=48).total_seconds()
+    # THEN none breaks termination: each is held to v2's deadlines, not to those of the first listed
+    assert [str(v) for v in result.violations] == []
+    assert result.mismatches() == []
+    # AND the timeline names the state machine a rule started (the refund) by workflow and machine
+    handled = {name for row in result.timelines["sim-000000"] for name in row["handled_by"]}
+    assert "order refund flow" in handled
+    # AND `simulate` says the same
+    summary = simulate_json(shared_stack.cdk_out, capsys, "--count", "3", "--mix", "timeout=1")
+    assert (summary["invariant_violations"], summary["scenario_mismatches"]) == (0, 0)
+
+
+class EveryInstanceDriver(OrderDriver):
+    """An order driver that also starts a ticket, and lists every instance in the workflows table,
+    whichever its workflow (as the order driver did): a plug-in's driver the runner must not trust to
+    keep to its own workflow."""
+
+    def seed(self) -> None:
+        super().seed()
+        answer = self._cloud.http("POST", "/start/ticket", {"ticketId": "t-beside", "note": ""})
+        assert answer["statusCode"] == 202, answer
+
+    def status(self, workflow_id: str) -> dict[str, Any] | None:
+        from workflow_core.workflow_status import load_status  # noqa: PLC0415 - the app's own code
+
+        found: dict[str, Any] | None = load_status(self._workflows, workflow_id)
+        return found
+
+
+def test_a_run_counts_and_checks_only_its_own_workflows_instances(shared_stack: SharedStack) -> None:
+    # GIVEN a stack whose table also holds another workflow's instance, listed by the plug-in's driver
+    plugin = dataclasses.replace(PLUGIN, driver=EveryInstanceDriver)
+    # WHEN orders run
+    result = run_simulation(
+        plugin=plugin, cdk_out=shared_stack.cdk_out, count=2, seed=3, mix={"happy": 1}, progress=False
+    )
+    # THEN the ticket is neither counted nor checked by the order workflow's invariants (a completed
+    # ticket has no captured payment)
+    assert sorted(result.statuses) == ["sim-000000", "sim-000001"]
+    assert [str(v) for v in result.violations] == []
+    assert result.healthy
+
+
+def test_the_order_driver_reads_only_orders_and_flows_are_named_by_workflow(
+    shared_stack: SharedStack,
+) -> None:
+    with LocalCloud(cdk_out=shared_stack.cdk_out, seed=5) as cloud:
+        # GIVEN an order and a ticket in one stack
+        orders = OrderDriver(cloud)
+        orders.seed()
+        orders.submit("happy", "o-1")
+        assert cloud.http("POST", "/start/ticket", {"ticketId": "t-1", "note": ""})["statusCode"] == 202
+        cloud.run_until_quiescent()
+        assert cloud.http("GET", "/workflows/t-1")["statusCode"] == 200
+        # THEN the order driver lists and reads the order only
+        assert sorted(orders.all_statuses()) == ["o-1"]
+        assert orders.status("t-1") is None
+        # AND every state machine reads "<workflow> <machine> flow", a scaffolded undo machine included
+        machines = boto3.client("stepfunctions", region_name=cloud.region).list_state_machines()
+        names = ServiceNames(cloud)
+        assert sorted(names.of(f"statemachine:{m['name']}") for m in machines["stateMachines"]) == [
+            "order payment flow",
+            "order refund flow",
+            "ticket ticket-resolve flow",
+            "ticket ticket-resolve-undo flow",
+        ]

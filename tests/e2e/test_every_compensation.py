@@ -4,27 +4,51 @@ For each compensable step of each workflow that has a simulator plug-in, an inst
 first completing scenario runs while the controller never hears that the step completed: the step did
 its work, then missed its deadline. The controller must undo it — and every step before it — through
 the step's own declared compensation. A step added to a workflow is covered here as soon as it is
-declared.
+declared. The steps are those of the newest live version of each workflow in the app's registry: the
+version new instances start on (docs/decisions/0024).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from workflow_core.registry import REGISTRY_MODULE, registry_from_module
 from workflowkit import LocalCloud
 from workflowkit.faults import Faults, InjectedFaultError
 from workflowkit.simulator import available_workflows, load_plugin
+from workflowkit.simulator.declarations import app_registry
 
 
-def _compensable_steps() -> list[tuple[str, str]]:
+def _compensable_steps(registry: Any, workflows: list[str]) -> list[tuple[str, str]]:
+    """(workflow, step) of every compensable step of the newest version of each deployed ``workflows``."""
     cases = []
-    for name in available_workflows():
-        definition = load_plugin(name).declaration()
-        cases += [(name, step.name) for step in definition.steps if step.compensation is not None]
+    for name in workflows:
+        if name in registry.names:
+            definition = registry.newest(name)
+            cases += [(name, step.name) for step in definition.steps if step.compensation is not None]
     return cases
+
+
+def _cases() -> list[tuple[str, str]]:
+    # The registry of the app the session synthesizes (functions/, on the tests' path).
+    return _compensable_steps(registry_from_module(REGISTRY_MODULE), available_workflows())
+
+
+def test_the_cases_are_the_steps_of_the_version_new_instances_start_on() -> None:
+    # GIVEN v1 and v2 of a workflow listed, v2 adding a compensable step, and a workflow with no plug-in
+    def step(name: str, undo: bool = True) -> SimpleNamespace:
+        return SimpleNamespace(name=name, compensation=object() if undo else None)
+
+    v1 = SimpleNamespace(steps=(step("pay"), step("ship", undo=False)))
+    v2 = SimpleNamespace(steps=(step("pay"), step("ship", undo=False), step("wrap")))
+    newest = {"shop": v2, "other": SimpleNamespace(steps=(step("x"),))}
+    registry = SimpleNamespace(names=("shop", "other"), newest=newest.__getitem__, definitions=(v1, v2))
+    # THEN the cases are v2's, for the workflows with a plug-in that are deployed
+    assert _compensable_steps(registry, ["shop", "not-deployed"]) == [("shop", "pay"), ("shop", "wrap")]
 
 
 class ControllerNeverHears(Faults):
@@ -50,16 +74,18 @@ def _controller_queue(cloud: LocalCloud) -> str:
     return f"queue:{queue}"
 
 
-@pytest.mark.parametrize(("workflow", "step"), _compensable_steps())
+@pytest.mark.parametrize(("workflow", "step"), _cases())
 def test_a_step_that_completed_unseen_is_undone_by_its_declared_compensation(
     cdk_out: Path, workflow: str, step: str
 ) -> None:
     plugin = load_plugin(workflow)
-    definition = plugin.declaration()
-    declared = definition.step(step)
     scenario = next(s for s in plugin.scenarios.values() if s.expected_status == "COMPLETED")
-    faults = ControllerNeverHears(declared.completed_by)
+    faults = ControllerNeverHears("")
     with LocalCloud(cdk_out=cdk_out, seed=5, faults=faults) as cloud:
+        # The declaration the instance starts on, from the app the cloud runs.
+        definition = app_registry(cloud).newest(workflow)
+        declared = definition.step(step)
+        faults.detail_type = declared.completed_by
         faults.controller_queue = _controller_queue(cloud)
         driver = plugin.driver(cloud)
         driver.seed()
@@ -67,6 +93,7 @@ def test_a_step_that_completed_unseen_is_undone_by_its_declared_compensation(
         cloud.run_until_quiescent()
         status = driver.status(f"undo-{step}")
     assert status is not None
+    assert status["definitionVersion"] == definition.version
     # THEN the step timed out, and its compensation ran: requested, performed, reported, recorded —
     # and so did every compensable step before it (the steps after it may have run meanwhile: choreographed
     # steps hear the completion the controller missed; they are undone first, being later)

@@ -72,7 +72,9 @@ class WorkflowPlugin[D: Driver]:
     default_mix: Mapping[str, int]  # scenario name -> weight
     driver: Callable[[LocalCloud], D]  # a driver on a running local cloud
     # The workflow's declaration (steps, deadlines, compensations) from the app's code; called while
-    # the local cloud runs, which puts that code first on sys.path.
+    # the local cloud runs, which puts that code first on sys.path. For the plug-in's own use: the
+    # runner reads every live version from the app's registry (each instance's termination budget is
+    # its own version's, see ``declarations.app_registry``).
     declaration: Callable[[], Any]
     # Invariants only this workflow can check, after the run, against its tables: violations found.
     invariants: Callable[[LocalCloud, D, Statuses], list[Violation]] = no_invariants

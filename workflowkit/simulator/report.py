@@ -9,12 +9,16 @@ CloudFormation's generated ones.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from workflowkit.cloud import LocalCloud
 from workflowkit.ledger import LedgerEvent, Outcome
+from workflowkit.simulator.declarations import app_registry
+
+PREFIX = "workflowkit"  # the first part of every name the kit chooses (infra.constructs.naming.PREFIX)
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,10 @@ class TimelineRow:
 
 
 class ServiceNames:
-    """Readable names for the local cloud's targets: queue -> its consumer's service, machine -> flow."""
+    """Readable names for the local cloud's targets: queue -> its consumer's service, state machine ->
+    "<workflow> <machine> flow" (``registry``: the app's, read from the cloud when not given)."""
 
-    def __init__(self, cloud: LocalCloud) -> None:
+    def __init__(self, cloud: LocalCloud, registry: Any = None) -> None:
         assert cloud.app is not None
         functions = {f.name: f for f in cloud.app.functions}
         self._by_queue: dict[str, str] = {}
@@ -39,14 +44,36 @@ class ServiceNames:
             function = functions.get(mapping.function_name)
             service = function.environment.get("POWERTOOLS_SERVICE_NAME") if function else None
             self._by_queue[mapping.queue_arn.split(":")[-1]] = service or mapping.function_name
+        registry = registry if registry is not None else app_registry(cloud)
+        self._machines = sorted(
+            {(d.name, machine) for d in registry.definitions for machine in d.state_machines()}
+        )
 
     def of(self, target: str) -> str:
         kind, _, name = target.partition(":")
         if kind == "queue":
             return self._by_queue.get(name, f"queue {name}")
         if kind == "statemachine":
-            return f"{name.rsplit('-', 1)[-1]} flow" if "-" in name else name
+            return flow_name(name, self._machines)
         return target
+
+
+def flow_name(state_machine: str, machines: Iterable[tuple[str, str]]) -> str:
+    """``workflowkit-<stage>-<workflow>-<machine>`` (infra/constructs/naming.py) -> "<workflow> <machine>
+    flow", for the (workflow, machine) pairs the app declares; any other state machine keeps its name.
+
+    The stage, the workflow and the machine may each hold a "-": the declared pairs say where the
+    workflow's name starts (the longest that fits, should two fit).
+    """
+    fitting = [
+        (workflow, machine)
+        for workflow, machine in machines
+        if state_machine.startswith(f"{PREFIX}-") and state_machine.endswith(f"-{workflow}-{machine}")
+    ]
+    if not fitting:
+        return state_machine
+    workflow, machine = max(fitting, key=lambda pair: (len(pair[0]) + len(pair[1]), pair))
+    return f"{workflow} {machine} flow"
 
 
 def workflow_timeline(

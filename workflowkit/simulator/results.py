@@ -27,6 +27,8 @@ class RunResult:
     workers: int = 1
     denials: list[str] = field(default_factory=list)  # what was refused, distinct, with counts
     expected: dict[str, str] = field(default_factory=dict)  # scenario -> the status it must end in
+    # scenario -> the steps it must have undone, in the sequence undone (``compensatedSteps``)
+    expected_compensations: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -46,14 +48,23 @@ class RunResult:
         return dict(sorted(Counter(s["status"] for s in self.statuses.values()).items()))
 
     def mismatches(self) -> list[str]:
+        """Workflows that did not end as their scenario says: its status, and the steps it undid."""
         wrong = []
         for workflow_id, scenario in sorted(self.scenarios.items()):
             if not scenario:
                 continue
             expected = self.expected[scenario]
-            actual = self.statuses.get(workflow_id, {}).get("status", "MISSING")
+            status = self.statuses.get(workflow_id, {})
+            actual = status.get("status", "MISSING")
             if actual != expected:
                 wrong.append(f"{workflow_id} ({scenario}): {actual}, expected {expected}")
+                continue
+            undone = list(status.get("compensatedSteps", []))
+            to_undo = self.expected_compensations.get(scenario)
+            if to_undo is not None and undone != list(to_undo):
+                wrong.append(
+                    f"{workflow_id} ({scenario}): compensated {_steps(undone)}, expected {_steps(to_undo)}"
+                )
         return wrong
 
     def latencies(self) -> list[float]:
@@ -91,6 +102,10 @@ class RunResult:
         """Time the processes ran / time inside handler code (1.0 would be handlers and nothing else)."""
         busy = self.process_seconds or self.wall_seconds
         return busy / self.handler_seconds if self.handler_seconds else float("inf")
+
+
+def _steps(names: list[str]) -> str:
+    return "[" + ", ".join(names) + "]"
 
 
 def _percentile(values: list[float], percent: int) -> float | None:

@@ -16,7 +16,8 @@ from typing import Any
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.ledger import LedgerEvent
-from workflowkit.simulator.invariants import Status, check_kit, termination_budget
+from workflowkit.simulator.declarations import app_registry
+from workflowkit.simulator.invariants import Status, Statuses, check_kit, termination_budgets
 from workflowkit.simulator.plugin import Driver, WorkflowPlugin
 from workflowkit.simulator.progress import Progress
 from workflowkit.simulator.report import ServiceNames, denial_summary, ledger_figures, workflow_timeline
@@ -139,13 +140,15 @@ def _run_timed(
         ended = real_perf_counter()
         wall = ended - started
         bar.update(finished(), final=True)
-        statuses = driver.all_statuses()
+        statuses = _own(plugin, driver.all_statuses())
+        registry = app_registry(cloud)
         violations = [
             *plugin.invariants(cloud, driver, statuses),
-            *check_kit(statuses, cloud.ledger, budget=termination_budget(plugin.declaration())),
+            # Each instance's budget from the version it runs, which need not be the newest.
+            *check_kit(statuses, cloud.ledger, budget=termination_budgets(registry)),
         ]
         grouped = cloud.ledger.by_correlation()
-        names = ServiceNames(cloud)
+        names = ServiceNames(cloud, registry)
         # Only this run's own workflows: a shard of a sharded run must not claim another's with no rows.
         wanted = statuses.keys() if keep_timelines is None else [w for w in keep_timelines if w in statuses]
         timelines = {
@@ -165,8 +168,17 @@ def _run_timed(
             process_seconds=wall,
             denials=denial_summary(cloud),
             expected={name: s.expected_status for name, s in plugin.scenarios.items()},
+            expected_compensations={
+                name: list(s.expected_compensations) for name, s in plugin.scenarios.items()
+            },
         )
         return result, started, ended
+
+
+def _own(plugin: WorkflowPlugin[Any], statuses: Statuses) -> Statuses:
+    """The plug-in's workflow's instances only: a stack's workflows share one table, and a driver may
+    list them all; another workflow's instances are not this run's to count or check."""
+    return {wid: status for wid, status in statuses.items() if status.get("workflowType") == plugin.name}
 
 
 def _timeline_rows(

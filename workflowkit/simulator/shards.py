@@ -161,4 +161,5 @@ def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         workers=len(results),
         denials=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.denials],
         expected={k: v for r in results for k, v in r.expected.items()},
+        expected_compensations={k: v for r in results for k, v in r.expected_compensations.items()},
     )

@@ -14,6 +14,7 @@ from workflowkit.simulator.invariants import (
     check_nothing_lost,
     check_termination,
     termination_budget,
+    termination_budgets,
 )
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -68,6 +69,44 @@ def test_the_termination_budget_is_every_deadline_and_every_compensation_plus_sl
     )
     expected = timedelta(minutes=15) + timedelta(hours=24) + timedelta(hours=1) + TERMINATION_SLACK
     assert termination_budget(declaration) == expected
+
+
+def declared(name: str, version: int, *deadlines: timedelta) -> SimpleNamespace:
+    """A declaration of ``name`` at ``version``: one step per deadline, nothing to undo."""
+    steps = [SimpleNamespace(deadline=deadline, compensation=None) for deadline in deadlines]
+    return SimpleNamespace(name=name, version=version, key=(name, version), steps=steps)
+
+
+def test_each_instance_has_the_termination_budget_of_the_version_it_runs() -> None:
+    # GIVEN v1 and v2 of a workflow deployed side by side, v2's deadline twice v1's, and another workflow
+    registry = SimpleNamespace(
+        definitions=(
+            declared("shop", 1, timedelta(hours=24)),
+            declared("shop", 2, timedelta(hours=48)),
+            declared("billing", 1, timedelta(minutes=5)),
+        )
+    )
+    budget = termination_budgets(registry)
+
+    def runs(name: str, version: int | None, took: timedelta) -> dict[str, Any]:
+        document = {**status("COMPENSATED", took=took), "workflowType": name}
+        return document if version is None else {**document, "definitionVersion": version}
+
+    statuses = {
+        "v1-in-time": runs("shop", 1, timedelta(hours=24, minutes=1)),
+        "v1-late": runs("shop", 1, timedelta(hours=40)),
+        "v2-in-time": runs("shop", 2, timedelta(hours=48, minutes=1)),  # past v1's budget, within v2's
+        "v2-late": runs("shop", 2, timedelta(hours=60)),
+        "before-versions": runs("shop", None, timedelta(hours=24, minutes=1)),  # read as v1
+        "billing-late": runs("billing", 1, timedelta(hours=1)),
+        "retired": runs("shop", 3, timedelta(seconds=1)),
+    }
+    assert budget(statuses["v2-in-time"]) == timedelta(hours=48) + TERMINATION_SLACK
+    # THEN each is held to its own version's deadlines: v2's longer deadline is not v1's failure
+    found = {v.subject: v.detail for v in check_termination(statuses, budget)}
+    assert sorted(found) == ["billing-late", "retired", "v1-late", "v2-late"]
+    assert found["v2-late"].endswith(f"budget {timedelta(hours=48) + TERMINATION_SLACK}")
+    assert found["retired"] == "runs 'shop' v3, which is not deployed"
 
 
 def test_audit_needs_every_state_change_caused_by_a_published_event() -> None:
