@@ -343,12 +343,31 @@ class _Run:
             s.name for s in reversed(self.d.steps) if s.compensation and self.s.steps[s.name].status in undo
         ]
         self.changed = True
+        running = self._running_compensable()
+        if running:
+            # A step still running may complete yet (its completion can be in flight behind this failure):
+            # undoing the steps before it now would undo them before it. Wait for its outcome or its
+            # deadline; settle() starts the undos then, latest step first.
+            self.s.status = WorkflowStatus.COMPENSATING
+            self.s.compensation_queue = queue
+            self.notes.append(f"waiting for {', '.join(running)} to finish before undoing")
+            return
         if not queue:
             self._finish(WorkflowStatus.FAILED, "WorkflowFailed")
             return
         self.s.status = WorkflowStatus.COMPENSATING
         self.s.compensation_queue = queue
         self._request_next_compensation()
+
+    def _running_compensable(self) -> list[str]:
+        return [
+            s.name
+            for s in self.d.steps
+            if s.compensation and self.s.steps[s.name].status is StepStatus.RUNNING
+        ]
+
+    def _undo_in_flight(self) -> bool:
+        return any(st.status is StepStatus.COMPENSATING for st in self.s.steps.values())
 
     def _stop_attempt(self, step: Step, st: StepState, cause: str) -> None:
         """Stop a running orchestrated attempt, so it cannot act after (or during) its undo."""
@@ -365,7 +384,9 @@ class _Run:
         queue = self.s.compensation_queue
         if step.name in queue:
             return
-        head = queue[:1] if self.s.status is WorkflowStatus.COMPENSATING else []
+        # The head stays first only while its undo is in flight; a queue waiting for a running step is
+        # still free to take a later step ahead of it.
+        head = queue[:1] if self.s.status is WorkflowStatus.COMPENSATING and self._undo_in_flight() else []
         rest = [*queue[len(head) :], step.name]
         rest.sort(key=lambda name: -self.d.step_index(name))
         self.s.compensation_queue = head + rest
@@ -498,6 +519,18 @@ class _Run:
             st.status is StepStatus.COMPLETED for st in self.s.steps.values()
         ):
             self._finish(WorkflowStatus.COMPLETED, self.d.outcome_events[0])
+        elif (
+            self.s.status is WorkflowStatus.COMPENSATING
+            and not self._undo_in_flight()
+            and not self._running_compensable()
+        ):
+            # The wait for running steps is over (they completed, failed or timed out): undo, latest first.
+            if self.s.compensation_queue:
+                self._request_next_compensation()
+            elif self.s.compensated_steps:
+                self._finish(WorkflowStatus.COMPENSATED, "WorkflowCompensated")
+            else:
+                self._finish(WorkflowStatus.FAILED, "WorkflowFailed")
 
     # --- operators ------------------------------------------------------------------------------------
     def operator_command(self, command: ev.OperatorCommandIssued) -> None:

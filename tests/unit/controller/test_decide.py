@@ -462,13 +462,16 @@ def test_retrying_a_running_payment_stops_the_old_attempt_and_ignores_its_failur
 
 
 def test_a_payment_deadline_after_the_workflow_failed_still_undoes_the_payment() -> None:
-    # GIVEN inventory's failure overtook payment's success (the workflow failed with payment running)
+    # GIVEN inventory's failure overtook payment's success (payment still running for the controller)
     flow = started_flow()
-    flow.feed(
+    decision = flow.feed(
         "InventoryReservationFailed",
         ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
     )
-    assert flow.status is WorkflowStatus.FAILED
+    # THEN the workflow does not claim to have failed while payment may still charge: it waits
+    assert flow.status is WorkflowStatus.COMPENSATING
+    assert published(decision) == []
+    assert decision.notes == ["waiting for payment to finish before undoing"]
     # WHEN payment's deadline passes
     decision = flow.feed(
         "StepDeadlineReached",
@@ -505,3 +508,37 @@ def test_an_orchestrated_step_after_another_starts_its_machine_with_the_outputs_
     # AND it is not published: the step's state machine is its only reader
     assert "WorkflowStarted" not in published(decision)
     assert flow.step("payment") is StepStatus.RUNNING
+
+
+def test_a_failure_that_overtakes_an_earlier_completion_still_undoes_latest_first() -> None:
+    # GIVEN payment done and inventory running; shipping heard InventoryReserved and failed at once, and
+    # its failure reached the controller before InventoryReserved did
+    flow = started_flow()
+    flow.feed("PaymentProcessed", processed())
+    failed = flow.feed(
+        "ShippingFailed", ev.ShippingFailed(order_id=WF, reason="NO_CARRIER", message="none to AQ")
+    )
+    # THEN nothing is undone yet: inventory may have reserved stock (its completion is in flight)
+    assert published(failed) == []
+    assert flow.status is WorkflowStatus.COMPENSATING
+    # WHEN inventory's completion arrives
+    late = flow.feed("InventoryReserved", ev.InventoryReserved(order_id=WF, reservation_id="res_1"))
+    # THEN inventory is undone first, then payment: the reverse of how they completed
+    assert published(late) == ["InventoryReleaseRequested"]
+    flow.feed("InventoryReleased", ev.InventoryReleased(order_id=WF, reservation_id="res_1", released=True))
+    assert flow.state is not None
+    flow.feed("PaymentRefunded", refunded(1))
+    assert flow.state.compensated_steps == ["inventory", "payment"]
+    assert flow.status is WorkflowStatus.COMPENSATED
+
+
+def test_a_failure_while_an_earlier_step_runs_fails_the_workflow_once_that_step_fails_too() -> None:
+    flow = started_flow()  # payment running
+    flow.feed(
+        "InventoryReservationFailed",
+        ev.InventoryReservationFailed(order_id=WF, reason="OUT_OF_STOCK", skus=("X",)),
+    )
+    decision = flow.feed("PaymentFailed", ev.PaymentFailed(order_id=WF, reason="DECLINED", message="no"))
+    # nothing completed, so nothing to undo: the workflow failed, and says so once
+    assert published(decision) == ["WorkflowFailed"]
+    assert flow.status is WorkflowStatus.FAILED
