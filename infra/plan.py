@@ -5,6 +5,10 @@ Pure data, no constructs: the stack turns a :class:`StackPlan` into resources. S
 workflows that name them (one function, one queue, one rule per workflow and subscription); state
 machines are per workflow (``<workflow>/<machine>``), since each carries one workflow's audit trail and
 is started by that workflow's rules or by the controller under that key.
+
+The plan refuses, naming the service or the workflow, what would deploy but be wrong: a service claiming
+a source it does not own (``extra_sources``: the kit's, or one whose events another service or a start
+event owns), and a physical name longer than AWS allows.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from controller.decide import flow_key
+from infra.constructs.naming import stage_names, state_machine_names
 from infra.constructs.subscriptions import (
     Subscription,
+    contextless_subscriptions,
     start_subscriptions,
     step_subscriptions,
+    unrouted_subscriptions,
     workflow_subscriptions,
 )
 from workflow_core import lifecycle
@@ -27,16 +34,24 @@ from workflow_core.registry import Registry
 
 NeedsOf = Callable[[str], ServiceNeeds]
 
+# The kit's own sources (``workflow.controller``, ``workflow.scheduler``, ``workflow.operator``): only the
+# controller, the scheduler's role and the front door publish from them, never a service.
+KIT_SOURCE_PREFIX = "workflow."
+# The kit's events the controller places by their correlation id alone, so it takes them even without a
+# workflow context (a deadline scheduled, or a command issued, before the context existed).
+CONTEXTLESS_TO_CONTROLLER = (lifecycle.STEP_DEADLINE_REACHED, lifecycle.OPERATOR_COMMAND_ISSUED)
+
 
 @dataclass(frozen=True)
 class ConsumerPlan:
-    """A queue-fed service: its subscriptions over every workflow it serves, and the sources it owns."""
+    """A queue-fed service: its subscriptions over every workflow it serves, and what it may publish."""
 
     service: str
     needs: ServiceNeeds
     subscriptions: tuple[Subscription, ...]
-    # The sources of the outcomes it reports, plus the ones it declares (``extra_sources``).
-    sources: tuple[str, ...]
+    # Exactly the detail-types it publishes: the outcomes of the steps and undos it runs, plus every
+    # detail-type of the sources it declares (``extra_sources``), which no one else owns (the plan checks).
+    publishes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class StackPlan:
     consumers: Mapping[str, ConsumerPlan]
     flows: tuple[FlowPlan, ...]
     start_events: tuple[str, ...] = field(default=())
+    # The deployed workflows' events without a workflow context that no rule delivers: to a queue.
+    unrouted: tuple[Subscription, ...] = field(default=())
 
     @property
     def catalog(self) -> EventCatalog:
@@ -90,26 +107,103 @@ class StackPlan:
         return tuple(dict.fromkeys(flow.service for flow in self.flows))
 
 
-def plan(registry: Registry, *, needs: NeedsOf = needs_of) -> StackPlan:
+def plan(registry: Registry, *, stage: str, needs: NeedsOf = needs_of) -> StackPlan:
+    """What ``registry`` asks of the stack of ``stage`` (whose name is part of the physical names)."""
     services: dict[str, ServiceNeeds] = {}
     for service in _services(registry):
         services[service] = _checked(service, needs(service))
+    _check_extra_sources(registry, services)
     consumers = {
         service: _consumer(registry, service, services[service]) for service in _consumer_services(registry)
     }
     flows = tuple(flow for name in registry.names for flow in _flows(registry, name))
-    controller = tuple(
+    _check_names(stage, flows)
+    catalog = registry.catalog
+    routed = tuple(
         subscription for name in registry.names for subscription in _controller_subscriptions(registry, name)
     )
     start_events = tuple(dict.fromkeys(d.start_event for d in registry.definitions))
+    # What the rules of the workflows deliver; the start events, which never carry a context, aside.
+    delivered = [
+        *routed,
+        *(s for consumer in consumers.values() for s in consumer.subscriptions),
+        *(s for flow in flows for s in flow.started_by),
+    ]
+    to_controller = [
+        detail_type
+        for detail_type in CONTEXTLESS_TO_CONTROLLER
+        if any(detail_type in s.detail_types for s in routed)
+    ]
     return StackPlan(
         registry=registry,
         services=services,
-        controller=controller,
+        controller=(*routed, *contextless_subscriptions(to_controller, catalog=catalog)),
         consumers=consumers,
         flows=flows,
         start_events=start_events,
+        unrouted=unrouted_subscriptions(delivered, excluded=(*start_events, *to_controller), catalog=catalog),
     )
+
+
+def _check_names(stage: str, flows: tuple[FlowPlan, ...]) -> None:
+    """Every physical name the kit chooses fits AWS's limits (``naming.LIMITS``)."""
+    for name in stage_names(stage):
+        name.check()
+    for flow in flows:
+        for name in state_machine_names(stage, flow.workflow, flow.machine):
+            name.check()
+
+
+def _outcome_owners(registry: Registry) -> dict[str, set[str]]:
+    """detail-type -> the services whose steps or undos report it (a state machine's: its service)."""
+    owners: dict[str, set[str]] = {}
+    for definition in registry.definitions:
+        for step in definition.steps:
+            for event in (step.completed_by, step.failed_by):
+                owners.setdefault(event, set()).add(step.runner.service)
+            undo = step.compensation
+            if undo is not None:
+                for event in (undo.completed_by, undo.failed_by):
+                    owners.setdefault(event, set()).add(undo.runner.service)
+    return owners
+
+
+def _check_extra_sources(registry: Registry, services: Mapping[str, ServiceNeeds]) -> None:
+    """A service's ``extra_sources`` are sources only it publishes from: not the kit's, not one that another
+    service's outcomes or a start event come from, not one another service declares too. Otherwise a
+    service's own deployment.py could widen its PutEvents grant to forge another's events
+    (docs/decisions/0012)."""
+    catalog = registry.catalog
+    # source -> (owning service or None, what owns it), for the messages.
+    owned: dict[str, list[tuple[str | None, str]]] = {}
+    for event, owners in sorted(_outcome_owners(registry).items()):
+        for owner in sorted(owners):
+            owned.setdefault(catalog.source_of(event), []).append((owner, f"{owner}'s outcome {event}"))
+    for definition in registry.definitions:
+        owned.setdefault(catalog.source_of(definition.start_event), []).append(
+            (None, f"{definition.start_event}, the start event of workflow {definition.name!r}")
+        )
+    declared: dict[str, str] = {}
+    sources = {etype.source for etype in catalog.values()}
+    for service, needs in services.items():
+        for source in needs.extra_sources:
+            refused = f"service {service!r} declares {source!r} in deployment.NEEDS.extra_sources"
+            if source.startswith(KIT_SOURCE_PREFIX):
+                raise ValueError(
+                    f"{refused}: {KIT_SOURCE_PREFIX}* sources are the kit's (controller, scheduler, "
+                    "operators); a service may not publish their events"
+                )
+            others = [what for owner, what in owned.get(source, []) if owner != service]
+            if others:
+                raise ValueError(
+                    f"{refused}, but its events belong to others ({'; '.join(others)}): a service may "
+                    "declare only a source no one else publishes from"
+                )
+            if source in declared and declared[source] != service:
+                raise ValueError(f"{refused}, but service {declared[source]!r} declares it too")
+            if source not in sources:
+                raise ValueError(f"{refused}, but no deployed event comes from it")
+            declared[source] = service
 
 
 def _checked(service: str, needs: ServiceNeeds) -> ServiceNeeds:
@@ -178,12 +272,14 @@ def _consumer(registry: Registry, service: str, needs: ServiceNeeds) -> Consumer
         )
         for definition in versions:
             outcomes += outcome_events(definition, Pattern.CHOREOGRAPHED, service)
-    sources = [registry.catalog.source_of(event) for event in outcomes] + list(needs.extra_sources)
+    # The extra sources are the service's alone (_check_extra_sources): all their detail-types are its.
+    extra = set(needs.extra_sources)
+    declared = sorted(name for name, etype in registry.catalog.items() if etype.source in extra)
     return ConsumerPlan(
         service=service,
         needs=needs,
         subscriptions=tuple(subscriptions),
-        sources=tuple(dict.fromkeys(sources)),
+        publishes=tuple(dict.fromkeys([*outcomes, *declared])),
     )
 
 

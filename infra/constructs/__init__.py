@@ -12,6 +12,7 @@ from infra.constructs.service_function import FunctionRuntime, ServiceFunction
 from infra.constructs.status_api import StatusApi
 from infra.constructs.subscriptions import Subscription
 from infra.constructs.topics import WorkflowTopics
+from infra.constructs.unrouted_events import UnroutedEvents
 
 __all__ = [
     "EncryptedQueueTarget",
@@ -22,6 +23,7 @@ __all__ = [
     "ServiceFunction",
     "StatusApi",
     "Subscription",
+    "UnroutedEvents",
     "WorkflowEventBus",
     "WorkflowKey",
     "WorkflowObservability",

@@ -7,6 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from infra.constructs.naming import key_alias
+
 # Explicit actions (no wildcards): the admin set lets IAM policies in this account manage the key,
 # including PutKeyPolicy so CloudFormation can keep updating it.
 ADMIN_ACTIONS = (
@@ -60,7 +62,7 @@ class WorkflowKey(Construct):
         self.key = kms.Key(
             self,
             "Key",
-            alias=f"alias/workflowkit/{stage}",
+            alias=key_alias(stage),
             description=f"WorkflowKit {stage}: tables, queues, topics and log groups",
             enable_key_rotation=True,
             removal_policy=removal_policy,

@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.constructs import defaults
+from infra.constructs.naming import physical
 
 
 class WorkflowEventBus(Construct):
@@ -28,7 +29,7 @@ class WorkflowEventBus(Construct):
         archive_retention: Duration = defaults.ARCHIVE_RETENTION,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bus = events.EventBus(self, "Bus", event_bus_name=f"workflowkit-{stage}")
+        self.bus = events.EventBus(self, "Bus", event_bus_name=physical(stage))
         self.bus.apply_removal_policy(RemovalPolicy.DESTROY)
         self.bus.add_to_resource_policy(
             iam.PolicyStatement(
@@ -40,7 +41,7 @@ class WorkflowEventBus(Construct):
         )
         self.archive = self.bus.archive(
             "Archive",
-            archive_name=f"workflowkit-{stage}",
+            archive_name=physical(stage),
             description="Every event on the bus, for replay after an incident",
             event_pattern=events.EventPattern(account=[Aws.ACCOUNT_ID]),
             retention=archive_retention,

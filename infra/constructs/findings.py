@@ -43,6 +43,12 @@ TARGET_DLQ = (
     "EventBridge target dead-letter queue (DeadLetterConfig of the rule target), not a redrive DLQ of "
     "another queue, so cdk-nag cannot see its role; it is alarmed on depth > 0."
 )
+UNROUTED_QUEUE = (
+    "The unrouted-events queue is the end of the line, like a DLQ: EventBridge puts there the deployed "
+    "workflows' events that carry no workflow context (no workflow's rule matches them); no function "
+    "consumes it, so it has no redrive DLQ. It retains messages 14 days, is alarmed on depth > 0, and an "
+    "operator replays or drops what it holds (docs/decisions/0023)."
+)
 SUBSCRIBER_REDRIVE = (
     "Subscribers come from configuration and are people or an operator webhook (email, email-json, SMS, "
     "HTTPS), not services that could consume a redrive queue; SNS retries each delivery per its delivery "

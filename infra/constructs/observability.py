@@ -4,7 +4,8 @@ Each deployed workflow gets its own dashboard row (its state machines' execution
 deliveries) and alarms named after it; the kit's shared parts (controller, queues, functions, deadlines)
 are shown once.
 
-Alarms (all to ``alarm_topic``): every DLQ holding a message, every state machine execution that failed or
+Alarms (all to ``alarm_topic``): every DLQ holding a message, an event of the workflows that no rule
+delivered (it carried no workflow context: ``unrouted_queue``), every state machine execution that failed or
 timed out, any record a queue-fed function failed (its partial batch failures never count as Lambda
 ``Errors``), any workflow the controller found past its deadline, and every failure outside the functions'
 code: a function's errors, throttles and runs into its timeout, an event a rule could not deliver to its
@@ -28,7 +29,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults
-from infra.constructs.naming import camel
+from infra.constructs.naming import camel, physical
 
 PERIOD = Duration.minutes(1)
 PAST_DEADLINE_METRIC = "WorkflowsPastDeadline"
@@ -65,6 +66,8 @@ class WorkflowObservability(Construct):
         queues: Mapping[str, sqs.IQueue],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         workflows: Mapping[str, WorkflowResources],
+        unrouted_queue: sqs.IQueue,
+        shared_rules: Mapping[str, events.IRule],
         functions: Mapping[str, lambda_.Function],
         bus: events.IEventBus,
         schedule_group: scheduler.IScheduleGroup,
@@ -81,6 +84,19 @@ class WorkflowObservability(Construct):
             len(w.rules) for w in workflows.values()
         ):
             raise ValueError("two workflows' state machines or rules share an alarm name")
+        if set(rules) & set(shared_rules):
+            raise ValueError(f"rules share an alarm name: {sorted(set(rules) & set(shared_rules))}")
+        rules = {**rules, **shared_rules}
+
+        unrouted_depth = unrouted_queue.metric_approximate_number_of_messages_visible(
+            period=PERIOD, statistic="Maximum"
+        )
+        self._alarm(
+            "UnroutedEventsNotEmpty",
+            unrouted_depth,
+            "events of the deployed workflows arrived without a workflow context and no rule delivered them: "
+            "replay them with a context or drop them (docs/decisions/0023)",
+        )
 
         for name, queue in dead_letter_queues.items():
             self._alarm(
@@ -157,7 +173,7 @@ class WorkflowObservability(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=f"workflowkit-{stage}",
+            dashboard_name=physical(stage),
             default_interval=Duration.hours(3),
         )
         self.dashboard.add_widgets(
@@ -231,6 +247,22 @@ class WorkflowObservability(Construct):
                     *(metric.with_(label=name) for name, metric in scheduler_metrics.items()),
                 ],
                 width=24,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Unrouted events (no workflow context, no rule delivered them)",
+                left=[unrouted_depth.with_(label="unrouted events")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Events without a workflow context: rule deliveries failed (to target / to DLQ)",
+                left=[
+                    self.rule_metric(bus, rule, metric).with_(label=f"{name} {metric}")
+                    for name, rule in shared_rules.items()
+                    for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
+                ],
+                width=12,
             ),
         )
         for workflow, resources in workflows.items():

@@ -29,7 +29,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults, findings, permissions
-from infra.constructs.naming import physical
+from infra.constructs.naming import state_machine_log_group_prefix, state_machine_name
 from infra.constructs.subscriptions import Subscription
 from workflow_core.catalog import EventCatalog
 
@@ -132,7 +132,7 @@ class OrchestratedFlow(Construct):
             raise ValueError(f"{asl_path}: no substitution for {sorted(missing)}")
         self.workflow = workflow
         self.name = name
-        self.state_machine_name = physical(stage, workflow, name)
+        self.state_machine_name = state_machine_name(stage, workflow, name)
 
         self.log_group = logs.LogGroup(
             self,
@@ -141,7 +141,8 @@ class OrchestratedFlow(Construct):
             # CloudWatch Logs resource policy. The group outlives the stack in stages that keep data, so
             # its name is unique to the stack instance: a redeploy after a deletion cannot collide.
             log_group_name=Fn.join(
-                "-", [f"/aws/vendedlogs/states/{self.state_machine_name}", defaults.stack_unique_suffix()]
+                "-",
+                [state_machine_log_group_prefix(self.state_machine_name), defaults.stack_unique_suffix()],
             ),
             retention=defaults.LOG_RETENTION,
             encryption_key=key,

@@ -27,6 +27,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs import defaults, findings
+from infra.constructs.naming import physical
 
 PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 WORKFLOW_TYPE = "workflowType"  # the path parameter naming a deployed workflow
@@ -78,7 +79,7 @@ class StatusApi(Construct):
         self.api = apigwv2.HttpApi(
             self,
             "Api",
-            api_name=f"workflowkit-{stage}",
+            api_name=physical(stage),
             description="WorkflowKit: start workflows, workflow status and operator commands (SigV4)",
             create_default_stage=False,
             default_authorizer=authorizers.HttpIamAuthorizer(),

@@ -2,9 +2,15 @@
 
 Every rule matches one owning ``source`` and its ``detail-type``s, so a service can never forge another's
 events. Every rule of a workflow also matches ``detail.workflow.name``: the kit's lifecycle events (and
-any event two workflows share) are told apart by the workflow context every event carries. Only the
-start events, which come from outside any workflow and carry no context, are matched on source and
-detail-type alone.
+any event two workflows share) are told apart by the workflow context every event carries. A start
+event comes from outside any workflow: its rule requires that the event carries *no* context
+(:data:`NO_CONTEXT`), so an event some workflow published under the same detail-type never starts one.
+
+An event of a deployed workflow's detail-types that carries no context (an archive replayed from before
+docs/decisions/0022, a producer not yet upgraded) would match no rule, and EventBridge drops what no
+rule matches without a trace: :func:`contextless_subscriptions` route the ones the controller can place
+by their correlation id (deadlines, operator commands) to it, :func:`unrouted_subscriptions` every
+other one to a queue an operator looks at (docs/decisions/0023).
 
 Versions of one workflow that want different events get separate rules, each also matching
 ``detail.workflow.version`` (docs/decisions/0023): a rule per set of versions keeps every pattern a plain
@@ -20,6 +26,12 @@ from typing import Any
 
 from infra.constructs.naming import camel
 from workflow_core.catalog import EventCatalog
+
+# "The event carries no workflow context." EventBridge's ``exists`` works on leaf nodes only: on a key
+# whose value is an object (``detail.workflow`` when there is a context) ``{"exists": false}`` matches,
+# since an object is not a leaf ("Comparison operators only work on leaf nodes", EventBridge's comparison
+# operators; docs/decisions/0010). So the filter tests the context's ``name``, a string every context has.
+NO_CONTEXT: Mapping[str, Any] = {"workflow": {"name": [{"exists": False}]}}
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,11 @@ class Subscription:
 def start_subscriptions(
     workflow: str, start_events: Iterable[str], *, catalog: EventCatalog
 ) -> tuple[Subscription, ...]:
-    """The events that start ``workflow``: source and detail-type only (they carry no workflow context)."""
+    """The events that start ``workflow``: source and detail-type, and no workflow context.
+
+    An event a workflow published carries its context; one with the start event's detail-type (produced
+    by mistake, or forged by a producer allowed its source) is not a start.
+    """
     grouped: dict[str, list[str]] = {}
     for detail_type in dict.fromkeys(start_events):
         grouped.setdefault(catalog.source_of(detail_type), []).append(detail_type)
@@ -46,10 +62,58 @@ def start_subscriptions(
             name=f"{camel(workflow)}Start{camel(source)}Rule",
             source=source,
             detail_types=tuple(types),
-            description=f"{', '.join(types)} from {source} starts a {workflow} workflow",
+            detail=NO_CONTEXT,
+            description=f"{', '.join(types)} from {source} without a workflow context starts a {workflow} "
+            "workflow",
             workflow=workflow,
         )
         for source, types in grouped.items()
+    )
+
+
+def contextless_subscriptions(
+    detail_types: Iterable[str], *, catalog: EventCatalog
+) -> tuple[Subscription, ...]:
+    """``detail_types`` without a workflow context, whatever the workflow: for the controller, which finds
+    the instance by the event's correlation id (a deadline scheduled before the context existed, say)."""
+    grouped: dict[str, list[str]] = {}
+    for detail_type in dict.fromkeys(detail_types):
+        grouped.setdefault(catalog.source_of(detail_type), []).append(detail_type)
+    return tuple(
+        Subscription(
+            name=f"Contextless{camel(source)}Rule",
+            source=source,
+            detail_types=tuple(types),
+            detail=NO_CONTEXT,
+            description=f"{', '.join(types)} from {source} without a workflow context (the instance is "
+            "found by its correlation id)",
+        )
+        for source, types in sorted(grouped.items())
+    )
+
+
+def unrouted_subscriptions(
+    routed: Iterable[Subscription], *, excluded: Iterable[str], catalog: EventCatalog
+) -> tuple[Subscription, ...]:
+    """Per source, the detail-types the ``routed`` subscriptions deliver (but ``excluded``), when the event
+    carries no workflow context: no rule of a workflow matches such an event, so it would be dropped."""
+    left_out = set(excluded)
+    grouped: dict[str, set[str]] = {}
+    for subscription in routed:
+        for detail_type in subscription.detail_types:
+            if detail_type not in left_out:
+                grouped.setdefault(catalog.source_of(detail_type), set()).add(detail_type)
+    return tuple(
+        Subscription(
+            name=f"{camel(source)}Rule",
+            source=source,
+            detail_types=tuple(sorted(types)),
+            detail=NO_CONTEXT,
+            # Not the detail-types (a description is at most 512 characters): the pattern lists them.
+            description=f"the deployed workflows' events from {source} without a workflow context, which no "
+            "workflow's rule matches",
+        )
+        for source, types in sorted(grouped.items())
     )
 
 

@@ -29,6 +29,7 @@ from infra.constructs import (
     OrchestratedFlow,
     ServiceFunction,
     StatusApi,
+    UnroutedEvents,
     WorkflowEventBus,
     WorkflowKey,
     WorkflowObservability,
@@ -87,7 +88,7 @@ class WorkflowStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.registry = registry or deployed()
-        self.plan: StackPlan = plan(self.registry)
+        self.plan: StackPlan = plan(self.registry, stage=config.stage)
         catalog = self.plan.catalog
         stage = config.stage
         retain = defaults.removal_policy(retain=config.retain_data)
@@ -159,6 +160,16 @@ class WorkflowStack(Stack):
             service: self._consumer(consumer) for service, consumer in self.plan.consumers.items()
         }
 
+        # The workflows' events without a workflow context, which no workflow's rule matches: kept, alarmed.
+        self.unrouted = UnroutedEvents(
+            self,
+            "UnroutedEvents",
+            bus=bus,
+            subscriptions=self.plan.unrouted,
+            key=key,
+            removal_policy=retain,
+        )
+
         # Start workflows, read status, issue commands over HTTP.
         self.front_door = ServiceFunction(
             self,
@@ -203,6 +214,8 @@ class WorkflowStack(Stack):
             },
             dead_letter_queues=self._dead_letter_queues(),
             workflows=self._workflow_resources(),
+            unrouted_queue=self.unrouted.queue,
+            shared_rules=self._shared_rules(),
             functions=self._functions(),
             bus=bus,
             schedule_group=self.controller.schedule_group,
@@ -303,13 +316,10 @@ class WorkflowStack(Stack):
         permissions.allow_table_read_write(role, self.tables.idempotency, key)
         for table in needs.tables:
             permissions.allow_table_access(role, self.tables.by_name[table.name], key, access=table.access)
-        # What it reports, from the sources it owns (and what it declares it may also publish).
-        if consumer.sources:
+        # Exactly what it reports, each from its source (and the events of the sources only it declares).
+        if consumer.publishes:
             permissions.allow_put_events(
-                role,
-                bus.event_bus_arn,
-                detail_types=permissions.owned_detail_types(consumer.sources, catalog=self.plan.catalog),
-                catalog=self.plan.catalog,
+                role, bus.event_bus_arn, detail_types=consumer.publishes, catalog=self.plan.catalog
             )
         for need in needs.topics:
             permissions.allow_publish(role, self._topic_of[need.topic], key)
@@ -329,7 +339,18 @@ class WorkflowStack(Stack):
             dlq = self.flows[flow.key].target_dead_letter_queue
             if dlq is not None:
                 queues[f"{camel(flow.workflow)}{camel(flow.machine)}TargetDlq"] = dlq
+        queues["UnroutedEventsTargetDlq"] = self.unrouted.target_dead_letter_queue
         return queues
+
+    def _shared_rules(self) -> dict[str, events.IRule]:
+        """Rules of no one workflow, keyed by alarm id prefix: events without a workflow context."""
+        rules: dict[str, events.IRule] = {
+            f"Controller{sub.name}": self.controller.rules[sub.name]
+            for sub in self.plan.controller
+            if not sub.workflow
+        }
+        rules |= {f"Unrouted{name}": rule for name, rule in self.unrouted.rules.items()}
+        return rules
 
     def _workflow_resources(self) -> dict[str, WorkflowResources]:
         """Per workflow: its state machines and every rule derived for it, keyed by alarm id prefix."""
@@ -398,6 +419,12 @@ class WorkflowStack(Stack):
         CfnOutput(self, "EscalationTopicArn", value=self.topics.escalation.topic_arn)
         CfnOutput(self, "NoticesTopicArn", value=self.topics.notices.topic_arn)
         CfnOutput(self, "ScheduleGroupName", value=self.controller.schedule_group.schedule_group_name)
+        CfnOutput(
+            self,
+            "UnroutedEventsQueueUrl",
+            value=self.unrouted.queue.queue_url,
+            description="The workflows' events without a workflow context, which no rule delivered",
+        )
 
 
 def _task_function_id(service: str, task: TaskFunction) -> str:

@@ -289,3 +289,26 @@ def test_notifications_sns_could_not_deliver_to_people_are_alarmed(synthesized: 
         assert alarm["Namespace"] == "AWS/SNS"
         assert alarm["Statistic"] == "Sum"
         assert alarm["Threshold"] == 0
+
+
+def test_events_no_rule_delivered_are_alarmed_and_shown(synthesized: Synthesized) -> None:
+    # EventBridge drops an event no rule matches without a trace: the workflows' events without a context
+    # go to the unrouted queue instead, and one there pages someone.
+    queue_id = synthesized.logical_id(synthesized.stack.unrouted.queue)
+    (alarm,) = [
+        a
+        for a in _alarmed_on(synthesized, "ApproximateNumberOfMessagesVisible")
+        if _dimension(a, "QueueName") == {"Fn::GetAtt": [queue_id, "QueueName"]}
+    ]
+    assert alarm["Statistic"] == "Maximum"
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert "without a workflow context" in alarm["AlarmDescription"]
+    (widget,) = [
+        w
+        for w in _dashboard(synthesized)["widgets"]
+        if w["properties"].get("title", "").startswith("Unrouted events")
+    ]
+    assert [m[:4] for m in _widget_metrics(widget)] == [
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"<{queue_id}.QueueName>"]
+    ]

@@ -16,6 +16,7 @@ from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 
 from infra.constructs.orchestrated_flow import EXECUTION_TIMEOUT, placeholders
 from tests.infra.conftest import ROOT, Synthesized
+from workflowkit.patterns import matches
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 HANDLERS = {
@@ -25,12 +26,15 @@ HANDLERS = {
     "notification": "notification.handler.lambda_handler",
 }
 ORDER = {"workflow": {"name": ["order"]}}
+# "No workflow context": EventBridge's `exists` works on leaves only (an object is not one), so on the name.
+NO_CONTEXT = {"workflow": {"name": [{"exists": False}]}}
 
 # Every rule delivering into a service's queue: (source, detail-types, content filter).
 EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
     "controller": [
-        # The start event comes from outside any workflow: no workflow context to match.
-        {"source": ["commerce.orders"], "detail-type": ["OrderSubmitted"]},
+        # The start event comes from outside any workflow: it must carry no workflow context, so an event
+        # some workflow published under its detail-type (which carries one) never starts a workflow.
+        {"source": ["commerce.orders"], "detail-type": ["OrderSubmitted"], "detail": NO_CONTEXT},
         {
             "source": ["commerce.payments"],
             "detail-type": ["PaymentFailed", "PaymentProcessed", "PaymentRefunded", "RefundFailed"],
@@ -58,6 +62,10 @@ EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
         },
         {"source": ["workflow.scheduler"], "detail-type": ["StepDeadlineReached"], "detail": ORDER},
         {"source": ["workflow.operator"], "detail-type": ["OperatorCommandIssued"], "detail": ORDER},
+        # Deadlines scheduled and commands issued without a context (before decision 0022): the controller
+        # finds the instance by the correlation id.
+        {"source": ["workflow.scheduler"], "detail-type": ["StepDeadlineReached"], "detail": NO_CONTEXT},
+        {"source": ["workflow.operator"], "detail-type": ["OperatorCommandIssued"], "detail": NO_CONTEXT},
     ],
     "inventory": [
         {"source": ["commerce.payments"], "detail-type": ["PaymentProcessed"], "detail": ORDER},
@@ -239,15 +247,174 @@ def test_rules_into_each_queue_match_exactly_what_the_service_handles(
     assert all(rule["State"] == "ENABLED" for rule in rules)
 
 
-def test_every_rule_but_the_start_rule_matches_the_workflow_name(synthesized: Synthesized) -> None:
+def test_every_rule_matches_the_workflow_name_or_the_absence_of_a_context(synthesized: Synthesized) -> None:
     # The kit's lifecycle events are the same for every workflow: without the name, a second workflow's
-    # WorkflowCompleted would reach the order workflow's listeners.
+    # WorkflowCompleted would reach the order workflow's listeners. The rules of events without a context
+    # are the start rule, the controller's deadlines and commands, and the unrouted events'.
+    unrouted = {synthesized.logical_id(rule) for rule in synthesized.stack.unrouted.rules.values()}
+    contextless = []
     for lid, rule in synthesized.of_type("AWS::Events::Rule").items():
         pattern = rule["Properties"]["EventPattern"]
-        if pattern["detail-type"] == ["OrderSubmitted"]:
-            assert "detail" not in pattern, lid
+        if pattern["detail"] == NO_CONTEXT:
+            contextless.append(lid)
+            assert lid in unrouted or lid.startswith("Controller"), lid
         else:
             assert pattern["detail"]["workflow"] == {"name": ["order"]}, lid
+    assert len(contextless) == 1 + 2 + len(unrouted)
+
+
+CONTEXT = {"name": "order", "version": 1, "subject": {"orderId": "o-1"}, "outputs": {}}
+
+
+def _event(detail_type: str, source: str, *, context: Any = None, **data: Any) -> dict[str, Any]:
+    detail: dict[str, Any] = {"metadata": {"correlationId": "o-1"}, "data": data}
+    if context is not None:
+        detail["workflow"] = context
+    return {"source": source, "detail-type": detail_type, "detail": detail}
+
+
+def _reached(synth: Synthesized, event: dict[str, Any]) -> set[str]:
+    """The rules (construct paths below the stack) whose patterns match ``event``, as EventBridge matches."""
+    stack = synth.stack
+    rules = {
+        **{f"Controller/{name}": rule for name, rule in stack.controller.rules.items()},
+        **{
+            f"{service}/{name}": rule
+            for service, consumer in stack.consumers.items()
+            for name, rule in consumer.rules.items()
+        },
+        **{f"{key}/{name}": rule for key, flow in stack.flows.items() for name, rule in flow.rules.items()},
+        **{f"Unrouted/{name}": rule for name, rule in stack.unrouted.rules.items()},
+    }
+    assert len(rules) == len(synth.of_type("AWS::Events::Rule"))
+    return {
+        path
+        for path, rule in rules.items()
+        if matches(synth.resources[synth.logical_id(rule)]["Properties"]["EventPattern"], event)
+    }
+
+
+def test_an_event_reaches_exactly_the_rules_meant_for_it(synthesized: Synthesized) -> None:
+    # A start event starts a workflow only without a workflow context: one carrying a context was
+    # published inside some workflow under the same detail-type, and starts nothing.
+    submitted = _event("OrderSubmitted", "commerce.orders")
+    assert _reached(synthesized, submitted) == {"Controller/OrderStartCommerceOrdersRule"}
+    assert _reached(synthesized, {**submitted, "detail": {**submitted["detail"], "workflow": None}}) == {
+        "Controller/OrderStartCommerceOrdersRule"
+    }
+    other = _event("OrderSubmitted", "commerce.orders", context={**CONTEXT, "name": "restock"})
+    assert _reached(synthesized, other) == set()
+    # A workflow's event reaches its workflow's rules; without a context, the unrouted queue only.
+    paid = _event("PaymentProcessed", "commerce.payments", context=CONTEXT)
+    assert _reached(synthesized, paid) == {
+        "Controller/OrderCommercePaymentsRule",
+        "inventory/OrderCommercePaymentsRule",
+    }
+    assert _reached(synthesized, _event("PaymentProcessed", "commerce.payments")) == {
+        "Unrouted/CommercePaymentsRule"
+    }
+    retry = _event("StepRetryRequested", "workflow.controller", step="shipping")
+    assert _reached(synthesized, retry) == {"Unrouted/WorkflowControllerRule"}
+    # Deadlines and commands without a context reach the controller, which knows the instance by its id.
+    deadline = _event("StepDeadlineReached", "workflow.scheduler", step="payment")
+    assert _reached(synthesized, deadline) == {"Controller/ContextlessWorkflowSchedulerRule"}
+    assert _reached(synthesized, _event("StepDeadlineReached", "workflow.scheduler", context=CONTEXT)) == {
+        "Controller/OrderWorkflowSchedulerRule"
+    }
+    command = _event("OperatorCommandIssued", "workflow.operator", command="cancel")
+    assert _reached(synthesized, command) == {"Controller/ContextlessWorkflowOperatorRule"}
+
+
+def test_exists_false_on_the_context_object_itself_would_not_tell_a_context_from_none() -> None:
+    # EventBridge: "Comparison operators only work on leaf nodes"; an object is not one, so exists: false
+    # on detail.workflow matches an event that carries a context. Hence the filter on the context's name.
+    naive = {"detail": {"workflow": [{"exists": False}]}}
+    assert matches(naive, _event("OrderSubmitted", "commerce.orders", context=CONTEXT))
+    assert not matches({"detail": NO_CONTEXT}, _event("OrderSubmitted", "commerce.orders", context=CONTEXT))
+    assert matches({"detail": NO_CONTEXT}, _event("OrderSubmitted", "commerce.orders"))
+
+
+# The deployed workflow's events without a workflow context that no rule of the workflow matches: every
+# detail-type some rule delivers, per source, but the start event (which has no context) and the deadlines
+# and commands (which reach the controller).
+EXPECTED_UNROUTED = [
+    {
+        "source": ["commerce.inventory"],
+        "detail-type": [
+            "InventoryReleaseFailed",
+            "InventoryReleased",
+            "InventoryReservationFailed",
+            "InventoryReserved",
+        ],
+        "detail": NO_CONTEXT,
+    },
+    {
+        "source": ["commerce.payments"],
+        "detail-type": ["PaymentFailed", "PaymentProcessed", "PaymentRefunded", "RefundFailed"],
+        "detail": NO_CONTEXT,
+    },
+    {
+        "source": ["commerce.shipping"],
+        "detail-type": [
+            "ShipmentCancellationFailed",
+            "ShipmentCancelled",
+            "ShippingFailed",
+            "ShippingScheduled",
+        ],
+        "detail": NO_CONTEXT,
+    },
+    {
+        "source": ["workflow.controller"],
+        "detail-type": [
+            "InventoryReleaseRequested",
+            "RefundRequested",
+            "ShipmentCancellationRequested",
+            "StepRetryRequested",
+            "WorkflowCompensated",
+            "WorkflowCompleted",
+            "WorkflowEscalated",
+            "WorkflowFailed",
+        ],
+        "detail": NO_CONTEXT,
+    },
+]
+
+
+def test_events_without_a_context_that_no_rule_matches_go_to_the_unrouted_queue(
+    synthesized: Synthesized,
+) -> None:
+    queue = synthesized.logical_id(synthesized.stack.unrouted.queue)
+    rules = _rules_targeting(synthesized, {"Fn::GetAtt": [queue, "Arn"]})
+    assert sorted(_canonical(rule["EventPattern"]) for rule in rules) == sorted(
+        _canonical(pattern) for pattern in EXPECTED_UNROUTED
+    )
+    assert all(rule["State"] == "ENABLED" for rule in rules)
+    properties = synthesized.resources[queue]["Properties"]
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert properties["KmsMasterKeyId"] == {
+        "Fn::GetAtt": [synthesized.logical_id(synthesized.stack.encryption.key), "Arn"]
+    }
+    outputs = synthesized.template.to_json()["Outputs"]
+    assert outputs["UnroutedEventsQueueUrl"]["Value"] == {"Ref": queue}
+
+
+def test_only_the_unrouted_rules_may_send_to_the_unrouted_queue(synthesized: Synthesized) -> None:
+    queue = synthesized.logical_id(synthesized.stack.unrouted.queue)
+    rules = {synthesized.logical_id(rule) for rule in synthesized.stack.unrouted.rules.values()}
+    (policy,) = [
+        p["Properties"]
+        for p in synthesized.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue}]
+    ]
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert {s["Principal"]["Service"] for s in allows} == {"events.amazonaws.com"}
+    assert {s["Action"] for s in allows} == {"sqs:SendMessage"}
+    senders = set()
+    for statement in allows:
+        rule_id, attribute = statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"]
+        assert attribute == "Arn"
+        senders.add(rule_id)
+    assert senders == rules
 
 
 def test_the_refund_flow_is_started_by_its_request_of_the_order_workflow(synthesized: Synthesized) -> None:
@@ -340,6 +507,22 @@ def test_the_controller_knows_the_state_machines_it_starts_by_workflow_and_machi
     assert json.loads(text) == {"order/payment": f"<{payment}>"}
 
 
+def test_names_the_kit_does_not_choose_are_left_to_cloudformation(synthesized: Synthesized) -> None:
+    # CloudFormation fits a generated name to each service's limit (rule 64, queue 80, function 64, role
+    # 64); the names the kit chooses are checked by the plan (infra/constructs/naming.py).
+    named = {
+        "AWS::Events::Rule": "Name",
+        "AWS::SQS::Queue": "QueueName",
+        "AWS::Lambda::Function": "FunctionName",
+        "AWS::IAM::Role": "RoleName",
+        "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    }
+    for cfn_type, name in named.items():
+        resources = synthesized.of_type(cfn_type)
+        assert resources, cfn_type
+        assert [lid for lid, r in resources.items() if name in r.get("Properties", {})] == [], cfn_type
+
+
 def test_all_functions_share_one_code_asset(synthesized: Synthesized) -> None:
     functions = synthesized.of_type("AWS::Lambda::Function").values()
     assert len({r["Properties"]["Code"]["S3Key"] for r in functions}) == 1
@@ -379,6 +562,7 @@ def test_outputs_name_what_the_local_cloud_and_clients_read(synthesized: Synthes
         "EscalationTopicArn",
         "NoticesTopicArn",
         "ScheduleGroupName",
+        "UnroutedEventsQueueUrl",
     }
     for table in ("Workflows", "Idempotency", "Inventory", "Shipments", "Payments", "Notifications"):
         assert outputs[f"{table}TableName"]["Value"]["Ref"].startswith(f"Data{table}Table")
