@@ -63,7 +63,8 @@ class ServiceNeeds:
     and ``table_substitutions`` serve the state machines the service's flows run:
     ``table_substitutions`` maps an ASL placeholder to one of the service's table names.
     ``extra_sources`` are event sources the service owns besides those of its step outcomes (what it
-    may publish, e.g. notices it sends).
+    may publish, e.g. notices it sends): sources no one else publishes from, never the kit's
+    ``workflow.*`` (the stack refuses others, so no service can claim another's events).
     """
 
     handler: str | None = None
