@@ -51,6 +51,11 @@ class WorkflowContext(ContractModel):
     subject: dict[str, Any]
     outputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    def to_wire(self) -> dict[str, Any]:
+        # The subject and outputs are wire-form JSON already (validated when they entered): copying
+        # them as they are is exact, and much cheaper than pydantic serializing values typed Any.
+        return {"name": self.name, "version": self.version, "subject": self.subject, "outputs": self.outputs}
+
     def with_output(self, step: str, data: dict[str, Any]) -> WorkflowContext:
         """This context plus ``step``'s output (unchanged when already there)."""
         if self.outputs.get(step) == data:

@@ -116,7 +116,8 @@ class WorkflowState(_Model):
     def context(self) -> WorkflowContext:
         """The workflow context of every event the controller publishes for this instance."""
         outputs = {name: step.output for name, step in self.steps.items() if step.output is not None}
-        return WorkflowContext(
+        # Built from this validated state: no second validation of the same values.
+        return WorkflowContext.model_construct(
             name=self.workflow_type, version=self.definition_version, subject=self.subject, outputs=outputs
         )
 
