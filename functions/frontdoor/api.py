@@ -19,6 +19,7 @@ from frontdoor.errors import (
     InvalidRequestError,
     PublishUnavailableError,
     UnknownWorkflowTypeError,
+    WorkflowIdTakenError,
     WorkflowNotFoundError,
 )
 from workflow_core.envelope import ContractModel, WorkflowContext
@@ -73,6 +74,14 @@ class FrontDoor:
         subject = _validate(definition.subject_model, body, f"the {workflow_type} subject is invalid")
         workflow_id = str(getattr(subject, definition.subject_id))
         _check_workflow_id(workflow_id)
+        existing = self._read_status(workflow_id)
+        if existing is not None and existing.get("workflowType") != definition.name:
+            # Ids share one namespace; the controller would refuse the start (WorkflowIdTaken) while a
+            # 202 sent the client to another workflow's status.
+            raise WorkflowIdTakenError(
+                f"{workflow_id!r} already names a {existing.get('workflowType')} workflow; "
+                f"a {definition.name} workflow needs another id"
+            )
         event = new_event(
             definition.start_event,
             subject,

@@ -44,6 +44,13 @@ class UnknownWorkflowTypeError(FrontDoorError):
     code = "UnknownWorkflowType"
 
 
+class WorkflowIdTakenError(FrontDoorError):
+    """The subject's id already names an instance of another workflow type."""
+
+    status_code = 409
+    code = "WorkflowIdTaken"
+
+
 class CallerUnknownError(FrontDoorError):
     """The request carries no IAM caller identity, so an operator command cannot be attributed."""
 

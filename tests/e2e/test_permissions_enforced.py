@@ -507,8 +507,11 @@ def test_without_the_key_policys_delegation_to_iam_no_role_can_read_an_encrypted
     with LocalCloud(cdk_out=app_without(cdk_out, tmp_path, change), seed=7) as cloud:
         # The status route reads the encrypted workflows table with the front door's role.
         assert cloud.http("GET", "/workflows/o-1")["statusCode"] >= 500
-        # Lambda's poller cannot decrypt the controller's encrypted queue with the controller's role.
-        cloud.http("POST", START_PATH, order_for(SCENARIOS["happy"], "o-1"))
+        # Starting through the front door reads the table first: refused the same way.
+        assert cloud.http("POST", START_PATH, order_for(SCENARIOS["happy"], "o-1"))["statusCode"] >= 500
+        # Lambda's poller cannot decrypt the controller's encrypted queue with the controller's role
+        # (the order put on the bus directly, as another system would).
+        OrderDriver(cloud).submit_event(order_for(SCENARIOS["happy"], "o-1"), event_id="o-1:direct")
         cloud.run_until_quiescent()
         refused = {(d.action, d.hop.split(" ")[0]) for d in cloud.access.denials}
     assert ("kms:Decrypt", "dynamodb.GetItem") in refused or ("kms:Decrypt", "dynamodb.Query") in refused

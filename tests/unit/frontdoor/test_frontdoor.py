@@ -254,3 +254,23 @@ def test_lambda_handler_publishes_to_the_bus_and_reads_the_table(
     delivered = parse_event(message["Body"])
     assert delivered.detail_type == "OrderSubmitted"
     assert delivered.event_id == "ord-1001:req-0001"
+
+
+def test_starting_with_an_id_another_workflow_type_holds_is_409(
+    api: Api, http_request: MakeRequest, order_body: dict[str, Any]
+) -> None:
+    # GIVEN ord-1001 already names an instance of another workflow type
+    api.statuses["ord-1001"] = {**RUNNING, "workflowType": "billing"}
+    status, body = api.call(http_request("POST", "/start/order", order_body))
+    # THEN the client is told, and nothing is published (the controller would refuse it anyway)
+    assert status == 409
+    assert body["error"] == "WorkflowIdTaken"
+    assert isinstance(api.publisher, RecordingPublisher)
+    assert api.publisher.events == []
+
+
+def test_starting_again_with_the_id_of_the_same_type_is_accepted_and_deduplicated_downstream(
+    api: Api, http_request: MakeRequest, order_body: dict[str, Any]
+) -> None:
+    status, _ = api.call(http_request("POST", "/start/order", order_body))  # ord-1001 is an order already
+    assert status == 202
