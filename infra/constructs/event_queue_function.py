@@ -11,7 +11,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs import defaults, findings
-from infra.constructs.rule_targets import EncryptedQueueTarget
+from infra.constructs.queues import dead_letter_queue
+from infra.constructs.rule_targets import EncryptedQueueTarget, pattern_of
 from infra.constructs.service_function import FunctionRuntime, ServiceFunction
 from infra.constructs.subscriptions import Subscription
 
@@ -44,14 +45,7 @@ class EventQueueFunction(Construct):
             raise ValueError(f"{service}: a consumer needs at least one subscription")
         self.service = service
         key = runtime.key
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=defaults.DLQ_RETENTION,
-        )
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue", key=key)
         self.queue = sqs.Queue(
             self,
             "Queue",
@@ -63,14 +57,7 @@ class EventQueueFunction(Construct):
                 queue=self.dead_letter_queue, max_receive_count=defaults.MAX_RECEIVE_COUNT
             ),
         )
-        self.target_dead_letter_queue = sqs.Queue(
-            self,
-            "TargetDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=defaults.DLQ_RETENTION,
-        )
+        self.target_dead_letter_queue = dead_letter_queue(self, "TargetDeadLetterQueue", key=key)
         for queue in (self.dead_letter_queue, self.queue, self.target_dead_letter_queue):
             queue.apply_removal_policy(runtime.removal_policy)  # DLQs hold the events awaiting a redrive
         self.handler = ServiceFunction(
@@ -128,11 +115,7 @@ class EventQueueFunction(Construct):
             description=f"{self.service} <- {subscription.description}"
             if subscription.description
             else f"{self.service} <- {', '.join(subscription.detail_types)} from {subscription.source}",
-            event_pattern=events.EventPattern(
-                source=[subscription.source],
-                detail_type=list(subscription.detail_types),
-                detail=dict(subscription.detail) or None,
-            ),
+            event_pattern=pattern_of(subscription),
             targets=[self._target],
         )
         self.rules[subscription.name] = rule

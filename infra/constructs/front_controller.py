@@ -19,12 +19,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.constructs import defaults, findings, permissions
 from infra.constructs.event_queue_function import EventQueueFunction
+from infra.constructs.queues import dead_letter_queue
 from infra.constructs.service_function import FunctionRuntime
 from infra.constructs.subscriptions import Subscription
 from workflow_core import settings
@@ -83,14 +83,8 @@ class FrontController(EventQueueFunction):
         )
         # Where Scheduler puts a deadline it could not deliver once its retry policy is exhausted: alarmed
         # like every DLQ, redriven by an operator.
-        self.schedule_dead_letter_queue = sqs.Queue(
-            self,
-            "ScheduleDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=runtime.key,
-            enforce_ssl=True,
-            retention_period=defaults.DLQ_RETENTION,
-            removal_policy=runtime.removal_policy,
+        self.schedule_dead_letter_queue = dead_letter_queue(
+            self, "ScheduleDeadLetterQueue", key=runtime.key, removal_policy=runtime.removal_policy
         )
         self.scheduler_role = iam.Role(
             self,

@@ -30,6 +30,8 @@ from constructs import Construct
 
 from infra.constructs import defaults, findings, permissions
 from infra.constructs.naming import state_machine_log_group_prefix, state_machine_name
+from infra.constructs.queues import dead_letter_queue
+from infra.constructs.rule_targets import pattern_of
 from infra.constructs.subscriptions import Subscription
 from workflow_core.catalog import EventCatalog
 
@@ -197,14 +199,8 @@ class OrchestratedFlow(Construct):
         self.rules: dict[str, events.Rule] = {}
         self.target_dead_letter_queue: sqs.Queue | None = None
         if started_by:
-            self.target_dead_letter_queue = sqs.Queue(
-                self,
-                "TargetDeadLetterQueue",
-                encryption=sqs.QueueEncryption.KMS,
-                encryption_master_key=key,
-                enforce_ssl=True,
-                retention_period=defaults.DLQ_RETENTION,
-                removal_policy=log_removal_policy,
+            self.target_dead_letter_queue = dead_letter_queue(
+                self, "TargetDeadLetterQueue", key=key, removal_policy=log_removal_policy
             )
             findings.acknowledge(
                 self.target_dead_letter_queue, "AwsSolutions::AwsSolutions-SQS3", findings.TARGET_DLQ
@@ -221,11 +217,7 @@ class OrchestratedFlow(Construct):
                 subscription.name,
                 event_bus=bus,
                 description=f"{subscription.description or subscription.source} starts {name}",
-                event_pattern=events.EventPattern(
-                    source=[subscription.source],
-                    detail_type=list(subscription.detail_types),
-                    detail=dict(subscription.detail) or None,
-                ),
+                event_pattern=pattern_of(subscription),
                 targets=[
                     targets.SfnStateMachine(
                         self.state_machine,

@@ -14,6 +14,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces.aws_events import IRuleRef
 
+from infra.constructs.subscriptions import Subscription
+
 
 @jsii.implements(events.IRuleTarget)
 class EncryptedQueueTarget:
@@ -50,3 +52,12 @@ class EncryptedQueueTarget:
                 maximum_event_age_in_seconds=int(self._max_event_age.to_seconds()),
             ),
         )
+
+
+def pattern_of(subscription: Subscription) -> events.EventPattern:
+    """The rule pattern of a subscription: its source, its detail-types, its filter on ``detail``."""
+    return events.EventPattern(
+        source=[subscription.source],
+        detail_type=list(subscription.detail_types),
+        detail=dict(subscription.detail) or None,
+    )

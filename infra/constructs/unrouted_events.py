@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs import defaults, findings
-from infra.constructs.rule_targets import EncryptedQueueTarget
+from infra.constructs.queues import dead_letter_queue
+from infra.constructs.rule_targets import EncryptedQueueTarget, pattern_of
 from infra.constructs.subscriptions import Subscription
 
 
@@ -36,23 +36,9 @@ class UnroutedEvents(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.queue = sqs.Queue(
-            self,
-            "Queue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=defaults.DLQ_RETENTION,
-            removal_policy=removal_policy,
-        )
-        self.target_dead_letter_queue = sqs.Queue(
-            self,
-            "TargetDeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=defaults.DLQ_RETENTION,
-            removal_policy=removal_policy,
+        self.queue = dead_letter_queue(self, "Queue", key=key, removal_policy=removal_policy)
+        self.target_dead_letter_queue = dead_letter_queue(
+            self, "TargetDeadLetterQueue", key=key, removal_policy=removal_policy
         )
         target = EncryptedQueueTarget(
             self.queue,
@@ -69,11 +55,7 @@ class UnroutedEvents(Construct):
                 subscription.name,
                 event_bus=bus,
                 description=f"unrouted <- {subscription.description}",
-                event_pattern=events.EventPattern(
-                    source=[subscription.source],
-                    detail_type=list(subscription.detail_types),
-                    detail=dict(subscription.detail) or None,
-                ),
+                event_pattern=pattern_of(subscription),
                 targets=[target],
             )
 
