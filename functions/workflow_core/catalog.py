@@ -64,6 +64,10 @@ LIFECYCLE_TYPES: tuple[EventType, ...] = (
     EventType(lc.STEP_RETRY_REQUESTED, lc.SOURCE_CONTROLLER, {2: lc.StepRetryRequested}),
     EventType(lc.STEP_DEADLINE_REACHED, lc.SOURCE_SCHEDULER, {1: lc.StepDeadlineReached}),
     EventType(lc.OPERATOR_COMMAND_ISSUED, lc.SOURCE_OPERATOR, {1: lc.OperatorCommandIssued}),
+    EventType(lc.STEP_REQUESTED, lc.SOURCE_CONTROLLER, {1: lc.StepRequested}),
+    EventType(lc.STEP_DECIDED, lc.SOURCE_CALLBACK, {1: lc.StepDecided}),
+    EventType(lc.DECISION_REQUESTED, lc.SOURCE_CONTROLLER, {1: lc.DecisionRequested}),
+    EventType(lc.DECISION_REMINDER, lc.SOURCE_CONTROLLER, {1: lc.DecisionReminder}),
 )
 
 

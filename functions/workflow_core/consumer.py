@@ -23,7 +23,7 @@ from workflow_core.catalog import DomainEvent
 from workflow_core.definition import Step, WorkflowDefinition
 from workflow_core.envelope import ContractModel, WorkflowContext
 from workflow_core.errors import InvalidEventError, MalformedEventError, TerminalError
-from workflow_core.lifecycle import StepRetryRequested
+from workflow_core.lifecycle import StepRequested, StepRetryRequested
 from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
 from workflow_core.registry import deployed, parse_event
 
@@ -235,8 +235,9 @@ class StepInput:
 def step_trigger(event: DomainEvent, step_name: str) -> StepInput:
     """The input of step ``step_name`` that ``event`` starts, in the version of the workflow it belongs to.
 
-    The step's ``started_by`` event starts attempt 1; a ``StepRetryRequested`` for this step starts the
-    attempt it names. Anything else, an event outside any workflow, or one lacking an output the step
+    The step's ``started_by`` event starts attempt 1; a ``StepRequested`` (the controller starts the step:
+    it waits on several steps or a condition) or ``StepRetryRequested`` for this step starts the attempt
+    it names. Anything else, an event outside any workflow, or one lacking an output the step
     needs, is a wiring or contract error.
     """
     context = carried_context(event)
@@ -248,7 +249,7 @@ def step_trigger(event: DomainEvent, step_name: str) -> StepInput:
     except KeyError:
         raise InvalidEventError(f"{definition.label} has no step {step_name!r}") from None
     data = event.data
-    if isinstance(data, StepRetryRequested):
+    if isinstance(data, StepRetryRequested | StepRequested):
         if data.step != step.name:
             raise InvalidEventError(f"this consumer runs step {step.name!r}, not {data.step!r}")
         attempt = data.attempt

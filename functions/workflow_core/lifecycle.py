@@ -21,6 +21,8 @@ from workflow_core.envelope import ContractModel
 SOURCE_CONTROLLER = "workflow.controller"
 SOURCE_SCHEDULER = "workflow.scheduler"
 SOURCE_OPERATOR = "workflow.operator"
+# Decisions taken through the HTTP API's callback routes (people, or systems acting for them).
+SOURCE_CALLBACK = "workflow.callback"
 
 WORKFLOW_STARTED = "WorkflowStarted"
 WORKFLOW_COMPLETED = "WorkflowCompleted"
@@ -30,10 +32,20 @@ WORKFLOW_ESCALATED = "WorkflowEscalated"
 STEP_RETRY_REQUESTED = "StepRetryRequested"
 STEP_DEADLINE_REACHED = "StepDeadlineReached"
 OPERATOR_COMMAND_ISSUED = "OperatorCommandIssued"
+STEP_REQUESTED = "StepRequested"
+STEP_DECIDED = "StepDecided"
+DECISION_REQUESTED = "DecisionRequested"
+DECISION_REMINDER = "DecisionReminder"
 
 OUTCOME_EVENTS = (WORKFLOW_COMPLETED, WORKFLOW_COMPENSATED, WORKFLOW_FAILED)
 # The announcements a listener (e.g. a service telling people about outcomes) may subscribe to.
-ANNOUNCEMENTS = (WORKFLOW_STARTED, *OUTCOME_EVENTS, WORKFLOW_ESCALATED)
+ANNOUNCEMENTS = (
+    WORKFLOW_STARTED,
+    *OUTCOME_EVENTS,
+    WORKFLOW_ESCALATED,
+    DECISION_REQUESTED,
+    DECISION_REMINDER,
+)
 
 
 class WorkflowStarted(ContractModel):
@@ -62,7 +74,8 @@ class WorkflowEscalated(ContractModel):
 class StepDeadlineReached(ContractModel):
     workflow_id: str
     step: str
-    phase: Literal["step", "compensation"]
+    # "reminder": a callback step's reminder is due (the step's deadline has not passed yet).
+    phase: Literal["step", "compensation", "reminder"]
     attempt: int = Field(ge=1)
     deadline: datetime
 
@@ -71,6 +84,46 @@ class StepRetryRequested(ContractModel):
     workflow_id: str
     step: str
     attempt: int = Field(ge=2)
+
+
+class StepRequested(ContractModel):
+    """The controller starts a choreographed step itself: it waits on several steps, or on a condition."""
+
+    workflow_id: str
+    step: str
+    attempt: int = Field(ge=1)
+
+
+class StepDecided(ContractModel):
+    """A decision on a callback step, taken through ``POST /workflows/{id}/steps/{step}/complete|reject``.
+
+    ``decided_by`` is the caller's IAM identity as API Gateway authenticated it; ``reason`` is theirs
+    (required to reject); ``details`` are the decision's own fields (a partner's reference, say).
+    """
+
+    workflow_id: str
+    step: str
+    attempt: int = Field(ge=1)
+    decision: Literal["complete", "reject"]
+    decided_by: str = Field(min_length=1, max_length=2048)
+    reason: str | None = Field(default=None, max_length=1000)
+    decided_at: datetime
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class DecisionRequested(ContractModel):
+    """A callback step is waiting for a decision from ``approvers`` by ``deadline``."""
+
+    workflow_id: str
+    workflow_type: str
+    step: str
+    attempt: int = Field(ge=1)
+    approvers: str
+    deadline: datetime
+
+
+class DecisionReminder(DecisionRequested):
+    """The decision is still outstanding at the step's reminder time."""
 
 
 class OperatorCommandIssued(ContractModel):

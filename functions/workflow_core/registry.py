@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from workflow_core import lifecycle as lc
 from workflow_core.catalog import LIFECYCLE_TYPES, DomainEvent, EventCatalog, EventType
 from workflow_core.definition import WorkflowDefinition
 from workflow_core.envelope import WorkflowContext
@@ -105,7 +106,11 @@ class Registry:
 
     def step_triggers(self, step: str) -> tuple[str, ...]:
         """The detail-types that start a step of this name in any live version (a consumer routes them)."""
-        starts = [d.step(step).started_by for d in self.definitions if step in {s.name for s in d.steps}]
+        starts = [
+            d.step(step).started_by or lc.STEP_REQUESTED
+            for d in self.definitions
+            if step in {s.name for s in d.steps}
+        ]
         return tuple(dict.fromkeys(starts))
 
     def listeners(self) -> Mapping[str, tuple[str, ...]]:

@@ -141,7 +141,7 @@ def test_a_declaration_needing_a_later_step_is_refused() -> None:
     step = ORDER_WORKFLOW.steps[0]
     import dataclasses  # noqa: PLC0415
 
-    with pytest.raises(ValueError, match="not earlier steps"):
+    with pytest.raises(ValueError, match="not steps it comes after"):
         _one_step(steps=(dataclasses.replace(step, needs=("shipping",)),))
 
 
