@@ -48,6 +48,8 @@ class StepStatus(StrEnum):
     COMPENSATING = "COMPENSATING"
     COMPENSATED = "COMPENSATED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
+    SKIPPED = "SKIPPED"  # its condition did not hold: nothing ran, nothing to undo
+    CANCELLED = "CANCELLED"  # waiting for a decision when the workflow stopped: nobody may decide it now
 
 
 class _Model(BaseModel):
@@ -71,6 +73,10 @@ class StepState(_Model):
     trigger_event_id: str | None = None
     # The data of the event that completed the step (wire form): what later steps may read.
     output: dict[str, Any] | None = None
+    # Callback steps: the decision taken through the callback routes (StepDecided's data, wire form).
+    decision: dict[str, Any] | None = None
+    # Callback steps escalated at their deadline and still waiting (an SLA breach, not a failure).
+    overdue: bool = False
 
 
 class WorkflowState(_Model):
@@ -84,6 +90,8 @@ class WorkflowState(_Model):
     updated_at: datetime
     subject: dict[str, Any]  # the start event's data (wire form)
     steps: dict[str, StepState]
+    # Steps in the order they completed (or were given up on while they may have acted): undone in reverse.
+    completion_order: list[str] = Field(default_factory=list)
     # Steps still to undo, next first (latest completion first); empty unless compensating.
     compensation_queue: list[str] = Field(default_factory=list)
     compensated_steps: list[str] = Field(default_factory=list)
