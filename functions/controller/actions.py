@@ -8,12 +8,29 @@ action is idempotent: events carry deterministic ids, executions and schedules d
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal
 
+# Execution names are shared with the front door, which answers a step's task token: defined in
+# workflow_core, re-exported here for the decider.
+from workflow_core.executions import execution_name, safe_name
 from workflow_core.publisher import OutgoingEvent
+
+__all__ = [
+    "Action",
+    "CancelDeadline",
+    "Escalate",
+    "PublishEvent",
+    "ScheduleDeadline",
+    "StartStateMachine",
+    "StopStateMachine",
+    "action_from_dict",
+    "action_to_dict",
+    "execution_name",
+    "iso_seconds",
+    "schedule_name",
+]
 
 
 @dataclass(frozen=True)
@@ -91,23 +108,10 @@ def action_from_dict(raw: dict[str, Any]) -> Action:
     return _KINDS[kind](**raw)  # type: ignore[no-any-return]
 
 
-_UNSAFE = re.compile(r"[^0-9A-Za-z_-]")
-
-
-def _safe(text: str, limit: int) -> str:
-    return _UNSAFE.sub("-", text)[:limit]
-
-
-def execution_name(workflow_id: str, step: str, attempt: int) -> str:
-    """Step Functions execution names: <= 80 chars of [0-9A-Za-z_-]; unique per step attempt."""
-    digest = hashlib.sha256(workflow_id.encode()).hexdigest()[:8]
-    return f"{_safe(workflow_id, 48)}-{digest}-{_safe(step, 12)}-{attempt}"
-
-
 def schedule_name(workflow_id: str, step: str, phase: str, attempt: int) -> str:
     """Scheduler schedule names: <= 64 chars of [0-9A-Za-z_.-]; unique per step, phase and attempt."""
     digest = hashlib.sha256(workflow_id.encode()).hexdigest()[:8]
-    return f"{_safe(workflow_id, 32)}-{digest}-{_safe(step, 12)}-{phase[0]}{attempt}"
+    return f"{safe_name(workflow_id, 32)}-{digest}-{safe_name(step, 12)}-{phase[0]}{attempt}"
 
 
 def iso_seconds(moment: datetime) -> str:
