@@ -4,13 +4,20 @@ Every transition is derived from the workflow definition: which step an event co
 starts, which compensation undoes a step, how long each may take. Duplicates and late arrivals are
 normal input: an outcome for a step that already has one is recorded and changes nothing; a step that
 completes after the workflow gave up on it is queued for compensation.
+
+Steps form a DAG (docs/decisions/0028). A step with ``started_by`` starts on that event; any other step
+starts when every step in its ``after`` is completed or skipped, if its ``when`` condition holds
+(otherwise it is skipped). When a step fails: steps waiting for a decision are cancelled, running state
+machines are stopped (and undone: they may have acted), running consumers are waited for (their
+outcome or their deadline); then every step that did or may have done its work is undone in reverse
+order of completion.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from controller.actions import (
     Action,
@@ -26,6 +33,7 @@ from controller.actions import (
 )
 from workflow_core import lifecycle as ev
 from workflow_core.catalog import DomainEvent
+from workflow_core.conditions import ConditionError, facts_of
 from workflow_core.definition import Pattern, Step, WorkflowDefinition
 from workflow_core.envelope import ContractModel, EventMetadata
 from workflow_core.errors import WorkflowNotFoundError
@@ -43,6 +51,8 @@ METRIC_ID_TAKEN = "WorkflowIdTaken"
 _DONE_STEP = frozenset(
     {StepStatus.COMPLETED, StepStatus.COMPENSATING, StepStatus.COMPENSATED, StepStatus.COMPENSATION_FAILED}
 )
+# A step that lets the steps after it start.
+_SATISFIED = frozenset({StepStatus.COMPLETED, StepStatus.SKIPPED})
 
 
 @dataclass
@@ -84,10 +94,13 @@ class Decider:
             run.deadline_reached(cast(ev.StepDeadlineReached, event.data))
         elif event.detail_type == d.operator_event:
             run.operator_command(cast(ev.OperatorCommandIssued, event.data))
+        elif event.detail_type == ev.STEP_DECIDED:
+            run.decision_received(cast(ev.StepDecided, event.data))
         # An event can also start the next step (one step's completion is the next one's trigger).
         for step in d.steps:
             if step.started_by == event.detail_type:
                 run.step_started(step)
+        run.start_ready_steps()
         run.settle()
         return run.decision()
 
@@ -119,6 +132,8 @@ class Decider:
         for step in d.steps:
             if step.started_by == d.started_event:
                 run.step_started(step, trigger=started)
+        run.start_ready_steps()
+        run.settle()  # every step may have been skipped
         run.changed = True
         return run.decision()
 
@@ -162,12 +177,14 @@ class _Run:
             catalog=self.d.catalog,
         )
 
-    def schedule(self, step: Step, phase: str, attempt: int, deadline: datetime) -> None:
+    def schedule(
+        self, step: Step, phase: Literal["step", "compensation", "reminder"], attempt: int, deadline: datetime
+    ) -> None:
         name = schedule_name(self.s.workflow_id, step.name, phase, attempt)
         data = ev.StepDeadlineReached(
             workflow_id=self.s.workflow_id,
             step=step.name,
-            phase="step" if phase == "step" else "compensation",
+            phase=phase,
             attempt=attempt,
             deadline=deadline,
         )
@@ -206,6 +223,60 @@ class _Run:
             trigger = self.machine_input(step, attempt=1)
         self._run_attempt(step, st, attempt=1, trigger=trigger)
 
+    def start_ready_steps(self) -> None:
+        """Start (or skip) every controller-started step whose ``after`` steps are all done."""
+        progressed = True
+        while progressed and self.s.status is WorkflowStatus.RUNNING:
+            progressed = False
+            for step in self.d.steps:
+                st = self.s.steps[step.name]
+                if not step.controller_started or st.status is not StepStatus.PENDING:
+                    continue
+                if any(self.s.steps[name].status not in _SATISFIED for name in self.d.after_of(step)):
+                    continue
+                progressed = True
+                if self._condition_holds(step, st):
+                    self._launch(step, st)
+                if self.s.status is not WorkflowStatus.RUNNING:
+                    return
+
+    def _condition_holds(self, step: Step, st: StepState) -> bool:
+        """True to run ``step``; False after recording it skipped (or failed: a condition in error)."""
+        if step.when is None:
+            return True
+        context = self.s.context()
+        try:
+            holds = step.when.holds(facts_of(context.subject, context.outputs))
+        except ConditionError as error:
+            # Fail safe: a condition that cannot be read must not skip (or run) a step by accident.
+            st.status = StepStatus.FAILED
+            st.finished_at = self.now
+            st.reason = f"its condition could not be evaluated: {error}"
+            self.changed = True
+            self._begin_compensation(f"{step.name}: {st.reason}", failed=step)
+            return False
+        if not holds:
+            st.status = StepStatus.SKIPPED
+            st.finished_at = self.now
+            st.reason = f"skipped: {step.when.describe()} does not hold"
+            self.changed = True
+            self.notes.append(f"{step.name} {st.reason}")
+        return holds
+
+    def _launch(self, step: Step, st: StepState, *, attempt: int = 1) -> None:
+        """Start an attempt of a step nothing else starts: a state machine, a consumer, or a person."""
+        if step.pattern is Pattern.ORCHESTRATED:
+            self._run_attempt(step, st, attempt=attempt, trigger=self.machine_input(step, attempt=attempt))
+            return
+        if step.pattern is Pattern.CHOREOGRAPHED and attempt > 1:
+            retry = ev.StepRetryRequested(workflow_id=self.s.workflow_id, step=step.name, attempt=attempt)
+            self.emit(self.d.retry_event, retry)
+        elif step.pattern is Pattern.CHOREOGRAPHED:
+            # One event may start several steps (parallel branches): the key tells their ids apart.
+            request = ev.StepRequested(workflow_id=self.s.workflow_id, step=step.name, attempt=attempt)
+            self.emit(ev.STEP_REQUESTED, request, key=f"{step.name}:{attempt}")
+        self._run_attempt(step, st, attempt=attempt, trigger=None)
+
     def machine_input(self, step: Step, *, attempt: int) -> OutgoingEvent:
         """A state machine's input: the workflow's start announcement as of now (with every output so
         far in its context), built for this attempt and not published."""
@@ -225,8 +296,22 @@ class _Run:
         st.started_at = self.now
         st.deadline = self.now + step.deadline
         st.reason = None
+        st.decision = None
+        st.overdue = False
         self.changed = True
         self.schedule(step, "step", attempt, st.deadline)
+        callback = step.callback
+        if callback is not None:
+            if callback.reminder is not None:
+                self.schedule(step, "reminder", attempt, self.now + callback.reminder)
+            if step.pattern is not Pattern.CHOREOGRAPHED:
+                # A consumer knows whether it needs a person (a carrier that books by hand, say); a human
+                # step or a state machine pausing on a task token always does.
+                self.emit(
+                    ev.DECISION_REQUESTED,
+                    self._decision_request(ev.DecisionRequested, step, attempt, st.deadline),
+                    key=f"{step.name}:{attempt}",
+                )
         if step.pattern is Pattern.ORCHESTRATED and trigger is not None:
             st.trigger_event_id = trigger.metadata.event_id
             self.actions.append(
@@ -237,7 +322,65 @@ class _Run:
                 )
             )
 
-    def step_completed(self, step: Step) -> None:
+    def _decision_request(
+        self, model: type[ev.DecisionRequested], step: Step, attempt: int, deadline: datetime
+    ) -> ev.DecisionRequested:
+        assert step.callback is not None
+        return model(
+            workflow_id=self.s.workflow_id,
+            workflow_type=self.s.workflow_type,
+            step=step.name,
+            attempt=attempt,
+            approvers=step.callback.approvers,
+            deadline=deadline,
+        )
+
+    def _cancel_step_schedules(self, step: Step, st: StepState) -> None:
+        """The step stopped running: its deadline (unless it fired) and its reminder (if still ahead)."""
+        if not st.overdue:
+            self.cancel_schedule(step, "step", st.attempt)
+        reminder = step.callback.reminder if step.callback else None
+        if reminder is not None and st.started_at is not None and st.started_at + reminder > self.now:
+            self.cancel_schedule(step, "reminder", st.attempt)
+
+    def _record_completion_moment(self, step: Step) -> None:
+        """Undo runs in reverse of this order; a step given up on counts from that moment."""
+        if step.name not in self.s.completion_order:
+            self.s.completion_order.append(step.name)
+
+    def decision_received(self, data: ev.StepDecided) -> None:
+        """A decision taken through the callback routes: a human step's outcome; for a consumer's step,
+        a record (the consumer received it too and reports the step's outcome itself)."""
+        if data.step not in self.s.steps:
+            self.notes.append(f"decision for unknown step {data.step!r} ignored")
+            return
+        step = self.d.step(data.step)
+        st = self.s.steps[step.name]
+        if step.callback is None or step.pattern is Pattern.ORCHESTRATED:
+            self.notes.append(f"{step.name} takes no decision as an event; {data.decision} ignored")
+            return
+        if st.status is not StepStatus.RUNNING or st.attempt != data.attempt:
+            self.notes.append(
+                f"decision on {step.name} attempt {data.attempt} ({st.status}, attempt {st.attempt}) "
+                "recorded only"
+            )
+            return
+        if st.decision is not None:
+            self.notes.append(
+                f"{step.name} was already decided; {data.decision} by {data.decided_by} ignored"
+            )
+            return
+        st.decision = data.to_wire()
+        self.changed = True
+        if step.pattern is not Pattern.HUMAN:
+            self.notes.append(f"{data.decision} by {data.decided_by} delivered to {step.runner.name}")
+            return
+        if data.decision == "complete":
+            self.step_completed(step, output=st.decision)
+        else:
+            self.step_failed(step, f"rejected by {data.decided_by}: {data.reason or 'no reason given'}")
+
+    def step_completed(self, step: Step, *, output: dict[str, Any] | None = None) -> None:
         st = self.s.steps[step.name]
         if st.status is StepStatus.COMPLETED or (st.status in _DONE_STEP and st.completion_seen):
             self.notes.append(f"{step.name} already completed; duplicate outcome ignored")
@@ -245,11 +388,16 @@ class _Run:
         if st.status in _DONE_STEP:
             self._completed_after_undo(step, st)
             return
+        if st.status in (StepStatus.SKIPPED, StepStatus.CANCELLED):
+            self.notes.append(f"{step.name} is {st.status}; completion recorded only")
+            return
         st.completion_seen = True
-        st.output = self.event.data.to_wire()  # what later steps may read (the workflow context)
+        # What later steps may read (the workflow context): the completing event's data, or the decision.
+        st.output = output if output is not None else self.event.data.to_wire()
         was_running = st.status is StepStatus.RUNNING
         if was_running:
-            self.cancel_schedule(step, "step", st.attempt)
+            self._cancel_step_schedules(step, st)
+        self._record_completion_moment(step)
         st.status = StepStatus.COMPLETED
         st.finished_at = self.now
         st.reason = None
@@ -289,21 +437,29 @@ class _Run:
             self.notes.append(f"{step.name} is {st.status}; failure outcome recorded only")
             return
         if st.status is StepStatus.RUNNING:
-            self.cancel_schedule(step, "step", st.attempt)
+            self._cancel_step_schedules(step, st)
         st.status = StepStatus.FAILED
         st.finished_at = self.now
         st.reason = reason
         self.changed = True
         if self.s.status is WorkflowStatus.RUNNING:
-            self._begin_compensation(f"{step.name} failed: {reason}")
+            self._begin_compensation(f"{step.name} failed: {reason}", failed=step)
 
     def deadline_reached(self, data: ev.StepDeadlineReached) -> None:
         step = self.d.step(data.step)
         st = self.s.steps[step.name]
+        if data.phase == "reminder":
+            self._reminder_due(step, st, data)
+            return
         if data.phase == "step":
-            if st.status is not StepStatus.RUNNING or st.attempt != data.attempt:
+            if st.status is not StepStatus.RUNNING or st.attempt != data.attempt or st.overdue:
                 self.notes.append(f"deadline of {step.name} attempt {data.attempt} is stale; ignored")
                 return
+            if step.callback is not None and step.callback.on_deadline == "escalate":
+                self._past_service_level(step, st, data)
+                return
+            self._cancel_step_schedules(step, st)  # the reminder, if it is still ahead
+            self._record_completion_moment(step)
             st.status = StepStatus.TIMED_OUT
             st.finished_at = self.now
             st.reason = f"missed its deadline {iso_seconds(data.deadline)}"
@@ -311,7 +467,7 @@ class _Run:
             self.metrics.append(METRIC_PAST_DEADLINE)
             self._stop_attempt(step, st, "missed its deadline")
             if self.s.status is WorkflowStatus.RUNNING:
-                self._begin_compensation(f"{step.name} missed its deadline")
+                self._begin_compensation(f"{step.name} missed its deadline", failed=step)
             elif step.compensation:
                 # The workflow already stopped; the late step may still have acted: undo it too.
                 self._queue_compensation(step)
@@ -324,24 +480,64 @@ class _Run:
         self.metrics.append(METRIC_PAST_DEADLINE)
         self._compensation_failed(step, "compensation missed its deadline", cancel=False)
 
+    def _reminder_due(self, step: Step, st: StepState, data: ev.StepDeadlineReached) -> None:
+        if st.status is not StepStatus.RUNNING or st.attempt != data.attempt or st.decision is not None:
+            self.notes.append(f"reminder for {step.name} attempt {data.attempt} is stale; ignored")
+            return
+        assert st.deadline is not None
+        self.emit(
+            ev.DECISION_REMINDER,
+            self._decision_request(ev.DecisionReminder, step, st.attempt, st.deadline),
+            key=f"{step.name}:{st.attempt}",
+        )
+        self.changed = True
+
+    def _past_service_level(self, step: Step, st: StepState, data: ev.StepDeadlineReached) -> None:
+        """A callback step past its deadline with ``on_deadline="escalate"``: people are told, the
+        workflow keeps waiting for the decision (the breach is recorded, not turned into a failure)."""
+        st.overdue = True
+        st.reason = f"missed its deadline {iso_seconds(data.deadline)}; escalated, still waiting"
+        self.changed = True
+        self.metrics.append(METRIC_PAST_DEADLINE)
+        self._announce_escalation(
+            step, f"{step.name} is past its deadline {iso_seconds(data.deadline)}", key=f"{step.name}:sla"
+        )
+
     # --- compensation -------------------------------------------------------------------------------
-    def _begin_compensation(self, reason: str, *, including_running: bool = False) -> None:
-        """Undo, latest step first, every step that did (or may have done) its work."""
+    def _begin_compensation(
+        self, reason: str, *, including_running: bool = False, failed: Step | None = None
+    ) -> None:
+        """Undo, latest completion first, every step that did (or may have done) its work.
+
+        Steps still running elsewhere in the DAG: a step waiting for a person is cancelled (nobody
+        acted); a state machine in another branch is stopped and undone like a timed-out step (it may
+        have acted); a consumer is waited for (it cannot be stopped), unless ``including_running`` (an
+        operator's cancel), when it is given up on like a timed-out step. A step the ``failed`` one came
+        after is waited for whatever runs it: it must have finished, its completion is in flight.
+        """
         self.s.reason = reason
         undo = {StepStatus.COMPLETED, StepStatus.TIMED_OUT}
-        if including_running:
-            # A cancelled step may still act after the cancel: undo it like a timed-out one.
-            for step in self.d.steps:
-                st = self.s.steps[step.name]
-                if st.status is StepStatus.RUNNING:
-                    self.cancel_schedule(step, "step", st.attempt)
-                    self._stop_attempt(step, st, reason)
-                    st.status = StepStatus.TIMED_OUT
-                    st.finished_at = self.now
-                    st.reason = reason
-        queue = [
-            s.name for s in reversed(self.d.steps) if s.compensation and self.s.steps[s.name].status in undo
-        ]
+        in_flight = set(self.d.ancestors(failed.name)) if failed is not None else set()
+        for step in self.d.steps:
+            st = self.s.steps[step.name]
+            if st.status is not StepStatus.RUNNING or (step.name in in_flight and not including_running):
+                continue
+            if step.pattern is Pattern.HUMAN:
+                self._cancel_step_schedules(step, st)
+                st.status = StepStatus.CANCELLED
+                st.finished_at = self.now
+                st.reason = reason
+            elif including_running or step.pattern is Pattern.ORCHESTRATED:
+                # It may still act after the stop: undo it like a timed-out one.
+                self._cancel_step_schedules(step, st)
+                self._stop_attempt(step, st, reason)
+                self._record_completion_moment(step)
+                st.status = StepStatus.TIMED_OUT
+                st.finished_at = self.now
+                st.reason = reason
+        queue = self._latest_first(
+            [s.name for s in self.d.steps if s.compensation and self.s.steps[s.name].status in undo]
+        )
         self.changed = True
         running = self._running_compensable()
         if running:
@@ -358,6 +554,17 @@ class _Run:
         self.s.status = WorkflowStatus.COMPENSATING
         self.s.compensation_queue = queue
         self._request_next_compensation()
+
+    def _latest_first(self, names: list[str]) -> list[str]:
+        """Reverse order of completion (a step never recorded there counts as the latest)."""
+        order = self.s.completion_order
+        return sorted(
+            names,
+            key=lambda name: (
+                -(order.index(name) if name in order else len(order)),
+                -self.d.step_index(name),
+            ),
+        )
 
     def _running_compensable(self) -> list[str]:
         return [
@@ -387,8 +594,7 @@ class _Run:
         # The head stays first only while its undo is in flight; a queue waiting for a running step is
         # still free to take a later step ahead of it.
         head = queue[:1] if self.s.status is WorkflowStatus.COMPENSATING and self._undo_in_flight() else []
-        rest = [*queue[len(head) :], step.name]
-        rest.sort(key=lambda name: -self.d.step_index(name))
+        rest = self._latest_first([*queue[len(head) :], step.name])
         self.s.compensation_queue = head + rest
         if self.s.status in (WorkflowStatus.COMPENSATED, WorkflowStatus.FAILED):
             self.s.status = WorkflowStatus.COMPENSATING
@@ -396,7 +602,7 @@ class _Run:
 
     def _request_next_compensation(self) -> None:
         if not self.s.compensation_queue:
-            self._finish(WorkflowStatus.COMPENSATED, "WorkflowCompensated")
+            self._finish_undo()
             return
         step = self.d.step(self.s.compensation_queue[0])
         compensation = step.compensation
@@ -457,17 +663,43 @@ class _Run:
 
     def _compensation_failed(self, step: Step, reason: str, *, cancel: bool) -> None:
         st = self.s.steps[step.name]
+        assert step.compensation is not None
         st.undo_again = False  # whatever retries this undo starts from the current state anyway
         if cancel:
             self.cancel_schedule(step, "compensation", st.compensation_attempt)
         st.status = StepStatus.COMPENSATION_FAILED
         st.reason = reason
         self.changed = True
+        if step.compensation.on_failure == "continue":
+            # Record and escalate this one; the other undos do not depend on it.
+            self.s.compensation_queue = [n for n in self.s.compensation_queue if n != step.name]
+            self._announce_escalation(
+                step,
+                f"compensation of {step.name} failed: {reason}; undoing the other steps",
+                key=f"{step.name}:{st.compensation_attempt}",
+            )
+            if self.s.status is WorkflowStatus.COMPENSATING and not self._undo_in_flight():
+                self._request_next_compensation()
+            return
         self._escalate(step, f"compensation of {step.name} failed: {reason}")
+
+    def _finish_undo(self) -> None:
+        """Nothing left to undo: COMPENSATED, or NEEDS_ATTENTION when an undo failed and was passed over."""
+        failed = [n for n, st in self.s.steps.items() if st.status is StepStatus.COMPENSATION_FAILED]
+        if not failed:
+            self._finish(WorkflowStatus.COMPENSATED, "WorkflowCompensated")
+            return
+        self.s.status = WorkflowStatus.NEEDS_ATTENTION
+        self.s.compensation_queue = []
+        self.s.reason = f"{self.s.reason}; undo failed for {', '.join(failed)} (escalated)"
+        self.changed = True
 
     def _escalate(self, step: Step | None, reason: str) -> None:
         self.s.status = WorkflowStatus.NEEDS_ATTENTION
         self.s.reason = reason
+        self._announce_escalation(step, reason)
+
+    def _announce_escalation(self, step: Step | None, reason: str, *, key: str | None = None) -> None:
         self.emit(
             self.d.escalation_event,
             ev.WorkflowEscalated(
@@ -476,6 +708,7 @@ class _Run:
                 reason=reason,
                 failed_step=step.name if step else None,
             ),
+            key=key,
         )
         self.actions.append(
             Escalate(
@@ -516,7 +749,7 @@ class _Run:
     # --- after every event -------------------------------------------------------------------------------
     def settle(self) -> None:
         if self.s.status is WorkflowStatus.RUNNING and all(
-            st.status is StepStatus.COMPLETED for st in self.s.steps.values()
+            st.status in _SATISFIED for st in self.s.steps.values()
         ):
             self._finish(WorkflowStatus.COMPLETED, self.d.outcome_events[0])
         elif (
@@ -527,8 +760,10 @@ class _Run:
             # The wait for running steps is over (they completed, failed or timed out): undo, latest first.
             if self.s.compensation_queue:
                 self._request_next_compensation()
-            elif self.s.compensated_steps:
-                self._finish(WorkflowStatus.COMPENSATED, "WorkflowCompensated")
+            elif self.s.compensated_steps or any(
+                st.status is StepStatus.COMPENSATION_FAILED for st in self.s.steps.values()
+            ):
+                self._finish_undo()
             else:
                 self._finish(WorkflowStatus.FAILED, "WorkflowFailed")
 
@@ -580,20 +815,11 @@ class _Run:
             self._request_next_compensation()
             return
         if self.s.status is WorkflowStatus.RUNNING and st.status is StepStatus.RUNNING:
-            self.cancel_schedule(step, "step", st.attempt)
             self._stop_attempt(step, st, f"superseded by attempt {st.attempt + 1}")
-            attempt = st.attempt + 1
-            if step.pattern is Pattern.ORCHESTRATED:
-                # The state machine takes the workflow's start event as input; it is not published again.
-                self._run_attempt(
-                    step, st, attempt=attempt, trigger=self.machine_input(step, attempt=attempt)
-                )
-            else:
-                self.emit(
-                    self.d.retry_event,
-                    ev.StepRetryRequested(workflow_id=self.s.workflow_id, step=step.name, attempt=attempt),
-                )
-                self._run_attempt(step, st, attempt=attempt, trigger=None)
+            self._cancel_step_schedules(step, st)
+            # A state machine takes the workflow's start event as input (not published again); a consumer
+            # gets StepRetryRequested; a person is asked again.
+            self._launch(step, st, attempt=st.attempt + 1)
             return
         self._reject(command, f"cannot retry {step.name} ({st.status}) of a {self.s.status} workflow")
 
