@@ -53,6 +53,8 @@ _DONE_STEP = frozenset(
 )
 # A step that lets the steps after it start.
 _SATISFIED = frozenset({StepStatus.COMPLETED, StepStatus.SKIPPED})
+# How a step that is not required may end without failing the workflow.
+_GAVE_UP = frozenset({StepStatus.FAILED, StepStatus.TIMED_OUT})
 
 
 @dataclass
@@ -442,7 +444,9 @@ class _Run:
         st.finished_at = self.now
         st.reason = reason
         self.changed = True
-        if self.s.status is WorkflowStatus.RUNNING:
+        if self.s.status is WorkflowStatus.RUNNING and not step.required:
+            self.notes.append(f"{step.name} failed: {reason}; it gates nothing, the workflow goes on")
+        elif self.s.status is WorkflowStatus.RUNNING:
             self._begin_compensation(f"{step.name} failed: {reason}", failed=step)
 
     def deadline_reached(self, data: ev.StepDeadlineReached) -> None:
@@ -466,7 +470,9 @@ class _Run:
             self.changed = True
             self.metrics.append(METRIC_PAST_DEADLINE)
             self._stop_attempt(step, st, "missed its deadline")
-            if self.s.status is WorkflowStatus.RUNNING:
+            if self.s.status is WorkflowStatus.RUNNING and not step.required:
+                self.notes.append(f"{step.name} missed its deadline; it gates nothing, the workflow goes on")
+            elif self.s.status is WorkflowStatus.RUNNING:
                 self._begin_compensation(f"{step.name} missed its deadline", failed=step)
             elif step.compensation:
                 # The workflow already stopped; the late step may still have acted: undo it too.
@@ -749,7 +755,8 @@ class _Run:
     # --- after every event -------------------------------------------------------------------------------
     def settle(self) -> None:
         if self.s.status is WorkflowStatus.RUNNING and all(
-            st.status in _SATISFIED for st in self.s.steps.values()
+            st.status in _SATISFIED or (not step.required and st.status in _GAVE_UP)
+            for step, st in ((step, self.s.steps[step.name]) for step in self.d.steps)
         ):
             self._finish(WorkflowStatus.COMPLETED, self.d.outcome_events[0])
         elif (

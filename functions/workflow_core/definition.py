@@ -124,6 +124,9 @@ class Step:
     when: Condition | None = None
     callback: Callback | None = None
     compensation: Compensation | None = None
+    # False: the step gates nothing (no step comes after it, it has no undo); its failure or missed
+    # deadline is recorded and the workflow goes on (a notification beside the work, say).
+    required: bool = True
     # Earlier steps whose outputs (the data of the event that completed them) this step reads.
     needs: tuple[str, ...] = ()
 
@@ -207,6 +210,11 @@ class WorkflowDefinition:
             raise ValueError(f"{where}: completed_by and failed_by are required")
         if step.callback and step.callback.reminder is not None and step.callback.reminder >= step.deadline:
             raise ValueError(f"{where}: the reminder must come before the deadline")
+        if not step.required and (step.compensation is not None or step.callback is not None):
+            raise ValueError(f"{where}: a step that is not required has no undo and takes no decision")
+        gating = [name for name in self.after_of(step) if name in earlier and not earlier[name].required]
+        if gating:
+            raise ValueError(f"{where}: comes after {gating}, which are not required (they gate nothing)")
         unknown = [name for name in step.after or () if name not in earlier]
         if unknown:
             raise ValueError(f"{where}: after {unknown}, which are not earlier steps")

@@ -584,3 +584,58 @@ def test_a_step_needing_the_output_of_a_step_that_may_be_skipped_is_refused() ->
             steps=(CHECK, REVIEW, reader),
             events=_events(),
         )
+
+
+# --- steps that gate nothing ---------------------------------------------------------------------------
+def _with_side_step() -> WorkflowDefinition:
+    side = Step(
+        name="side",
+        runner=consumer("side"),
+        after=("check",),
+        completed_by="FinalDone",
+        failed_by="FinalFailed",
+        deadline=timedelta(minutes=5),
+        required=False,
+    )
+    return WorkflowDefinition(
+        name="dag",
+        version=1,
+        start_event="Opened",
+        subject_id="case_id",
+        steps=(CHECK, side, _branch("left", ("check",))),
+        events=_events(),
+    )
+
+
+def test_a_step_that_is_not_required_fails_without_failing_the_workflow() -> None:
+    flow = Flow(_with_side_step())
+    flow.open()
+    assert requested_steps(flow.checked("low")) == ["side", "left"]
+    failed = flow.failed("final")  # the side step's failure event
+    assert flow.step("side") is StepStatus.FAILED
+    assert flow.status is WorkflowStatus.RUNNING
+    assert published(failed) == []
+    assert published(flow.done("left")) == ["WorkflowCompleted"]
+
+
+def test_a_step_that_is_not_required_still_completes_with_the_workflow_waiting_for_it() -> None:
+    flow = Flow(_with_side_step())
+    flow.open()
+    flow.checked("low")
+    assert published(flow.done("left")) == []  # the side step still runs: the workflow waits for it
+    late = flow.deadline("side", "step", after=timedelta(minutes=5))
+    assert flow.step("side") is StepStatus.TIMED_OUT
+    assert published(late) == ["WorkflowCompleted"]
+
+
+def test_a_step_after_one_that_is_not_required_is_refused() -> None:
+    follower = _branch("left", ("side",))
+    with pytest.raises(ValueError, match="not required"):
+        WorkflowDefinition(
+            name="dag",
+            version=1,
+            start_event="Opened",
+            subject_id="case_id",
+            steps=(CHECK, _with_side_step().steps[1], follower),
+            events=_events(),
+        )
