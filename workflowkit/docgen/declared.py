@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 # The front controller's service name (its function's POWERTOOLS_SERVICE_NAME; infra's front_controller).
 CONTROLLER_SERVICE = "controller"
 ORCHESTRATED = "orchestrated"
+HUMAN = "human"
+# The kit's lifecycle events for controller-started steps and decisions (workflow_core.lifecycle).
+STEP_REQUESTED = "StepRequested"
+STEP_DECIDED = "StepDecided"
+DECISION_REQUESTED = "DecisionRequested"
+DECISION_REMINDER = "DecisionReminder"
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ CONTROLLER = Party("service", CONTROLLER_SERVICE)
 def runners(definition: WorkflowDefinition) -> Iterator[tuple[Step, Runner, bool]]:
     """(step, runner, is the compensation) for every step and compensation, as declared."""
     for step in definition.steps:
-        yield step, step.runner, False
+        if step.runner.pattern != HUMAN:  # people run no code: a human step has no runner here
+            yield step, step.runner, False
         if step.compensation is not None:
             yield step, step.compensation.runner, True
 
@@ -79,9 +86,20 @@ def event_roles(definition: WorkflowDefinition) -> dict[str, list[str]]:
     plays(definition.started_event, "the controller announces the start")
     for step in definition.steps:
         how = " (the controller starts its state machine)" if step.runner.pattern == ORCHESTRATED else ""
-        plays(step.started_by, f"starts `{step.name}`{how}")
-        plays(step.completed_by, f"`{step.name}` completed")
-        plays(step.failed_by, f"`{step.name}` failed")
+        if step.started_by is not None:
+            plays(step.started_by, f"starts `{step.name}`{how}")
+        elif step.runner.pattern not in (ORCHESTRATED, HUMAN):
+            plays(STEP_REQUESTED, f"the controller starts `{step.name}`")
+        if step.callback is not None:
+            if step.runner.pattern != "choreographed":
+                plays(DECISION_REQUESTED, f"asks `{step.callback.approvers}` to decide `{step.name}`")
+            if step.callback.reminder is not None:
+                plays(DECISION_REMINDER, f"reminds `{step.callback.approvers}` of `{step.name}`")
+            if step.runner.pattern != ORCHESTRATED:
+                plays(STEP_DECIDED, f"`{step.callback.approvers}` decided `{step.name}`")
+        if step.completed_by:
+            plays(step.completed_by, f"`{step.name}` completed")
+            plays(step.failed_by, f"`{step.name}` failed")
         if step.compensation is not None:
             plays(step.compensation.request, f"asks to undo `{step.name}`")
             plays(step.compensation.completed_by, f"`{step.name}` undone")
@@ -140,6 +158,16 @@ def expected_producers(definition: WorkflowDefinition) -> dict[str, list[Party]]
         sends(detail_type, CONTROLLER)
     if any(s.runner.pattern != ORCHESTRATED for s in definition.steps):
         sends(definition.retry_event, CONTROLLER)
+    for step in definition.steps:
+        if step.started_by is None and step.runner.pattern not in (ORCHESTRATED, HUMAN):
+            sends(STEP_REQUESTED, CONTROLLER)
+        if step.callback is not None:
+            if step.runner.pattern != "choreographed":
+                sends(DECISION_REQUESTED, CONTROLLER)
+            if step.callback.reminder is not None:
+                sends(DECISION_REMINDER, CONTROLLER)
+            if step.runner.pattern != ORCHESTRATED:
+                sends(STEP_DECIDED)  # the HTTP API's front door, on an approver's call
     return expected
 
 

@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from workflowkit.docgen.declared import ORCHESTRATED, Party, duration
+from workflowkit.docgen.declared import HUMAN, ORCHESTRATED, STEP_REQUESTED, Party, duration
 
 if TYPE_CHECKING:
-    from workflow_core.definition import Runner, WorkflowDefinition
+    from workflow_core.definition import Runner, Step, WorkflowDefinition
 
 START = "start"
 CONTROLLER = "controller"
@@ -35,6 +35,8 @@ def flowchart(definition: WorkflowDefinition, *, machine_name: Callable[[Party],
     sender: dict[str, str] = {}  # detail-type -> the node that sends it
 
     def runs_on(runner: Runner) -> str:
+        if runner.pattern == HUMAN:
+            return "human: decided through the callback routes"
         if runner.pattern == ORCHESTRATED:
             deployed = machine_name(Party.of(runner, d.name))
             return f"orchestrated: state machine {deployed or f'{runner.name} (not in the template)'}"
@@ -42,6 +44,8 @@ def flowchart(definition: WorkflowDefinition, *, machine_name: Callable[[Party],
 
     def shaped(node: str, runner: Runner, *lines: str) -> str:
         label = "<br/>".join(lines)
+        if runner.pattern == HUMAN:
+            return f'{node}[/"{label}"/]'
         return f'{node}[["{label}"]]' if runner.pattern == ORCHESTRATED else f'{node}["{label}"]'
 
     source = d.catalog.source_of(d.start_event)
@@ -52,17 +56,10 @@ def flowchart(definition: WorkflowDefinition, *, machine_name: Callable[[Party],
         sender[detail_type] = CONTROLLER
     for index, step in enumerate(d.steps, start=1):
         node = _id("step", step.name)
-        nodes.append(
-            shaped(
-                node,
-                step.runner,
-                f"step {index}: {step.name}",
-                runs_on(step.runner),
-                f"deadline {duration(step.deadline)}",
-            )
-        )
-        sender.setdefault(step.completed_by, node)
-        sender.setdefault(step.failed_by, node)
+        nodes.append(shaped(node, step.runner, f"step {index}: {step.name}", *_step_lines(step, runs_on)))
+        if step.completed_by:
+            sender.setdefault(step.completed_by, node)
+            sender.setdefault(step.failed_by, node)
         if step.compensation is not None:
             undo = _id("undo", step.name)
             nodes.append(
@@ -73,16 +70,7 @@ def flowchart(definition: WorkflowDefinition, *, machine_name: Callable[[Party],
             sender.setdefault(step.compensation.failed_by, undo)
 
     for step in d.steps:
-        node = _id("step", step.name)
-        if step.runner.pattern == ORCHESTRATED:
-            edges.append(_edge(CONTROLLER, f"StartExecution on {step.started_by}", node))
-        else:
-            origin = sender.get(step.started_by)
-            if origin is None:
-                origin = _id("event", step.started_by)
-                nodes.append(f'{origin}(["{step.started_by}"])')
-            edges.append(_edge(origin, step.started_by, node))
-        edges.append(_edge(node, f"{step.completed_by} / {step.failed_by}", CONTROLLER))
+        _step_edges(d, step, nodes, edges, sender)
     for step in reversed(d.steps):
         if step.compensation is not None:
             undo = _id("undo", step.name)
@@ -104,6 +92,53 @@ def flowchart(definition: WorkflowDefinition, *, machine_name: Callable[[Party],
         nodes.append(f'{listener}["listener: service {service}"]')
         edges.append(_edge(ANNOUNCEMENTS, " / ".join(heard), listener))
     return "\n".join(["flowchart TD", *(f"    {line}" for line in (*nodes, *edges))])
+
+
+def _step_edges(
+    d: WorkflowDefinition, step: Step, nodes: list[str], edges: list[str], sender: dict[str, str]
+) -> None:
+    """What starts ``step``, who decides it, where its outcome goes."""
+    node = _id("step", step.name)
+    after = d.after_of(step)
+    waits = f"when {' + '.join(after)} done" if after else f"on {d.started_event}"
+    if step.callback is not None:
+        approvers = _id("approvers", step.callback.approvers)
+        if not any(line.startswith(f"{approvers}(") for line in nodes):
+            routes = "POST /workflows/id/steps/step/complete or reject"
+            nodes.append(f'{approvers}(["approvers: {step.callback.approvers}<br/>{routes}"])')
+        decision = "task token answered" if step.runner.pattern == ORCHESTRATED else "StepDecided"
+        edges.append(_edge(approvers, f"decide {step.name}: {decision}", node))
+    if step.runner.pattern == HUMAN:
+        edges.append(_edge(CONTROLLER, f"DecisionRequested {waits}", node))
+        edges.append(_edge(node, "the decision", CONTROLLER))
+        return
+    if step.runner.pattern == ORCHESTRATED:
+        edges.append(_edge(CONTROLLER, f"StartExecution {waits}", node))
+    elif step.started_by is None:
+        edges.append(_edge(CONTROLLER, f"{STEP_REQUESTED} {waits}", node))
+    else:
+        origin = sender.get(step.started_by)
+        if origin is None:
+            origin = _id("event", step.started_by)
+            nodes.append(f'{origin}(["{step.started_by}"])')
+        edges.append(_edge(origin, step.started_by, node))
+    edges.append(_edge(node, f"{step.completed_by} / {step.failed_by}", CONTROLLER))
+
+
+def _step_lines(step: Step, runs_on: Callable[[Runner], str]) -> list[str]:
+    lines = [runs_on(step.runner), f"deadline {duration(step.deadline)}"]
+    if step.when is not None:
+        lines.append(f"only if {step.when.describe()}".replace('"', "'"))
+    if step.callback is not None:
+        callback = step.callback
+        if callback.reminder is not None:
+            lines.append(f"reminder after {duration(callback.reminder)}")
+        lines.append(
+            "past the deadline: escalate, keep waiting" if callback.on_deadline == "escalate" else ""
+        )
+    if not step.required:
+        lines.append("gates nothing: its failure is recorded only")
+    return [line for line in lines if line]
 
 
 def _id(kind: str, name: str) -> str:

@@ -85,6 +85,8 @@ def _version(definition: WorkflowDefinition, wiring: Wiring) -> list[str]:
             if deployed is None:
                 return f"state machine `{runner.name}` (not in the template)"
             return f"state machine `{deployed}` (`statemachines/{runner.name}.asl.json`)"
+        if runner.pattern == "human":
+            return "people, through the callback routes"
         return f"service `{runner.name}`"
 
     def undone_by(step: Step) -> str:
@@ -99,20 +101,50 @@ def _version(definition: WorkflowDefinition, wiring: Wiring) -> list[str]:
     lines = [
         f"## Version {definition.version}",
         "",
-        "| step | pattern | runs on | started by | completed by | failed by | deadline | undone by | needs |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| step | pattern | runs on | started by | completed by | failed by | deadline | undone by | needs "
+        "| condition, decision |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for step in definition.steps:
+        started = _started(definition, step)
+        lines.append(
+            f"| `{step.name}` | {step.runner.pattern} | {runs_on(step.runner)} | {started} "
+            f"| {_code(step.completed_by)} | {_code(step.failed_by)} | {duration(step.deadline)} "
+            f"| {undone_by(step)} | {', '.join(f'`{n}`' for n in step.needs) or '-'} | {_rules(step)} |"
+        )
+    return [*lines, "", "```mermaid", flowchart(definition, machine_name=names), "```", ""]
+
+
+def _started(definition: WorkflowDefinition, step: Step) -> str:
+    if step.started_by is not None:
         started = f"`{step.started_by}`"
         if step.runner.pattern == ORCHESTRATED:
             started += " (the controller starts the execution)"
-        needs = ", ".join(f"`{n}`" for n in step.needs) or "-"
-        lines.append(
-            f"| `{step.name}` | {step.runner.pattern} | {runs_on(step.runner)} | {started} "
-            f"| `{step.completed_by}` | `{step.failed_by}` | {duration(step.deadline)} | {undone_by(step)} "
-            f"| {needs} |"
-        )
-    return [*lines, "", "```mermaid", flowchart(definition, machine_name=names), "```", ""]
+        return started
+    after = definition.after_of(step)
+    waits = f"when {', '.join(f'`{n}`' for n in after)} completed or skipped" if after else "at the start"
+    return f"the controller, {waits}"
+
+
+def _code(name: str) -> str:
+    return f"`{name}`" if name else "the decision"
+
+
+def _rules(step: Step) -> str:
+    rules: list[str] = []
+    if step.when is not None:
+        rules.append(f"only if `{step.when.describe()}`")
+    if step.callback is not None:
+        callback = step.callback
+        rules.append(f"decided by `{callback.approvers}`")
+        if callback.reminder is not None:
+            rules.append(f"reminder after {duration(callback.reminder)}")
+        rules.append("past the deadline: escalate" if callback.on_deadline == "escalate" else "")
+    if step.compensation is not None and step.compensation.on_failure == "continue":
+        rules.append("a failed undo does not stop the others")
+    if not step.required:
+        rules.append("gates nothing")
+    return "; ".join(r for r in rules if r) or "-"
 
 
 def _catalog(versions: Sequence[WorkflowDefinition], wiring: Wiring) -> list[str]:

@@ -59,9 +59,9 @@ def test_the_steps_table_names_what_runs_each_step_as_deployed() -> None:
         "| `charge` | orchestrated | state machine `demo-dev-demo-charge` (`statemachines/charge.asl.json`) "
         "| `WorkflowStarted` (the controller starts the execution) | `ChargeDone` | `ChargeFailed` | 5 min "
         "| `RefundAsked` -> state machine `demo-dev-demo-refund` (`statemachines/refund.asl.json`) -> "
-        "`Refunded` / `RefundRefused`, deadline 1 h 30 min | - |",
+        "`Refunded` / `RefundRefused`, deadline 1 h 30 min | - | - |",
         "| `pack` | choreographed | service `packer` | `ChargeDone` | `PackDone` | `PackFailed` | 48 h | - "
-        "| `charge` |",
+        "| `charge` | - |",
     ]
 
 
