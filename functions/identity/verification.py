@@ -1,0 +1,74 @@
+"""Task Lambda of the identity verification state machine: one provider check per call.
+
+Input ``{"operation": "verify", "applicant": {...}}`` (the workflow's subject); output the verdict in
+camelCase. Errors surface by class name for the state machine's ``Retry``/``Catch``; an applicant that
+breaks the contract is ``ApplicantIneligibleError`` (the flow reports it, nothing to retry).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from identity.deployment import IDENTITY_PROVIDER, VERIFICATIONS_TABLE_NAME
+from identity.errors import ApplicantIneligibleError
+from identity.provider import IdentityProvider, SandboxProvider
+from onboarding_workflow.events import CustomerRegistered
+from workflow_core.settings import required
+
+OPERATIONS = ("verify",)
+
+logger = Logger()
+tracer = Tracer()
+
+
+def build_provider(name: str, *, table: Any) -> IdentityProvider:
+    """The provider the deployment names; only the sandbox ships with the kit."""
+    if name != "sandbox":
+        raise ValueError(f"unknown identity provider {name!r}; the kit ships 'sandbox'")
+    return SandboxProvider(table=table)
+
+
+PROVIDER = build_provider(
+    os.environ.get(IDENTITY_PROVIDER, "sandbox"),
+    table=boto3.resource("dynamodb").Table(required(VERIFICATIONS_TABLE_NAME)),
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, provider=PROVIDER)
+
+
+def handle(event: dict[str, Any], *, provider: IdentityProvider) -> dict[str, Any]:
+    operation = event.get("operation")
+    if operation not in OPERATIONS:
+        raise ValueError(f"operation must be one of {OPERATIONS}, got {operation!r}")
+    applicant = _applicant(event.get("applicant"))
+    logger.append_keys(customer_id=applicant.customer_id, operation=operation)
+    logger.set_correlation_id(applicant.customer_id)  # the customer id is the workflow's correlation id
+    try:
+        verdict = provider.verify(applicant)
+    except Exception as error:
+        logger.warning(
+            "verification refused", extra={"error_type": type(error).__name__, "error": str(error)}
+        )
+        raise
+    logger.info("identity verified", extra={"result": verdict.result, "risk": verdict.risk_level})
+    return verdict.to_wire()
+
+
+def _applicant(raw: Any) -> CustomerRegistered:
+    try:
+        return CustomerRegistered.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise ApplicantIneligibleError(f"the application does not match the contract: {problems}") from None

@@ -1,0 +1,36 @@
+"""Lambda entry point of the preferences service: SQS batch of EventBridge events -> PreferencesService."""
+
+from __future__ import annotations
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from preferences.deployment import PROFILES_TABLE_NAME
+from preferences.profiles import PreferencesService
+from workflow_core.catalog import DomainEvent
+from workflow_core.publisher import EventBridgePublisher
+from workflow_core.queue_lambda import queue_lambda
+from workflow_core.settings import EVENT_BUS_NAME, required
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+service = PreferencesService(
+    table=boto3.resource("dynamodb").Table(required(PROFILES_TABLE_NAME)),
+    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events")),
+)
+
+
+@tracer.capture_method
+def handle(event: DomainEvent) -> None:
+    outcome = service.handle(event)
+    metrics.add_metric(
+        name=outcome.detail_type if outcome else "StaleTriggerIgnored", unit=MetricUnit.Count, value=1
+    )
+
+
+lambda_handler = queue_lambda(
+    handle, logger=logger, tracer=tracer, metrics=metrics, idempotency_key_prefix="preferences"
+)
