@@ -697,7 +697,9 @@ class _Run:
             return
         self.s.status = WorkflowStatus.NEEDS_ATTENTION
         self.s.compensation_queue = []
-        self.s.reason = f"{self.s.reason}; undo failed for {', '.join(failed)} (escalated)"
+        suffix = f"; undo failed for {', '.join(failed)} (escalated)"
+        base = (self.s.reason or "compensation").split("; undo failed for ")[0]
+        self.s.reason = base + suffix
         self.changed = True
 
     def _escalate(self, step: Step | None, reason: str) -> None:

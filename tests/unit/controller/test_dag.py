@@ -370,7 +370,7 @@ def test_approval_after_the_service_level_escalates_at_the_deadline_then_complet
     decision = flow.decide("complete", after=timedelta(hours=2))
     assert flow.step("review") is StepStatus.COMPLETED
     assert requested_steps(decision) == ["left", "right"]
-    # the deadline already fired: only nothing is left to cancel for it
+    # the deadline already fired: there is no schedule left to cancel for it
     assert not [
         a for a in decision.actions if isinstance(a, CancelDeadline) and a.schedule_name.endswith("s1")
     ]
