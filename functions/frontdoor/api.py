@@ -71,9 +71,9 @@ class FrontDoor:
             definition = self._registry.newest(workflow_type)
         except UnknownWorkflowError as error:
             raise UnknownWorkflowTypeError(str(error)) from None
-        subject = _validate(definition.subject_model, body, f"the {workflow_type} subject is invalid")
+        subject = validate(definition.subject_model, body, f"the {workflow_type} subject is invalid")
         workflow_id = str(getattr(subject, definition.subject_id))
-        _check_workflow_id(workflow_id)
+        check_workflow_id(workflow_id)
         existing = self._read_status(workflow_id)
         if existing is not None and existing.get("workflowType") != definition.name:
             # Ids share one namespace; the controller would refuse the start (WorkflowIdTaken) while a
@@ -101,7 +101,7 @@ class FrontDoor:
         }
 
     def workflow_status(self, workflow_id: str) -> dict[str, Any]:
-        _check_workflow_id(workflow_id)
+        check_workflow_id(workflow_id)
         status = self._read_status(workflow_id)
         if status is None:
             raise WorkflowNotFoundError(f"no workflow {workflow_id!r} is recorded")
@@ -109,8 +109,8 @@ class FrontDoor:
 
     def issue_command(self, workflow_id: str, body: Any, *, operator: str, request_id: str) -> dict[str, Any]:
         """Validate an operator command and publish ``OperatorCommandIssued``; returns the 202 body."""
-        _check_workflow_id(workflow_id)
-        request = _validate(CommandRequest, body, "the command is invalid")
+        check_workflow_id(workflow_id)
+        request = validate(CommandRequest, body, "the command is invalid")
         status = self._read_status(workflow_id)
         if status is None:
             raise WorkflowNotFoundError(f"no workflow {workflow_id!r} is recorded")
@@ -154,7 +154,7 @@ class FrontDoor:
             ) from None
 
 
-def _validate[M: ContractModel](model: type[M], body: Any, message: str) -> M:
+def validate[M: ContractModel](model: type[M], body: Any, message: str) -> M:
     if not isinstance(body, dict):
         raise InvalidRequestError(f"{message}: the body must be a JSON object")
     try:
@@ -167,7 +167,7 @@ def _validate[M: ContractModel](model: type[M], body: Any, message: str) -> M:
         raise InvalidRequestError(f"{message}: {len(fields)} problem(s)", fields=fields) from None
 
 
-def _check_workflow_id(workflow_id: str) -> None:
+def check_workflow_id(workflow_id: str) -> None:
     if not _WORKFLOW_ID.match(workflow_id):
         raise InvalidRequestError(f"{workflow_id!r} is not a workflow id")
 

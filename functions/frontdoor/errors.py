@@ -52,7 +52,7 @@ class WorkflowIdTakenError(FrontDoorError):
 
 
 class CallerUnknownError(FrontDoorError):
-    """The request carries no IAM caller identity, so an operator command cannot be attributed."""
+    """The request carries no IAM caller identity, so a command or a decision cannot be attributed."""
 
     status_code = 403
     code = "CallerUnknown"
@@ -63,3 +63,46 @@ class PublishUnavailableError(FrontDoorError):
 
     status_code = 503
     code = "PublishFailed"
+
+
+# --- callbacks (docs/decisions/0029) ---------------------------------------------------------------------
+class StepNotFoundError(FrontDoorError):
+    """The instance's declaration has no such step, or the step takes no callbacks."""
+
+    status_code = 404
+    code = "StepNotFound"
+
+
+class WorkflowEndedError(FrontDoorError):
+    """The workflow is no longer running: a decision would change nothing."""
+
+    status_code = 409
+    code = "WorkflowNotRunning"
+
+
+class StepNotWaitingError(FrontDoorError):
+    """The step is not waiting for a decision (not started yet, or already settled)."""
+
+    status_code = 409
+    code = "StepNotWaiting"
+
+
+class AlreadyDecidedError(FrontDoorError):
+    """Someone else already decided this attempt of the step (or the same caller decided otherwise)."""
+
+    status_code = 409
+    code = "AlreadyDecided"
+
+
+class ExecutionNotWaitingError(FrontDoorError):
+    """The state machine running the step holds no task token for this attempt (not yet, or no more)."""
+
+    status_code = 409
+    code = "ExecutionNotWaiting"
+
+
+class DeliveryUnavailableError(FrontDoorError):
+    """The decision is claimed but could not be delivered now; the same caller's retry delivers it."""
+
+    status_code = 503
+    code = "DeliveryFailed"

@@ -1,4 +1,5 @@
-"""HTTP routes (API Gateway HTTP API, payload v2) over :class:`frontdoor.api.FrontDoor`."""
+"""HTTP routes (API Gateway HTTP API, payload v2) over :class:`frontdoor.api.FrontDoor` and, for
+decisions on callback steps, :class:`frontdoor.callbacks.Callbacks`."""
 
 from __future__ import annotations
 
@@ -9,15 +10,22 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from frontdoor.api import FrontDoor
+from frontdoor.callbacks import Callbacks
+from frontdoor.decisions import Verdict
 from frontdoor.errors import CallerUnknownError, FrontDoorError, InvalidRequestError
 
 
-def build_app(front_door: FrontDoor, *, logger: Logger) -> APIGatewayHttpResolver:
+def build_app(
+    front_door: FrontDoor, *, logger: Logger, callbacks: Callbacks | None = None
+) -> APIGatewayHttpResolver:
+    """The routes; the callback routes only with ``callbacks`` (the decisions' store and delivery)."""
     app = APIGatewayHttpResolver()
 
-    def json_body() -> Any:
+    def json_body(*, required: bool = True) -> Any:
         raw = app.current_event.decoded_body
         if not raw:
+            if not required:
+                return None
             raise InvalidRequestError("the request has no body")
         try:
             return json.loads(raw)
@@ -27,12 +35,12 @@ def build_app(front_door: FrontDoor, *, logger: Logger) -> APIGatewayHttpResolve
     def request_id() -> str:
         return app.current_event.request_context.request_id
 
-    def operator() -> str:
+    def caller() -> str:
         """The IAM caller: its ARN, or its caller id when the ARN is absent."""
         iam = app.current_event.request_context.authorizer.iam
         identity = iam.user_arn or iam.caller_id
         if not identity:
-            raise CallerUnknownError("the request carries no IAM identity to attribute the command to")
+            raise CallerUnknownError("the request carries no IAM identity to attribute it to")
         return identity
 
     @app.post("/start/<workflow_type>")
@@ -51,10 +59,32 @@ def build_app(front_door: FrontDoor, *, logger: Logger) -> APIGatewayHttpResolve
     def issue_command(workflow_id: str) -> Response[str]:
         logger.set_correlation_id(workflow_id)
         accepted = front_door.issue_command(
-            workflow_id, json_body(), operator=operator(), request_id=request_id()
+            workflow_id, json_body(), operator=caller(), request_id=request_id()
         )
-        logger.info("operator command issued", extra={"command": accepted["command"], "operator": operator()})
+        logger.info("operator command issued", extra={"command": accepted["command"], "operator": caller()})
         return _json(202, accepted)
+
+    if callbacks is not None:
+        decisions = callbacks
+
+        def decide(workflow_id: str, step: str, verdict: Verdict) -> Response[str]:
+            logger.set_correlation_id(workflow_id)
+            accepted = decisions.decide(
+                workflow_id, step, verdict, json_body(required=False), decided_by=caller()
+            )
+            logger.info(
+                "step decided",
+                extra={"step": step, "attempt": accepted["attempt"], "decision": verdict, "by": caller()},
+            )
+            return _json(202, accepted)
+
+        @app.post("/workflows/<workflow_id>/steps/<step>/complete")
+        def complete(workflow_id: str, step: str) -> Response[str]:
+            return decide(workflow_id, step, "complete")
+
+        @app.post("/workflows/<workflow_id>/steps/<step>/reject")
+        def reject(workflow_id: str, step: str) -> Response[str]:
+            return decide(workflow_id, step, "reject")
 
     def typed_error(error: FrontDoorError) -> Response[str]:
         log = logger.error if error.status_code >= 500 else logger.info

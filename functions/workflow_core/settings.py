@@ -16,6 +16,9 @@ SCHEDULER_ROLE_ARN = "SCHEDULER_ROLE_ARN"
 SCHEDULE_DEAD_LETTER_QUEUE_ARN = "SCHEDULE_DEAD_LETTER_QUEUE_ARN"
 EVENT_BUS_ARN = "EVENT_BUS_ARN"
 ESCALATION_TOPIC_ARN = "ESCALATION_TOPIC_ARN"
+# The front door's table of decisions taken through the callback routes, and of the task tokens state
+# machines leave there for a decision (docs/decisions/0029).
+CALLBACKS_TABLE_NAME = "CALLBACKS_TABLE_NAME"
 
 
 def required(name: str) -> str:

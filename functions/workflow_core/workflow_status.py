@@ -30,6 +30,16 @@ def load_status(table: Any, workflow_id: str) -> dict[str, Any] | None:
     return document
 
 
+def load_state(table: Any, workflow_id: str) -> WorkflowState | None:
+    """The projection of ``workflow_id`` alone (one consistent read, no timeline); None when unrecorded."""
+    item = table.get_item(Key={"pk": workflow_pk(workflow_id), "sk": STATE_SK}, ConsistentRead=True).get(
+        "Item"
+    )
+    if item is None:
+        return None
+    return WorkflowState.model_validate_json(item["document"])
+
+
 def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk), "ConsistentRead": True}

@@ -16,6 +16,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events" / "frontdoor"
 REGION = "eu-west-1"
 BUS_NAME = "workflow-bus-test"
 WORKFLOW_TABLE = "workflows-test"
+CALLBACKS_TABLE = "callbacks-test"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_REGION": REGION,
         "EVENT_BUS_NAME": BUS_NAME,
         "WORKFLOW_TABLE_NAME": WORKFLOW_TABLE,
+        "CALLBACKS_TABLE_NAME": CALLBACKS_TABLE,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "WorkflowKitTest",
         "POWERTOOLS_SERVICE_NAME": "frontdoor-test",
@@ -75,6 +77,23 @@ def workflows_table(aws: None) -> Any:
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def callbacks_table(aws: None) -> Any:
+    """The front door's callbacks table: claims of decisions and the task tokens state machines leave."""
+    return boto3.resource("dynamodb", region_name=REGION).create_table(
+        TableName=CALLBACKS_TABLE,
+        KeySchema=[
+            {"AttributeName": "workflowId", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "workflowId", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
         ],
         BillingMode="PAY_PER_REQUEST",

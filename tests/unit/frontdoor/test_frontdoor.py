@@ -247,9 +247,12 @@ def test_lambda_handler_publishes_to_the_bus_and_reads_the_table(
     # WHEN an order is posted and an unknown workflow is read
     posted = handler.lambda_handler(http_request("POST", "/start/order", order_body), context)
     missing = handler.lambda_handler(http_request("GET", "/workflows/ord-1001"), context)
-    # THEN 202 and the event is on the bus; the workflow is not recorded yet, so 404
+    decision = http_request("POST", "/workflows/ord-1001/steps/payment/complete")
+    decided = handler.lambda_handler(decision, context)
+    # THEN 202 and the event is on the bus; the workflow is not recorded yet, so 404 (to a decision too)
     assert posted["statusCode"] == 202
     assert missing["statusCode"] == 404
+    assert (decided["statusCode"], json.loads(decided["body"])["error"]) == (404, "WorkflowNotFound")
     (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     delivered = parse_event(message["Body"])
     assert delivered.detail_type == "OrderSubmitted"
