@@ -52,8 +52,16 @@ still work), and resources ``TaskIntegrations`` does not know.
 
 from __future__ import annotations
 
+from workflowkit.asl.callbacks import TaskTokens
 from workflowkit.asl.definition import StateMachineProgram
-from workflowkit.asl.errors import AslDefinitionError, AslError, ExecutionError, TaskFailed
+from workflowkit.asl.errors import (
+    AslDefinitionError,
+    AslError,
+    ExecutionError,
+    InvalidDefinitionError,
+    TaskFailed,
+    TaskTokenError,
+)
 from workflowkit.asl.execution import Execution, FinishCallback, TransitionCallback
 from workflowkit.asl.integrations import TaskIntegrations
 from workflowkit.asl.runtime import (
@@ -75,11 +83,14 @@ __all__ = [
     "ExecutionResult",
     "ExecutionStatus",
     "FinishCallback",
+    "InvalidDefinitionError",
     "Runtime",
     "StateMachineProgram",
     "TaskContext",
     "TaskFailed",
     "TaskIntegrations",
+    "TaskTokenError",
+    "TaskTokens",
     "TransitionCallback",
     "TransitionEvent",
     "VirtualRuntime",

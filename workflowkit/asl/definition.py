@@ -2,8 +2,9 @@
 
 ``StateMachineProgram.parse`` rejects what Step Functions would reject at CreateStateMachine (unknown
 fields, missing transitions, unreachable states, duplicate state names, malformed paths, templates and
-choice rules, bad retriers) and what this interpreter does not run (JSONata, variables, Distributed Map),
-with an ``AslDefinitionError`` naming the state and the field.
+choice rules, bad retriers, a ``.waitForTaskToken`` on an integration without the callback pattern or in
+an Express workflow: ``InvalidDefinitionError``) and what this interpreter does not run (JSONata,
+variables, Distributed Map), with an ``AslDefinitionError`` naming the state and the field.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from workflowkit.asl import fields
 from workflowkit.asl.choice import compile_choices
 from workflowkit.asl.errors import AslDefinitionError
 from workflowkit.asl.execution import Execution, FinishCallback, TransitionCallback
+from workflowkit.asl.integration_patterns import check_callback, split_pattern
 from workflowkit.asl.payload import compile_literal
 from workflowkit.asl.states import (
     ChoiceState,
@@ -62,7 +64,6 @@ _DISTRIBUTED_ONLY: Final = frozenset(
     | {"ToleratedFailurePercentagePath", "ToleratedFailureCount", "ToleratedFailureCountPath"}
 )
 _JSONATA_ONLY: Final = frozenset({"Arguments", "Output", "Items"})
-_PATTERNS: Final = (".waitForTaskToken", ".sync:2", ".sync")
 _MAX_NAME: Final = 80
 
 
@@ -74,14 +75,15 @@ class StateMachineProgram:
         self.state_names = state_names
 
     @classmethod
-    def parse(cls, definition_text: str) -> StateMachineProgram:
+    def parse(cls, definition_text: str, *, express: bool = False) -> StateMachineProgram:
+        """``express``: the definition is an Express workflow's (no callback tasks)."""
         try:
             document = parse_json(definition_text)  # strict: NaN, Infinity and 1e400 are not JSON
         except ValueError as error:
             raise AslDefinitionError(f"the definition is not JSON: {error}") from None
         if not isinstance(document, dict):
             raise AslDefinitionError("the definition must be a JSON object")
-        builder = _Builder()
+        builder = _Builder(express=express)
         machine = builder.machine(document, "", top_level=True)
         return cls(machine, frozenset(builder.names))
 
@@ -107,8 +109,9 @@ class StateMachineProgram:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, *, express: bool) -> None:
         self.names: set[str] = set()
+        self.express = express
 
     # --- machines ---------------------------------------------------------------------------------
     def machine(self, document: Mapping[str, Any], where: str, *, top_level: bool = False) -> Machine:
@@ -242,7 +245,8 @@ class _Builder:
         resource = spec.get("Resource")
         if not isinstance(resource, str) or not resource:
             raise fields.fail(name, "Resource", "a Task needs a Resource (an ARN)")
-        pattern = next((suffix for suffix in _PATTERNS if resource.endswith(suffix)), "")
+        resource, pattern = split_pattern(resource)
+        check_callback(name, resource, pattern, express=self.express)
         timeout, timeout_path = fields.seconds(name, "TimeoutSeconds", spec)
         heartbeat, heartbeat_path = fields.seconds(name, "HeartbeatSeconds", spec)
         if timeout is not None and heartbeat is not None and heartbeat >= timeout:
@@ -251,7 +255,7 @@ class _Builder:
             )
         return TaskState(
             **common,
-            resource=resource[: len(resource) - len(pattern)],
+            resource=resource,
             pattern=pattern,
             parameters=fields.template(name, "Parameters", spec),
             result_selector=fields.template(name, "ResultSelector", spec),

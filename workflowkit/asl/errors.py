@@ -3,7 +3,8 @@
 ``AslError`` is the root. ``AslDefinitionError`` is raised while parsing (a definition the interpreter
 rejects, naming the state and the field). ``ExecutionError`` is a failure *inside* an execution: it carries
 the ASL error name and cause that Retry and Catch match on; ``TaskFailed`` is the one a ``run_task``
-implementation raises for a task error.
+implementation raises for a task error. ``TaskTokenError`` is the answer to a callback (SendTask*) that
+the token registry refuses.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Final
 ALL: Final = "States.ALL"
 TASK_FAILED: Final = "States.TaskFailed"
 TIMEOUT: Final = "States.Timeout"
+HEARTBEAT_TIMEOUT: Final = "States.HeartbeatTimeout"
 RUNTIME: Final = "States.Runtime"
 NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
 RESULT_PATH_MATCH_FAILURE: Final = "States.ResultPathMatchFailure"
@@ -45,6 +47,11 @@ class AslDefinitionError(AslError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
+class InvalidDefinitionError(AslDefinitionError):
+    """A definition Step Functions itself refuses at CreateStateMachine, as opposed to one this
+    interpreter merely cannot run: the local cloud answers CreateStateMachine with InvalidDefinition."""
+
+
 class PathSyntaxError(AslError):
     """A path or intrinsic-function expression that does not parse (wrapped into AslDefinitionError)."""
 
@@ -64,6 +71,16 @@ class ExecutionError(AslError):
 
 class TaskFailed(ExecutionError):  # noqa: N818 - the name the task runners know
     """Raised by ``Runtime.run_task`` when the task reports an error (a Lambda error, a service error)."""
+
+
+class TaskTokenError(AslError):
+    """A SendTaskSuccess/Failure/Heartbeat the token registry refuses; ``code`` is the API's error
+    (``InvalidToken``, ``TaskDoesNotExist``, ``TaskTimedOut``, ``InvalidOutput``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
 
 class PathNotFoundError(AslError):

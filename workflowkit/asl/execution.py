@@ -3,9 +3,10 @@
 A *flow* runs one machine (the top level, a Parallel branch or a Map item) with an iterative loop, so a
 long Pass/Choice cycle never deepens the Python stack. A state handler returns ``(next state, output)``
 or suspends: a Wait state and a Retry back-off schedule a continuation with ``Runtime.call_later`` and
-return; a Parallel or Map state starts its child flows and returns once they are all done, or suspends
-until the last one reports. Everything between two continuations runs synchronously, so an execution
-with no Wait and no back-off finishes inside ``StateMachineProgram.start``.
+return; a ``.waitForTaskToken`` task waits for its token's answer (``Flow.waiting``); a Parallel or Map
+state starts its child flows and returns once they are all done, or suspends until the last one
+reports. Everything between two continuations runs synchronously, so an execution with no Wait, no
+back-off and no callback task finishes inside ``StateMachineProgram.start``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from workflowkit.asl.values import format_timestamp, to_json_text
 
 if TYPE_CHECKING:
     from workflowkit.asl.handlers import Join
+    from workflowkit.asl.waiting import CallbackWait
 
 FinishCallback = Callable[[ExecutionResult], None]
 TransitionCallback = Callable[[TransitionEvent], None]
@@ -152,6 +154,8 @@ class Flow:
         "retry_count",
         "scope",
         "state",
+        "task_token",
+        "waiting",
     )
 
     def __init__(
@@ -178,6 +182,10 @@ class Flow:
         self.cancelled = False
         self.pending: Callable[[], Outcome] | None = None
         self.join: Join | None = None
+        # A .waitForTaskToken attempt's token, while its Parameters are evaluated ($$.Task.Token), and
+        # its wait once the service call returned (cancelling the flow invalidates the token).
+        self.task_token: str | None = None
+        self.waiting: CallbackWait | None = None
 
     # --- Scope --------------------------------------------------------------------------------------
     @property
@@ -187,7 +195,7 @@ class Flow:
     def context_object(self) -> dict[str, Any]:
         if self.entered_text is None:
             self.entered_text = format_timestamp(self.entered)
-        return {
+        context: dict[str, Any] = {
             "Execution": self.execution.execution_object,
             "State": {
                 "EnteredTime": self.entered_text,
@@ -196,6 +204,9 @@ class Flow:
             },
             "StateMachine": self.execution.machine_object,
         }
+        if self.task_token is not None:
+            context["Task"] = {"Token": self.task_token}
+        return context
 
     # --- driving ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -206,6 +217,8 @@ class Flow:
         self.cancelled = True
         if self.join is not None:
             self.join.cancel()
+        if self.waiting is not None:
+            self.waiting.cancel()
 
     def resume(self, action: Callable[[], Outcome]) -> None:
         if self.cancelled or self.execution.status is not ExecutionStatus.RUNNING:

@@ -2,8 +2,9 @@
 
 A handler takes the flow and the state and returns ``(next state or None at the end, output)``, raises
 ``ExecutionError``, or returns ``SUSPEND`` after arranging to resume the flow later (a Wait state's
-continuation, or the last child of a Parallel/Map state). Input and output processing follows the
-documented sequence: InputPath, Parameters, the work, ResultSelector, ResultPath, OutputPath.
+continuation, a ``.waitForTaskToken`` task's answer, or the last child of a Parallel/Map state). Input
+and output processing follows the documented sequence: InputPath, Parameters, the work,
+ResultSelector, ResultPath, OutputPath.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any, Final, Protocol
 
 from workflowkit.asl.errors import NO_CHOICE_MATCHED, ExecutionError, PathNotFoundError, runtime_error
 from workflowkit.asl.fields import MAX_SECONDS
+from workflowkit.asl.integration_patterns import WAIT_FOR_TASK_TOKEN
 from workflowkit.asl.paths import JsonPath
-from workflowkit.asl.runtime import ExecutionContext, Runtime, TaskContext
+from workflowkit.asl.runtime import ExecutionContext, Runtime, TaskContext, TransitionEvent, TransitionKind
 from workflowkit.asl.states import (
     ChoiceState,
     FailState,
@@ -32,17 +34,22 @@ from workflowkit.asl.states import (
     WaitState,
 )
 from workflowkit.asl.values import as_integer, parse_timestamp
+from workflowkit.asl.waiting import CallbackWait
 
 Outcome = Any  # tuple[str | None, Any] (next state or None at the end, output) or SUSPEND
 SUSPEND: Final = object()
 
 
 class _Execution(Protocol):
+    on_transition: Callable[[TransitionEvent], None] | None
+
     @property
     def context(self) -> ExecutionContext: ...
 
     @property
     def runtime(self) -> Runtime: ...
+
+    def emit(self, kind: TransitionKind, state: State, scope: str) -> None: ...
 
 
 class Flow(Protocol):
@@ -52,6 +59,8 @@ class Flow(Protocol):
     """
 
     join: Join | None
+    task_token: str | None
+    waiting: CallbackWait | None
 
     @property
     def execution(self) -> _Execution: ...
@@ -114,39 +123,88 @@ def _run_pass(flow: Flow, state: PassState) -> Outcome:
 
 
 def _run_task(flow: Flow, state: TaskState) -> Outcome:
-    if state.pattern:
-        # Checked first: such a state's Parameters usually read $$.Task.Token, which does not exist here.
+    if state.pattern and state.pattern != WAIT_FOR_TASK_TOKEN:
+        # Checked first: nothing of the state runs.
         raise runtime_error(
             f"The {state.pattern} integration pattern ({state.resource}{state.pattern}) is not supported"
-            " by the local interpreter: only request-response tasks run"
+            " by the local interpreter: only request-response and .waitForTaskToken tasks run"
         )
     effective = _effective_input(flow, state)
-    parameters = effective if state.parameters is None else state.parameters(effective, flow)
     execution = flow.execution
     context = execution.context
-    task = TaskContext(
-        state.name,
-        context.execution_arn,
-        context.execution_name,
-        context.state_machine_arn,
-        flow.retry_count,
-        flow.entered,
-        _resolve_seconds(
-            flow, effective, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSecondsPath"
-        ),
-        _resolve_seconds(
-            flow, effective, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
-        ),
-        execution.runtime.random,
-    )
+    runtime = execution.runtime
+    token = None
+    if state.pattern:
+        # One token per attempt: a retried task answers to a new token, and the old one is closed.
+        token = runtime.task_tokens.issue(context.execution_arn, runtime.random)
     try:
-        result = execution.runtime.run_task(state.resource, parameters, task)
+        flow.task_token = token  # $$.Task.Token: in the context object for the Parameters only
+        try:
+            parameters = effective if state.parameters is None else state.parameters(effective, flow)
+        finally:
+            flow.task_token = None
+        task = TaskContext(
+            state.name,
+            context.execution_arn,
+            context.execution_name,
+            context.state_machine_arn,
+            flow.retry_count,
+            flow.entered,
+            _resolve_seconds(
+                flow, effective, state.timeout_seconds, state.timeout_seconds_path, "TimeoutSecondsPath"
+            ),
+            _resolve_seconds(
+                flow, effective, state.heartbeat_seconds, state.heartbeat_seconds_path, "HeartbeatSecondsPath"
+            ),
+            runtime.random,
+            token,
+        )
+        result = _call_service(flow, state, parameters, task)
+    except ExecutionError:
+        if token is not None:
+            runtime.task_tokens.close(token)  # the attempt failed: its token can no longer be answered
+        raise
+    if token is None:
+        return _task_result(flow, state, result)
+    # The service call's own response is not the task's result: the token's answer is.
+    return _wait_for_callback(flow, state, task, token)
+
+
+def _call_service(flow: Flow, state: TaskState, parameters: Any, task: TaskContext) -> Any:
+    try:
+        return flow.execution.runtime.run_task(state.resource, parameters, task)
     except ExecutionError:
         raise
     except Exception as error:
         # A bug in the task runner: fail this execution loudly instead of the whole host loop.
-        _log.warning("run_task raised for %s in %s", state.name, context.execution_arn, exc_info=True)
+        _log.warning("run_task raised for %s in %s", state.name, task.execution_arn, exc_info=True)
         raise runtime_error(f"The task runner raised {type(error).__name__}: {error}") from error
+
+
+def _wait_for_callback(flow: Flow, state: TaskState, task: TaskContext, token: str) -> Outcome:
+    """Suspend until the token is answered or a timer ends the wait (see ``workflowkit.asl.waiting``)."""
+    execution = flow.execution
+    tokens = execution.runtime.task_tokens
+    wait = CallbackWait(
+        flow,
+        tokens,
+        token,
+        state.name,
+        on_success=partial(_task_result, flow, state),
+        heartbeat_seconds=task.heartbeat_seconds,
+    )
+    if execution.on_transition is not None:
+        execution.emit("submitted", state, flow.scope)
+    early = tokens.attach(token, wait)
+    if early is not None:  # answered while the service call ran (the callee answered at once)
+        if early.failed:
+            raise ExecutionError(early.error or "", early.cause)
+        return _task_result(flow, state, early.output)
+    wait.start(task.timeout_seconds)
+    return SUSPEND
+
+
+def _task_result(flow: Flow, state: TaskState, result: Any) -> Outcome:
     if state.result_selector is not None:
         result = state.result_selector(result, flow)
     return _finish_output(flow, state, state.placement(flow.input, result))

@@ -1,9 +1,10 @@
 """What an execution needs from its host, and what it reports back.
 
 The host (the local cloud) provides a ``Runtime``: virtual time, a scheduler for continuations, a seeded
-random source and the task runner. The interpreter never sleeps and never starts a thread: a Wait state
-or a Retry back-off is a ``call_later`` continuation, and everything between two of them runs
-synchronously on the caller's stack.
+random source, the task runner and the registry of task tokens (which it answers SendTask* calls from).
+The interpreter never sleeps and never starts a thread: a Wait state, a Retry back-off or a callback
+task's timeout is a ``call_later`` continuation, and everything between two of them runs synchronously
+on the caller's stack.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+if TYPE_CHECKING:
+    from workflowkit.asl.callbacks import TaskTokens
 
 # The longest a Standard execution can run (366 days): "If an execution runs for more than the 1-year
 # limit, it will fail with a States.Timeout error". No continuation can usefully be scheduled further
@@ -56,6 +60,7 @@ class TaskContext:
     timeout_seconds: int | None  # TimeoutSeconds / TimeoutSecondsPath, resolved (None: not set)
     heartbeat_seconds: int | None
     random: random.Random  # the runtime's seeded source, e.g. for request ids
+    task_token: str | None = None  # the token of a .waitForTaskToken task's attempt
 
 
 class Runtime(Protocol):
@@ -68,10 +73,18 @@ class Runtime(Protocol):
     @property
     def random(self) -> random.Random: ...
 
+    @property
+    def task_tokens(self) -> TaskTokens: ...
+
     def now(self) -> datetime: ...
 
-    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
-        """Run ``action`` after ``seconds`` of (virtual) time: always from 0 to ``MAX_DELAY_SECONDS``."""
+    def call_later(
+        self, seconds: float, label: str, action: Callable[[], None], *, background: bool = False
+    ) -> None:
+        """Run ``action`` after ``seconds`` of (virtual) time: always from 0 to ``MAX_DELAY_SECONDS``.
+
+        ``background``: the continuation does not by itself keep the host busy (a callback task's
+        timeout: the task waits on the outside world, which may answer long before)."""
 
     def run_task(self, resource: str, parameters: Any, task: TaskContext) -> Any: ...
 
@@ -101,7 +114,7 @@ class ExecutionResult:
         return cls(ExecutionStatus.ABORTED, None, error, cause)
 
 
-TransitionKind = Literal["entered", "exited", "failed", "retrying", "caught"]
+TransitionKind = Literal["entered", "submitted", "exited", "failed", "retrying", "caught"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +124,9 @@ class TransitionEvent:
     ``scope`` locates the flow of control: "" for the top level, "Fan/0" for branch 0 of the Parallel
     state "Fan", "Fan/0/Items/3" for item 3 of a Map state inside that branch. ``failed`` events carry the
     error and cause; ``retrying`` carries the back-off in ``delay_seconds``; ``caught`` names the catcher's
-    next state in ``next_state``.
+    next state in ``next_state``. ``submitted`` is a ``.waitForTaskToken`` task whose service call
+    succeeded and which now waits for its token to be answered (Step Functions' TaskSubmitted); the answer
+    then shows as ``exited`` (SendTaskSuccess) or ``failed`` (SendTaskFailure, a timeout).
     """
 
     kind: TransitionKind

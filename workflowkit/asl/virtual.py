@@ -2,7 +2,9 @@
 
 For tests, benchmarks and running a definition on its own. The local cloud plugs in its own event loop
 instead; this one only shows the contract: ``call_later`` queues, ``run`` drains the queue by virtual time
-(first scheduled first at equal times) and moves the clock to each continuation's time.
+(first scheduled first at equal times) and moves the clock to each continuation's time. Background
+continuations (a callback task's timeouts) are drained like the others: answer a waiting task through
+``task_tokens`` before ``run``, or use ``run(until=...)`` to stop short of its timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from workflowkit.asl.callbacks import TaskTokens
 from workflowkit.asl.errors import RUNTIME, TaskFailed
 from workflowkit.asl.runtime import ExecutionContext, ExecutionResult, TaskContext
 
@@ -32,11 +35,14 @@ class VirtualRuntime:
         self._queue: list[tuple[datetime, int, str, Callable[[], None]]] = []
         self._seq = 0
         self._run_task = run_task
+        self.task_tokens = TaskTokens()
 
     def now(self) -> datetime:
         return self._now
 
-    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
+    def call_later(
+        self, seconds: float, label: str, action: Callable[[], None], *, background: bool = False
+    ) -> None:
         due = self._now + timedelta(seconds=max(0.0, seconds))
         self._seq += 1
         heapq.heappush(self._queue, (due, self._seq, label, action))

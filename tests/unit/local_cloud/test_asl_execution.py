@@ -258,19 +258,20 @@ def test_a_task_runner_that_crashes_fails_the_execution_not_the_host() -> None:
     assert "KeyError" in result.cause
 
 
-def test_callback_integration_patterns_fail_at_run_time_with_states_runtime() -> None:
+def test_the_run_a_job_pattern_fails_at_run_time_with_states_runtime() -> None:
+    # .waitForTaskToken runs (tests/unit/local_cloud/test_asl_callbacks.py); .sync does not.
     states = {
         "T": {
             "Type": "Task",
-            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "Resource": "arn:aws:states:::ecs:runTask.sync",
+            "Parameters": {"Cluster": "c", "TaskDefinition": "t"},
             "End": True,
         }
     }
     result, _, _ = run(states, {}, lambda *_: {})
     assert (result.status, result.error) == (ExecutionStatus.FAILED, "States.Runtime")
     assert result.cause is not None
-    assert ".waitForTaskToken integration pattern" in result.cause
+    assert ".sync integration pattern" in result.cause
 
 
 def test_stopping_from_inside_a_task_ends_the_execution_as_aborted_only() -> None:
