@@ -308,7 +308,7 @@ class LocalCloud:
         register_answers(self.fast_path, self.backends, self.eventbridge.publish)
         self.fast_path.before_call = self._before_service_call
         self.fast_path.activate()
-        self.stepfunctions.install()
+        self.stepfunctions.install(self.fast_path)
         self.scheduler.install()
         self.dynamodb.install(self.fast_path)
 

@@ -7,6 +7,12 @@ returns at once, as in AWS; the execution starts on the loop after a network lat
 synchronously, and continues after ``Wait`` states and ``Retry`` back-offs on virtual time. Lambda
 tasks call the in-process runtime; ``events:putEvents`` and DynamoDB integrations go through boto3,
 so through the fast path to the same backends the handlers use.
+
+``.waitForTaskToken`` tasks wait for SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat, which the fast
+path answers from this service's token registry (:mod:`workflowkit.task_responses`); their timeouts are
+background work on the loop (a paused execution leaves the cloud quiescent). CreateStateMachine and
+UpdateStateMachine refuse, as Step Functions does, a callback pattern on an integration without one or in
+an Express workflow (InvalidDefinition); other definitions are checked when they first run, as before.
 """
 
 from __future__ import annotations
@@ -20,19 +26,26 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
+from moto.core.exceptions import AWSError
 from moto.stepfunctions.models import StateMachine as MotoStateMachine
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from workflowkit.access import AccessDeniedError
 from workflowkit.asl import (
+    AslDefinitionError,
     ExecutionContext,
     ExecutionResult,
+    InvalidDefinitionError,
     StateMachineProgram,
     TaskContext,
     TaskIntegrations,
+    TaskTokens,
 )
 from workflowkit.context import Functions, ServiceContext
+from workflowkit.fastpath import FastPath
+from workflowkit.task_responses import register_task_responses
 
 if TYPE_CHECKING:
     from workflowkit.asl import Execution
@@ -52,12 +65,16 @@ class _OneExecution:
 
 
 class _LoopRuntime:
-    """What the interpreter needs of the local cloud: virtual time, the loop, seeded randomness, tasks."""
+    """What the interpreter needs of the local cloud: virtual time, the loop, seeded randomness, tasks,
+    and the registry of task tokens the cloud answers SendTask* calls from."""
 
-    def __init__(self, context: ServiceContext, seed: int, integrations: TaskIntegrations) -> None:
+    def __init__(
+        self, context: ServiceContext, seed: int, integrations: TaskIntegrations, task_tokens: TaskTokens
+    ) -> None:
         self._context = context
         self.random = random.Random(seed)
         self._integrations = integrations
+        self.task_tokens = task_tokens
 
     def run_task(self, resource: str, parameters: Any, task: TaskContext) -> Any:
         # A task acts with its state machine's role: its calls are checked against that role's policies.
@@ -68,8 +85,10 @@ class _LoopRuntime:
     def now(self) -> datetime:
         return self._context.clock.now()
 
-    def call_later(self, seconds: float, label: str, action: Callable[[], None]) -> None:
-        self._context.loop.call_later(timedelta(seconds=seconds), label, action)
+    def call_later(
+        self, seconds: float, label: str, action: Callable[[], None], *, background: bool = False
+    ) -> None:
+        self._context.loop.call_later(timedelta(seconds=seconds), label, action, background=background)
 
 
 class StepFunctionsService:
@@ -95,10 +114,12 @@ class StepFunctionsService:
         self._clients: dict[str, Any] = {}
         self._saved: list[tuple[Any, str, Any]] = []
         self._runtime: _LoopRuntime | None = None
+        self.task_tokens = TaskTokens()
 
     # --- patches ------------------------------------------------------------------------------------
-    def install(self) -> None:
+    def install(self, fast_path: FastPath) -> None:
         service = self
+        register_task_responses(fast_path, self.task_tokens)
 
         def start(execution: MotoExecution) -> None:
             execution.exec_status = ExecutionStatus.RUNNING
@@ -129,9 +150,26 @@ class StepFunctionsService:
                 return None
             return original_idempotency(cast(Any, _OneExecution(existing)), name, execution_input)
 
+        original_create = StepFunctionsParserBackend.create_state_machine
+        original_update = StepFunctionsParserBackend.update_state_machine
+
+        def create_state_machine(backend: StepFunctionsParserBackend, *args: Any, **kwargs: Any) -> Any:
+            service._refuse_invalid(kwargs.get("definition", ""), express=kwargs.get("sm_type") == "EXPRESS")
+            return original_create(backend, *args, **kwargs)
+
+        def update_state_machine(
+            backend: StepFunctionsParserBackend, arn: str, definition: Any = None, **kwargs: Any
+        ) -> Any:
+            if definition is not None:
+                express = backend.describe_state_machine(arn).type == "EXPRESS"
+                service._refuse_invalid(definition, express=express)
+            return original_update(backend, arn, definition, **kwargs)
+
         self._patch(MotoExecution, "start", start)
         self._patch(MotoExecution, "stop", stop)
         self._patch(MotoStateMachine, "_handle_name_input_idempotency", name_input_idempotency)
+        self._patch(StepFunctionsParserBackend, "create_state_machine", create_state_machine)
+        self._patch(StepFunctionsParserBackend, "update_state_machine", update_state_machine)
 
     def uninstall(self) -> None:
         for owner, name, original in reversed(self._saved):
@@ -197,6 +235,19 @@ class StepFunctionsService:
         self.statuses[str(result.status)] += 1
         self._context.ledger.trace("execution", now, execution.name, str(result.status))
 
+    def _refuse_invalid(self, definition: str, *, express: bool) -> None:
+        """CreateStateMachine's check: what Step Functions refuses is refused (InvalidDefinition); what
+        only this interpreter cannot run is left for the execution to report, as before."""
+        try:
+            program = StateMachineProgram.parse(definition, express=express)
+        except InvalidDefinitionError as error:
+            message = f"Invalid State Machine Definition: '{error.reason}'"
+            raise AWSError(message, "InvalidDefinition") from None
+        except AslDefinitionError:
+            return
+        if not express:
+            self._programs.setdefault(definition, program)
+
     def _program(self, definition: str) -> StateMachineProgram:
         program = self._programs.get(definition)
         if program is None:
@@ -206,7 +257,7 @@ class StepFunctionsService:
     def _loop_runtime(self) -> _LoopRuntime:
         if self._runtime is None:
             integrations = TaskIntegrations(invoke_lambda=self._invoke_lambda, client=self._client)
-            self._runtime = _LoopRuntime(self._context, self._seed, integrations)
+            self._runtime = _LoopRuntime(self._context, self._seed, integrations, self.task_tokens)
         return self._runtime
 
     def _invoke_lambda(self, function: str, payload: Any) -> tuple[str, bool]:

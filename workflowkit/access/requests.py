@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflowkit.asl.tokens import state_machine_of
+
 
 @dataclass(frozen=True)
 class Permission:
@@ -200,7 +202,10 @@ class RequestMapper:
         elif operation in ("StopExecution", "DescribeExecution", "GetExecutionHistory"):
             resource = str(params.get("executionArn", ""))
         elif operation in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
-            resource = "*"  # a task token names no resource
+            # Step Functions reads from the token which state machine's execution issued it, and
+            # authorises against that state machine (CDK's grantTaskResponse grants on its ARN). Text
+            # that is no token names nothing: "*", which a grant naming state machines does not match.
+            resource = state_machine_of(str(params.get("taskToken", ""))) or "*"
         else:
             return None
         return CallNeeds([Permission(f"states:{operation}", resource, resource_policy=False)], [])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 from workflowkit.access.requests import Permission, RequestMapper
+from workflowkit.asl.tokens import new_token
 
 MAPPER = RequestMapper(account="123456789012", region="eu-west-1")
 TABLE = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
@@ -89,3 +92,16 @@ def test_an_unknown_call_is_asked_for_on_any_resource_so_resource_scoped_grants_
     needs = MAPPER.needs("stepfunctions", "ListStateMachines", {})
     assert needs.permissions == [Permission("states:ListStateMachines", "*", resource_policy=False)]
     assert needs.key_uses == []
+
+
+def test_a_task_response_is_authorised_on_the_state_machine_whose_execution_issued_the_token() -> None:
+    # Step Functions reads the issuer from the token; CDK's grantTaskResponse grants on the machine's ARN.
+    execution = "arn:aws:states:eu-west-1:123456789012:execution:approvals:e-1"
+    token = new_token(execution, random.Random(0))
+    machine = "arn:aws:states:eu-west-1:123456789012:stateMachine:approvals"
+    for operation in ("SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"):
+        needs = MAPPER.needs("stepfunctions", operation, {"taskToken": token, "output": "{}"})
+        assert needs.permissions == [Permission(f"states:{operation}", machine, resource_policy=False)]
+    # Text that is no token names no state machine: "*", which only a grant on every resource matches.
+    needs = MAPPER.needs("stepfunctions", "SendTaskSuccess", {"taskToken": "garbage", "output": "{}"})
+    assert needs.permissions == [Permission("states:SendTaskSuccess", "*", resource_policy=False)]
