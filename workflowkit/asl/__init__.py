@@ -4,16 +4,17 @@
     execution = program.start(
         execution_input,          # parsed JSON
         context,                  # ExecutionContext: ARNs, names, start time (UTC), role
-        runtime,                  # Runtime: now(), call_later(), random, run_task()
+        runtime,                  # Runtime: now(), call_later(), random, run_task(), task_tokens
         on_finish,                # called once with an ExecutionResult
-        on_transition=None,       # optional: TransitionEvent per entered/exited/failed/retrying/caught
+        on_transition=None,       # optional: TransitionEvent per entered/submitted/exited/failed/...
     )
     execution.stop(error, cause)  # abort: ABORTED is reported once, pending continuations do nothing
     execution.status              # ExecutionStatus: RUNNING, SUCCEEDED, FAILED, ABORTED
 
-Between two continuations the execution runs synchronously: one with no Wait state and no Retry
-back-off finishes (and calls ``on_finish``) before ``start`` returns. Wait states and back-offs are
-``runtime.call_later`` continuations on virtual time; nothing sleeps and no thread is started.
+Between two continuations the execution runs synchronously: one with no Wait state, no Retry back-off
+and no callback task finishes (and calls ``on_finish``) before ``start`` returns. Wait states and
+back-offs are ``runtime.call_later`` continuations on virtual time; nothing sleeps and no thread is
+started.
 Parallel branches and Map iterations are independent flows on the same runtime: a branch that waits
 lets the others progress, and the state completes when the last one does.
 
@@ -23,8 +24,17 @@ TimestampPath), Succeed, Fail (Error/ErrorPath, Cause/CausePath), Parallel, inli
 ItemSelector or Parameters, ItemProcessor or Iterator, MaxConcurrency/MaxConcurrencyPath); InputPath,
 Parameters, ResultSelector, ResultPath (null discards), OutputPath; Retry (IntervalSeconds,
 MaxAttempts, BackoffRate, MaxDelaySeconds, JitterStrategy) and Catch; the context object; the
-intrinsic functions. TimeoutSeconds/HeartbeatSeconds (and their Path forms) are validated and passed to
-the task runner, which completes tasks at once, so they never expire here.
+intrinsic functions. A request-response task completes at once, so its TimeoutSeconds/HeartbeatSeconds
+(validated, resolved and passed to the task runner) never expire.
+
+``.waitForTaskToken`` tasks (Lambda, EventBridge, SQS, SNS, AWS SDK integrations; Standard workflows):
+each attempt gets a new token, in the context object (``$$.Task.Token``) while its Parameters are
+evaluated; after the service call the task waits, on virtual time, until the host answers through
+``runtime.task_tokens`` (``TaskTokens.send_success`` / ``send_failure`` / ``send_heartbeat``, raising
+``TaskTokenError`` with the API's error code). TimeoutSeconds ends the wait with States.Timeout,
+HeartbeatSeconds without a heartbeat with States.HeartbeatTimeout (``call_later(..., background=True)``:
+a waiting task does not keep the host busy). A retry, a failed service call, ``stop`` or a failed
+sibling branch closes the token (a late answer: ``TaskTimedOut``). See ``callbacks`` and ``waiting``.
 
 Run tasks with ``TaskIntegrations(invoke_lambda, client).run_task`` (Lambda, the optimised DynamoDB,
 EventBridge, SQS and SNS integrations, AWS SDK integrations); ``VirtualRuntime`` and
@@ -41,13 +51,18 @@ Modules: ``definition`` (parse and validate into the immutable program; ``fields
 fields, ``states`` holds the compiled states), ``paths`` (JSONPath), ``payload`` (templates),
 ``intrinsics`` / ``functions`` (intrinsic functions), ``choice`` (Choice rules), ``execution`` (the
 execution and its flows, Retry, Catch), ``handlers`` (what each state type does, Parallel/Map joins),
-``runtime`` (the host contract and the result types), ``integrations``, ``virtual``, ``errors``
-(one hierarchy under ``AslError``), ``values`` (JSON, timestamps).
+``runtime`` (the host contract and the result types), ``integrations``, ``integration_patterns``
+(which resources take which pattern), ``tokens`` (the task token's format), ``callbacks`` (the registry
+of open tokens), ``waiting`` (a callback task's wait and timers), ``virtual``, ``errors`` (one hierarchy
+under ``AslError``), ``values`` (JSON, timestamps).
 
 Rejected at parse time (``AslDefinitionError``): JSONata, workflow variables (``Assign``), Distributed
-Map, JSONPath filters and functions. Failing at run time with States.Runtime: ``.sync`` and
-``.waitForTaskToken`` resources (valid ASL that this interpreter cannot run: other paths of the machine
-still work), and resources ``TaskIntegrations`` does not know.
+Map, JSONPath filters and functions; and, as Step Functions refuses them at CreateStateMachine
+(``InvalidDefinitionError``), a ``.waitForTaskToken`` on an integration without the callback pattern
+(the optimised DynamoDB one, a Lambda function ARN) or in an Express workflow
+(``parse(text, express=True)``). Failing at run time with States.Runtime: ``.sync`` resources (valid ASL
+that this interpreter cannot run: other paths of the machine still work), and resources
+``TaskIntegrations`` does not know.
 """
 
 from __future__ import annotations

@@ -100,5 +100,6 @@ def run_to_completion(
     program.start(execution_input, local_context(runtime, name), runtime, results.append, on_transition)
     runtime.run()
     if not results:
+        # Nothing is left to run: the execution waits for a task token's answer (runtime.task_tokens).
         raise RuntimeError("the execution did not finish although nothing is left to run")
     return results[0]
