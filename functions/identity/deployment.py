@@ -1,9 +1,9 @@
 """What the identity service needs deployed (read by the stack: workflow_core.deployment).
 
 Its flows (statemachines/identity-verification.asl.json, review.asl.json) call one task function, the
-verification provider, which keeps its checks in the verifications table. The review flow only waits
-for a decision: it writes its task token into the kit's callbacks table, which the stack gives every
-flow of a step with a callback.
+verification provider, which keeps its checks in the verifications table. The review flow waits for a
+decision (its task token goes into the kit's callbacks table, which the stack gives every flow of a
+step with a callback) and files it with the customer's check in the verifications table.
 """
 
 from workflow_core.deployment import ServiceNeeds, TableNeed, TaskFunction
@@ -23,4 +23,6 @@ NEEDS = ServiceNeeds(
             tables=("Verifications",),
         ),
     ),
+    # The review flow files each decision with the customer's check (its KYC file).
+    table_substitutions={"VerificationsTableName": "Verifications"},
 )
