@@ -267,7 +267,7 @@ def test_without_heartbeats_the_wait_ends_with_states_heartbeat_timeout_as_time_
     assert (described["status"], described["error"]) == ("FAILED", "States.HeartbeatTimeout")
 
 
-def test_create_state_machine_refuses_a_callback_on_the_optimised_dynamodb_integration(
+def test_a_callback_on_the_optimised_dynamodb_integration_is_an_invalid_definition(
     cloud: LocalCloud,
 ) -> None:
     definition = {
@@ -288,3 +288,10 @@ def test_create_state_machine_refuses_a_callback_on_the_optimised_dynamodb_integ
         )
     assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
     assert "is not recognized" in refused.value.response["Error"]["Message"]
+    # AND an update to such a definition is refused too, leaving the machine as it was
+    machine = cloud.outputs["MachineArn"]
+    before = states.describe_state_machine(stateMachineArn=machine)["definition"]
+    with pytest.raises(ClientError) as refused:
+        states.update_state_machine(stateMachineArn=machine, definition=json.dumps(definition))
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert states.describe_state_machine(stateMachineArn=machine)["definition"] == before
