@@ -59,6 +59,7 @@ class Flow(Protocol):
     """
 
     join: Join | None
+    cancelled: bool
     task_token: str | None
     waiting: CallbackWait | None
 
@@ -185,6 +186,9 @@ def _wait_for_callback(flow: Flow, state: TaskState, task: TaskContext, token: s
     """Suspend until the token is answered or a timer ends the wait (see ``workflowkit.asl.waiting``)."""
     execution = flow.execution
     tokens = execution.runtime.task_tokens
+    if flow.cancelled:  # stopped while the service call ran: nothing will wait for the answer
+        tokens.close(token)
+        return SUSPEND
     wait = CallbackWait(
         flow,
         tokens,

@@ -274,6 +274,28 @@ def test_stopping_a_waiting_execution_invalidates_its_token() -> None:
     assert [(r.status, r.error) for r in harness.results] == [(ExecutionStatus.ABORTED, "Stopped")]
 
 
+def test_an_execution_stopped_during_the_service_call_leaves_no_open_token() -> None:
+    results: list[ExecutionResult] = []
+    seen: list[str] = []
+
+    def stop_then_return(_resource: str, _parameters: Any, task: TaskContext) -> Any:
+        seen.append(task.task_token or "")
+        execution.stop("Stopped", "while the message was sent")
+        return {}
+
+    runtime = VirtualRuntime(stop_then_return)
+    states = {"Pause": {"Type": "Wait", "Seconds": 1, "Next": "Ask"}, "Ask": ask(TimeoutSeconds=60, End=True)}
+    definition = json.dumps({"StartAt": "Pause", "States": states})
+    execution = StateMachineProgram.parse(definition).start(
+        {"order": "o"}, local_context(runtime), runtime, results.append
+    )
+    runtime.run()
+    assert [r.status for r in results] == [ExecutionStatus.ABORTED]
+    assert runtime.task_tokens.open_tokens == []
+    assert runtime.pending == 0  # no timer was armed
+    refused("TaskTimedOut", lambda: runtime.task_tokens.send_success(seen[0], "{}"))
+
+
 def test_a_failing_parallel_branch_closes_the_token_another_branch_waits_on() -> None:
     states = {
         "Both": {
