@@ -13,10 +13,12 @@ event owns), and a physical name longer than AWS allows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from controller.decide import flow_key
+from infra.callback_plan import CallbackPlan, callback_plan
 from infra.constructs.naming import stage_names, state_machine_names
 from infra.constructs.subscriptions import (
     Subscription,
@@ -40,6 +42,9 @@ KIT_SOURCE_PREFIX = "workflow."
 # The kit's events the controller places by their correlation id alone, so it takes them even without a
 # workflow context (a deadline scheduled, or a command issued, before the context existed).
 CONTEXTLESS_TO_CONTROLLER = (lifecycle.STEP_DEADLINE_REACHED, lifecycle.OPERATOR_COMMAND_ISSUED)
+# The kit's events about one step: a consumer's rules for them also match ``detail.data.step``, so a
+# service hears them only for the steps it runs (one service may run steps of several workflows).
+PER_STEP = (lifecycle.STEP_REQUESTED, lifecycle.STEP_DECIDED, lifecycle.STEP_RETRY_REQUESTED)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,9 @@ class FlowPlan:
     publishes: tuple[str, ...]  # the outcome events it reports: all it may put on the bus
     started_by: tuple[Subscription, ...]  # rules that start it (compensation requests)
     controller_started: bool  # it runs a step: the controller starts (and stops) it by key
+    # It runs a callback step: it pauses on a task token it writes into the callbacks table, which the
+    # front door answers (``${CallbacksTableName}`` in its ASL).
+    awaits_decisions: bool = False
 
     @property
     def key(self) -> str:
@@ -80,6 +88,9 @@ class StackPlan:
     start_events: tuple[str, ...] = field(default=())
     # The deployed workflows' events without a workflow context that no rule delivers: to a queue.
     unrouted: tuple[Subscription, ...] = field(default=())
+    # What the controller publishes: the kit's announcements and requests the deployed workflows use.
+    controller_publishes: tuple[str, ...] = field(default=())
+    callbacks: CallbackPlan = field(default_factory=lambda: CallbackPlan({}, False, ()))
 
     @property
     def catalog(self) -> EventCatalog:
@@ -116,7 +127,12 @@ def plan(registry: Registry, *, stage: str, needs: NeedsOf = needs_of) -> StackP
     consumers = {
         service: _consumer(registry, service, services[service]) for service in _consumer_services(registry)
     }
-    flows = tuple(flow for name in registry.names for flow in _flows(registry, name))
+    callbacks = callback_plan(registry)
+    flows = tuple(
+        dataclasses.replace(flow, awaits_decisions=(flow.workflow, flow.machine) in callbacks.paused_machines)
+        for name in registry.names
+        for flow in _flows(registry, name)
+    )
     _check_names(stage, flows)
     catalog = registry.catalog
     routed = tuple(
@@ -142,7 +158,23 @@ def plan(registry: Registry, *, stage: str, needs: NeedsOf = needs_of) -> StackP
         flows=flows,
         start_events=start_events,
         unrouted=unrouted_subscriptions(delivered, excluded=(*start_events, *to_controller), catalog=catalog),
+        controller_publishes=_controller_publishes(registry),
+        callbacks=callbacks,
     )
+
+
+def _controller_publishes(registry: Registry) -> tuple[str, ...]:
+    """The events of the controller's source that some deployed declaration names: its announcements,
+    retry and step requests, decision requests and reminders, the undo requests. Not every detail-type
+    the catalog gives its source: a kind of event no deployed workflow uses is one it may not put."""
+    catalog = registry.catalog
+    named = {
+        detail_type
+        for definition in registry.definitions
+        for detail_type in definition.all_event_types()
+        if catalog.source_of(detail_type) == lifecycle.SOURCE_CONTROLLER
+    }
+    return tuple(sorted(named))
 
 
 def _check_names(stage: str, flows: tuple[FlowPlan, ...]) -> None:
@@ -229,7 +261,8 @@ def _runners(definition: WorkflowDefinition) -> list[Runner]:
 def _services(registry: Registry) -> tuple[str, ...]:
     names: list[str] = []
     for definition in registry.definitions:
-        names += [runner.service for runner in _runners(definition)]
+        # A human step has no service: people decide it through the callback routes.
+        names += [runner.service for runner in _runners(definition) if runner.pattern is not Pattern.HUMAN]
         names += list(definition.listeners)
     return tuple(dict.fromkeys(names))
 
@@ -262,14 +295,20 @@ def _consumer(registry: Registry, service: str, needs: ServiceNeeds) -> Consumer
         versions = registry.versions(name)
         numbers = [d.version for d in versions]
         wanted = {
-            d.version: [t for t in d.consumer_subscriptions().get(service, ()) if t != d.retry_event]
+            d.version: [t for t in d.consumer_subscriptions().get(service, ()) if t not in PER_STEP]
             for d in versions
         }
         subscriptions += workflow_subscriptions(name, wanted, versions=numbers, catalog=registry.catalog)
-        retried = {d.version: d.retried_steps(service) for d in versions}
-        subscriptions += step_subscriptions(
-            name, lifecycle.STEP_RETRY_REQUESTED, retried, versions=numbers, catalog=registry.catalog
-        )
+        # The kit's per-step events reach a consumer only for the steps it runs (``data.step``).
+        per_step = {
+            lifecycle.STEP_REQUESTED: {d.version: d.requested_steps(service) for d in versions},
+            lifecycle.STEP_DECIDED: {d.version: d.decided_steps(service) for d in versions},
+            lifecycle.STEP_RETRY_REQUESTED: {d.version: d.retried_steps(service) for d in versions},
+        }
+        for detail_type, steps in per_step.items():
+            subscriptions += step_subscriptions(
+                name, detail_type, steps, versions=numbers, catalog=registry.catalog
+            )
         for definition in versions:
             outcomes += outcome_events(definition, Pattern.CHOREOGRAPHED, service)
     # The extra sources are the service's alone (_check_extra_sources): all their detail-types are its.

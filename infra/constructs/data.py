@@ -1,4 +1,5 @@
-"""The stage's tables: the kit's two (workflows, idempotency) and every table a deployed service declares.
+"""The stage's tables: the kit's three (workflows, idempotency, callbacks) and every table a deployed service
+declares.
 
 Construct ids here are logical-ID contracts: a table is ``Data/<name>Table`` whoever declares it, so a
 table keeps its logical ID (and its data) as long as its declared name stays the same.
@@ -20,6 +21,9 @@ _S = dynamodb.AttributeType.STRING
 # The kit's own tables: the controller's event-sourced store and the consumers' idempotency records.
 WORKFLOWS = TableNeed("Workflows", env="", sort_key="sk")
 IDEMPOTENCY = TableNeed("Idempotency", env="", partition_key="id", ttl="expiration")
+# The front door's: each decision claimed once per step attempt, and the task tokens state machines leave
+# there for a decision (``frontdoor.claims``; docs/decisions/0029). No TTL: the claims record who decided.
+CALLBACKS = TableNeed("Callbacks", env="", partition_key="workflowId", sort_key="sk")
 
 
 class WorkflowTables(Construct):
@@ -45,6 +49,7 @@ class WorkflowTables(Construct):
         self.by_name: dict[str, dynamodb.Table] = {}
         self.workflows = self._table(WORKFLOWS)
         self.idempotency = self._table(IDEMPOTENCY)
+        self.callbacks = self._table(CALLBACKS)
         for need in tables:
             self._table(need)
 

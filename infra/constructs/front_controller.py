@@ -53,6 +53,8 @@ class FrontController(EventQueueFunction):
         *,
         subscriptions: Sequence[Subscription],
         catalog: EventCatalog,
+        # The controller's events the deployed workflows use (``infra.plan``): all it may put on the bus.
+        publishes: Sequence[str],
         bus: events.IEventBus,
         runtime: FunctionRuntime,
         workflows_table: dynamodb.ITable,
@@ -167,12 +169,10 @@ class FrontController(EventQueueFunction):
             )
         )
         permissions.allow_publish(role, escalation_topic, key)
-        permissions.allow_put_events(
-            role,
-            bus.event_bus_arn,
-            detail_types=permissions.owned_detail_types([SOURCE_CONTROLLER], catalog=catalog),
-            catalog=catalog,
-        )
+        foreign = [t for t in publishes if catalog.source_of(t) != SOURCE_CONTROLLER]
+        if foreign:
+            raise ValueError(f"the controller publishes only from {SOURCE_CONTROLLER}, not {foreign}")
+        permissions.allow_put_events(role, bus.event_bus_arn, detail_types=publishes, catalog=catalog)
 
         findings.acknowledge(
             self.schedule_dead_letter_queue, "AwsSolutions::AwsSolutions-SQS3", findings.SCHEDULE_DLQ

@@ -38,8 +38,9 @@ from workflow_core.catalog import EventCatalog
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # Longer than any step deadline of a declaration: the controller, not Step Functions, enforces SLAs.
 EXECUTION_TIMEOUT = Duration.hours(2)
-# Step Functions' DynamoDB integrations: the optimized one and the AWS SDK one.
-_DYNAMODB_TASK = re.compile(r"^arn:aws:states:::(?:aws-sdk:)?dynamodb:([A-Za-z]+)$")
+# Step Functions' DynamoDB integrations: the optimized one and the AWS SDK one, the latter also as the
+# callback pattern (a machine that leaves its task token in a table and waits for a decision).
+_DYNAMODB_TASK = re.compile(r"^arn:aws:states:::(?:aws-sdk:)?dynamodb:([A-Za-z]+)(?:\.waitForTaskToken)?$")
 
 
 def placeholders(asl_path: Path) -> set[str]:

@@ -16,12 +16,14 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.callback_plan import CALLBACKS_TABLE_PLACEHOLDER
 from infra.constructs import (
     EventQueueFunction,
     FrontController,
@@ -48,10 +50,14 @@ from workflow_core.deployment import ServiceNeeds, TaskFunction
 from workflow_core.lifecycle import (
     OPERATOR_COMMAND_ISSUED,
     OUTCOME_EVENTS,
+    STEP_DECIDED,
     WORKFLOW_ESCALATED,
     WORKFLOW_STARTED,
 )
 from workflow_core.registry import Registry, deployed
+
+# A decision's claim: read it (a retry, a race's winner), write it once; tokens are only read.
+CLAIMS = ("dynamodb:GetItem", "dynamodb:PutItem")
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ class WorkflowStack(Stack):
             "Controller",
             subscriptions=self.plan.controller,
             catalog=catalog,
+            publishes=self.plan.controller_publishes,
             bus=bus,
             runtime=self.runtime,
             workflows_table=self.tables.workflows,
@@ -170,7 +177,7 @@ class WorkflowStack(Stack):
             removal_policy=retain,
         )
 
-        # Start workflows, read status, issue commands over HTTP.
+        # Start workflows, read status, issue commands, decide callback steps over HTTP.
         self.front_door = ServiceFunction(
             self,
             "FrontDoor",
@@ -180,25 +187,18 @@ class WorkflowStack(Stack):
             environment={
                 settings.EVENT_BUS_NAME: bus.event_bus_name,
                 settings.WORKFLOW_TABLE_NAME: self.tables.workflows.table_name,
+                settings.CALLBACKS_TABLE_NAME: self.tables.callbacks.table_name,
             },
-            description="WorkflowKit front door: start workflows, status, operator commands (HTTP API)",
+            description="WorkflowKit front door: start workflows, status, commands, decisions (HTTP API)",
         )
-        # Every deployed workflow's start event and operator commands, each from its own source; no more.
-        permissions.allow_put_events(
-            self.front_door.role,
-            bus.event_bus_arn,
-            detail_types=(*self.plan.start_events, OPERATOR_COMMAND_ISSUED),
-            catalog=catalog,
-        )
-        permissions.allow_table(
-            self.front_door.role, self.tables.workflows, key, actions=permissions.TABLE_READ
-        )
+        self._front_door_grants()
         self.api = StatusApi(
             self,
             "StatusApi",
             stage=stage,
             handler=self.front_door.function,
             workflow_types=self.registry.names,
+            approvers=self.plan.callbacks.approvers,
             key=key,
             log_removal_policy=retain,
         )
@@ -277,8 +277,12 @@ class WorkflowStack(Stack):
                 for placeholder, function in self.task_functions.get(flow.service, {}).items()
             },
             tables={
-                placeholder: self.tables.by_name[name]
-                for placeholder, name in needs.table_substitutions.items()
+                **{
+                    placeholder: self.tables.by_name[name]
+                    for placeholder, name in needs.table_substitutions.items()
+                },
+                # Where a machine running a callback step leaves its task token for the front door.
+                **({CALLBACKS_TABLE_PLACEHOLDER: self.tables.callbacks} if flow.awaits_decisions else {}),
             },
             bus=self.events.bus,
             key=self.encryption.key,
@@ -287,6 +291,38 @@ class WorkflowStack(Stack):
             publishes=flow.publishes,
             started_by=flow.started_by,
         )
+
+    # --- the front door ---------------------------------------------------------------------------------
+    def _front_door_grants(self) -> None:
+        """Exactly what the front door does: put each deployed start event, operator commands and (where a
+        human or consumer step takes decisions) ``StepDecided``, each from its own source; read the
+        workflows table; claim decisions in the callbacks table; answer the task tokens of the state
+        machines that pause for a decision, and no other machine's."""
+        role, bus, key = self.front_door.role, self.events.bus, self.encryption.key
+        callbacks = self.plan.callbacks
+        permissions.allow_put_events(
+            role,
+            bus.event_bus_arn,
+            detail_types=(
+                *self.plan.start_events,
+                OPERATOR_COMMAND_ISSUED,
+                *((STEP_DECIDED,) if callbacks.publishes_decisions else ()),
+            ),
+            catalog=self.plan.catalog,
+        )
+        permissions.allow_table(role, self.tables.workflows, key, actions=permissions.TABLE_READ)
+        if callbacks.approvers:  # some deployed step takes decisions: claim them
+            permissions.allow_table(role, self.tables.callbacks, key, actions=CLAIMS)
+        paused = [
+            self.flows[flow.key].state_machine.state_machine_arn
+            for flow in self.plan.flows
+            if flow.awaits_decisions
+        ]
+        if paused:
+            # Both decisions answer a token with success (the machine's Choice routes them): never failure.
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=paused)
+            )
 
     # --- choreography -----------------------------------------------------------------------------------
     def _consumer(self, consumer: ConsumerPlan) -> EventQueueFunction:
@@ -407,6 +443,14 @@ class WorkflowStack(Stack):
             value=self.api.operator_policy.managed_policy_arn,
             description="Attach to operators: what clients may, plus workflow commands",
         )
+        for group, policy in self.api.approver_policies.items():
+            steps = ", ".join(self.plan.callbacks.approvers[group])
+            CfnOutput(
+                self,
+                f"{camel(group)}ApproverPolicyArn",
+                value=policy.managed_policy_arn,
+                description=f"Attach to {group}: complete or reject {steps} (callback routes only)",
+            )
         for name, table in self.tables.by_name.items():
             CfnOutput(self, f"{name}TableName", value=table.table_name)
         for flow in self.plan.flows:

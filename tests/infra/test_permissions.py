@@ -314,6 +314,8 @@ def test_api_policies_separate_clients_from_operators(synthesized: Synthesized) 
         "POST /start/{workflowType}",
         "GET /workflows/{workflowId}",
         "POST /workflows/{workflowId}/commands",
+        "POST /workflows/{workflowId}/steps/{step}/complete",
+        "POST /workflows/{workflowId}/steps/{step}/reject",
     }
 
     client = _route_arns(synthesized, api.client_policy)
@@ -323,7 +325,16 @@ def test_api_policies_separate_clients_from_operators(synthesized: Synthesized) 
         _route_arn(synthesized, "POST /start/order"),
         _route_arn(synthesized, "GET /workflows/{workflowId}"),
     }
+    # Neither may decide a step: the callback routes are the approvers' alone (tests/infra/test_callbacks.py).
     assert operator == client | {_route_arn(synthesized, "POST /workflows/{workflowId}/commands")}
+    # The order workflow has no callback step: no approver policy, and nobody may call the callback routes.
+    assert api.approver_policies == {}
+    decisions = [
+        lid
+        for lid, statement in _all_policy_statements(synthesized)
+        if "/steps/" in json.dumps(statement.get("Resource"))
+    ]
+    assert decisions == []
 
     (stage,) = synthesized.of_type("AWS::ApiGatewayV2::Stage").values()
     assert stage["Properties"]["StageName"] == "$default"

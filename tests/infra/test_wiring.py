@@ -453,7 +453,7 @@ EXPECTED_ENVIRONMENT = {
     },
     "payment.checks.lambda_handler": set(),
     "payment.gateway.lambda_handler": {"PAYMENTS_TABLE_NAME", "PAYMENT_GATEWAY"},
-    "frontdoor.handler.lambda_handler": {"EVENT_BUS_NAME", "WORKFLOW_TABLE_NAME"},
+    "frontdoor.handler.lambda_handler": {"EVENT_BUS_NAME", "WORKFLOW_TABLE_NAME", "CALLBACKS_TABLE_NAME"},
 }
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 
@@ -535,6 +535,9 @@ def test_http_api_routes_require_sigv4(synthesized: Synthesized) -> None:
         "POST /start/{workflowType}",
         "GET /workflows/{workflowId}",
         "POST /workflows/{workflowId}/commands",
+        # Decisions on callback steps: every workflow's, whether or not it has any (404 then, said why).
+        "POST /workflows/{workflowId}/steps/{step}/complete",
+        "POST /workflows/{workflowId}/steps/{step}/reject",
     }
     assert all(r["Properties"]["AuthorizationType"] == "AWS_IAM" for r in routes.values())
     (stage,) = synthesized.of_type("AWS::ApiGatewayV2::Stage").values()
@@ -552,6 +555,7 @@ def test_outputs_name_what_the_local_cloud_and_clients_read(synthesized: Synthes
         "WorkflowOperatorPolicyArn",
         "WorkflowsTableName",
         "IdempotencyTableName",
+        "CallbacksTableName",
         "InventoryTableName",
         "ShipmentsTableName",
         "PaymentsTableName",
@@ -564,7 +568,8 @@ def test_outputs_name_what_the_local_cloud_and_clients_read(synthesized: Synthes
         "ScheduleGroupName",
         "UnroutedEventsQueueUrl",
     }
-    for table in ("Workflows", "Idempotency", "Inventory", "Shipments", "Payments", "Notifications"):
+    tables = ("Workflows", "Idempotency", "Callbacks", "Inventory", "Shipments", "Payments", "Notifications")
+    for table in tables:
         assert outputs[f"{table}TableName"]["Value"]["Ref"].startswith(f"Data{table}Table")
     for name in ("payment", "refund"):
         machine = _machine_id(synthesized, f"workflowkit-test-order-{name}")
