@@ -11,6 +11,7 @@ the 48-hour deadline, or after the escalation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -128,9 +129,14 @@ def application_for(scenario: Scenario, customer_id: str) -> dict[str, Any]:
         "country": "DE",
         "document": {
             "kind": "PASSPORT",
-            "number": f"{scenario.document_prefix}-{customer_id}",
+            "number": document_number(scenario, customer_id),
             "issuingCountry": "DE",
         },
         "product": scenario.product,
         "preferences": {"channels": ["EMAIL", "SMS"], "language": "en", "marketingOptIn": False},
     }
+
+
+def document_number(scenario: Scenario, customer_id: str) -> str:
+    """The scenario's test identity: its prefix, then the customer id in the characters a number allows."""
+    return f"{scenario.document_prefix}-{re.sub(r'[^A-Za-z0-9-]', '-', customer_id)}"[:40]
