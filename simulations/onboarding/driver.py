@@ -19,6 +19,9 @@ WORKFLOW_TYPE = "onboarding"  # the declaration's name: the status documents' ``
 REVIEW_STEP = "review"
 # The compliance officer the driver acts as: the identity the front door records as ``decidedBy``.
 OFFICER = "arn:aws:iam::123456789012:user/compliance-officer-1"
+# The stack's output naming the managed policy of the review's approvers (``Callback.approvers``): the
+# officer holds that policy and nothing else, so a decision proves the policy is enough.
+OUTPUT_APPROVER_POLICY = "ComplianceOfficerApproverPolicyArn"
 
 
 @dataclass(frozen=True)
@@ -75,4 +78,7 @@ class OnboardingDriver(FrontDoorDriver):
             return response
         body = {"reason": review.reason} if review.reason else {}
         path = f"/workflows/{workflow_id}/steps/{REVIEW_STEP}/{review.verdict}"
-        return self._cloud.http("POST", path, body, caller=principal)
+        policy = self._cloud.outputs.get(OUTPUT_APPROVER_POLICY)
+        return self._cloud.http(
+            "POST", path, body, caller=principal, caller_policies=(policy,) if policy else None
+        )
