@@ -191,6 +191,8 @@ def _outcome_owners(registry: Registry) -> dict[str, set[str]]:
     owners: dict[str, set[str]] = {}
     for definition in registry.definitions:
         for step in definition.steps:
+            if step.pattern is Pattern.HUMAN:
+                continue  # its outcome is the decision (StepDecided, the front door's): no event of a service
             for event in (step.completed_by, step.failed_by):
                 owners.setdefault(event, set()).add(step.runner.service)
             undo = step.compensation
