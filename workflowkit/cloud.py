@@ -46,6 +46,7 @@ from workflowkit.ledger import Ledger
 from workflowkit.loop import EventLoop
 from workflowkit.patterns import InvalidEventPatternError, validate_pattern
 from workflowkit.patterns import test_event_pattern as check_event_pattern
+from workflowkit.principals import ApiPrincipal, Kind, principal
 from workflowkit.scheduler import SchedulerService
 from workflowkit.sqs import SqsService
 from workflowkit.stepfunctions import StepFunctionsService
@@ -371,6 +372,12 @@ class LocalCloud:
     def outputs(self) -> dict[str, str]:
         assert self.app is not None
         return self.app.outputs
+
+    def principal(self, name: str, *policies: str, kind: Kind = "user") -> ApiPrincipal:
+        """An IAM user (or role session) ``name`` holding the template's managed ``policies``, named by
+        the stack output that publishes each (``"ClientPolicyArn"``) or by ARN; call the API as it with
+        ``cloud.http(..., caller=p.arn, caller_policies=p.policies)``."""
+        return principal(name, *policies, outputs=self.outputs, account=self.account, kind=kind)
 
     def http(
         self,

@@ -2,18 +2,21 @@
 
 ``POST /start/<workflow>`` with a subject, as a client would; the status document is read with the
 app's own reader (``workflow_core.workflow_status``) and only this workflow's instances are listed, so
-several workflows can share a stack's table. A plug-in gives the subject of each scenario.
+several workflows can share a stack's table. A plug-in gives the subject of each scenario. Decisions on
+callback steps go through the callback routes as an IAM principal (``cloud.principal``), whose policies
+the local cloud enforces as API Gateway would.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 
 from workflowkit.cloud import LocalCloud
+from workflowkit.principals import ApiPrincipal
 from workflowkit.simulator.invariants import Status, Statuses
 from workflowkit.simulator.plugin import Driver
 
@@ -22,6 +25,7 @@ OUTPUT_BUS = "EventBusName"
 OUTPUT_WORKFLOWS = "WorkflowsTableName"
 
 SubjectFor = Callable[[str, str], dict[str, Any]]  # (scenario, workflow id) -> the start event's data
+Verdict = Literal["complete", "reject"]
 
 
 class FrontDoorDriver(Driver):
@@ -47,6 +51,33 @@ class FrontDoorDriver(Driver):
         if response["statusCode"] != 202:
             raise RuntimeError(f"POST {path} answered {response['statusCode']}: {response.get('body')}")
         return response
+
+    def decide(
+        self,
+        workflow_id: str,
+        step: str,
+        decision: Verdict,
+        *,
+        principal: ApiPrincipal,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """``POST /workflows/<id>/steps/<step>/complete|reject`` as ``principal``; returns the status code and
+        the JSON body (403 ``{"message": "Forbidden"}`` when its policies do not allow the route)."""
+        body: dict[str, Any] = {}
+        if reason is not None:
+            body["reason"] = reason
+        if details is not None:
+            body["details"] = details
+        response = self._cloud.http(
+            "POST",
+            f"/workflows/{workflow_id}/steps/{step}/{decision}",
+            body,
+            caller=principal.arn,
+            caller_policies=principal.policies,
+        )
+        answer: dict[str, Any] = response.get("json") or {}
+        return int(response["statusCode"]), answer
 
     def put(self, source: str, detail_type: str, detail: dict[str, Any] | str) -> dict[str, Any]:
         body = detail if isinstance(detail, str) else json.dumps(detail)
