@@ -1,14 +1,17 @@
 """Decisions through the front door, end to end on the local cloud, as IAM principals.
 
-A ``permit`` workflow is declared only in a temporary folder and synthesized beside the order workflow:
-one human step, ``approve``, decided by the ``permit-officers`` group within 48 hours (a missed deadline
-fails the permit). Officers hold only their group's approver policy (the stack output
-``PermitOfficersApproverPolicyArn``); the local cloud enforces the template's policies on every call as
-API Gateway's IAM authorisation would.
+Two workflows are declared only in a temporary folder and synthesized beside the order workflow: a
+``permit`` has one human step, ``approve``, decided by the ``permit-officers`` group within 48 hours (a
+missed deadline fails the permit); a ``licence`` has one orchestrated step, ``sign``, whose state machine
+leaves its task token in the callbacks table and waits for the same group's decision. Officers hold only
+their group's approver policy (the stack output ``PermitOfficersApproverPolicyArn``); the local cloud
+enforces the template's policies on every call as API Gateway's IAM authorisation would, and on the front
+door's ``SendTaskSuccess`` as Step Functions would.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -57,11 +60,128 @@ PERMIT_WORKFLOW = WorkflowDefinition(
 )
 '''
 
+LICENCE = '''
+"""A licence: a state machine signs it once an officer decided (the machine waits on a task token)."""
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from workflow_core import lifecycle
+from workflow_core.catalog import EventType
+from workflow_core.definition import Callback, Step, WorkflowDefinition, state_machine
+from workflow_core.envelope import ContractModel
+
+
+class LicenceRequested(ContractModel):
+    licence_id: str = Field(min_length=1, max_length=64)
+
+
+class LicenceSigned(ContractModel):
+    licence_id: str
+    signed_by: str
+
+
+class LicenceRefused(ContractModel):
+    licence_id: str
+    reason: str
+
+
+LICENCE_WORKFLOW = WorkflowDefinition(
+    name="licence",
+    version=1,
+    start_event="LicenceRequested",
+    subject_id="licence_id",
+    steps=(
+        Step(
+            name="sign",
+            runner=state_machine("licence-signing", service="licences"),
+            started_by=lifecycle.WORKFLOW_STARTED,
+            completed_by="LicenceSigned",
+            failed_by="LicenceRefused",
+            deadline=timedelta(hours=8),
+            callback=Callback(approvers="permit-officers"),
+        ),
+    ),
+    events=(
+        EventType("LicenceRequested", "licences.clients", {1: LicenceRequested}),
+        EventType("LicenceSigned", "licences.signing", {1: LicenceSigned}),
+        EventType("LicenceRefused", "licences.signing", {1: LicenceRefused}),
+    ),
+)
+'''
+
+
+def _announce(detail_type: str, data: dict[str, str]) -> dict[str, Any]:
+    """A putEvents task announcing the step's outcome in the envelope, in the workflow's context."""
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::events:putEvents",
+        "Parameters": {
+            "Entries": [
+                {
+                    "EventBusName": "${EventBusName}",
+                    "Source": "licences.signing",
+                    "DetailType": detail_type,
+                    "Detail": {
+                        "metadata": {
+                            "eventId.$": f"States.Format('{{}}:{detail_type}', $$.Execution.Name)",
+                            "correlationId.$": "$.metadata.correlationId",
+                            "causationId.$": "$.metadata.eventId",
+                            "schemaVersion": 1,
+                            "occurredAt.$": "$$.State.EnteredTime",
+                            "producer": "licences.signing",
+                        },
+                        "workflow.$": "$.workflow",
+                        "data": data,
+                    },
+                }
+            ]
+        },
+        "End": True,
+    }
+
+
+# The machine leaves its task token where the front door looks for it (the workflow id, TOKEN#<step>, the
+# execution's name) and waits; the officer's decision comes back as the task's result.
+SIGNING_ASL = {
+    "StartAt": "AwaitDecision",
+    "States": {
+        "AwaitDecision": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken",
+            "Parameters": {
+                "TableName": "${CallbacksTableName}",
+                "Item": {
+                    "workflowId": {"S.$": "$.data.workflowId"},
+                    "sk": {"S": "TOKEN#sign"},
+                    "execution": {"S.$": "$$.Execution.Name"},
+                    "taskToken": {"S.$": "$$.Task.Token"},
+                },
+            },
+            "ResultPath": "$.decision",
+            "Next": "Decided",
+        },
+        "Decided": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.decision.decision", "StringEquals": "complete", "Next": "Signed"}],
+            "Default": "Refused",
+        },
+        "Signed": _announce(
+            "LicenceSigned", {"licenceId.$": "$.data.workflowId", "signedBy.$": "$.decision.decidedBy"}
+        ),
+        "Refused": _announce(
+            "LicenceRefused", {"licenceId.$": "$.data.workflowId", "reason.$": "$.decision.reason"}
+        ),
+    },
+}
+
 REGISTRY = """
+from licence_workflow import LICENCE_WORKFLOW
 from order_workflow import ORDER_WORKFLOW
 from permit_workflow import PERMIT_WORKFLOW
 
-WORKFLOWS = (ORDER_WORKFLOW, PERMIT_WORKFLOW)
+WORKFLOWS = (ORDER_WORKFLOW, PERMIT_WORKFLOW, LICENCE_WORKFLOW)
 """
 OFFICERS = "PermitOfficersApproverPolicyArn"
 SETTLE = timedelta(minutes=1)  # long enough for every hop of one decision, far from the deadline
@@ -74,9 +194,14 @@ def app_with_permits(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "functions", functions, ignore=shutil.ignore_patterns("__pycache__"))
     (functions / "permit_workflow").mkdir()
     (functions / "permit_workflow" / "__init__.py").write_text(textwrap.dedent(DECLARATION).lstrip())
+    (functions / "licence_workflow").mkdir()
+    (functions / "licence_workflow" / "__init__.py").write_text(textwrap.dedent(LICENCE).lstrip())
     (functions / "workflow_registry.py").write_text(textwrap.dedent(REGISTRY).lstrip())
+    statemachines = base / "statemachines"
+    shutil.copytree(ROOT / "statemachines", statemachines)
+    (statemachines / "licence-signing.asl.json").write_text(json.dumps(SIGNING_ASL, indent=2))
     out = base / "cdk.out"
-    synthesize(out, context={"functionsDir": str(functions), "statemachinesDir": str(ROOT / "statemachines")})
+    synthesize(out, context={"functionsDir": str(functions), "statemachinesDir": str(statemachines)})
     return out
 
 
@@ -227,3 +352,38 @@ def test_decisions_on_steps_that_take_none_are_404(cloud: LocalCloud, permits: F
     # A caller IAM lets through (no policies given: an administrator) hears from the front door why.
     response = cloud.http("POST", "/workflows/p-6/steps/review/complete", {})
     assert (response["statusCode"], response["json"]["error"]) == (404, "StepNotFound")
+
+
+# --- a state machine paused on a task token -------------------------------------------------------------
+@pytest.fixture
+def licences(cloud: LocalCloud) -> FrontDoorDriver:
+    return FrontDoorDriver(cloud, workflow="licence", subject_for=lambda _, lid: {"licenceId": lid})
+
+
+@pytest.mark.parametrize(
+    ("verdict", "reason", "final"), [("complete", None, "COMPLETED"), ("reject", "forged seal", "FAILED")]
+)
+def test_a_paused_state_machine_resumes_with_the_officers_decision(
+    cloud: LocalCloud, licences: FrontDoorDriver, verdict: Any, reason: str | None, final: str
+) -> None:
+    # GIVEN a licence whose signing machine waits on its task token
+    licences.start({"licenceId": "l-1"})
+    cloud.run_for(SETTLE)
+    assert _status(licences, "l-1")["steps"]["sign"]["status"] == "RUNNING"
+    alice = _officer(cloud, "alice")
+    # WHEN an officer decides through the callback route
+    code, body = licences.decide("l-1", "sign", verdict, principal=alice, reason=reason)
+    cloud.run_for(SETTLE)
+    # THEN the front door answered the token (its grant names this machine) and the machine's outcome,
+    # which carries the decider's identity or reason, ended the step
+    assert (code, body["decidedBy"]) == (202, alice.arn)
+    status = _status(licences, "l-1")
+    assert status["status"] == final
+    if verdict == "complete":
+        assert status["steps"]["sign"]["output"] == {"licenceId": "l-1", "signedBy": alice.arn}
+    else:
+        assert "forged seal" in status["reason"]
+    assert cloud.access.denials == []
+    # AND a second decision changes nothing: the claim names the first
+    again = licences.decide("l-1", "sign", "complete", principal=_officer(cloud, "bob"))
+    assert again[0] == 409
