@@ -10,7 +10,7 @@ starts when every step in its ``after`` is completed or skipped, if its ``when``
 (otherwise it is skipped). When a step fails: steps waiting for a decision are cancelled, running state
 machines are stopped (and undone: they may have acted), running consumers are waited for (their
 outcome or their deadline); then every step that did or may have done its work is undone in reverse
-order of completion.
+sequence of completion.
 """
 
 from __future__ import annotations
@@ -346,7 +346,7 @@ class _Run:
             self.cancel_schedule(step, "reminder", st.attempt)
 
     def _record_completion_moment(self, step: Step) -> None:
-        """Undo runs in reverse of this order; a step given up on counts from that moment."""
+        """Undo runs this sequence backwards; a step given up on counts from that moment."""
         if step.name not in self.s.completion_order:
             self.s.completion_order.append(step.name)
 
@@ -562,12 +562,12 @@ class _Run:
         self._request_next_compensation()
 
     def _latest_first(self, names: list[str]) -> list[str]:
-        """Reverse order of completion (a step never recorded there counts as the latest)."""
-        order = self.s.completion_order
+        """Latest completion first (a step never recorded there counts as the latest)."""
+        completed = self.s.completion_order
         return sorted(
             names,
             key=lambda name: (
-                -(order.index(name) if name in order else len(order)),
+                -(completed.index(name) if name in completed else len(completed)),
                 -self.d.step_index(name),
             ),
         )

@@ -90,7 +90,7 @@ class WorkflowState(_Model):
     updated_at: datetime
     subject: dict[str, Any]  # the start event's data (wire form)
     steps: dict[str, StepState]
-    # Steps in the order they completed (or were given up on while they may have acted): undone in reverse.
+    # Steps as they completed (or were given up on while they may have acted): undone latest first.
     completion_order: list[str] = Field(default_factory=list)
     # Steps still to undo, next first (latest completion first); empty unless compensating.
     compensation_queue: list[str] = Field(default_factory=list)
