@@ -6,6 +6,7 @@ finished, so its wiring stays deployed (docs/decisions/0024).
 
 from __future__ import annotations
 
-from order_workflow import ORDER_WORKFLOW
+from order_workflow import ORDER_WORKFLOW, ORDER_WORKFLOW_V2
 
-WORKFLOWS = (ORDER_WORKFLOW,)
+# Order v1 stays listed while instances started on it run (v2: the carrier desk's decision, notify).
+WORKFLOWS = (ORDER_WORKFLOW, ORDER_WORKFLOW_V2)

@@ -8,8 +8,8 @@ CUSTOMER_TOPIC_ARN = "CUSTOMER_TOPIC_ARN"
 
 NEEDS = ServiceNeeds(
     handler="notification.handler.lambda_handler",
-    description="tells customers how their workflows ended",
+    description="tells customers their orders are confirmed and how their workflows ended",
     tables=(TableNeed("Notifications", env=NOTIFICATIONS_TABLE_NAME),),
     topics=(TopicNeed("notices", env=CUSTOMER_TOPIC_ARN),),
-    extra_sources=(SOURCE_NOTIFICATIONS,),  # CustomerNotified
+    extra_sources=(SOURCE_NOTIFICATIONS,),  # CustomerNotified (its step's outcomes are granted anyway)
 )

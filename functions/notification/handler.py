@@ -1,4 +1,5 @@
-"""Lambda entry point of the notification service: SQS batch of outcome events -> NotificationService."""
+"""Lambda entry point of the notification service: SQS batch of outcome events and notify steps ->
+NotificationService."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from notification.deployment import CUSTOMER_TOPIC_ARN, NOTIFICATIONS_TABLE_NAME
-from notification.notices import TEMPLATES, NotificationService
+from notification.notices import NotificationService
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
@@ -27,9 +28,12 @@ service = NotificationService(
 
 @tracer.capture_method
 def handle(event: DomainEvent) -> None:
-    service.handle(event)
-    # One metric per template (a dimension would apply to the whole batch's flush).
-    metrics.add_metric(name=f"Notified-{TEMPLATES[event.detail_type]}", unit=MetricUnit.Count, value=1)
+    announced = service.handle(event)
+    # One metric per template (a dimension would apply to the whole batch's flush); a notice the topic
+    # refused counts under the failure's name.
+    template = getattr(announced.data, "template", None)
+    name = f"Notified-{template}" if template else announced.detail_type
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 lambda_handler = queue_lambda(

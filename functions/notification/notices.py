@@ -1,32 +1,64 @@
-"""One customer notice per outcome event: recorded, sent to the customer topic, announced.
+"""One customer notice per outcome event, and the order workflow's ``notify`` step: recorded, sent to the
+customer topic, announced.
 
 The notice item (``pk=NOTICE#<eventId>``) is written PENDING before the message goes out and SENT after,
 so a redelivered outcome never sends twice once SENT; a crash between send and record resends (the
 customer may, rarely, get the same message twice; never none).
+
+The ``notify`` step (``StepRequested``, or ``StepRetryRequested`` for a new attempt) tells the customer the
+order is confirmed once it is paid, and reports OrderConfirmationSent. A message the topic refuses for
+good (``REFUSED_FOR_GOOD``) is the step's failure, OrderConfirmationFailed: the step gates nothing, so
+the order goes on. A transient refusal is retried by SQS (and, past the step's deadline, recorded).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
-from order_workflow import ORDER_WORKFLOW
-from order_workflow.events import CustomerNotified, Order, OrderSubmitted
+from order_workflow import NOTIFY, ORDER_WORKFLOW
+from order_workflow.events import (
+    CustomerNotified,
+    Order,
+    OrderConfirmationFailed,
+    OrderConfirmationSent,
+    OrderSubmitted,
+)
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
-from workflow_core.consumer import EventRouter, outcome_event
+from workflow_core.consumer import EventRouter, outcome_event, step_trigger
 from workflow_core.errors import InvalidEventError
-from workflow_core.lifecycle import WorkflowEscalated, WorkflowOutcome
+from workflow_core.lifecycle import STEP_RETRY_REQUESTED, WorkflowEscalated, WorkflowOutcome
 from workflow_core.publisher import EventPublisher, OutgoingEvent
+from workflow_core.registry import deployed
 
 PRODUCER = "notification"
 CHANNEL = "sns"
 PENDING = "PENDING"
 SENT = "SENT"
+FAILED = "FAILED"
+# What the notify step sends: the order is paid and on its way through the warehouse.
+ORDER_PAID_TEMPLATE = "payment-confirmed"
+# SNS errors no retry of the same message fixes (a bad message, a missing or disabled topic or key, a
+# grant missing): the notify step fails at once instead of waiting out its deadline.
+REFUSED_FOR_GOOD = frozenset(
+    {
+        "AuthorizationError",
+        "EndpointDisabled",
+        "InvalidParameter",
+        "InvalidParameterValue",
+        "KMSAccessDenied",
+        "KMSDisabled",
+        "KMSInvalidState",
+        "KMSNotFound",
+        "NotFound",
+        "ValidationException",
+    }
+)
 
 # Outcome detail-type -> the customer message template.
 TEMPLATES: Mapping[str, str] = {
@@ -56,12 +88,49 @@ class NotificationService:
         self._sns = sns_client
         self._topic_arn = topic_arn
         self._publisher = publisher
-        # What notification handles, in one place: one notice per workflow outcome (see TEMPLATES).
+        # What notification handles, in one place: one notice per workflow outcome (see TEMPLATES), and
+        # the notify step of every live version that has it.
         self.router: EventRouter[OutgoingEvent] = EventRouter()
         self.router.on(*TEMPLATES)(self._notify)
+        self.router.on(*deployed().step_triggers(NOTIFY.name), STEP_RETRY_REQUESTED)(self._confirm_order)
 
     def handle(self, event: DomainEvent) -> OutgoingEvent:
         return self.router.dispatch(event)
+
+    def _confirm_order(self, event: DomainEvent) -> OutgoingEvent:
+        trigger = step_trigger(event, NOTIFY.name)
+        order = cast(Order, trigger.subject)
+        notification_id = notification_id_for(event.event_id)
+        status = self._record(event, ORDER_PAID_TEMPLATE, order.order_id, order.customer_id)
+        if status != SENT:
+            try:
+                message_id = self._send(event, ORDER_PAID_TEMPLATE, order, workflow_id=order.order_id)
+            except ClientError as error:
+                code = str(error.response.get("Error", {}).get("Code", ""))
+                if code not in REFUSED_FOR_GOOD:
+                    raise  # throttled, or SNS's own trouble: SQS redelivers
+                self._mark_failed(event.event_id, code)
+                logger.warning("order confirmation refused", extra={"sns_error": code})
+                failed = OrderConfirmationFailed(
+                    order_id=order.order_id, reason="SEND_REJECTED", message=f"{code}: {_message(error)}"
+                )
+                return self._announce(
+                    outcome_event(event, "OrderConfirmationFailed", failed, producer=PRODUCER)
+                )
+            self._mark_sent(event.event_id, message_id)
+            logger.info("customer told the order is confirmed", extra={"sns_message_id": message_id})
+        sent = OrderConfirmationSent(
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            notification_id=notification_id,
+            template=ORDER_PAID_TEMPLATE,
+            channel=CHANNEL,
+        )
+        return self._announce(outcome_event(event, "OrderConfirmationSent", sent, producer=PRODUCER))
+
+    def _announce(self, event: OutgoingEvent) -> OutgoingEvent:
+        self._publisher.publish([event])
+        return event
 
     def _notify(self, event: DomainEvent) -> OutgoingEvent:
         template = TEMPLATES[event.detail_type]
@@ -72,7 +141,8 @@ class NotificationService:
         notification_id = notification_id_for(event.event_id)
         status = self._record(event, template, order.order_id, order.customer_id)
         if status != SENT:
-            message_id = self._send(event, template, data, order)
+            reason = data.reason if isinstance(data, WorkflowOutcome) else None
+            message_id = self._send(event, template, order, workflow_id=data.workflow_id, reason=reason)
             self._mark_sent(event.event_id, message_id)
             logger.info("customer notified", extra={"template": template, "sns_message_id": message_id})
         else:
@@ -84,9 +154,7 @@ class NotificationService:
             template=template,
             channel=CHANNEL,
         )
-        event_out = outcome_event(event, "CustomerNotified", notified, producer=PRODUCER)
-        self._publisher.publish([event_out])
-        return event_out
+        return self._announce(outcome_event(event, "CustomerNotified", notified, producer=PRODUCER))
 
     def _record(self, event: DomainEvent, template: str, order_id: str, customer_id: str) -> str:
         """Write the notice PENDING; returns the status it has after this call."""
@@ -112,17 +180,17 @@ class NotificationService:
         return PENDING
 
     def _send(
-        self, event: DomainEvent, template: str, data: WorkflowOutcome | WorkflowEscalated, order: Order
+        self, event: DomainEvent, template: str, order: Order, *, workflow_id: str, reason: str | None = None
     ) -> str:
         message: dict[str, Any] = {
             "template": template,
             "orderId": order.order_id,
             "customerId": order.customer_id,
-            "workflowId": data.workflow_id,
+            "workflowId": workflow_id,
             "notificationId": notification_id_for(event.event_id),
         }
-        if isinstance(data, WorkflowOutcome) and data.reason:
-            message["reason"] = data.reason
+        if reason:
+            message["reason"] = reason
         response = self._sns.publish(
             TopicArn=self._topic_arn,
             Message=json.dumps(message, separators=(",", ":")),
@@ -151,6 +219,30 @@ class NotificationService:
             # A concurrent delivery of the same event marked it first: the notice is sent either way.
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+    def _mark_failed(self, event_id: str, error_code: str) -> None:
+        """Keep the refusal on the notice (a redelivery tries again: the cause may have been fixed)."""
+        try:
+            self._table.update_item(
+                Key={"pk": notice_pk(event_id)},
+                UpdateExpression="SET #status = :failed, errorCode = :code, failedAt = :now",
+                ConditionExpression="#status <> :sent",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":failed": FAILED,
+                    ":sent": SENT,
+                    ":code": error_code,
+                    ":now": clock.now().isoformat(),
+                },
+            )
+        except ClientError as error:
+            # A concurrent delivery of the same event sent it meanwhile: the SENT record stands.
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+
+def _message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))[:300]
 
 
 def _order_of(event: DomainEvent) -> Order:

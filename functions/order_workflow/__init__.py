@@ -1,5 +1,23 @@
-"""The order workflow: its declaration and its event contracts."""
+"""The order workflow: its declaration (every live version) and its event contracts."""
 
-from order_workflow.declaration import INVENTORY, ORDER_WORKFLOW, PAYMENT, SHIPPING
+from order_workflow.declaration import (
+    CARRIER_DESK,
+    INVENTORY,
+    NOTIFY,
+    ORDER_WORKFLOW,
+    ORDER_WORKFLOW_V2,
+    PAYMENT,
+    SHIPPING,
+    SHIPPING_DECIDED,
+)
 
-__all__ = ["INVENTORY", "ORDER_WORKFLOW", "PAYMENT", "SHIPPING"]
+__all__ = [
+    "CARRIER_DESK",
+    "INVENTORY",
+    "NOTIFY",
+    "ORDER_WORKFLOW",
+    "ORDER_WORKFLOW_V2",
+    "PAYMENT",
+    "SHIPPING",
+    "SHIPPING_DECIDED",
+]

@@ -3,15 +3,27 @@
 Payment is orchestrated (compliance: strict order, audit trail, its own rollback); inventory and
 shipping are choreographed (each team owns its consumer); the controller starts the workflow,
 watches every outcome, enforces each step's deadline and compensates in reverse order.
+
+Version 2 (new instances) adds two things; version 1 stays declared for the instances that started on it
+(docs/decisions/0024): their state has no ``notify`` step, and their shipping takes no decision.
+
+- A carrier that books by hand confirms or declines through the callback route
+  (``POST /workflows/{id}/steps/shipping/complete|reject``, the ``carrier-desk`` approvers); shipping
+  hears the decision as ``StepDecided`` and reports the step's outcome itself. Unconfirmed at 24 h, the
+  booking fails like any missed deadline (compensated).
+- ``notify`` tells the customer the order is confirmed once it is paid, beside inventory and shipping: it
+  gates nothing (``required=False``), so a notice that cannot be sent never fails an order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from order_workflow.events import EVENT_TYPES
 from workflow_core import lifecycle
 from workflow_core.definition import (
+    Callback,
     Compensation,
     Step,
     WorkflowDefinition,
@@ -80,4 +92,29 @@ ORDER_WORKFLOW = WorkflowDefinition(
     listeners={
         "notification": (*lifecycle.OUTCOME_EVENTS, lifecycle.WORKFLOW_ESCALATED),
     },
+)
+
+# Who may confirm or decline a manual booking: the stack's approver policy for this group grants the
+# callback routes of the steps it decides (and nothing else).
+CARRIER_DESK = "carrier-desk"
+
+SHIPPING_DECIDED = dataclasses.replace(SHIPPING, callback=Callback(approvers=CARRIER_DESK))
+
+NOTIFY = Step(
+    name="notify",
+    runner=consumer("notification"),
+    after=(PAYMENT.name,),
+    completed_by="OrderConfirmationSent",
+    failed_by="OrderConfirmationFailed",
+    # A notice goes out in seconds; past this the workflow stops waiting for it (and records it).
+    deadline=timedelta(minutes=5),
+    required=False,
+)
+
+ORDER_WORKFLOW_V2 = dataclasses.replace(
+    ORDER_WORKFLOW,
+    version=2,
+    description="An e-commerce order: pay, then tell the customer while stock is reserved and the order "
+    "shipped (a carrier desk confirms manual bookings); undo in reverse when a step fails.",
+    steps=(PAYMENT, INVENTORY, SHIPPING_DECIDED, NOTIFY),
 )

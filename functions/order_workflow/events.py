@@ -157,9 +157,21 @@ class ShippingScheduled(ContractModel):
     estimated_delivery: datetime
 
 
-class ShippingFailed(ContractModel):
+class ShippingFailedV1(ContractModel):
+    """Version 1 knew only the failures found at booking; version 2 adds the carrier's refusal."""
+
     order_id: OrderId
     reason: Literal["UNDELIVERABLE_ADDRESS", "NO_CARRIER"]
+    message: str
+
+
+class ShippingFailed(ContractModel):
+    """Version 2: a carrier that books by hand may decline the booking (``CARRIER_DECLINED``; the message
+    carries who decided and why). A new value is a new version: a subscriber that validates version 1's
+    closed list of reasons would refuse it."""
+
+    order_id: OrderId
+    reason: Literal["UNDELIVERABLE_ADDRESS", "NO_CARRIER", "CARRIER_DECLINED"]
     message: str
 
 
@@ -187,11 +199,34 @@ class CustomerNotified(ContractModel):
     channel: str
 
 
+class OrderConfirmationSent(ContractModel):
+    """The ``notify`` step's completion: the customer was told the order is confirmed (paid)."""
+
+    order_id: OrderId
+    customer_id: str
+    notification_id: str
+    template: str
+    channel: str
+
+
+class OrderConfirmationFailed(ContractModel):
+    """The ``notify`` step's failure: the notice service refused the message for good."""
+
+    order_id: OrderId
+    reason: Literal["SEND_REJECTED"]
+    message: str
+
+
 def _order_submitted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     v1 = OrderSubmittedV1.model_validate(data)
     fields = v1.model_dump(by_alias=True, mode="json", exclude={"amount"})
     fields["amountMinor"] = int(v1.amount * 100)
     return fields
+
+
+def _unchanged(data: dict[str, Any]) -> dict[str, Any]:
+    """For a version that only widened what a field accepts: every older value is a valid newer one."""
+    return data
 
 
 EVENT_TYPES: tuple[EventType, ...] = (
@@ -223,8 +258,10 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("InventoryReleased", SOURCE_INVENTORY, {1: InventoryReleased}),
     EventType("InventoryReleaseFailed", SOURCE_INVENTORY, {1: InventoryReleaseFailed}),
     EventType("ShippingScheduled", SOURCE_SHIPPING, {1: ShippingScheduled}),
-    EventType("ShippingFailed", SOURCE_SHIPPING, {1: ShippingFailed}),
+    EventType("ShippingFailed", SOURCE_SHIPPING, {1: ShippingFailedV1, 2: ShippingFailed}, {1: _unchanged}),
     EventType("ShipmentCancelled", SOURCE_SHIPPING, {1: ShipmentCancelled}),
     EventType("ShipmentCancellationFailed", SOURCE_SHIPPING, {1: ShipmentCancellationFailed}),
     EventType("CustomerNotified", SOURCE_NOTIFICATIONS, {1: CustomerNotified}),
+    EventType("OrderConfirmationSent", SOURCE_NOTIFICATIONS, {1: OrderConfirmationSent}),
+    EventType("OrderConfirmationFailed", SOURCE_NOTIFICATIONS, {1: OrderConfirmationFailed}),
 )

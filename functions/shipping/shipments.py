@@ -14,6 +14,11 @@ also the memory that makes triggers idempotent beyond the event id:
 
 Failures (no carrier, undeliverable address) change nothing: they follow from the order and the carrier
 table alone, so a redelivered trigger reaches the same answer.
+
+A manual booking waits for the carrier desk's decision (``StepDecided``, :mod:`shipping.decisions`):
+``complete`` confirms it (ShippingScheduled, with the id the automatic path would have used), ``reject``
+cancels it for its attempt (``undoneThrough``, so a late trigger cannot book it again) and reports
+ShippingFailed ``CARRIER_DECLINED``. A decision that overtakes its booking is redelivered by SQS.
 """
 
 from __future__ import annotations
@@ -37,13 +42,14 @@ from order_workflow.events import (
     ShippingScheduled,
 )
 from shipping.carriers import DEFAULT_CARRIERS, Booking, CarrierDirectory, is_po_box
-from shipping.errors import ShipmentNotFoundError, ShipmentNotPendingError
+from shipping.decisions import CarrierDecision, carrier_decision
+from shipping.errors import BookingNotRecordedError, ShipmentNotFoundError, ShipmentNotPendingError
 from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, carried_context, outcome_event, step_trigger
 from workflow_core.envelope import WorkflowContext
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
-from workflow_core.lifecycle import STEP_RETRY_REQUESTED
+from workflow_core.lifecycle import STEP_DECIDED, STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent, derived_event_id, new_event
 from workflow_core.registry import deployed
 
@@ -86,6 +92,7 @@ class Shipment:
     correlation_id: str | None
     # The workflow context the trigger carried (JSON): a carrier's later confirmation publishes in it.
     workflow_context: str | None = None
+    cancelled_by: str | None = None  # the event that cancelled it: a compensation, or a carrier's refusal
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Shipment:
@@ -105,6 +112,7 @@ class Shipment:
             booked_by=_str_or_none(item.get("bookedBy")),
             correlation_id=_str_or_none(item.get("correlationId")),
             workflow_context=_str_or_none(item.get("workflowContext")),
+            cancelled_by=_str_or_none(item.get("cancelledBy")),
         )
 
 
@@ -121,6 +129,7 @@ class ShippingService:
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
         self.router.on(*deployed().step_triggers(SHIPPING.name), STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("ShipmentCancellationRequested")(self._on_cancellation_requested)
+        self.router.on(STEP_DECIDED)(self._on_decision)
 
     # --- events -------------------------------------------------------------------------------------
     def handle(self, event: DomainEvent) -> OutgoingEvent | None:
@@ -231,11 +240,19 @@ class ShippingService:
         return self._publish(outcome_event(cause, "ShippingFailed", failed, producer=PRODUCER))
 
     # --- carrier callbacks / operators ----------------------------------------------------------------
-    def confirm_shipment(self, order_id: str, *, estimated_delivery: datetime | None = None) -> OutgoingEvent:
+    def confirm_shipment(
+        self,
+        order_id: str,
+        *,
+        estimated_delivery: datetime | None = None,
+        reference: str | None = None,
+        confirmed_by: str | None = None,
+    ) -> OutgoingEvent:
         """The carrier confirmed a manual booking: record it and publish ShippingScheduled.
 
         The event id is derived from the trigger that booked it, as if the booking had been automatic,
-        so confirming twice publishes the same event and downstream deduplicates it.
+        so confirming twice publishes the same event and downstream deduplicates it. ``reference`` (the
+        carrier's booking number) and ``confirmed_by`` are kept on the shipment.
         """
         for _ in range(RACE_RETRIES):
             shipment = self.load(order_id)
@@ -246,13 +263,96 @@ class ShippingService:
             if shipment.status != PENDING_CONFIRMATION:
                 raise ShipmentNotPendingError(f"shipment {shipment.shipment_id} is {shipment.status}")
             estimate = estimated_delivery or clock.now() + timedelta(days=shipment.transit_days)
-            if self._transition(
-                order_id, PENDING_CONFIRMATION, SCHEDULED, {"estimatedDelivery": estimate.isoformat()}
-            ):
+            updates: dict[str, Any] = {
+                "estimatedDelivery": estimate.isoformat(),
+                "confirmedAt": clock.now().isoformat(),
+            }
+            if reference is not None:
+                updates["carrierReference"] = reference
+            if confirmed_by is not None:
+                updates["confirmedBy"] = confirmed_by
+            if self._transition(order_id, PENDING_CONFIRMATION, SCHEDULED, updates):
                 confirmed = dataclasses.replace(shipment, status=SCHEDULED, estimated_delivery=estimate)
                 logger.info("carrier confirmed the booking", extra={"order_id": order_id})
                 return self._publish(self._confirmation(confirmed))
         raise ConcurrentUpdateError(f"shipment of {order_id} kept changing while confirming it")
+
+    def _on_decision(self, event: DomainEvent) -> OutgoingEvent | None:
+        decision = carrier_decision(event, now=clock.now())
+        shipment = self.load(decision.order_id)
+        if shipment is None or (
+            shipment.status == CANCELLED
+            and shipment.cancelled_by != decision.event_id
+            and shipment.undone_through < decision.attempt
+        ):
+            # The trigger that books this attempt has not been handled yet (reordering): SQS redelivers
+            # the decision after the visibility timeout, by when the booking is recorded.
+            raise BookingNotRecordedError(
+                f"no booking of {decision.order_id} for attempt {decision.attempt} yet; decision redelivered"
+            )
+        if shipment.status == CANCELLED:
+            return self._decided_after_cancel(shipment, decision, event)
+        if decision.verdict == "complete":
+            return self.confirm_shipment(
+                decision.order_id,
+                estimated_delivery=decision.estimated_delivery,
+                reference=decision.reference,
+                confirmed_by=decision.decided_by,
+            )
+        if shipment.status == PENDING_CONFIRMATION:
+            return self.decline(shipment, decision, event)
+        # Booked automatically (or already out): nobody had to confirm it, and it stands.
+        logger.warning(
+            "carrier declined a booking that needed no confirmation; ignored",
+            extra={"status": shipment.status, "decided_by": decision.decided_by},
+        )
+        return None
+
+    def _decided_after_cancel(
+        self, shipment: Shipment, decision: CarrierDecision, event: DomainEvent
+    ) -> OutgoingEvent | None:
+        if shipment.cancelled_by == decision.event_id:
+            # This refusal cancelled it already (a redelivery, or a crash before publishing): report again.
+            return self._declined(shipment, decision, event)
+        # The workflow undid this attempt first (its deadline passed meanwhile): nothing to confirm.
+        logger.warning(
+            "decision on a booking the workflow already cancelled; ignored",
+            extra={"decision": decision.verdict, "undone_through": shipment.undone_through},
+        )
+        return None
+
+    def decline(
+        self, shipment: Shipment, decision: CarrierDecision, cause: DomainEvent
+    ) -> OutgoingEvent | None:
+        """The carrier declined a manual booking: cancel it for its attempt and report ShippingFailed."""
+        for _ in range(RACE_RETRIES):
+            if self._transition(
+                shipment.order_id,
+                PENDING_CONFIRMATION,
+                CANCELLED,
+                {
+                    # A late trigger of this attempt (or an older one) must not book it again.
+                    "undoneThrough": max(shipment.attempt, decision.attempt),
+                    "cancelledAt": clock.now().isoformat(),
+                    "cancelReason": f"CARRIER_DECLINED: {decision.reason or 'no reason given'}",
+                    "cancelledBy": decision.event_id,
+                    "declinedBy": decision.decided_by,
+                },
+                attempt=shipment.attempt,
+            ):
+                logger.info("carrier declined the booking", extra={"decided_by": decision.decided_by})
+                return self._declined(shipment, decision, cause)
+            current = self.load(shipment.order_id)
+            if current is None or current.status != PENDING_CONFIRMATION:
+                return self._on_decision(cause)  # decided or cancelled meanwhile: answer from what is there
+            shipment = current
+        raise ConcurrentUpdateError(f"shipment of {shipment.order_id} kept changing while declining it")
+
+    def _declined(self, shipment: Shipment, decision: CarrierDecision, cause: DomainEvent) -> OutgoingEvent:
+        failed = ShippingFailed(
+            order_id=shipment.order_id, reason="CARRIER_DECLINED", message=decision.refusal(shipment.carrier)
+        )
+        return self._publish(outcome_event(cause, "ShippingFailed", failed, producer=PRODUCER))
 
     def mark_dispatched(self, order_id: str) -> None:
         """The parcel left the warehouse: from now on the shipment can no longer be cancelled."""

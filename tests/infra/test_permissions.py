@@ -33,6 +33,10 @@ PUT_EVENTS: dict[str, dict[str, set[str]]] = {
             "RefundRequested",
             "InventoryReleaseRequested",
             "ShipmentCancellationRequested",
+            # Order v2: it starts the notify step, and shipping takes the carrier desk's decision.
+            "StepRequested",
+            "DecisionRequested",
+            "DecisionReminder",
         }
     },
     "inventory": {
@@ -51,8 +55,15 @@ PUT_EVENTS: dict[str, dict[str, set[str]]] = {
             "ShipmentCancellationFailed",
         }
     },
-    "notification": {"commerce.notifications": {"CustomerNotified"}},
-    "frontdoor": {"commerce.orders": {"OrderSubmitted"}, "workflow.operator": {"OperatorCommandIssued"}},
+    "notification": {
+        "commerce.notifications": {"CustomerNotified", "OrderConfirmationSent", "OrderConfirmationFailed"}
+    },
+    # The carrier desk's decisions (order v2's shipping) go out as StepDecided from the front door.
+    "frontdoor": {
+        "commerce.orders": {"OrderSubmitted"},
+        "workflow.operator": {"OperatorCommandIssued"},
+        "workflow.callback": {"StepDecided"},
+    },
     "payment": {"commerce.payments": {"PaymentProcessed", "PaymentFailed"}},
     "refund": {"commerce.payments": {"PaymentRefunded", "RefundFailed"}},
     "scheduler": {"workflow.scheduler": {"StepDeadlineReached"}},
@@ -217,7 +228,11 @@ READ_WRITE = READ | {
 }
 TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
     "controller": {"DataWorkflowsTableC1EDE449": READ_WRITE},
-    "frontdoor": {"DataWorkflowsTableC1EDE449": READ},
+    # The callbacks table: the front door claims each decision there (order v2's shipping takes them).
+    "frontdoor": {
+        "DataWorkflowsTableC1EDE449": READ,
+        "DataCallbacksTable30F33F09": {"dynamodb:GetItem", "dynamodb:PutItem"},
+    },
     "inventory": {"DataInventoryTable469FF9AA": READ_WRITE, "DataIdempotencyTable36C198C8": READ_WRITE},
     "shipping": {"DataShipmentsTableD3E066E6": READ_WRITE, "DataIdempotencyTable36C198C8": READ_WRITE},
     "notification": {
@@ -327,14 +342,20 @@ def test_api_policies_separate_clients_from_operators(synthesized: Synthesized) 
     }
     # Neither may decide a step: the callback routes are the approvers' alone (tests/infra/test_callbacks.py).
     assert operator == client | {_route_arn(synthesized, "POST /workflows/{workflowId}/commands")}
-    # The order workflow has no callback step: no approver policy, and nobody may call the callback routes.
-    assert api.approver_policies == {}
-    decisions = [
+    # The carrier desk decides order v2's shipping: its policy, and no other, may call the callback routes,
+    # and only shipping's.
+    assert set(api.approver_policies) == {"carrier-desk"}
+    desk = api.approver_policies["carrier-desk"]
+    decisions = {
         lid
         for lid, statement in _all_policy_statements(synthesized)
         if "/steps/" in json.dumps(statement.get("Resource"))
-    ]
-    assert decisions == []
+    }
+    assert decisions == {synthesized.logical_id(desk)}
+    assert _route_arns(synthesized, desk) == {
+        _route_arn(synthesized, f"POST /workflows/{{workflowId}}/steps/shipping/{verdict}")
+        for verdict in ("complete", "reject")
+    }
 
     (stage,) = synthesized.of_type("AWS::ApiGatewayV2::Stage").values()
     assert stage["Properties"]["StageName"] == "$default"

@@ -26,6 +26,8 @@ HANDLERS = {
     "notification": "notification.handler.lambda_handler",
 }
 ORDER = {"workflow": {"name": ["order"]}}
+# What only order v2 has (the notify step, the carrier desk's decision): v1's instances never see it.
+ORDER_V2 = {"workflow": {"name": ["order"], "version": [2]}}
 # "No workflow context": EventBridge's `exists` works on leaves only (an object is not one), so on the name.
 NO_CONTEXT = {"workflow": {"name": [{"exists": False}]}}
 
@@ -60,6 +62,13 @@ EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
             ],
             "detail": ORDER,
         },
+        {
+            "source": ["commerce.notifications"],
+            "detail-type": ["OrderConfirmationFailed", "OrderConfirmationSent"],
+            "detail": ORDER_V2,
+        },
+        # The carrier desk's decisions on shipping: the controller records them.
+        {"source": ["workflow.callback"], "detail-type": ["StepDecided"], "detail": ORDER_V2},
         {"source": ["workflow.scheduler"], "detail-type": ["StepDeadlineReached"], "detail": ORDER},
         {"source": ["workflow.operator"], "detail-type": ["OperatorCommandIssued"], "detail": ORDER},
         # Deadlines scheduled and commands issued without a context (before decision 0022): the controller
@@ -88,6 +97,12 @@ EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
             "detail-type": ["StepRetryRequested"],
             "detail": {"workflow": {"name": ["order"]}, "data": {"step": ["shipping"]}},
         },
+        # A manual booking's confirmation or refusal, by the carrier desk (order v2).
+        {
+            "source": ["workflow.callback"],
+            "detail-type": ["StepDecided"],
+            "detail": {**ORDER_V2, "data": {"step": ["shipping"]}},
+        },
     ],
     "notification": [
         {
@@ -99,6 +114,17 @@ EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
                 "WorkflowFailed",
             ],
             "detail": ORDER,
+        },
+        # The notify step (order v2): the controller starts it, or retries it, for notification only.
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["StepRequested"],
+            "detail": {**ORDER_V2, "data": {"step": ["notify"]}},
+        },
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["StepRetryRequested"],
+            "detail": {**ORDER_V2, "data": {"step": ["notify"]}},
         },
     ],
 }
@@ -259,7 +285,8 @@ def test_every_rule_matches_the_workflow_name_or_the_absence_of_a_context(synthe
             contextless.append(lid)
             assert lid in unrouted or lid.startswith("Controller"), lid
         else:
-            assert pattern["detail"]["workflow"] == {"name": ["order"]}, lid
+            # By name; by version too where only some live versions want the events (order v2's own).
+            assert pattern["detail"]["workflow"] in ({"name": ["order"]}, ORDER_V2["workflow"]), lid
     assert len(contextless) == 1 + 2 + len(unrouted)
 
 
@@ -364,11 +391,18 @@ EXPECTED_UNROUTED = [
         "detail": NO_CONTEXT,
     },
     {
+        "source": ["commerce.notifications"],
+        "detail-type": ["OrderConfirmationFailed", "OrderConfirmationSent"],
+        "detail": NO_CONTEXT,
+    },
+    {"source": ["workflow.callback"], "detail-type": ["StepDecided"], "detail": NO_CONTEXT},
+    {
         "source": ["workflow.controller"],
         "detail-type": [
             "InventoryReleaseRequested",
             "RefundRequested",
             "ShipmentCancellationRequested",
+            "StepRequested",
             "StepRetryRequested",
             "WorkflowCompensated",
             "WorkflowCompleted",
@@ -553,6 +587,7 @@ def test_outputs_name_what_the_local_cloud_and_clients_read(synthesized: Synthes
         "ApiUrl",
         "ClientPolicyArn",
         "WorkflowOperatorPolicyArn",
+        "CarrierDeskApproverPolicyArn",  # order v2: the carrier desk confirms manual bookings
         "WorkflowsTableName",
         "IdempotencyTableName",
         "CallbacksTableName",

@@ -19,7 +19,7 @@ from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, IdempotentHandler, process_batch
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
 from workflow_core.publisher import RecordingPublisher
-from workflow_core.registry import parse_event
+from workflow_core.registry import deployed, parse_event
 
 MakeEvent = Callable[..., dict[str, Any]]
 
@@ -107,5 +107,7 @@ def test_the_notification_router_handles_exactly_what_the_workflow_notifies_on()
         topic_arn="arn:aws:sns:eu-west-1:123456789012:t",
         publisher=RecordingPublisher(),
     )
-    subscribed = ORDER_WORKFLOW.consumer_subscriptions()["notification"]
-    assert set(service.router.detail_types) == set(subscribed) == set(TEMPLATES)
+    # Every live version's subscriptions: the outcomes it notifies on, and v2's notify step.
+    subscribed = {t for d in deployed().definitions for t in d.consumer_subscriptions()["notification"]}
+    assert set(service.router.detail_types) == subscribed
+    assert set(ORDER_WORKFLOW.consumer_subscriptions()["notification"]) == set(TEMPLATES)

@@ -20,7 +20,7 @@ from tests.unit.consumers.consumer_support import (
     scan_all,
 )
 from workflow_core.publisher import RecordingPublisher, derived_event_id
-from workflow_core.registry import parse_event
+from workflow_core.registry import deployed, parse_event
 
 RESERVED_ID = "evt-inventory-reserved"  # the id of the InventoryReserved fixture
 
@@ -359,7 +359,10 @@ def test_a_shipment_written_before_undone_through_existed_counts_its_own_attempt
 def test_the_router_handles_exactly_what_the_workflow_subscribes_shipping_to(
     service: ShippingService,
 ) -> None:
-    assert set(service.router.detail_types) == set(ORDER_WORKFLOW.consumer_subscriptions()["shipping"])
+    # What every live version subscribes it to: v2 adds the carrier desk's decisions.
+    subscribed = {t for d in deployed().definitions for t in d.consumer_subscriptions()["shipping"]}
+    assert set(service.router.detail_types) == subscribed
+    assert subscribed == {*ORDER_WORKFLOW.consumer_subscriptions()["shipping"], "StepDecided"}
 
 
 @pytest.mark.usefixtures("fixed_clock")

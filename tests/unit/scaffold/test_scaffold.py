@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,15 @@ def project(tmp_path: Path) -> Path:
     for folder in ("functions", "statemachines", "simulations"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
+
+
+def _one_live_order_version(root: Path) -> None:
+    """List order v1 alone, as a stage that never ran v2 would: the scaffolder extends a workflow with one
+    live version only (the shipped app lists two while v1's instances finish)."""
+    registry = root / "functions" / "workflow_registry.py"
+    registry.write_text(
+        re.sub(r"WORKFLOWS = \(.*\)\n", "WORKFLOWS = (ORDER_WORKFLOW,)\n", registry.read_text())
+    )
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -46,10 +56,14 @@ def test_appending_to_a_tuple_keeps_the_file_valid(tmp_path: Path, text: str, ex
 def test_a_registry_with_a_comment_after_its_last_workflow_takes_a_new_one(project: Path) -> None:
     registry = project / "functions" / "workflow_registry.py"
     registry.write_text(
-        registry.read_text().replace("(ORDER_WORKFLOW,)", "(\n    ORDER_WORKFLOW,  # the shop\n)")
+        re.sub(
+            r"WORKFLOWS = \((.*)\)\n",
+            lambda listed: f"WORKFLOWS = (\n    {listed.group(1).rstrip(',')},  # the shop\n)\n",
+            registry.read_text(),
+        )
     )
     new_workflow(project, "ticket", step="triage")
-    assert "ORDER_WORKFLOW,  # the shop\n    TICKET_WORKFLOW,\n" in registry.read_text()
+    assert ",  # the shop\n    TICKET_WORKFLOW,\n" in registry.read_text()
 
 
 @pytest.mark.parametrize(
@@ -88,6 +102,7 @@ def test_a_broken_result_is_undone(project: Path, monkeypatch: pytest.MonkeyPatc
     from workflowkit.scaffold import templates  # noqa: PLC0415
 
     monkeypatch.setattr(templates, "STEP_DECLARATION", "<<constant>> = undefined_name\n\n")
+    _one_live_order_version(project)
     before = _snapshot(project)
     with pytest.raises(ScaffoldError, match="does not import"):
         new_step(project, "order", "giftwrap")
