@@ -307,7 +307,7 @@ class _Run:
             if callback.reminder is not None:
                 self.schedule(step, "reminder", attempt, self.now + callback.reminder)
             if step.pattern is not Pattern.CHOREOGRAPHED:
-                # A consumer knows whether it needs a person (a carrier that books by hand, say); a human
+                # A consumer knows whether it needs a person (a partner that answers by hand, say); a human
                 # step or a state machine pausing on a task token always does.
                 self.emit(
                     ev.DECISION_REQUESTED,
