@@ -16,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from simulations.onboarding.driver import OFFICER, OnboardingDriver
+from simulations.onboarding.driver import OUTPUT_APPROVER_POLICY, OnboardingDriver
+from simulations.onboarding.driver import subject_for as customers_subject
 from simulations.onboarding.scenarios import SCENARIOS, Review
 from workflowkit import LocalCloud
 from workflowkit.faults import Faults, InjectedFaultError
@@ -97,11 +98,12 @@ def test_a_referred_customer_approved_in_time_is_onboarded_with_the_officer_on_r
     assert status["status"] == "COMPLETED"
     review = status["steps"]["review"]
     assert review["status"] == "COMPLETED"
-    assert review["output"]["decidedBy"] == OFFICER
+    officer = customers.officer.arn
+    assert review["output"]["decidedBy"] == officer
     assert review["output"]["reason"] == SCENARIOS["refer_approved"].review.reason  # type: ignore[union-attr]
     check = item(cloud, "VerificationsTableName", "CHECK#cus-approved")
     assert check is not None
-    assert (check["reviewedBy"], check["reviewDecision"]) == (OFFICER, "complete")
+    assert (check["reviewedBy"], check["reviewDecision"]) == (officer, "complete")
     # Decided within 2 hours: the officers were asked, never reminded, never escalated to.
     assert notices(cloud, "cus-approved") == [
         ("compliance-officer", "review-requested"),
@@ -136,7 +138,7 @@ def test_a_rejected_customer_fails_with_the_reason_and_gets_no_account(
 
     assert status["status"] == "FAILED"
     reason = SCENARIOS["refer_rejected"].review.reason  # type: ignore[union-attr]
-    assert status["reason"] == f"review failed: {reason}: rejected by {OFFICER}"
+    assert status["reason"] == f"review failed: {reason}: rejected by {customers.officer.arn}"
     assert steps(status)["account"] in ("PENDING", "SKIPPED", "CANCELLED")
     assert item(cloud, "AccountsTableName", "CUSTOMER#cus-rejected") is None
     assert item(cloud, "ProfilesTableName", "PROFILE#cus-rejected") is None
@@ -148,17 +150,31 @@ def test_a_second_decision_on_a_decided_review_changes_nothing(
     cloud: LocalCloud, customers: OnboardingDriver
 ) -> None:
     run(cloud, customers, "refer_approved", "cus-twice")
-    other = "arn:aws:iam::123456789012:user/compliance-officer-2"
-    late = customers.decide_review(
+    other = cloud.principal("compliance-officer-2", OUTPUT_APPROVER_POLICY)
+    code, _ = customers.decide_review(
         "cus-twice", Review("reject", timedelta(0), "second thoughts"), principal=other
     )
     cloud.run_until_quiescent()
 
-    assert late["statusCode"] == 409
+    assert code == 409
     status = customers.status("cus-twice")
     assert status is not None
     assert status["status"] == "COMPLETED"
-    assert status["steps"]["review"]["output"]["decidedBy"] == OFFICER
+    assert status["steps"]["review"]["output"]["decidedBy"] == customers.officer.arn
+
+
+def test_only_a_holder_of_the_approver_policy_may_decide_a_review(
+    cloud: LocalCloud, customers: OnboardingDriver
+) -> None:
+    customers.start(customers_subject("refer_approved", "cus-denied"))
+    cloud.run_until_quiescent()  # verified and referred: the review waits for a decision
+    client = cloud.principal("a-client", "ClientPolicyArn")
+    code, _ = customers.decide_review("cus-denied", Review("complete", timedelta(0)), principal=client)
+
+    assert code == 403
+    status = customers.status("cus-denied")
+    assert status is not None
+    assert (status["status"], status["steps"]["review"]["status"]) == ("RUNNING", "RUNNING")
 
 
 def test_a_flaky_provider_is_retried_by_the_state_machine_then_passes(

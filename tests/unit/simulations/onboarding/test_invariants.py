@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from simulations.onboarding.driver import OFFICER, Decided
+from simulations.onboarding.driver import Decided
 from simulations.onboarding.invariants import check_accounts, check_decisions, check_slas
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+OFFICER = "arn:aws:iam::123456789012:user/compliance-officer-1"
 OTHER = "arn:aws:iam::123456789012:user/someone-else"
 
 
