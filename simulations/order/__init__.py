@@ -11,10 +11,10 @@ from workflowkit.simulator import WorkflowPlugin
 
 
 def declaration() -> Any:
-    """The order workflow's declaration, from the app's code (first on sys.path while a cloud runs)."""
-    from order_workflow import ORDER_WORKFLOW  # noqa: PLC0415 - the app's own code
+    """The order workflow's newest declaration, from the app's code (first on sys.path while a cloud runs)."""
+    from order_workflow import ORDER_WORKFLOW_V2  # noqa: PLC0415 - the app's own code
 
-    return ORDER_WORKFLOW
+    return ORDER_WORKFLOW_V2
 
 
 PLUGIN = WorkflowPlugin[OrderDriver](

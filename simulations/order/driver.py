@@ -1,38 +1,53 @@
-"""The order workflow's driver: stock the shelves, submit orders, read workflows back.
+"""The order workflow's driver: stock the shelves, submit orders, decide manual bookings, read workflows back.
 
 Everything goes through the app's own entry points and tables, exactly as in the cloud: orders are
-POSTed to the HTTP API (or put on the bus as ``OrderSubmitted``), stock is written in the inventory
-table's item format, status is read with the same reader the status API uses.
+POSTed to the HTTP API (or put on the bus as ``OrderSubmitted``), a carrier desk confirms or declines a
+manual booking through the callback route as an IAM principal holding only the desk's approver policy,
+stock is written in the inventory table's item format, status is read with the same reader the status
+API uses.
 """
 
 from __future__ import annotations
 
-import json
+from datetime import timedelta
 from typing import Any
 
 import boto3
 
 from simulations.order.scenarios import SCENARIOS, initial_stock, order_for
 from workflowkit.cloud import LocalCloud
-from workflowkit.simulator import Driver
+from workflowkit.principals import ApiPrincipal
+from workflowkit.simulator.front_door import FrontDoorDriver
 
 # Names of the stack outputs the driver reads (infra/stacks/workflow_stack.py declares them).
 OUTPUT_BUS = "EventBusName"
 OUTPUT_WORKFLOWS = "WorkflowsTableName"
 OUTPUT_INVENTORY = "InventoryTableName"
+# The approver policy of the declaration's ``carrier-desk`` (order v2's shipping step).
+OUTPUT_CARRIER_DESK = "CarrierDeskApproverPolicyArn"
 ORDER_SOURCE = "commerce.orders"
 WORKFLOW_TYPE = "order"  # the declaration's name: the status documents' ``workflowType``
 START_PATH = f"/start/{WORKFLOW_TYPE}"  # the front door's start route
+SHIPPING_STEP = "shipping"
+# When the carrier desk answers a manual booking: well inside the step's 24 h, long after the booking.
+DESK_ANSWERS_AFTER = timedelta(hours=2)
+DESK_REASON = {"complete": None, "reject": "no capacity on the next sailing"}
+DESK_RETRY_AFTER = timedelta(minutes=5)
+DESK_TRIES = 5
 
 
-class OrderDriver(Driver):
+def subject_for(scenario: str, workflow_id: str) -> dict[str, Any]:
+    return order_for(SCENARIOS[scenario], workflow_id)
+
+
+class OrderDriver(FrontDoorDriver):
     def __init__(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+        super().__init__(cloud, workflow=WORKFLOW_TYPE, subject_for=subject_for)
         dynamodb = boto3.resource("dynamodb", region_name=cloud.region)
-        self._workflows = dynamodb.Table(cloud.outputs[OUTPUT_WORKFLOWS])
         self._inventory = dynamodb.Table(cloud.outputs[OUTPUT_INVENTORY])
-        self._events = cloud.client("events")
         self.stocked: dict[str, int] = {}  # what went on the shelves: the stock invariant's baseline
+        # Every decision the desk took: (order id, verdict, HTTP status); the decisions invariant reads it.
+        self.desk_decisions: list[tuple[str, str, int]] = []
 
     # --- the simulator's driver ------------------------------------------------------------------------
     def seed(self) -> None:
@@ -40,8 +55,41 @@ class OrderDriver(Driver):
         self.stock()
 
     def submit(self, scenario: str, workflow_id: str) -> None:
-        """POST the scenario's order, ``workflow_id`` its order id."""
+        """POST the scenario's order, ``workflow_id`` its order id; the desk answers later if it does."""
         self.submit_http(order_for(SCENARIOS[scenario], workflow_id))
+        verdict = SCENARIOS[scenario].carrier_decision
+        if verdict is not None:
+            self._cloud.loop.call_later(
+                DESK_ANSWERS_AFTER,
+                f"carrier desk {verdict} {workflow_id}",
+                lambda: self.carrier_desk_decides(workflow_id, verdict),
+            )
+
+    def carrier_desk_decides(self, order_id: str, verdict: str, *, tries: int = DESK_TRIES) -> None:
+        """The carrier desk confirms (``complete``) or declines (``reject``) the order's manual booking.
+
+        A 5xx (a decision claimed but not delivered yet) is tried again later, as the front door asks; every
+        final answer is kept for the decisions invariant, which reports any other than 202.
+        """
+        status, _ = self.decide(
+            order_id,
+            SHIPPING_STEP,
+            "complete" if verdict == "complete" else "reject",
+            principal=self.carrier_desk(),
+            reason=DESK_REASON.get(verdict),
+        )
+        if status >= 500 and tries > 1:
+            self._cloud.loop.call_later(
+                DESK_RETRY_AFTER,
+                f"carrier desk {verdict} {order_id} again",
+                lambda: self.carrier_desk_decides(order_id, verdict, tries=tries - 1),
+            )
+            return
+        self.desk_decisions.append((order_id, verdict, status))
+
+    def carrier_desk(self) -> ApiPrincipal:
+        """A session of the carrier desk's role, holding its approver policy and nothing else."""
+        return self._cloud.principal("carrier-desk", OUTPUT_CARRIER_DESK, kind="role")
 
     def stock(self, stock: dict[str, int] | None = None) -> None:
         """Put stock on the shelves (the inventory table's ``SKU#<sku>`` items)."""
@@ -57,10 +105,7 @@ class OrderDriver(Driver):
 
     def submit_http(self, order: dict[str, Any]) -> dict[str, Any]:
         """POST the order to the front door as an IAM-authorised caller; returns the API response."""
-        response = self._cloud.http("POST", START_PATH, order)
-        if response["statusCode"] != 202:
-            raise RuntimeError(f"POST {START_PATH} answered {response['statusCode']}: {response.get('body')}")
-        return response
+        return self.start(order)
 
     def submit_event(self, order: dict[str, Any], *, event_id: str, schema_version: int = 2) -> None:
         """Put an ``OrderSubmitted`` event on the bus, as another system would."""
@@ -75,46 +120,3 @@ class OrderDriver(Driver):
             "data": order,
         }
         self.put(ORDER_SOURCE, "OrderSubmitted", detail)
-
-    def put(self, source: str, detail_type: str, detail: dict[str, Any] | str) -> dict[str, Any]:
-        """One PutEvents entry on the app's bus."""
-        body = detail if isinstance(detail, str) else json.dumps(detail)
-        response: dict[str, Any] = self._events.put_events(
-            Entries=[
-                {
-                    "EventBusName": self._cloud.outputs[OUTPUT_BUS],
-                    "Source": source,
-                    "DetailType": detail_type,
-                    "Detail": body,
-                }
-            ]
-        )
-        return response
-
-    def status(self, workflow_id: str) -> dict[str, Any] | None:
-        """The status document the status API returns (state, steps, timeline); None when there is no
-        such order (another workflow's instance of that id included)."""
-        # Imported from the app's own code asset, which the local cloud put first on sys.path.
-        from workflow_core.workflow_status import load_status  # noqa: PLC0415
-
-        status: dict[str, Any] | None = load_status(self._workflows, workflow_id)
-        if status is not None and status.get("workflowType") != WORKFLOW_TYPE:
-            return None
-        return status
-
-    def all_statuses(self) -> dict[str, dict[str, Any]]:
-        """Every order's status document (the table may hold other workflows' instances too)."""
-        ids: set[str] = set()
-        kwargs: dict[str, Any] = {"ProjectionExpression": "pk"}
-        while True:
-            page = self._workflows.scan(**kwargs)
-            ids.update(str(item["pk"]).removeprefix("WF#") for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        statuses = {}
-        for workflow_id in sorted(ids):
-            status = self.status(workflow_id)
-            if status is not None:
-                statuses[workflow_id] = status
-        return statuses

@@ -6,7 +6,11 @@
 - shipping: a shipment still going out belongs to a completed workflow;
 - stock: per SKU, stock is conserved (available + reserved = what was stocked) and never negative;
   reserved = units of live reservations; every unit ever reserved is shipped (its order completed) or
-  released.
+  released;
+- carrier decisions: every decision the desk took was accepted and is on the shipping step's record with
+  who took it; a confirmed booking ships with a completed order, a declined one is cancelled and its order
+  undone, never shipped;
+- notify (v2): once paid, the customer's notice was attempted, and its outcome never decided the order's.
 
 The kit's own invariants (termination, audit, nothing lost) are the simulator's
 (``workflowkit.simulator.invariants``) and run after these.
@@ -31,6 +35,8 @@ def check_all(cloud: LocalCloud, driver: OrderDriver, statuses: Statuses) -> lis
         *check_money(tables, statuses),
         *check_stock(tables, statuses, driver.stocked),
         *check_shipments(tables, statuses),
+        *check_decisions(tables, statuses, driver.desk_decisions),
+        *check_notify(statuses),
     ]
 
 
@@ -139,5 +145,71 @@ def check_shipments(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> lis
         if item.get("status") in LIVE_SHIPMENT and status not in ("COMPLETED", "NEEDS_ATTENTION"):
             violations.append(
                 Violation("shipping", order_id, f"shipment {item.get('status')} for a {status} workflow")
+            )
+    return violations
+
+
+def check_decisions(
+    tables: _Tables, statuses: dict[str, dict[str, Any]], decisions: list[tuple[str, str, int]]
+) -> list[Violation]:
+    """The carrier desk's decisions reached the workflow and the booking, and decided the outcome."""
+    violations = []
+    shipments = {str(item.get("orderId")): item for item in tables.shipments}
+    for order_id, verdict, http_status in decisions:
+        status = statuses.get(order_id, {})
+        shipment = shipments.get(order_id, {})
+        recorded = (status.get("steps", {}).get("shipping") or {}).get("decision") or {}
+        if http_status != 202:
+            violations.append(
+                Violation("decisions", order_id, f"the desk's {verdict} was answered {http_status}")
+            )
+            continue
+        if recorded.get("decision") != verdict or not recorded.get("decidedBy"):
+            violations.append(
+                Violation("decisions", order_id, f"{verdict} not on the shipping step's record")
+            )
+        if verdict == "complete" and (
+            status.get("status") != "COMPLETED" or shipment.get("status") not in ("SCHEDULED", "DISPATCHED")
+        ):
+            violations.append(
+                Violation(
+                    "decisions",
+                    order_id,
+                    f"confirmed, but the order is {status.get('status')}, "
+                    f"the shipment {shipment.get('status')}",
+                )
+            )
+        if verdict == "reject" and (
+            status.get("status") not in ("COMPENSATED", "NEEDS_ATTENTION")
+            or shipment.get("status") != "CANCELLED"
+            or "CARRIER_DECLINED" not in str(status.get("reason"))
+        ):
+            violations.append(
+                Violation(
+                    "decisions",
+                    order_id,
+                    f"declined, but the order is {status.get('status')} ({status.get('reason')}), "
+                    f"the shipment {shipment.get('status')}",
+                )
+            )
+    return violations
+
+
+NOTIFY = "notify"
+
+
+def check_notify(statuses: dict[str, dict[str, Any]]) -> list[Violation]:
+    """Where the version has the notify step: started once paid, and never the reason an order ended."""
+    violations = []
+    for order_id, status in sorted(statuses.items()):
+        steps = status.get("steps", {})
+        if NOTIFY not in steps:
+            continue  # an instance of v1
+        paid = steps.get("payment", {}).get("status") in ("COMPLETED", "COMPENSATED", "COMPENSATING")
+        if paid and steps[NOTIFY].get("status") == "PENDING":
+            violations.append(Violation("notify", order_id, "paid, but the customer was never notified"))
+        if str(status.get("reason") or "").startswith(f"{NOTIFY} "):
+            violations.append(
+                Violation("notify", order_id, f"the order ended on its notice: {status['reason']}")
             )
     return violations

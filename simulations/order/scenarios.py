@@ -2,7 +2,8 @@
 
 No scenario reaches into the system: each is an ordinary order whose payment token, items or address
 lead the real services down one path (the sandbox gateway's test tokens, a sold-out SKU, a country
-no carrier serves, a carrier that books by hand and never confirms).
+no carrier serves, a carrier that books by hand), plus, for a carrier that books by hand, what its desk
+decides through the callback route (confirm, decline, or nothing at all).
 
 Stock per SKU is far above any run's demand, so no scenario depends on contention: a run over several
 processes (whose shards share no tables, hence no stock rows) ends every order as one process would.
@@ -11,7 +12,7 @@ processes (whose shards share no tables, hence no stock rows) ends every order a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 SOLD_OUT_SKU = "SKU-SOLDOUT"
 STOCKED_SKUS = ("SKU-RED-MUG", "SKU-TEA-SAMPLER", "SKU-FRENCH-PRESS")
@@ -27,6 +28,8 @@ class Scenario:
     sold_out: bool
     expected_status: str
     expected_compensations: tuple[str, ...]
+    # A manual booking: what the carrier desk decides on the shipping step (None: nobody answers).
+    carrier_decision: Literal["complete", "reject"] | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -70,6 +73,26 @@ SCENARIOS: dict[str, Scenario] = {
             ("shipping", "inventory", "payment"),
         ),
         Scenario(
+            "carrier_confirmed",
+            "a carrier that books by hand: its desk confirms the booking through the callback route",
+            "tok_visa",
+            "GL",
+            False,
+            "COMPLETED",
+            (),
+            carrier_decision="complete",
+        ),
+        Scenario(
+            "carrier_declined",
+            "a carrier that books by hand declines the booking: released and refunded, the reason on record",
+            "tok_visa",
+            "IS",
+            False,
+            "COMPENSATED",
+            ("inventory", "payment"),
+            carrier_decision="reject",
+        ),
+        Scenario(
             "compensation_failure",
             "out of stock, and the refund is rejected: escalated to a human",
             "tok_refundFails",
@@ -81,7 +104,15 @@ SCENARIOS: dict[str, Scenario] = {
     )
 }
 
-DEFAULT_MIX = {"happy": 70, "declined": 10, "out_of_stock": 10, "shipping_failure": 5, "timeout": 5}
+DEFAULT_MIX = {
+    "happy": 65,
+    "declined": 10,
+    "out_of_stock": 10,
+    "shipping_failure": 5,
+    "carrier_confirmed": 5,
+    "carrier_declined": 2,
+    "timeout": 3,
+}
 
 
 def order_for(scenario: Scenario, order_id: str, *, lines: int = 2) -> dict[str, Any]:

@@ -30,7 +30,12 @@ def test_resume_after_a_refund_settled_by_hand_completes_the_compensation(
     assert status["status"] == "COMPENSATED"
     assert status["steps"]["payment"]["status"] == "COMPENSATED"
     assert "settled by arn:aws:iam::123456789012:user/ops" in status["steps"]["payment"]["reason"]
-    assert sorted(notices(cloud, "o-1")) == ["order-cancelled-refunded", "order-under-review"]
+    # Told once paid (the notify step), then of the review, then of the refund
+    assert sorted(notices(cloud, "o-1")) == [
+        "order-cancelled-refunded",
+        "order-under-review",
+        "payment-confirmed",
+    ]
 
 
 def test_retry_step_runs_the_failed_refund_again(cloud: LocalCloud, orders: OrderDriver) -> None:

@@ -55,7 +55,7 @@ def run(app: Path, *scenarios: str, before: Callable[[LocalCloud], None] | None 
         if before is not None:
             before(cloud)
         for name in scenarios:
-            driver.submit_http(order_for(SCENARIOS[name], f"o-{name}"))
+            driver.submit(name, f"o-{name}")
         cloud.run_until_quiescent()
         statuses = {name: (driver.status(f"o-{name}") or {}).get("status", "MISSING") for name in scenarios}
         return Run(

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ROOT, synthesize
+from tests.e2e.registries import list_order_v1_only
 from tests.e2e.test_every_compensation import ControllerNeverHears, _controller_queue
 from workflowkit import LocalCloud
 from workflowkit.cli import main as workflowkit
@@ -31,6 +32,7 @@ def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for folder in ("functions", "statemachines", "simulations"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    list_order_v1_only(root)  # a stage that runs one version of the order workflow, which new step extends
     assert workflowkit(["new", "workflow", "ticket", "--step", "triage", "--root", str(root)]) == 0
     assert (
         workflowkit(["new", "step", "ticket", "resolve", "--pattern", "orchestrated", "--root", str(root)])

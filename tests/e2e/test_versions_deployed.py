@@ -1,8 +1,9 @@
 """Versions deployed on the local cloud: instances started on v1 finish on v1 after v2 is deployed over
 them, while new instances run v2 (issue 8, item 5; docs/decisions/0024).
 
-(a) is the app as shipped: the order workflow v1 only. (b) is a copy whose registry lists v1, exactly as
-shipped, and v2: v1 plus a ``giftwrap`` step after shipping (its service and contracts written by
+(a) is a copy of the app whose registry lists the order workflow v1 only (the app as shipped lists its own
+v2 too: a stage that ran v1 before it). (b) is a copy whose registry lists v1, exactly as shipped, and a v2
+of this test's own: v1 plus a ``giftwrap`` step after shipping (its service and contracts written by
 ``workflowkit new step``) and shipping's deadline doubled to 48 h. Orders start on (a) and are left
 mid-flight, (b) is deployed over the running cloud (``LocalCloud.deploy``), new orders start, and
 everything runs to its end.
@@ -22,6 +23,7 @@ import pytest
 
 from simulations.order.driver import OrderDriver
 from tests.e2e.conftest import ROOT, synthesize
+from tests.e2e.registries import list_order_v1_only
 from workflowkit import LocalCloud
 from workflowkit.cli import main as workflowkit
 
@@ -98,12 +100,28 @@ def _declare_v2_beside_v1(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
+def v1_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cdk.out of (a): the app as a stage that runs order v1 alone (the shipped app lists v2 too)."""
+    root = tmp_path_factory.mktemp("v1")
+    for folder in ("functions", "statemachines"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    list_order_v1_only(root)
+    out = root / "cdk.out"
+    synthesize(
+        out,
+        context={"functionsDir": str(root / "functions"), "statemachinesDir": str(root / "statemachines")},
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
 def with_v2(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cdk.out of (b): the app with the order workflow v1 and v2."""
     root = tmp_path_factory.mktemp("versions")
     for folder in ("functions", "statemachines", "simulations"):
         shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    list_order_v1_only(root)
     assert workflowkit(["new", "step", "order", "giftwrap", "--root", str(root)]) == 0
     _declare_v2_beside_v1(root)
     out = root / "cdk.out"
@@ -154,8 +172,8 @@ def run(v1: Path, v2: Path) -> Run:
 
 
 @pytest.fixture(scope="module")
-def deployed_run(cdk_out: Path, with_v2: Path) -> Run:
-    return run(cdk_out, with_v2)
+def deployed_run(v1_only: Path, with_v2: Path) -> Run:
+    return run(v1_only, with_v2)
 
 
 def _status(driver: OrderDriver, order_id: str) -> dict[str, Any]:
@@ -228,8 +246,8 @@ def test_nothing_was_refused_dead_lettered_or_lost(deployed_run: Run) -> None:
 
 
 def test_the_same_seed_gives_the_same_run_across_the_deployment(
-    cdk_out: Path, with_v2: Path, deployed_run: Run
+    v1_only: Path, with_v2: Path, deployed_run: Run
 ) -> None:
-    again = run(cdk_out, with_v2)
+    again = run(v1_only, with_v2)
     assert again.trace == deployed_run.trace
     assert again.statuses == deployed_run.statuses
