@@ -562,15 +562,29 @@ class _Run:
         self._request_next_compensation()
 
     def _latest_first(self, names: list[str]) -> list[str]:
-        """Latest completion first (a step never recorded there counts as the latest)."""
+        """Latest completion first, and never a step before one that came after it in the DAG.
+
+        A step given up on (timed out, stopped) is recorded when it was given up on, which may be after
+        steps it started completed (its completion was lost, theirs was not): the DAG says it acted first.
+        A step never recorded counts as the latest.
+        """
         completed = self.s.completion_order
-        return sorted(
-            names,
-            key=lambda name: (
+
+        def recency(name: str) -> tuple[int, int]:
+            return (
                 -(completed.index(name) if name in completed else len(completed)),
                 -self.d.step_index(name),
-            ),
-        )
+            )
+
+        pending = sorted(names, key=recency)
+        after = {name: set(self.d.ancestors(name)) for name in pending}
+        ordered: list[str] = []
+        while pending:
+            # The most recent step none of whose descendants is still waiting to be undone.
+            ready = next(n for n in pending if not any(n in after[other] for other in pending if other != n))
+            ordered.append(ready)
+            pending.remove(ready)
+        return ordered
 
     def _running_compensable(self) -> list[str]:
         return [

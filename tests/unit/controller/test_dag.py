@@ -639,3 +639,25 @@ def test_a_step_after_one_that_is_not_required_is_refused() -> None:
             steps=(CHECK, _with_side_step().steps[1], follower),
             events=_events(),
         )
+
+
+def test_a_step_given_up_on_after_a_step_it_started_completed_is_still_undone_after_it() -> None:
+    # GIVEN left, then right started by left's completion; the controller never hears left complete
+    left = dataclasses.replace(_branch("left", ()), after=None, started_by="WorkflowStarted")
+    right = dataclasses.replace(_branch("right", ()), after=None, started_by="LeftDone")
+    wf = WorkflowDefinition(
+        name="dag",
+        version=1,
+        start_event="Opened",
+        subject_id="case_id",
+        steps=(left, right),
+        events=_events(),
+    )
+    flow = Flow(wf)
+    flow.open()
+    flow.done("right")  # right heard LeftDone and completed; the controller only sees right's outcome
+    # WHEN left's deadline passes (recorded as given up on after right completed)
+    decision = flow.deadline("left", "step", after=timedelta(minutes=10))
+    # THEN right, which came after left in the DAG, is undone first all the same
+    assert published(decision) == ["RightUndoRequested"]
+    assert published(flow.undone("right")) == ["LeftUndoRequested"]
