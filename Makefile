@@ -43,11 +43,13 @@ $(LINT_STAMP): scripts/lint-requirements.txt scripts/find-python
 synth: setup
 	$(CDK) synth --quiet
 
-## demo: synthesize, then run the order scenarios, then a 500-order simulation, on the local cloud
-## (no AWS account needed)
+## demo: synthesize, then each workflow's scenarios and a 500-instance simulation (order, then onboarding),
+## on the local cloud (no AWS account needed)
 demo: synth
 	$(PY) -m workflowkit demo --cdk-out cdk.out
 	$(PY) -m workflowkit simulate --workflow order --cdk-out cdk.out --count 500 --seed 7
+	$(PY) -m workflowkit demo --workflow onboarding --cdk-out cdk.out
+	$(PY) -m workflowkit simulate --workflow onboarding --cdk-out cdk.out --count 500 --seed 7
 
 ## test: the whole suite (unit, infra, end to end on the local cloud)
 test: setup
