@@ -107,7 +107,10 @@ def test_the_notification_router_handles_exactly_what_the_workflow_notifies_on()
         topic_arn="arn:aws:sns:eu-west-1:123456789012:t",
         publisher=RecordingPublisher(),
     )
+    # The order workflow is the only one that subscribes notification (onboarding has its own notices).
+    served = {d.name for d in deployed().definitions if "notification" in d.consumer_subscriptions()}
+    assert served == {"order"}
     # Every live version's subscriptions: the outcomes it notifies on, and v2's notify step.
-    subscribed = {t for d in deployed().definitions for t in d.consumer_subscriptions()["notification"]}
+    subscribed = {t for d in deployed().versions("order") for t in d.consumer_subscriptions()["notification"]}
     assert set(service.router.detail_types) == subscribed
     assert set(ORDER_WORKFLOW.consumer_subscriptions()["notification"]) == set(TEMPLATES)
