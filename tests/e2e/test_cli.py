@@ -126,7 +126,7 @@ def test_an_unknown_workflow_is_a_clear_error_naming_the_known_ones(
     cdk_out: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["simulate", "--cdk-out", str(cdk_out), "--workflow", "nonsense"]) == 2
-    assert "no workflow plug-in 'nonsense'; known: order" in capsys.readouterr().err
+    assert "no workflow plug-in 'nonsense'; known: onboarding, order" in capsys.readouterr().err
 
 
 def test_a_plugin_is_found_by_its_module_too(cdk_out: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,12 +95,17 @@ def test_a_step_that_completed_unseen_is_undone_by_its_declared_compensation(
     assert status is not None
     assert status["definitionVersion"] == definition.version
     # THEN the step timed out, and its compensation ran: requested, performed, reported, recorded —
-    # and so did every compensable step before it (the steps after it may have run meanwhile: choreographed
-    # steps hear the completion the controller missed; they are undone first, being later)
-    upto = [s.name for s in definition.steps[: definition.step_index(step) + 1] if s.compensation]
+    # and so did every compensable step it comes after, each after the steps that came after it (steps
+    # after it may have run meanwhile: choreographed steps hear the completion the controller missed)
     assert status["steps"][step]["status"] == "COMPENSATED", status["steps"][step]
-    assert status["compensatedSteps"][-len(upto) :] == list(reversed(upto))
     assert status["status"] == "COMPENSATED"
+    undone = status["compensatedSteps"]
+    for ancestor in definition.ancestors(step):
+        if definition.step(ancestor).compensation is not None:
+            assert undone.index(ancestor) > undone.index(step), (ancestor, undone)
+    # and no undo ran before the undo of a step that came after it
+    for position, name in enumerate(undone):
+        assert not set(undone[:position]) & set(definition.ancestors(name)), undone
     handled = [row["detailType"] for row in status["timeline"]]
     assert declared.compensation is not None
     assert declared.compensation.completed_by in handled
