@@ -46,11 +46,20 @@ def test_every_dead_letter_queue_is_alarmed(synthesized: Synthesized) -> None:
 
 
 def test_failed_and_timed_out_executions_are_alarmed(synthesized: Synthesized) -> None:
-    machines = set(synthesized.of_type("AWS::StepFunctions::StateMachine"))
-    assert len(machines) == 2  # the order workflow's payment and refund flows
+    machines = {
+        lid: m["Properties"]["StateMachineName"]
+        for lid, m in synthesized.of_type("AWS::StepFunctions::StateMachine").items()
+    }
+    # The order workflow's payment and refund flows, the onboarding workflow's verification and review.
+    assert set(machines.values()) == {
+        "workflowkit-test-order-payment",
+        "workflowkit-test-order-refund",
+        "workflowkit-test-onboarding-identity-verification",
+        "workflowkit-test-onboarding-review",
+    }
     for metric in ("ExecutionsFailed", "ExecutionsTimedOut"):
         alarmed = {_dimension(a, "StateMachineArn")["Ref"] for a in _alarmed_on(synthesized, metric)}
-        assert alarmed == machines, metric
+        assert alarmed == set(machines), metric
 
 
 def test_controller_errors_are_alarmed(synthesized: Synthesized) -> None:
@@ -86,7 +95,16 @@ def _queue_fed_services(synth: Synthesized) -> set[str]:
 
 def test_failed_records_of_every_queue_fed_function_are_alarmed(synthesized: Synthesized) -> None:
     services = _queue_fed_services(synthesized)
-    assert services == {"controller", "inventory", "shipping", "notification"}
+    # The controller; order's consumers; onboarding's (accounts, preferences) and its notices listener.
+    assert services == {
+        "controller",
+        "inventory",
+        "shipping",
+        "notification",
+        "accounts",
+        "preferences",
+        "onboarding_notices",
+    }
     alarms = _alarmed_on(synthesized, "RecordsFailed")
     assert {_dimension(a, "service") for a in alarms} == services
     assert len(alarms) == len(services)
