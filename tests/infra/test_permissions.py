@@ -1,6 +1,7 @@
 """Who may do what: each role publishes only the events it owns, touches only its own tables, the controller
 starts and stops only the state machines it runs steps with, and API callers get the routes of their
-audience. The expectations are literal: what the order workflow and its services declare, spelled out."""
+audience. The expectations are literal: what the order and onboarding workflows and their services declare,
+spelled out."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from workflow_core.registry import deployed
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 
-# The independent spec (docs/architecture.md, the order workflow's contracts): what each principal
-# legitimately publishes, by source. Consumers publish everything their source owns; state machines only
-# the outcomes they report; the front door the start event and operator commands.
+# The independent spec (docs/architecture.md, the order and onboarding workflows' contracts): what each
+# principal legitimately publishes, by source. Consumers publish everything their source owns; state
+# machines only the outcomes they report; the front door the start events and operator commands.
 PUT_EVENTS: dict[str, dict[str, set[str]]] = {
     "controller": {
         "workflow.controller": {
@@ -34,9 +35,14 @@ PUT_EVENTS: dict[str, dict[str, set[str]]] = {
             "InventoryReleaseRequested",
             "ShipmentCancellationRequested",
             # Order v2: it starts the notify step, and shipping takes the carrier desk's decision.
+            # Onboarding too: it starts the account and preferences steps, and the review waits for an
+            # officer's decision (requested, reminded at 24 h, escalated at 48 h).
             "StepRequested",
             "DecisionRequested",
             "DecisionReminder",
+            # Onboarding's undo requests: both its undos run in consumers (no state machine's rule).
+            "AccountDeprovisionRequested",
+            "ProfileClosureRequested",
         }
     },
     "inventory": {
@@ -58,14 +64,37 @@ PUT_EVENTS: dict[str, dict[str, set[str]]] = {
     "notification": {
         "commerce.notifications": {"CustomerNotified", "OrderConfirmationSent", "OrderConfirmationFailed"}
     },
-    # The carrier desk's decisions (order v2's shipping) go out as StepDecided from the front door.
+    # The carrier desk's decisions (order v2's shipping) go out as StepDecided from the front door; a
+    # compliance officer's (onboarding's review, a state machine) answer its task token instead.
     "frontdoor": {
         "commerce.orders": {"OrderSubmitted"},
+        "onboarding.registrations": {"CustomerRegistered"},
         "workflow.operator": {"OperatorCommandIssued"},
         "workflow.callback": {"StepDecided"},
     },
     "payment": {"commerce.payments": {"PaymentProcessed", "PaymentFailed"}},
     "refund": {"commerce.payments": {"PaymentRefunded", "RefundFailed"}},
+    # Onboarding: its two consumers' steps and undos, its notices listener (OnboardingNoticeSent, the
+    # source it declares), its verification and review flows' outcomes.
+    "accounts": {
+        "onboarding.accounts": {
+            "AccountProvisioned",
+            "AccountProvisioningFailed",
+            "AccountDeprovisioned",
+            "AccountDeprovisioningFailed",
+        }
+    },
+    "preferences": {
+        "onboarding.preferences": {
+            "PreferencesRecorded",
+            "PreferencesRejected",
+            "ProfileClosed",
+            "ProfileClosureFailed",
+        }
+    },
+    "onboarding_notices": {"onboarding.notices": {"OnboardingNoticeSent"}},
+    "identity-verification": {"onboarding.identity": {"IdentityVerified", "IdentityVerificationFailed"}},
+    "review": {"onboarding.review": {"ReviewApproved", "ReviewRejected"}},
     "scheduler": {"workflow.scheduler": {"StepDeadlineReached"}},
 }
 PUBLISHERS = {principal: set(by_source) for principal, by_source in PUT_EVENTS.items()}
@@ -83,6 +112,10 @@ def _role(synth: Synthesized, principal: str) -> iam.IRole:
         "refund": stack.flows["order/refund"].role,
         "payment-checks": stack.task_functions["payment"]["ChecksFunctionArn"].role,
         "payment-gateway": stack.task_functions["payment"]["GatewayFunctionArn"].role,
+        "identity-verification": stack.flows["onboarding/identity-verification"].role,
+        "review": stack.flows["onboarding/review"].role,
+        # The identity service's one task function, the verification provider (``${ProviderFunctionArn}``).
+        "identity-provider": stack.task_functions["identity"]["ProviderFunctionArn"].role,
     }
     return roles[principal]
 
@@ -190,7 +223,7 @@ def _asl_entries(node: Any) -> Iterator[dict[str, Any]]:
             yield from _asl_entries(value)
 
 
-@pytest.mark.parametrize("name", ["payment", "refund"])
+@pytest.mark.parametrize("name", ["payment", "refund", "identity-verification", "review"])
 def test_what_a_state_machine_publishes_is_what_its_role_allows(synthesized: Synthesized, name: str) -> None:
     asl = json.loads((ROOT / "statemachines" / f"{name}.asl.json").read_text(encoding="utf-8"))
     entries = list(_asl_entries(asl))
@@ -245,6 +278,22 @@ TABLE_GRANTS: dict[str, dict[str, set[str]]] = {
     "payment": {"DataPaymentsTable52B0A41C": {"dynamodb:PutItem"}},
     "refund": {"DataPaymentsTable52B0A41C": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
     "scheduler": {},
+    # Onboarding's consumers: their own table (functions/*/deployment.py) and the idempotency records.
+    "accounts": {"DataAccountsTable816B83C6": READ_WRITE, "DataIdempotencyTable36C198C8": READ_WRITE},
+    "preferences": {"DataProfilesTable95DB990E": READ_WRITE, "DataIdempotencyTable36C198C8": READ_WRITE},
+    "onboarding_notices": {
+        "DataOnboardingNoticesTableEFA619AD": READ_WRITE,
+        "DataIdempotencyTable36C198C8": READ_WRITE,
+    },
+    # The provider keeps the checks (identity/deployment.py: its TaskFunction's tables, read_write).
+    "identity-provider": {"DataVerificationsTable7EFDB8AD": READ_WRITE},
+    # The verification flow only calls the provider; the review leaves its task token in the callbacks table
+    # and files the decision with the customer's check (statemachines/review.asl.json).
+    "identity-verification": {},
+    "review": {
+        "DataCallbacksTable30F33F09": {"dynamodb:PutItem"},
+        "DataVerificationsTable7EFDB8AD": {"dynamodb:UpdateItem"},
+    },
 }
 
 
@@ -268,31 +317,47 @@ def test_flows_invoke_only_the_task_functions_their_asl_names(synthesized: Synth
 
     assert invoked("payment") == {"PaymentChecksFunction57A7CA11", "PaymentGatewayFunctionD8925C92"}
     assert invoked("refund") == {"PaymentGatewayFunctionD8925C92"}  # the refund flow runs no payment checks
+    assert invoked("identity-verification") == {"IdentityVerificationFunction89FAD2E7"}
+    assert invoked("review") == set()  # a person decides: no task function
 
 
 def test_the_controller_starts_and_stops_only_the_machines_that_run_steps(synthesized: Synthesized) -> None:
     stack = synthesized.stack
-    payment = stack.flows["order/payment"]
-    assert payment.state_machine_name == "workflowkit-test-order-payment"
+    # The machines of steps: order's payment, onboarding's verification and review (it runs while an
+    # officer decides; the controller stops it when the workflow ends first). Not order's refund flow,
+    # an undo its rule starts.
+    runs_steps = {
+        "order/payment": "workflowkit-test-order-payment",
+        "onboarding/identity-verification": "workflowkit-test-onboarding-identity-verification",
+        "onboarding/review": "workflowkit-test-onboarding-review",
+    }
+    for key, name in runs_steps.items():
+        assert stack.flows[key].state_machine_name == name
+        machine = synthesized.resources[synthesized.logical_id(stack.flows[key].state_machine)]
+        assert machine["Properties"]["StateMachineName"] == name
     controller_policy = synthesized.logical_id(
         cast(iam.Policy, stack.controller.handler.role.node.find_child("DefaultPolicy"))
     )
     for action, expected in (
         (
             "states:StopExecution",
-            f"arn:aws:states:{REGION}:{ACCOUNT}:execution:workflowkit-test-order-payment:*",
+            [f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{name}:*" for name in runs_steps.values()],
         ),
-        ("states:StartExecution", f"<{synthesized.logical_id(payment.state_machine)}>"),
+        (
+            "states:StartExecution",
+            [f"<{synthesized.logical_id(stack.flows[key].state_machine)}>" for key in runs_steps],
+        ),
     ):
         grants = [
-            (lid, s)
-            for lid, s in _all_policy_statements(synthesized)
-            if action in _as_list(s["Action"]) and lid == controller_policy
+            statement
+            for lid, statement in _all_policy_statements(synthesized)
+            if action in _as_list(statement["Action"]) and lid == controller_policy
         ]
-        assert len(grants) == 1, action
-        _, statement = grants[0]
-        assert _as_list(statement["Action"]) == [action]
-        assert [_render(r) for r in _as_list(statement["Resource"])] == [expected]
+        assert grants, action
+        for statement in grants:
+            assert _as_list(statement["Action"]) == [action]
+        granted = [_render(r) for statement in grants for r in _as_list(statement["Resource"])]
+        assert sorted(granted) == sorted(expected), action
     # Nobody else may stop an execution; the refund flow is started by its rule's role alone.
     stops = [
         lid
@@ -300,8 +365,6 @@ def test_the_controller_starts_and_stops_only_the_machines_that_run_steps(synthe
         if "states:StopExecution" in _as_list(s["Action"])
     ]
     assert stops == [controller_policy]
-    machine = synthesized.resources[synthesized.logical_id(payment.state_machine)]
-    assert machine["Properties"]["StateMachineName"] == payment.state_machine_name
 
 
 def _route_arns(synth: Synthesized, policy: cdk.IResource) -> set[str]:
@@ -338,22 +401,28 @@ def test_api_policies_separate_clients_from_operators(synthesized: Synthesized) 
     # Starting is granted per deployed workflow type: a client cannot start a type the stage does not run.
     assert client == {
         _route_arn(synthesized, "POST /start/order"),
+        _route_arn(synthesized, "POST /start/onboarding"),
         _route_arn(synthesized, "GET /workflows/{workflowId}"),
     }
     # Neither may decide a step: the callback routes are the approvers' alone (tests/infra/test_callbacks.py).
     assert operator == client | {_route_arn(synthesized, "POST /workflows/{workflowId}/commands")}
-    # The carrier desk decides order v2's shipping: its policy, and no other, may call the callback routes,
-    # and only shipping's.
-    assert set(api.approver_policies) == {"carrier-desk"}
+    # The carrier desk decides order v2's shipping, compliance officers onboarding's review: their
+    # policies, and no other, may call the callback routes, and each only its own step's.
+    assert set(api.approver_policies) == {"carrier-desk", "compliance-officer"}
     desk = api.approver_policies["carrier-desk"]
+    officers = api.approver_policies["compliance-officer"]
     decisions = {
         lid
         for lid, statement in _all_policy_statements(synthesized)
         if "/steps/" in json.dumps(statement.get("Resource"))
     }
-    assert decisions == {synthesized.logical_id(desk)}
+    assert decisions == {synthesized.logical_id(desk), synthesized.logical_id(officers)}
     assert _route_arns(synthesized, desk) == {
         _route_arn(synthesized, f"POST /workflows/{{workflowId}}/steps/shipping/{verdict}")
+        for verdict in ("complete", "reject")
+    }
+    assert _route_arns(synthesized, officers) == {
+        _route_arn(synthesized, f"POST /workflows/{{workflowId}}/steps/review/{verdict}")
         for verdict in ("complete", "reject")
     }
 
