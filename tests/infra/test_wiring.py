@@ -1,8 +1,10 @@
-"""The synthesized template wires what the order workflow's declaration says, and only that.
+"""The synthesized template wires what the deployed declarations say, and only that: the order workflow
+(v1 and v2) and the customer onboarding workflow.
 
-The expectations are spelled out here, as the declaration (functions/order_workflow) and the services'
-deployment needs mean them, not recomputed from the declaration the way the stack computes them: a
-derivation that went wrong would otherwise agree with itself.
+The expectations are spelled out here, as the declarations (functions/order_workflow,
+functions/onboarding_workflow) and the services' deployment needs mean them, not recomputed from the
+declarations the way the stack computes them: a derivation that went wrong would otherwise agree with
+itself.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ HANDLERS = {
     "inventory": "inventory.handler.lambda_handler",
     "shipping": "shipping.handler.lambda_handler",
     "notification": "notification.handler.lambda_handler",
+    "accounts": "accounts.handler.lambda_handler",
+    "preferences": "preferences.handler.lambda_handler",
+    "onboarding_notices": "onboarding_notices.handler.lambda_handler",
 }
 ORDER = {"workflow": {"name": ["order"]}}
 # What only order v2 has (the notify step, the carrier desk's decision): v1's instances never see it.
 ORDER_V2 = {"workflow": {"name": ["order"], "version": [2]}}
+# The onboarding workflow has one version: its rules match the name alone.
+ONBOARDING = {"workflow": {"name": ["onboarding"]}}
 # "No workflow context": EventBridge's `exists` works on leaves only (an object is not one), so on the name.
 NO_CONTEXT = {"workflow": {"name": [{"exists": False}]}}
 
@@ -71,6 +78,41 @@ EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
         {"source": ["workflow.callback"], "detail-type": ["StepDecided"], "detail": ORDER_V2},
         {"source": ["workflow.scheduler"], "detail-type": ["StepDeadlineReached"], "detail": ORDER},
         {"source": ["workflow.operator"], "detail-type": ["OperatorCommandIssued"], "detail": ORDER},
+        # Onboarding: its start event, the outcomes of its steps and undos, its deadlines and commands. No
+        # StepDecided: an officer's decision answers the review machine's task token, which reports it.
+        {"source": ["onboarding.registrations"], "detail-type": ["CustomerRegistered"], "detail": NO_CONTEXT},
+        {
+            "source": ["onboarding.identity"],
+            "detail-type": ["IdentityVerificationFailed", "IdentityVerified"],
+            "detail": ONBOARDING,
+        },
+        {
+            "source": ["onboarding.review"],
+            "detail-type": ["ReviewApproved", "ReviewRejected"],
+            "detail": ONBOARDING,
+        },
+        {
+            "source": ["onboarding.accounts"],
+            "detail-type": [
+                "AccountDeprovisioned",
+                "AccountDeprovisioningFailed",
+                "AccountProvisioned",
+                "AccountProvisioningFailed",
+            ],
+            "detail": ONBOARDING,
+        },
+        {
+            "source": ["onboarding.preferences"],
+            "detail-type": [
+                "PreferencesRecorded",
+                "PreferencesRejected",
+                "ProfileClosed",
+                "ProfileClosureFailed",
+            ],
+            "detail": ONBOARDING,
+        },
+        {"source": ["workflow.scheduler"], "detail-type": ["StepDeadlineReached"], "detail": ONBOARDING},
+        {"source": ["workflow.operator"], "detail-type": ["OperatorCommandIssued"], "detail": ONBOARDING},
         # Deadlines scheduled and commands issued without a context (before decision 0022): the controller
         # finds the instance by the correlation id.
         {"source": ["workflow.scheduler"], "detail-type": ["StepDeadlineReached"], "detail": NO_CONTEXT},
@@ -127,6 +169,54 @@ EXPECTED_RULES: dict[str, list[dict[str, Any]]] = {
             "detail": {**ORDER_V2, "data": {"step": ["notify"]}},
         },
     ],
+    # Onboarding's parallel steps: the controller starts (or retries) each for its consumer only, and
+    # asks each consumer for its undo.
+    "accounts": [
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["StepRequested"],
+            "detail": {**ONBOARDING, "data": {"step": ["account"]}},
+        },
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["StepRetryRequested"],
+            "detail": {**ONBOARDING, "data": {"step": ["account"]}},
+        },
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["AccountDeprovisionRequested"],
+            "detail": ONBOARDING,
+        },
+    ],
+    "preferences": [
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["StepRequested"],
+            "detail": {**ONBOARDING, "data": {"step": ["preferences"]}},
+        },
+        {
+            "source": ["workflow.controller"],
+            "detail-type": ["StepRetryRequested"],
+            "detail": {**ONBOARDING, "data": {"step": ["preferences"]}},
+        },
+        {"source": ["workflow.controller"], "detail-type": ["ProfileClosureRequested"], "detail": ONBOARDING},
+    ],
+    # A listener: what officers must decide or hear about (the review's request, reminder, escalation)
+    # and how the onboarding ended, for the customer.
+    "onboarding_notices": [
+        {
+            "source": ["workflow.controller"],
+            "detail-type": [
+                "DecisionReminder",
+                "DecisionRequested",
+                "WorkflowCompensated",
+                "WorkflowCompleted",
+                "WorkflowEscalated",
+                "WorkflowFailed",
+            ],
+            "detail": ONBOARDING,
+        }
+    ],
 }
 
 
@@ -180,13 +270,13 @@ def _machine_id(synth: Synthesized, name: str) -> str:
     return machine_id
 
 
-def test_one_standard_state_machine_per_order_flow_logs_everything_and_traces(
-    synthesized: Synthesized,
-) -> None:
+def test_one_standard_state_machine_per_flow_logs_everything_and_traces(synthesized: Synthesized) -> None:
     machines = synthesized.of_type("AWS::StepFunctions::StateMachine")
     assert {m["Properties"]["StateMachineName"] for m in machines.values()} == {
         "workflowkit-test-order-payment",
         "workflowkit-test-order-refund",
+        "workflowkit-test-onboarding-identity-verification",
+        "workflowkit-test-onboarding-review",
     }
     for machine in machines.values():
         props = machine["Properties"]
@@ -196,26 +286,42 @@ def test_one_standard_state_machine_per_order_flow_logs_everything_and_traces(
         assert props["TracingConfiguration"] == {"Enabled": True}
 
 
-@pytest.mark.parametrize("name", ["payment", "refund"])
-def test_every_asl_placeholder_is_substituted(synthesized: Synthesized, name: str) -> None:
-    props = synthesized.resources[_machine_id(synthesized, f"workflowkit-test-order-{name}")]["Properties"]
+# What each machine's ASL placeholders become: its service's task functions and tables (functions/payment
+# and functions/identity deployment.py), the bus, and for a machine that pauses for a decision (onboarding's
+# review) the callbacks table.
+PAYMENT_SUBSTITUTIONS = {
+    "ChecksFunctionArn": {"Fn::GetAtt": ["PaymentChecksFunction57A7CA11", "Arn"]},
+    "GatewayFunctionArn": {"Fn::GetAtt": ["PaymentGatewayFunctionD8925C92", "Arn"]},
+    "PaymentsTableName": {"Ref": "DataPaymentsTable52B0A41C"},
+    "EventBusName": {"Ref": "EventsBus45DE4339"},
+}
+IDENTITY_SUBSTITUTIONS = {
+    "ProviderFunctionArn": {"Fn::GetAtt": ["IdentityVerificationFunction89FAD2E7", "Arn"]},
+    "VerificationsTableName": {"Ref": "DataVerificationsTable7EFDB8AD"},
+    "EventBusName": {"Ref": "EventsBus45DE4339"},
+}
+EXPECTED_SUBSTITUTIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("order", "payment"): PAYMENT_SUBSTITUTIONS,
+    ("order", "refund"): PAYMENT_SUBSTITUTIONS,
+    ("onboarding", "identity-verification"): IDENTITY_SUBSTITUTIONS,
+    ("onboarding", "review"): {
+        **IDENTITY_SUBSTITUTIONS,
+        "CallbacksTableName": {"Ref": "DataCallbacksTable30F33F09"},
+    },
+}
+
+
+@pytest.mark.parametrize(("workflow", "name"), sorted(EXPECTED_SUBSTITUTIONS))
+def test_every_asl_placeholder_is_substituted(synthesized: Synthesized, workflow: str, name: str) -> None:
+    machine_id = _machine_id(synthesized, f"workflowkit-test-{workflow}-{name}")
+    props = synthesized.resources[machine_id]["Properties"]
     definition = props["DefinitionString"]
     parts = definition["Fn::Join"][1] if isinstance(definition, dict) else [definition]
     tokens = {token for part in parts if isinstance(part, str) for token in PLACEHOLDER.findall(part)}
     asl_tokens = placeholders(ROOT / "statemachines" / f"{name}.asl.json")
     assert tokens == asl_tokens
-    # The payment service's task functions and table (functions/payment/deployment.py), and the bus.
-    assert set(props["DefinitionSubstitutions"]) == {
-        "ChecksFunctionArn",
-        "GatewayFunctionArn",
-        "PaymentsTableName",
-        "EventBusName",
-    }
-    substitutions = props["DefinitionSubstitutions"]
-    assert substitutions["ChecksFunctionArn"] == {"Fn::GetAtt": ["PaymentChecksFunction57A7CA11", "Arn"]}
-    assert substitutions["GatewayFunctionArn"] == {"Fn::GetAtt": ["PaymentGatewayFunctionD8925C92", "Arn"]}
-    assert substitutions["PaymentsTableName"] == {"Ref": "DataPaymentsTable52B0A41C"}
-    assert substitutions["EventBusName"] == {"Ref": "EventsBus45DE4339"}
+    assert asl_tokens <= set(props["DefinitionSubstitutions"])
+    assert props["DefinitionSubstitutions"] == EXPECTED_SUBSTITUTIONS[(workflow, name)]
 
 
 def _definition(synth: Synthesized, machine_id: str) -> dict[str, Any]:
@@ -286,8 +392,10 @@ def test_every_rule_matches_the_workflow_name_or_the_absence_of_a_context(synthe
             assert lid in unrouted or lid.startswith("Controller"), lid
         else:
             # By name; by version too where only some live versions want the events (order v2's own).
-            assert pattern["detail"]["workflow"] in ({"name": ["order"]}, ORDER_V2["workflow"]), lid
-    assert len(contextless) == 1 + 2 + len(unrouted)
+            named = (ORDER["workflow"], ORDER_V2["workflow"], ONBOARDING["workflow"])
+            assert pattern["detail"]["workflow"] in named, lid
+    # Two start rules (OrderSubmitted, CustomerRegistered), the controller's deadlines and commands.
+    assert len(contextless) == 2 + 2 + len(unrouted)
 
 
 CONTEXT = {"name": "order", "version": 1, "subject": {"orderId": "o-1"}, "outputs": {}}
@@ -361,8 +469,8 @@ def test_exists_false_on_the_context_object_itself_would_not_tell_a_context_from
     assert matches({"detail": NO_CONTEXT}, _event("OrderSubmitted", "commerce.orders"))
 
 
-# The deployed workflow's events without a workflow context that no rule of the workflow matches: every
-# detail-type some rule delivers, per source, but the start event (which has no context) and the deadlines
+# The deployed workflows' events without a workflow context that no rule of a workflow matches: every
+# detail-type some rule delivers, per source, but the start events (which have no context) and the deadlines
 # and commands (which reach the controller).
 EXPECTED_UNROUTED = [
     {
@@ -395,10 +503,45 @@ EXPECTED_UNROUTED = [
         "detail-type": ["OrderConfirmationFailed", "OrderConfirmationSent"],
         "detail": NO_CONTEXT,
     },
+    {
+        "source": ["onboarding.identity"],
+        "detail-type": ["IdentityVerificationFailed", "IdentityVerified"],
+        "detail": NO_CONTEXT,
+    },
+    {
+        "source": ["onboarding.review"],
+        "detail-type": ["ReviewApproved", "ReviewRejected"],
+        "detail": NO_CONTEXT,
+    },
+    {
+        "source": ["onboarding.accounts"],
+        "detail-type": [
+            "AccountDeprovisioned",
+            "AccountDeprovisioningFailed",
+            "AccountProvisioned",
+            "AccountProvisioningFailed",
+        ],
+        "detail": NO_CONTEXT,
+    },
+    {
+        "source": ["onboarding.preferences"],
+        "detail-type": [
+            "PreferencesRecorded",
+            "PreferencesRejected",
+            "ProfileClosed",
+            "ProfileClosureFailed",
+        ],
+        "detail": NO_CONTEXT,
+    },
     {"source": ["workflow.callback"], "detail-type": ["StepDecided"], "detail": NO_CONTEXT},
     {
         "source": ["workflow.controller"],
         "detail-type": [
+            # Onboarding's undo requests, and the review's decision requests (onboarding_notices hears them).
+            "AccountDeprovisionRequested",
+            "DecisionReminder",
+            "DecisionRequested",
+            "ProfileClosureRequested",
             "InventoryReleaseRequested",
             "RefundRequested",
             "ShipmentCancellationRequested",
@@ -488,6 +631,16 @@ EXPECTED_ENVIRONMENT = {
     "payment.checks.lambda_handler": set(),
     "payment.gateway.lambda_handler": {"PAYMENTS_TABLE_NAME", "PAYMENT_GATEWAY"},
     "frontdoor.handler.lambda_handler": {"EVENT_BUS_NAME", "WORKFLOW_TABLE_NAME", "CALLBACKS_TABLE_NAME"},
+    # Onboarding's services (functions/*/deployment.py): each its table and, for notices, the topic.
+    "accounts.handler.lambda_handler": {"EVENT_BUS_NAME", "ACCOUNTS_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"},
+    "preferences.handler.lambda_handler": {"EVENT_BUS_NAME", "PROFILES_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"},
+    "onboarding_notices.handler.lambda_handler": {
+        "EVENT_BUS_NAME",
+        "ONBOARDING_NOTICES_TABLE_NAME",
+        "IDEMPOTENCY_TABLE_NAME",
+        "NOTICES_TOPIC_ARN",
+    },
+    "identity.verification.lambda_handler": {"VERIFICATIONS_TABLE_NAME", "IDENTITY_PROVIDER"},
 }
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 
@@ -508,6 +661,8 @@ def test_functions_follow_the_contract(synthesized: Synthesized, handler: str) -
     ]
     if handler.startswith("payment.gateway"):
         assert variables["PAYMENT_GATEWAY"] == "sandbox"
+    if handler.startswith("identity.verification"):
+        assert variables["IDENTITY_PROVIDER"] == "sandbox"
 
 
 def test_each_service_gets_its_own_tables_and_topic_in_its_environment(synthesized: Synthesized) -> None:
@@ -519,6 +674,15 @@ def test_each_service_gets_its_own_tables_and_topic_in_its_environment(synthesiz
             "CUSTOMER_TOPIC_ARN": {"Ref": synthesized.logical_id(synthesized.stack.topics.notices)},
         },
         "payment.gateway.lambda_handler": {"PAYMENTS_TABLE_NAME": {"Ref": "DataPaymentsTable52B0A41C"}},
+        "accounts.handler.lambda_handler": {"ACCOUNTS_TABLE_NAME": {"Ref": "DataAccountsTable816B83C6"}},
+        "preferences.handler.lambda_handler": {"PROFILES_TABLE_NAME": {"Ref": "DataProfilesTable95DB990E"}},
+        "onboarding_notices.handler.lambda_handler": {
+            "ONBOARDING_NOTICES_TABLE_NAME": {"Ref": "DataOnboardingNoticesTableEFA619AD"},
+            "NOTICES_TOPIC_ARN": {"Ref": synthesized.logical_id(synthesized.stack.topics.notices)},
+        },
+        "identity.verification.lambda_handler": {
+            "VERIFICATIONS_TABLE_NAME": {"Ref": "DataVerificationsTable7EFDB8AD"}
+        },
     }
     for handler, variables in expected.items():
         _, function = _function(synthesized, handler)
@@ -537,8 +701,15 @@ def test_the_controller_knows_the_state_machines_it_starts_by_workflow_and_machi
     text = "".join(
         part if isinstance(part, str) else "<" + part["Ref"] + ">" for part in value["Fn::Join"][1]
     )
-    payment = _machine_id(synthesized, "workflowkit-test-order-payment")
-    assert json.loads(text) == {"order/payment": f"<{payment}>"}
+    # The machines of steps: order's payment, onboarding's verification and review (not order's refund flow,
+    # an undo its rule starts).
+    assert json.loads(text) == {
+        "order/payment": f"<{_machine_id(synthesized, 'workflowkit-test-order-payment')}>",
+        "onboarding/identity-verification": (
+            f"<{_machine_id(synthesized, 'workflowkit-test-onboarding-identity-verification')}>"
+        ),
+        "onboarding/review": f"<{_machine_id(synthesized, 'workflowkit-test-onboarding-review')}>",
+    }
 
 
 def test_names_the_kit_does_not_choose_are_left_to_cloudformation(synthesized: Synthesized) -> None:
@@ -597,15 +768,39 @@ def test_outputs_name_what_the_local_cloud_and_clients_read(synthesized: Synthes
         "NotificationsTableName",
         "OrderPaymentStateMachineArn",
         "OrderRefundStateMachineArn",
+        # Onboarding: compliance officers decide reviews; its services' tables; its two machines.
+        "ComplianceOfficerApproverPolicyArn",
+        "AccountsTableName",
+        "ProfilesTableName",
+        "VerificationsTableName",
+        "OnboardingNoticesTableName",
+        "OnboardingIdentityVerificationStateMachineArn",
+        "OnboardingReviewStateMachineArn",
         "AlarmTopicArn",
         "EscalationTopicArn",
         "NoticesTopicArn",
         "ScheduleGroupName",
         "UnroutedEventsQueueUrl",
     }
-    tables = ("Workflows", "Idempotency", "Callbacks", "Inventory", "Shipments", "Payments", "Notifications")
+    tables = (
+        *("Workflows", "Idempotency", "Callbacks", "Inventory", "Shipments", "Payments", "Notifications"),
+        *("Accounts", "Profiles", "Verifications", "OnboardingNotices"),
+    )
     for table in tables:
         assert outputs[f"{table}TableName"]["Value"]["Ref"].startswith(f"Data{table}Table")
-    for name in ("payment", "refund"):
-        machine = _machine_id(synthesized, f"workflowkit-test-order-{name}")
-        assert outputs[f"Order{name.capitalize()}StateMachineArn"]["Value"] == {"Ref": machine}
+    for output, name in (
+        ("OrderPaymentStateMachineArn", "workflowkit-test-order-payment"),
+        ("OrderRefundStateMachineArn", "workflowkit-test-order-refund"),
+        (
+            "OnboardingIdentityVerificationStateMachineArn",
+            "workflowkit-test-onboarding-identity-verification",
+        ),
+        ("OnboardingReviewStateMachineArn", "workflowkit-test-onboarding-review"),
+    ):
+        assert outputs[output]["Value"] == {"Ref": _machine_id(synthesized, name)}
+    api = synthesized.stack.api
+    for output, group in (
+        ("CarrierDeskApproverPolicyArn", "carrier-desk"),
+        ("ComplianceOfficerApproverPolicyArn", "compliance-officer"),
+    ):
+        assert outputs[output]["Value"] == {"Ref": synthesized.logical_id(api.approver_policies[group])}
