@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from frontdoor.api import check_workflow_id, status_path, validate
 from frontdoor.claims import CallbackTable, Claimed, WaitingToken
 from frontdoor.decisions import Decision, DecisionRequest, Verdict, decision_event_id
@@ -67,6 +69,8 @@ class Callbacks:
             raise WorkflowNotFoundError(f"no workflow {workflow_id!r} is recorded")
         definition = self._definition(state)
         step = _callback_step(definition, step_name)
+        if verdict == "complete":
+            _check_details(step, request.details)
         current = state.steps.get(step_name, StepState())
         candidate = Decision(
             workflow_id=workflow_id,
@@ -164,6 +168,28 @@ def _callback_step(definition: WorkflowDefinition, name: str) -> Step:
     if step.callback is None:
         raise StepNotFoundError(f"step {name!r} of a {definition.name} workflow takes no callbacks")
     return step
+
+
+def _check_details(step: Step, details: dict[str, Any]) -> None:
+    """A completion's details against the model the step's Callback declares (if it declares one)."""
+    assert step.callback is not None
+    model = step.callback.details
+    if model is None:
+        return
+    try:
+        model.model_validate(details)
+    except ValidationError as error:
+        raise InvalidRequestError(
+            f"the details are invalid for step {step.name!r}: {error.error_count()} problem(s)",
+            fields=[
+                {
+                    "field": ".".join(str(p) for p in ("details", *problem["loc"])),
+                    "message": str(problem["msg"]).removeprefix("Value error, "),
+                    "type": problem["type"],
+                }
+                for problem in error.errors()
+            ],
+        ) from None
 
 
 def _check_waiting(state: WorkflowState, step: str, current: StepState) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from order_workflow.confirmation import CarrierConfirmation
 from order_workflow.events import EVENT_TYPES
 from workflow_core import lifecycle
 from workflow_core.definition import (
@@ -98,7 +99,9 @@ ORDER_WORKFLOW = WorkflowDefinition(
 # callback routes of the steps it decides (and nothing else).
 CARRIER_DESK = "carrier-desk"
 
-SHIPPING_DECIDED = dataclasses.replace(SHIPPING, callback=Callback(approvers=CARRIER_DESK))
+SHIPPING_DECIDED = dataclasses.replace(
+    SHIPPING, callback=Callback(approvers=CARRIER_DESK, details=CarrierConfirmation)
+)
 
 NOTIFY = Step(
     name="notify",

@@ -278,7 +278,7 @@ class ShippingService:
         raise ConcurrentUpdateError(f"shipment of {order_id} kept changing while confirming it")
 
     def _on_decision(self, event: DomainEvent) -> OutgoingEvent | None:
-        decision = carrier_decision(event, now=clock.now())
+        decision = carrier_decision(event)
         shipment = self.load(decision.order_id)
         if shipment is None or (
             shipment.status == CANCELLED

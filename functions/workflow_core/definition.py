@@ -100,11 +100,15 @@ class Callback:
     ``reminder``: after the step started, announce ``DecisionReminder`` if it is still undecided.
     ``on_deadline``: ``fail`` treats a missed deadline like any step's (compensate); ``escalate``
     escalates to people and keeps waiting for the decision (an SLA breach, not a failure).
+    ``details``: see the field.
     """
 
     approvers: str
     reminder: timedelta | None = None
     on_deadline: Literal["fail", "escalate"] = "fail"
+    # The model a completion's ``details`` must satisfy: the front door refuses others (400) before the
+    # decision is claimed, so a typo never becomes a decision nobody can correct. None: any small scalars.
+    details: type[ContractModel] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)

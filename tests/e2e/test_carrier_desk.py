@@ -80,6 +80,27 @@ def test_a_booking_the_carrier_desk_confirms_completes_the_order(
     assert_nothing_lost(cloud)
 
 
+def test_a_confirmation_with_a_typo_in_its_details_is_400_and_the_desk_can_send_it_again(
+    cloud: LocalCloud, orders: OrderDriver
+) -> None:
+    # GIVEN a booking waiting for the carrier
+    booked_by_hand(cloud, orders)
+    desk = orders.carrier_desk()
+    # WHEN the desk misspells a detail: the front door refuses it before anything is claimed
+    code, answer = orders.decide(
+        ORDER_ID, "shipping", "complete", principal=desk, details={"estimatedDelivry": "2026-12-10"}
+    )
+    assert code == 400, answer
+    assert [f["field"] for f in answer["fields"]] == ["details"]
+    assert "a typo?" in answer["fields"][0]["message"]
+    # THEN nothing was decided: the corrected confirmation is accepted and the order completes
+    code, answer = orders.decide(
+        ORDER_ID, "shipping", "complete", principal=desk, details={"estimatedDelivery": "2026-12-10"}
+    )
+    assert code == 202, answer
+    assert finished(cloud, orders)["status"] == "COMPLETED"
+
+
 def test_a_booking_the_carrier_declines_is_compensated_with_the_reason(
     cloud: LocalCloud, orders: OrderDriver
 ) -> None:

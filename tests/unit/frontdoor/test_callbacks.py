@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
+from pydantic import Field
 
 from frontdoor.api import FrontDoor
 from frontdoor.callbacks import Callbacks
@@ -46,6 +47,12 @@ class Opened(ContractModel):
 
 class Outcome(ContractModel):
     case_id: str
+
+
+class Ticket(ContractModel):
+    """What a partner may send with a confirmation (the confirm step's declared details)."""
+
+    ticket: str | None = Field(default=None, pattern=r"^T-[0-9]{1,8}$")
 
 
 SOURCE = "tests.cases"
@@ -82,7 +89,7 @@ CASE = WorkflowDefinition(
             completed_by="Confirmed",
             failed_by="Unconfirmed",
             deadline=timedelta(hours=24),
-            callback=Callback(approvers="partners"),
+            callback=Callback(approvers="partners", details=Ticket),
         ),
         Step(
             name="sign",
@@ -339,6 +346,32 @@ def test_an_invalid_decision_is_400_and_claims_nothing(
     assert any(f["field"].startswith(field) for f in answer["fields"]), answer
     assert door.claim_of("approve") is None
     assert door.publisher.events == []
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        ({"tiket": "T-1"}, "details.tiket"),
+        ({"ticket": "1234"}, "details.ticket"),
+        ({"ticket": 7}, "details.ticket"),
+    ],
+)
+def test_a_completion_whose_details_the_step_does_not_declare_is_400_and_claims_nothing(
+    door: Door, details: dict[str, Any], field: str
+) -> None:
+    # The confirm step declares its details (Ticket): a typo is the caller's 400, not a decision the
+    # consumer would have to refuse after it was claimed (and nobody could correct)
+    code, answer = door.decide("confirm", "complete", {"details": details})
+    assert code == 400
+    assert [f["field"] for f in answer["fields"]] == [field]
+    assert door.claim_of("confirm") is None
+    assert door.publisher.events == []
+    # declared details are accepted, and a rejection's details are the decider's record, not checked
+    assert door.decide("confirm", "complete", {"details": {"ticket": "T-42"}})[0] == 202
+
+
+def test_a_rejection_is_not_held_to_the_completion_details(door: Door) -> None:
+    assert door.decide("confirm", "reject", {"reason": "no slot", "details": {"tiket": "x"}})[0] == 202
 
 
 def test_a_body_that_is_not_json_is_400(door: Door) -> None:
