@@ -9,6 +9,9 @@ is started by that workflow's rules or by the controller under that key.
 The plan refuses, naming the service or the workflow, what would deploy but be wrong: a service claiming
 a source it does not own (``extra_sources``: the kit's, or one whose events another service or a start
 event owns), and a physical name longer than AWS allows.
+
+Each state machine's execution timeout comes from the deadlines of what it runs (``FlowPlan.timeout``):
+the controller, not Step Functions, enforces deadlines, so an execution must outlive them.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from controller.decide import flow_key
 from infra.callback_plan import CallbackPlan, callback_plan
 from infra.constructs.naming import stage_names, state_machine_names
+from infra.constructs.orchestrated_flow import EXECUTION_TIMEOUT
 from infra.constructs.subscriptions import (
     Subscription,
     contextless_subscriptions,
@@ -45,6 +50,13 @@ CONTEXTLESS_TO_CONTROLLER = (lifecycle.STEP_DEADLINE_REACHED, lifecycle.OPERATOR
 # The kit's events about one step: a consumer's rules for them also match ``detail.data.step``, so a
 # service hears them only for the steps it runs (one service may run steps of several workflows).
 PER_STEP = (lifecycle.STEP_REQUESTED, lifecycle.STEP_DECIDED, lifecycle.STEP_RETRY_REQUESTED)
+# A machine's execution timeout: at least the flows' default (2 h), and twice the longest deadline of the
+# steps and undos it runs, so the controller acts on a missed deadline (stops the execution, retries or
+# undoes) long before Step Functions would end it. A machine that runs a callback step whose missed
+# deadline escalates keeps waiting for the decision, which still counts however late: it gets Step
+# Functions' longest, a year (Standard executions run at most that).
+FLOW_TIMEOUT = timedelta(seconds=EXECUTION_TIMEOUT.to_seconds())
+LONGEST_EXECUTION = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,8 @@ class FlowPlan:
     # It runs a callback step: it pauses on a task token it writes into the callbacks table, which the
     # front door answers (``${CallbacksTableName}`` in its ASL).
     awaits_decisions: bool = False
+    # How long an execution may run (``FLOW_TIMEOUT``, longer where a deadline or a decision asks for it).
+    timeout: timedelta = FLOW_TIMEOUT
 
     @property
     def key(self) -> str:
@@ -374,6 +388,26 @@ def _flows(registry: Registry, name: str) -> tuple[FlowPlan, ...]:
                     for d in versions
                     for step in d.steps
                 ),
+                timeout=_execution_timeout(versions, machine),
             )
         )
     return tuple(flows)
+
+
+def _execution_timeout(versions: tuple[WorkflowDefinition, ...], machine: str) -> timedelta:
+    """How long an execution of ``machine`` may run, over every live version (``FLOW_TIMEOUT``)."""
+    deadlines: list[timedelta] = []
+    for definition in versions:
+        for step in definition.steps:
+            if step.runner.pattern is Pattern.ORCHESTRATED and step.runner.name == machine:
+                if step.callback is not None and step.callback.on_deadline == "escalate":
+                    return LONGEST_EXECUTION
+                deadlines.append(step.deadline)
+            undo = step.compensation
+            if (
+                undo is not None
+                and undo.runner.pattern is Pattern.ORCHESTRATED
+                and undo.runner.name == machine
+            ):
+                deadlines.append(undo.deadline)
+    return min(max([FLOW_TIMEOUT, *(2 * deadline for deadline in deadlines)]), LONGEST_EXECUTION)

@@ -36,7 +36,9 @@ from infra.constructs.subscriptions import Subscription
 from workflow_core.catalog import EventCatalog
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-# Longer than any step deadline of a declaration: the controller, not Step Functions, enforces SLAs.
+# The controller, not Step Functions, enforces SLAs: an execution outlives the deadlines of what it runs.
+# The default; the plan lengthens it for a machine whose deadlines or decisions ask for more
+# (infra.plan.FlowPlan.timeout).
 EXECUTION_TIMEOUT = Duration.hours(2)
 # Step Functions' DynamoDB integrations: the optimized one and the AWS SDK one, the latter also as the
 # callback pattern (a machine that leaves its task token in a table and waits for a decision).

@@ -290,6 +290,7 @@ class WorkflowStack(Stack):
             catalog=self.plan.catalog,
             publishes=flow.publishes,
             started_by=flow.started_by,
+            timeout=Duration.seconds(int(flow.timeout.total_seconds())),
         )
 
     # --- the front door ---------------------------------------------------------------------------------

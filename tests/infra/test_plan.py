@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Literal
 
 import pytest
 from pydantic import Field
@@ -17,10 +18,11 @@ from order_workflow.declaration import PAYMENT
 from tests.infra.conftest import STAGE
 from workflow_core import lifecycle
 from workflow_core.catalog import EventType
-from workflow_core.definition import Step, WorkflowDefinition, consumer, state_machine
+from workflow_core.definition import Callback, Step, WorkflowDefinition, consumer, state_machine
 from workflow_core.deployment import ServiceNeeds, needs_of
 from workflow_core.envelope import ContractModel
 from workflow_core.registry import Registry
+from workflow_registry import WORKFLOWS
 
 ORDER = Registry([ORDER_WORKFLOW])
 
@@ -215,3 +217,62 @@ def test_deadlines_and_commands_without_a_context_reach_the_controller_the_rest_
         "PaymentRefunded",
         "RefundFailed",
     }
+
+
+# --- execution timeouts: an execution outlives the deadlines the controller enforces ------------------------
+def test_each_deployed_machine_outlives_what_the_controller_waits_for() -> None:
+    planned = plan(Registry(WORKFLOWS), stage=STAGE)
+    assert {flow.key: flow.timeout for flow in planned.flows} == {
+        # Payment 15 min, refund 1 h, verification 15 min: the flows' 2 hours is more than twice each.
+        "order/payment": timedelta(hours=2),
+        "order/refund": timedelta(hours=2),
+        "onboarding/identity-verification": timedelta(hours=2),
+        # The review waits for an officer past its 48-hour SLA (the deadline escalates, a late decision
+        # counts): as long as a Standard execution may run. With 2 hours, it would time out before anyone
+        # could decide, and the decision could never reach it.
+        "onboarding/review": timedelta(days=365),
+    }
+
+
+class PaymentSigned(ContractModel):
+    order_id: str
+
+
+def _sign_off(deadline: timedelta, on_deadline: Literal["fail", "escalate"]) -> WorkflowDefinition:
+    """The order workflow with a signing machine after payment: a person decides, within ``deadline``."""
+    sign = Step(
+        name="sign",
+        runner=state_machine("signing", service="payment"),
+        after=(PAYMENT.name,),
+        completed_by="PaymentSigned",
+        failed_by="PaymentSignRefused",
+        deadline=deadline,
+        callback=Callback(approvers="officers", on_deadline=on_deadline),
+    )
+    events = (
+        EventType("PaymentSigned", "commerce.payments", {1: PaymentSigned}),
+        EventType("PaymentSignRefused", "commerce.payments", {1: PaymentSigned}),
+    )
+    return dataclasses.replace(
+        ORDER_WORKFLOW, steps=(*ORDER_WORKFLOW.steps, sign), events=(*ORDER_WORKFLOW.events, *events)
+    )
+
+
+def test_a_machine_whose_deadline_fails_gets_twice_its_longest_deadline() -> None:
+    # A missed deadline stops the execution: twice the deadline leaves the controller all the time it needs.
+    planned = plan(Registry([_sign_off(timedelta(hours=24), "fail")]), stage=STAGE)
+    assert {flow.key: flow.timeout for flow in planned.flows}["order/signing"] == timedelta(hours=48)
+    # An undo's deadline counts too (the refund flow's, here 3 hours).
+    assert PAYMENT.compensation is not None
+    slow_refund = dataclasses.replace(PAYMENT.compensation, deadline=timedelta(hours=3))
+    steps = (dataclasses.replace(PAYMENT, compensation=slow_refund), *ORDER_WORKFLOW.steps[1:])
+    planned = plan(Registry([dataclasses.replace(ORDER_WORKFLOW, steps=steps)]), stage=STAGE)
+    assert {flow.key: flow.timeout for flow in planned.flows} == {
+        "order/payment": timedelta(hours=2),
+        "order/refund": timedelta(hours=6),
+    }
+
+
+def test_a_machine_waiting_for_a_decision_that_may_come_late_waits_as_long_as_step_functions_allows() -> None:
+    planned = plan(Registry([_sign_off(timedelta(hours=1), "escalate")]), stage=STAGE)
+    assert {flow.key: flow.timeout for flow in planned.flows}["order/signing"] == timedelta(days=365)

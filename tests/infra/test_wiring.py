@@ -333,12 +333,23 @@ def _definition(synth: Synthesized, machine_id: str) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.parametrize("name", ["payment", "refund"])
-def test_every_state_machine_times_out(synthesized: Synthesized, name: str) -> None:
+# Each execution outlives the deadlines the controller enforces (infra/plan.py, FlowPlan.timeout).
+EXPECTED_TIMEOUTS = {
+    # Payment 15 min, refund 1 h, verification 15 min: the flows' default is more than twice each.
+    ("order", "payment"): int(EXECUTION_TIMEOUT.to_seconds()),
+    ("order", "refund"): int(EXECUTION_TIMEOUT.to_seconds()),
+    ("onboarding", "identity-verification"): int(EXECUTION_TIMEOUT.to_seconds()),
+    # The review waits for an officer past its 48-hour SLA (it escalates; a late decision counts): a year.
+    ("onboarding", "review"): 365 * 24 * 3600,
+}
+
+
+@pytest.mark.parametrize(("workflow", "name"), sorted(EXPECTED_TIMEOUTS))
+def test_every_state_machine_times_out(synthesized: Synthesized, workflow: str, name: str) -> None:
     # The definition is a string, so CDK cannot add the timeout: it must be in the ASL itself, or
     # executions never time out and the "executions timed out" alarm can never fire.
-    definition = _definition(synthesized, _machine_id(synthesized, f"workflowkit-test-order-{name}"))
-    assert definition["TimeoutSeconds"] == int(EXECUTION_TIMEOUT.to_seconds())
+    definition = _definition(synthesized, _machine_id(synthesized, f"workflowkit-test-{workflow}-{name}"))
+    assert definition["TimeoutSeconds"] == EXPECTED_TIMEOUTS[(workflow, name)]
     assert 0 < definition["TimeoutSeconds"] <= 365 * 24 * 3600  # Standard workflows run at most a year
     assert {"StartAt", "States"} <= set(definition)
 
