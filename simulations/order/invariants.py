@@ -198,6 +198,18 @@ def check_decisions(
 NOTIFY = "notify"
 
 
+def _paid_while_running(status: dict[str, Any]) -> bool:
+    """The controller saw payment complete while the order still ran: the one moment notify starts. A
+    payment whose completion arrived after another step's failure (its undo then refunds it) does not
+    start it: telling the customer "paid" about an order being undone would be wrong."""
+    return any(
+        row.get("detailType") == "PaymentProcessed"
+        and row.get("statusBefore") == "RUNNING"
+        and row.get("statusAfter") == "RUNNING"
+        for row in status.get("timeline", [])
+    )
+
+
 def check_notify(statuses: dict[str, dict[str, Any]]) -> list[Violation]:
     """Where the version has the notify step: started once paid, and never the reason an order ended."""
     violations = []
@@ -205,8 +217,7 @@ def check_notify(statuses: dict[str, dict[str, Any]]) -> list[Violation]:
         steps = status.get("steps", {})
         if NOTIFY not in steps:
             continue  # an instance of v1
-        paid = steps.get("payment", {}).get("status") in ("COMPLETED", "COMPENSATED", "COMPENSATING")
-        if paid and steps[NOTIFY].get("status") == "PENDING":
+        if _paid_while_running(status) and steps[NOTIFY].get("status") == "PENDING":
             violations.append(Violation("notify", order_id, "paid, but the customer was never notified"))
         if str(status.get("reason") or "").startswith(f"{NOTIFY} "):
             violations.append(

@@ -6,7 +6,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from simulations.order.invariants import check_money, check_shipments, check_stock
+from simulations.order.invariants import check_money, check_notify, check_shipments, check_stock
 
 
 def status(state: str, *, took: timedelta = timedelta(seconds=5)) -> dict[str, Any]:
@@ -94,3 +94,35 @@ def test_a_live_shipment_for_an_undone_order_is_caught() -> None:
     ]
     statuses = {"a": status("COMPLETED"), "b": status("COMPENSATED"), "c": status("COMPENSATED")}
     assert [v.subject for v in check_shipments(tables(shipments=shipments), statuses)] == ["b"]
+
+
+def _with_notify(notify: str, *, payment_seen: str, reason: str | None = None) -> dict[str, Any]:
+    """An order v2 instance whose controller saw PaymentProcessed while ``payment_seen`` (its status)."""
+    return {
+        "status": "COMPLETED" if payment_seen == "RUNNING" else "COMPENSATED",
+        "reason": reason,
+        "steps": {"payment": {"status": "COMPLETED"}, "notify": {"status": notify}},
+        "timeline": [
+            {"detailType": "PaymentProcessed", "statusBefore": payment_seen, "statusAfter": payment_seen}
+        ],
+    }
+
+
+def test_an_order_paid_while_running_whose_customer_was_never_notified_is_caught() -> None:
+
+    assert check_notify({"o-1": _with_notify("COMPLETED", payment_seen="RUNNING")}) == []
+    (violation,) = check_notify({"o-1": _with_notify("PENDING", payment_seen="RUNNING")})
+    assert "never notified" in violation.detail
+
+
+def test_a_payment_seen_after_the_order_began_undoing_starts_no_notice() -> None:
+    # the inventory failure overtook PaymentProcessed: the order was undoing, "paid" would be wrong
+
+    assert check_notify({"o-1": _with_notify("PENDING", payment_seen="COMPENSATING")}) == []
+
+
+def test_an_order_ended_by_its_notice_is_caught() -> None:
+
+    status = _with_notify("FAILED", payment_seen="RUNNING", reason="notify failed: SEND_REJECTED")
+    (violation,) = check_notify({"o-1": status})
+    assert "ended on its notice" in violation.detail
