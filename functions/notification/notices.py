@@ -197,6 +197,8 @@ class NotificationService:
             MessageAttributes={
                 "customerId": {"DataType": "String", "StringValue": order.customer_id},
                 "template": {"DataType": "String", "StringValue": template},
+                # Every notice on the shared topic names its audience, so one filter policy selects it.
+                "audience": {"DataType": "String", "StringValue": "customer"},
             },
         )
         return str(response["MessageId"])

@@ -82,6 +82,7 @@ def test_each_outcome_sends_its_template_to_the_customer(
     (message,) = inbox.messages()
     assert message["MessageAttributes"]["template"]["Value"] == template
     assert message["MessageAttributes"]["customerId"]["Value"] == "cus-42"
+    assert message["MessageAttributes"]["audience"]["Value"] == "customer"  # one filter policy selects it
     assert json.loads(message["Message"])["orderId"] == "ord-1001"
     # AND CustomerNotified is announced, and the notice is recorded as SENT
     (notified,) = publisher.events
