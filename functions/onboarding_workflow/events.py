@@ -116,7 +116,7 @@ class AccountDeprovisionRequested(CompensationRequest):
 
 class AccountDeprovisioned(CompensationOutcome):
     customer_id: CustomerId
-    account_id: str | None
+    account_id: str | None = None  # None: nothing was provisioned (a wire form omits it)
     deprovisioned: bool = Field(description="False when no account was open, so nothing needed closing.")
 
 
@@ -146,7 +146,7 @@ class ProfileClosureRequested(CompensationRequest):
 
 class ProfileClosed(CompensationOutcome):
     customer_id: CustomerId
-    profile_id: str | None
+    profile_id: str | None = None  # None: no profile existed (a wire form omits it)
     closed: bool = Field(description="False when no profile existed, so nothing needed closing.")
 
 

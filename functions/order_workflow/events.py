@@ -140,7 +140,7 @@ class InventoryReleaseRequested(CompensationRequest):
 
 class InventoryReleased(CompensationOutcome):
     order_id: OrderId
-    reservation_id: str | None
+    reservation_id: str | None = None  # None: nothing was reserved (a wire form omits it)
     released: bool = Field(description="False when nothing was reserved, so nothing needed releasing.")
 
 
@@ -181,7 +181,7 @@ class ShipmentCancellationRequested(CompensationRequest):
 
 class ShipmentCancelled(CompensationOutcome):
     order_id: OrderId
-    shipment_id: str | None
+    shipment_id: str | None = None  # None: no shipment existed (a wire form omits it)
     cancelled: bool = Field(description="False when no shipment existed, so nothing needed cancelling.")
 
 
