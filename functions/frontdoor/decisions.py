@@ -8,6 +8,7 @@ whichever way it travels.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -32,10 +33,18 @@ class DecisionRequest(ContractModel):
     reason: str | None = Field(default=None, min_length=1, max_length=1000)
     details: dict[str, Scalar] = Field(default_factory=dict, max_length=MAX_DETAILS)
 
+    @field_validator("reason")
+    @classmethod
+    def _said_something(cls, reason: str | None) -> str | None:
+        # A reason of blanks is no reason: a rejection must say why.
+        return None if reason is None or not reason.strip() else reason.strip()
+
     @field_validator("details")
     @classmethod
     def _small_details(cls, details: dict[str, Scalar]) -> dict[str, Scalar]:
         for key, value in details.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{key!r} is not a finite number")
             if not 1 <= len(key) <= MAX_DETAIL_KEY:
                 raise ValueError(f"key {key[:80]!r} must be 1 to {MAX_DETAIL_KEY} characters")
             if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:

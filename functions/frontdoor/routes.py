@@ -15,6 +15,10 @@ from frontdoor.decisions import Verdict
 from frontdoor.errors import CallerUnknownError, FrontDoorError, InvalidRequestError
 
 
+def _not_json(constant: str) -> Any:
+    raise InvalidRequestError(f"the body is not valid JSON: {constant} is not a JSON number")
+
+
 def build_app(
     front_door: FrontDoor, *, logger: Logger, callbacks: Callbacks | None = None
 ) -> APIGatewayHttpResolver:
@@ -28,7 +32,9 @@ def build_app(
                 return None
             raise InvalidRequestError("the request has no body")
         try:
-            return json.loads(raw)
+            # NaN and Infinity are not JSON (RFC 8259) and no AWS API takes them: refuse them here, not
+            # after a decision carrying one was claimed and could never be delivered.
+            return json.loads(raw, parse_constant=_not_json)
         except json.JSONDecodeError as error:
             raise InvalidRequestError(f"the body is not valid JSON: {error.msg}") from None
 

@@ -335,6 +335,8 @@ def test_a_paused_state_machine_gets_its_task_token_answered_with_the_decision(d
         ("complete", {"details": {"nested": {"a": 1}}}, "details"),
         ("complete", {"details": {"note": "x" * 501}}, "details"),
         ("complete", {"verdict": "yes"}, "verdict"),
+        ("reject", {"reason": "   "}, "reason"),  # blanks are no reason
+        ("complete", '{"details": {"x": 1e400}}', "details"),  # parses to infinity: no AWS API takes it
     ],
 )
 def test_an_invalid_decision_is_400_and_claims_nothing(
@@ -372,6 +374,16 @@ def test_a_completion_whose_details_the_step_does_not_declare_is_400_and_claims_
 
 def test_a_rejection_is_not_held_to_the_completion_details(door: Door) -> None:
     assert door.decide("confirm", "reject", {"reason": "no slot", "details": {"tiket": "x"}})[0] == 202
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_with_a_number_json_does_not_have_is_400_and_claims_nothing(door: Door, constant: str) -> None:
+    # Python's json reads these; EventBridge and Step Functions refuse them: a claimed decision carrying
+    # one could never be delivered, and would block every later decision on the step
+    code, answer = door.decide("approve", "complete", f'{{"details": {{"x": {constant}}}}}')
+    assert code == 400
+    assert constant in answer["message"]
+    assert door.claim_of("approve") is None
 
 
 def test_a_body_that_is_not_json_is_400(door: Door) -> None:
