@@ -3,7 +3,7 @@
 Declared on the shipping step's ``Callback(details=...)``: the front door checks a confirmation's details
 with it before accepting the decision (a typo is the desk's 400, not a dead-lettered decision and an
 order waiting for its deadline), and shipping reads them with it. The estimate's bounds read the clock,
-so the front door and shipping apply the same ones at their moment.
+as of the moment the desk decided: the front door at once, shipping with the decision's ``decidedAt``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, model_validator
 
 from workflow_core import clock
 from workflow_core.envelope import ContractModel
@@ -32,7 +32,7 @@ class CarrierConfirmation(ContractModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _checked(cls, details: Any) -> Any:
+    def _checked(cls, details: Any, info: ValidationInfo) -> Any:
         if not isinstance(details, dict):
             raise ValueError("a confirmation's details must be an object")
         unknown = sorted(set(details) - set(DETAILS))
@@ -40,7 +40,10 @@ class CarrierConfirmation(ContractModel):
             raise ValueError(f"a confirmation's details are {list(DETAILS)}; {unknown} are not (a typo?)")
         checked: dict[str, Any] = {}
         if details.get(ESTIMATED_DELIVERY) is not None:
-            checked[ESTIMATED_DELIVERY] = _estimate(details[ESTIMATED_DELIVERY], now=clock.now())
+            # As of the decision (context "now": when the desk decided), not of whenever it is read: a
+            # confirmation accepted at 23:59 stays valid when shipping handles it after midnight.
+            now = (info.context or {}).get("now") or clock.now()
+            checked[ESTIMATED_DELIVERY] = _estimate(details[ESTIMATED_DELIVERY], now=now)
         if details.get(REFERENCE) is not None or REFERENCE in details:
             checked[REFERENCE] = _reference(details.get(REFERENCE))
         return checked

@@ -63,7 +63,7 @@ def carrier_decision(event: DomainEvent) -> CarrierDecision:
     if data.decision == "reject":
         return decision  # a refusal needs no details; whatever came with it is the decider's record
     try:
-        details = CarrierConfirmation.model_validate(data.details)
+        details = CarrierConfirmation.model_validate(data.details, context={"now": data.decided_at})
     except ValidationError as error:
         raise InvalidDecisionError(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
     return dataclasses.replace(

@@ -291,3 +291,18 @@ def _wire(make: MakeEvent, event: DomainEvent) -> dict[str, Any]:
     raw["detail"]["data"] = event.data.to_wire()
     raw["detail"]["workflow"]["subject"]["shippingAddress"]["country"] = "GL"
     return raw
+
+
+def test_an_estimate_valid_when_the_desk_decided_stays_valid_when_shipping_handles_it_later(
+    service: ShippingService, eventbridge_event: MakeEvent, fixed_clock: Any
+) -> None:
+    # GIVEN a confirmation decided just before midnight, estimating delivery that same day (the front
+    # door accepted it then)
+    service.handle(reserved(eventbridge_event))
+    details = {"estimatedDelivery": NOW.date().isoformat()}
+    # WHEN shipping handles it after midnight (a queue's redelivery delay, say)
+    fixed_clock(NOW + timedelta(days=1))
+    outcome = service.handle(decided(eventbridge_event, "complete", details=details))
+    # THEN it is judged as of the decision, not refused as "in the past" and dead-lettered
+    assert outcome is not None
+    assert outcome.detail_type == "ShippingScheduled"
