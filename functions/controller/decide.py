@@ -399,6 +399,9 @@ class _Run:
         was_running = st.status is StepStatus.RUNNING
         if was_running:
             self._cancel_step_schedules(step, st)
+            if self._is_stale_attempt(step, st):
+                # An earlier attempt finished (its effect exists): the current one must not run on.
+                self._stop_attempt(step, st, "the step was completed by an earlier attempt")
         self._record_completion_moment(step)
         st.status = StepStatus.COMPLETED
         st.finished_at = self.now
@@ -487,7 +490,12 @@ class _Run:
         self._compensation_failed(step, "compensation missed its deadline", cancel=False)
 
     def _reminder_due(self, step: Step, st: StepState, data: ev.StepDeadlineReached) -> None:
-        if st.status is not StepStatus.RUNNING or st.attempt != data.attempt or st.decision is not None:
+        if (
+            self.s.status is not WorkflowStatus.RUNNING  # nobody may decide it now: do not ask people to
+            or st.status is not StepStatus.RUNNING
+            or st.attempt != data.attempt
+            or st.decision is not None
+        ):
             self.notes.append(f"reminder for {step.name} attempt {data.attempt} is stale; ignored")
             return
         assert st.deadline is not None
@@ -501,6 +509,9 @@ class _Run:
     def _past_service_level(self, step: Step, st: StepState, data: ev.StepDeadlineReached) -> None:
         """A callback step past its deadline with ``on_deadline="escalate"``: people are told, the
         workflow keeps waiting for the decision (the breach is recorded, not turned into a failure)."""
+        if self.s.status is not WorkflowStatus.RUNNING:
+            self.notes.append(f"deadline of {step.name} passed, the workflow is {self.s.status}; ignored")
+            return
         st.overdue = True
         st.reason = f"missed its deadline {iso_seconds(data.deadline)}; escalated, still waiting"
         self.changed = True
@@ -533,7 +544,7 @@ class _Run:
                 st.status = StepStatus.CANCELLED
                 st.finished_at = self.now
                 st.reason = reason
-            elif including_running or step.pattern is Pattern.ORCHESTRATED:
+            elif including_running or step.pattern is Pattern.ORCHESTRATED or _waits_past_deadline(step):
                 # It may still act after the stop: undo it like a timed-out one.
                 self._cancel_step_schedules(step, st)
                 self._stop_attempt(step, st, reason)
@@ -707,6 +718,8 @@ class _Run:
         """Nothing left to undo: COMPENSATED, or NEEDS_ATTENTION when an undo failed and was passed over."""
         failed = [n for n, st in self.s.steps.items() if st.status is StepStatus.COMPENSATION_FAILED]
         if not failed:
+            # Every undo done in the end (an operator retried or settled the failed ones): the cause stays.
+            self.s.reason = (self.s.reason or "").split("; undo failed for ")[0] or None
             self._finish(WorkflowStatus.COMPENSATED, "WorkflowCompensated")
             return
         self.s.status = WorkflowStatus.NEEDS_ATTENTION
@@ -848,6 +861,12 @@ class _Run:
 
     def _reject(self, command: ev.OperatorCommandIssued, why: str) -> None:
         self.notes.append(f"operator command {command.command} rejected: {why}")
+
+
+def _waits_past_deadline(step: Step) -> bool:
+    """A step whose deadline only escalates: waiting for it after a failure elsewhere could last forever
+    (nobody may decide it once the workflow stopped running), so it is given up on like a stopped one."""
+    return step.callback is not None and step.callback.on_deadline == "escalate"
 
 
 def _reason(event: DomainEvent) -> str:

@@ -661,3 +661,85 @@ def test_a_step_given_up_on_after_a_step_it_started_completed_is_still_undone_af
     # THEN right, which came after left in the DAG, is undone first all the same
     assert published(decision) == ["RightUndoRequested"]
     assert published(flow.undone("right")) == ["LeftUndoRequested"]
+
+
+def _partner_step() -> Step:
+    """A consumer's step a partner decides, whose deadline only escalates, with an undo."""
+    return dataclasses.replace(
+        _branch("left", ("check",)),
+        deadline=timedelta(hours=24),
+        callback=Callback(approvers="partners", reminder=timedelta(hours=12), on_deadline="escalate"),
+    )
+
+
+def _with_partner() -> WorkflowDefinition:
+    return WorkflowDefinition(
+        name="dag",
+        version=1,
+        start_event="Opened",
+        subject_id="case_id",
+        steps=(CHECK, _partner_step(), _branch("right", ("check",))),
+        events=_events(),
+    )
+
+
+def test_a_consumer_step_waiting_past_its_deadline_is_given_up_when_another_branch_fails() -> None:
+    # GIVEN a partner-decided consumer step (escalate at its deadline) beside a branch that fails
+    flow = Flow(_with_partner())
+    flow.open()
+    flow.checked("low")
+    decision = flow.failed("right")
+    # THEN the workflow does not wait for a decision nobody may take any more: the step is given up on
+    # (it may have acted: undone), not waited for forever
+    assert flow.step("left") is StepStatus.COMPENSATING
+    assert published(decision) == ["LeftUndoRequested"]
+    flow.undone("left")
+    assert flow.status is WorkflowStatus.COMPENSATED
+
+
+def test_no_reminder_or_escalation_asks_for_a_decision_once_the_workflow_stopped_running() -> None:
+    flow = Flow(_with_partner())
+    flow.open()
+    flow.checked("low")
+    flow.feed(
+        lc.OPERATOR_COMMAND_ISSUED,
+        lc.OperatorCommandIssued(workflow_id=WF, command="cancel", operator="ops", reason="customer left"),
+    )
+    assert published(flow.deadline("left", "reminder", after=timedelta(hours=12))) == []
+    assert published(flow.deadline("left", "step", after=timedelta(hours=12))) == []
+
+
+def test_a_completion_from_a_superseded_attempt_stops_the_current_execution() -> None:
+    # GIVEN check's first execution superseded by an operator's retry (attempt 2 running)
+    flow = Flow()
+    first = flow.open()
+    (start,) = [a for a in first.actions if isinstance(a, StartStateMachine)]
+    flow.feed(
+        lc.OPERATOR_COMMAND_ISSUED,
+        lc.OperatorCommandIssued(
+            workflow_id=WF, command="retry-step", step="check", operator="ops", reason="slow"
+        ),
+    )
+    assert flow.st("check").attempt == 2
+    # WHEN the first attempt's completion arrives after all (caused by the first execution's input)
+    etype = flow.definition.catalog.event_type("Checked")
+    event = DomainEvent(
+        detail_type="Checked",
+        source=etype.source,
+        metadata=EventMetadata(
+            event_id="late-check",
+            correlation_id=WF,
+            causation_id=start.input["metadata"]["eventId"],
+            schema_version=1,
+            occurred_at=flow.now,
+            producer=etype.source,
+        ),
+        data=Checked(case_id=WF, risk="low"),
+        workflow=WorkflowContext(name="dag", version=1, subject={"caseId": WF, "amount": 100}, outputs={}),
+    )
+    decision = flow.decider.decide(flow.state, event, flow.now)
+    flow.state = decision.state
+    # THEN the step is completed (its effect exists) and the second execution is stopped, not left running
+    assert flow.step("check") is StepStatus.COMPLETED
+    (stop,) = [a for a in decision.actions if isinstance(a, StopStateMachine)]
+    assert stop.execution_name.endswith("-check-2")
