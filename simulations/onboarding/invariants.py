@@ -164,7 +164,10 @@ def check_slas(statuses: Statuses, announcements: Announcements) -> list[Violati
         if not review.get("startedAt"):
             continue  # skipped, or never reached
         started = datetime.fromisoformat(review["startedAt"])
-        finished = datetime.fromisoformat(review["finishedAt"]) if review.get("finishedAt") else None
+        # When the officer decided (the approval's record), not when the controller handled the outcome:
+        # a decision a second before the deadline is in time, however late its event is processed.
+        decided_at = (review.get("output") or {}).get("decidedAt") or review.get("finishedAt")
+        finished = datetime.fromisoformat(decided_at) if decided_at else None
         heard = announcements.get(workflow_id, {})
         if not heard.get("DecisionRequested"):
             violations.append(Violation("sla", workflow_id, "the review was never announced to the officers"))

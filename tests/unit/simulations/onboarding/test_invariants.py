@@ -164,3 +164,15 @@ def test_an_escalation_after_the_decision_is_not_the_review_s() -> None:
     # A failed undo escalates long after the review was decided in time: not an SLA breach.
     statuses = {"c1": status("NEEDS_ATTENTION", review=review("COMPLETED", after=timedelta(hours=2)))}
     assert check_slas(statuses, {"c1": heard(DecisionRequested=0, WorkflowEscalated=3)}) == []
+
+
+def test_slas_judge_a_review_by_when_the_officer_decided_not_when_its_outcome_was_handled() -> None:
+    # decided a second before the deadline, its outcome handled after it: in time, rightly not escalated
+    in_time = (T0 + timedelta(hours=48) - timedelta(seconds=1)).isoformat()
+    statuses = {
+        "c1": status(
+            "COMPLETED",
+            review=review("COMPLETED", after=timedelta(hours=48, seconds=2), output={"decidedAt": in_time}),
+        )
+    }
+    assert check_slas(statuses, {"c1": heard(DecisionRequested=0, DecisionReminder=24)}) == []
