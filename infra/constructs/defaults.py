@@ -25,8 +25,10 @@ POWERTOOLS_SSM_PARAMETER = "/aws/service/powertools/python/{architecture}/{runti
 METRICS_NAMESPACE = "WorkflowKit"
 LOG_LEVEL = "INFO"
 
-# SQS: a message is retried this many times before it moves to the queue's DLQ.
-MAX_RECEIVE_COUNT = 3
+# SQS: a message is received this many times before it moves to the queue's DLQ. AWS's guidance for queues
+# feeding Lambda is at least 5: throttling and contention are transient and should not dead-letter an
+# event (a busy run with 30% of items contended dead-lettered a reservation at 3).
+MAX_RECEIVE_COUNT = 5
 # AWS guidance: a queue feeding Lambda gets a visibility timeout of at least 6x the function timeout plus
 # the event source mapping's MaximumBatchingWindowInSeconds.
 VISIBILITY_TIMEOUT_FACTOR = 6

@@ -81,7 +81,7 @@ def test_a_bad_event_ends_in_the_consumers_dlq_without_changing_state(
     # THEN the controller rejected it on every receive, and the queue dead-lettered it after maxReceiveCount
     [(event, delivery)] = cloud.ledger.dead_letters()
     assert event.detail_type == "OrderSubmitted", case
-    assert delivery.attempts == 3
+    assert delivery.attempts == 5  # the redrive policy's maxReceiveCount (AWS: at least 5 for Lambda)
     assert "DeadLetterQueue" in delivery.detail
     assert orders.all_statuses() == {}
     assert cloud.ledger.unaccounted() == []
@@ -208,14 +208,36 @@ def _run_conflicted(
         return cloud, scenario_of, statuses
 
 
-def _assert_expected_ends(scenario_of: dict[str, str], statuses: dict[str, dict[str, Any]]) -> None:
+def _assert_expected_ends(scenario_of: dict[str, str], statuses: dict[str, dict[str, Any]]) -> int:
+    """Every order ends as its scenario does. A step whose event was redelivered past its deadline under
+    contention is given up on and undone, as the deadline rule says: it joins the undone steps, latest
+    first, and nothing else changes. Returns how many orders that happened to."""
     assert sorted(statuses) == sorted(scenario_of)
+    late = 0
     for order_id, name in scenario_of.items():
         expected = SCENARIOS[name]
         status = statuses[order_id]
         assert (order_id, status["status"]) == (order_id, expected.expected_status)
         compensated = tuple(status.get("compensatedSteps", ()))
+        timed_out = [
+            step
+            for step, state in status["steps"].items()
+            if str(state.get("reason") or "").startswith("missed its deadline")
+        ]
+        if timed_out and compensated != expected.expected_compensations:
+            late += 1
+            assert set(compensated) == set(expected.expected_compensations) | set(timed_out), (
+                order_id,
+                status,
+            )
+            completed = status["completionOrder"]
+            assert list(compensated) == sorted(compensated, key=completed.index, reverse=True), (
+                order_id,
+                status,
+            )
+            continue
         assert (order_id, compensated) == (order_id, expected.expected_compensations)
+    return late
 
 
 def test_a_busy_run_where_a_third_of_items_are_contended_ends_every_workflow_as_expected(
@@ -224,12 +246,8 @@ def test_a_busy_run_where_a_third_of_items_are_contended_ends_every_workflow_as_
     # GIVEN real DynamoDB's behaviour on a busy table: 30% of the items the app's transactions and
     # single writes touch are held by another transaction at that moment (TransactionConflict)
     faults = CountedConflicts(rate=0.3, seed=5)
-    # WHEN every scenario runs three times at once, all orders on the same SKUs (the carrier desk's two
-    # left out: the load this run was sized for; six more simultaneous reservations of the same three stock
-    # rows outlast inventory's backoff for some PaymentProcessed at this rate, which then dead-letter)
-    cloud, scenario_of, statuses = _run_conflicted(
-        cdk_out, faults, per_scenario=3, leaving_out=("carrier_confirmed", "carrier_declined")
-    )
+    # WHEN every scenario runs three times at once, all orders on the same SKUs
+    cloud, scenario_of, statuses = _run_conflicted(cdk_out, faults, per_scenario=3)
     # THEN a sizeable fraction of the app's transactions was cancelled, and single writes refused
     transactions = faults.calls["TransactWriteItems"]
     cancelled = cloud.dynamodb.engine.contended["TransactWriteItems"]
@@ -237,8 +255,10 @@ def test_a_busy_run_where_a_third_of_items_are_contended_ends_every_workflow_as_
     assert cancelled / transactions > 0.3
     assert cloud.dynamodb.engine.contended["UpdateItem"] + cloud.dynamodb.engine.contended["PutItem"] > 0
     # AND every workflow still ended as its scenario does, compensated in order, with nothing
-    # dead-lettered, nothing lost, money and stock intact (the invariants of a simulation)
-    _assert_expected_ends(scenario_of, statuses)
+    # dead-lettered, nothing lost, money and stock intact (the invariants of a simulation); redeliveries
+    # under this contention may push a step past its deadline (then undone too), in few workflows only
+    late = _assert_expected_ends(scenario_of, statuses)
+    assert late <= len(scenario_of) // 10, f"{late} of {len(scenario_of)} workflows had a step time out"
 
 
 def test_conflicts_on_the_payments_table_fail_no_payment_and_no_refund(cdk_out: Path) -> None:
@@ -249,7 +269,7 @@ def test_conflicts_on_the_payments_table_fail_no_payment_and_no_refund(cdk_out: 
         cdk_out, faults, per_scenario=2, seed=9, only_table="PaymentsTableName"
     )
     assert cloud.dynamodb.engine.contended["TransactWriteItems"] > 0
-    _assert_expected_ends(scenario_of, statuses)
+    assert _assert_expected_ends(scenario_of, statuses) == 0
 
 
 def test_a_conflicted_run_repeats_exactly_for_its_seed(cdk_out: Path) -> None:
