@@ -128,8 +128,8 @@ class Callbacks:
         """The task token the current attempt's execution left; None for a step that waits on none."""
         if step.pattern is not Pattern.ORCHESTRATED:
             return None
-        token = self._claims.waiting_token(decision.workflow_id, decision.step)
         expected = execution_name(decision.workflow_id, decision.step, decision.attempt)
+        token = self._claims.waiting_token(decision.workflow_id, decision.step, expected)
         if token is None or token.execution != expected:
             raise ExecutionNotWaitingError(
                 f"step {decision.step!r} (attempt {decision.attempt}) is not waiting for a decision yet: its "

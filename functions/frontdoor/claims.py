@@ -5,9 +5,10 @@ Item shapes (partition key ``workflowId``, sort key ``sk``):
 - ``DECISION#<step>#<attempt>``: the decision claimed for that attempt (:class:`frontdoor.decisions.Decision`,
   its details as JSON text), written once with ``attribute_not_exists(sk)``: of two approvers racing, one
   write succeeds and the other reads the winner's claim. ``deliveredAt`` is added once it was delivered.
-- ``TOKEN#<step>``: written by a state machine paused on ``.waitForTaskToken`` (the task itself is an
-  ``aws-sdk:dynamodb:putItem``): ``execution`` (``$$.Execution.Name``) and ``taskToken``
-  (``$$.Task.Token``). Each attempt's execution overwrites its predecessor's.
+- ``TOKEN#<step>#<execution name>``: written by a state machine paused on ``.waitForTaskToken`` (the
+  task itself is an ``aws-sdk:dynamodb:putItem``): ``execution`` (``$$.Execution.Name``) and ``taskToken``
+  (``$$.Task.Token``). Keyed by the execution, so the front door reads exactly the current attempt's:
+  a stopped attempt's late write lands beside it and is never mistaken for it (docs/decisions/0029).
 
 The front door may only GetItem and PutItem here; nothing is ever deleted (the claims are the record of
 who decided, beside the controller's history).
@@ -35,8 +36,8 @@ def decision_sk(step: str, attempt: int) -> str:
     return f"{DECISION_PREFIX}{step}#{attempt}"
 
 
-def token_sk(step: str) -> str:
-    return f"{TOKEN_PREFIX}{step}"
+def token_sk(step: str, execution: str) -> str:
+    return f"{TOKEN_PREFIX}{step}#{execution}"
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,9 @@ class CallbackTable:
             ExpressionAttributeValues={":eventId": decision.event_id},
         )
 
-    def waiting_token(self, workflow_id: str, step: str) -> WaitingToken | None:
-        item = self._get(workflow_id, token_sk(step))
+    def waiting_token(self, workflow_id: str, step: str, execution: str) -> WaitingToken | None:
+        """The task token ``execution`` left for ``step``; None until it paused."""
+        item = self._get(workflow_id, token_sk(step, execution))
         if item is None or not item.get("execution") or not item.get("taskToken"):
             return None
         return WaitingToken(execution=str(item["execution"]), task_token=str(item["taskToken"]))

@@ -142,7 +142,7 @@ def _announce(detail_type: str, data: dict[str, str]) -> dict[str, Any]:
     }
 
 
-# The machine leaves its task token where the front door looks for it (the workflow id, TOKEN#<step>, the
+# The machine leaves its task token where the front door looks for it (the workflow id, TOKEN#<step>#<its
 # execution's name) and waits; the officer's decision comes back as the task's result.
 SIGNING_ASL = {
     "StartAt": "AwaitDecision",
@@ -154,7 +154,7 @@ SIGNING_ASL = {
                 "TableName": "${CallbacksTableName}",
                 "Item": {
                     "workflowId": {"S.$": "$.data.workflowId"},
-                    "sk": {"S": "TOKEN#sign"},
+                    "sk": {"S.$": "States.Format('TOKEN#sign#{}', $$.Execution.Name)"},
                     "execution": {"S.$": "$$.Execution.Name"},
                     "taskToken": {"S.$": "$$.Task.Token"},
                 },

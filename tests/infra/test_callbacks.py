@@ -116,7 +116,7 @@ SIGNING_ASL = {
                 "TableName": "${CallbacksTableName}",
                 "Item": {
                     "workflowId": {"S.$": "$.data.workflowId"},
-                    "sk": {"S": "TOKEN#sign"},
+                    "sk": {"S.$": "States.Format('TOKEN#sign#{}', $$.Execution.Name)"},
                     "execution": {"S.$": "$$.Execution.Name"},
                     "taskToken": {"S.$": "$$.Task.Token"},
                 },

@@ -193,7 +193,7 @@ class Door:
         self.table.put_item(
             Item={
                 "workflowId": WF,
-                "sk": token_sk(step),
+                "sk": token_sk(step, execution_name(WF, step, attempt)),
                 "execution": execution_name(WF, step, attempt),
                 "taskToken": token,
             }
@@ -521,6 +521,17 @@ def test_a_token_of_an_earlier_attempts_execution_is_stale(door: Door) -> None:
     code, answer = door.decide("sign", "complete")
     assert (code, answer["error"]) == (409, "ExecutionNotWaiting")
     assert door.sfn.answers == []
+
+
+def test_a_stopped_attempts_late_token_write_does_not_hide_the_current_attempts_token(door: Door) -> None:
+    # GIVEN attempt 2 paused, then attempt 1's token write (in flight when it was stopped) lands after it
+    door.states[WF] = state(sign=(StepStatus.RUNNING, 2))
+    door.pause("sign", attempt=2, token="token-2")
+    door.pause("sign", attempt=1, token="token-1")
+    # WHEN an officer decides THEN the current attempt's token is answered, not refused as stale
+    code, _ = door.decide("sign", "complete")
+    assert code == 202
+    assert [answer["taskToken"] for answer in door.sfn.answers] == ["token-2"]
 
 
 @pytest.mark.parametrize("error", ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"])

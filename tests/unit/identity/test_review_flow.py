@@ -91,7 +91,7 @@ def test_the_flow_waits_with_its_token_where_the_front_door_looks_for_it() -> No
     parameters = review.call("dynamodb:putItem")
     assert parameters["TableName"] == "callbacks"
     assert parameters["Item"]["workflowId"] == {"S": "cus-1"}
-    assert parameters["Item"]["sk"] == {"S": "TOKEN#review"}
+    assert parameters["Item"]["sk"] == {"S": "TOKEN#review#cus-1-0a1b2c3d-review-1"}
     assert parameters["Item"]["execution"] == {"S": "cus-1-0a1b2c3d-review-1"}
     assert parameters["Item"]["taskToken"] == {"S": review.token}
     assert review.results == []  # waiting: the SLA is the controller's, no timeout here
