@@ -6,7 +6,13 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from simulations.order.invariants import check_money, check_notify, check_shipments, check_stock
+from simulations.order.invariants import (
+    check_decisions,
+    check_money,
+    check_notify,
+    check_shipments,
+    check_stock,
+)
 
 
 def status(state: str, *, took: timedelta = timedelta(seconds=5)) -> dict[str, Any]:
@@ -126,3 +132,48 @@ def test_an_order_ended_by_its_notice_is_caught() -> None:
     status = _with_notify("FAILED", payment_seen="RUNNING", reason="notify failed: SEND_REJECTED")
     (violation,) = check_notify({"o-1": status})
     assert "ended on its notice" in violation.detail
+
+
+DESK = "arn:aws:sts::123456789012:assumed-role/carrier-desk/s"
+
+
+def _decided(
+    status: str, verdict: str, *, reason: str | None = None, recorded: bool = True
+) -> dict[str, Any]:
+    decision = {"decision": verdict, "decidedBy": DESK} if recorded else None
+    return {"status": status, "reason": reason, "steps": {"shipping": {"decision": decision}}}
+
+
+def test_carrier_desk_decisions_that_took_effect_pass() -> None:
+    statuses = {
+        "a": _decided("COMPLETED", "complete"),
+        "b": _decided("COMPENSATED", "reject", reason="shipping failed: CARRIER_DECLINED: no slot"),
+    }
+    shipments = [{"orderId": "a", "status": "SCHEDULED"}, {"orderId": "b", "status": "CANCELLED"}]
+    decisions = [("a", "complete", 202), ("b", "reject", 202)]
+    assert check_decisions(tables(shipments=shipments), statuses, decisions) == []
+
+
+def test_a_refused_unrecorded_or_ineffective_desk_decision_is_caught() -> None:
+    statuses = {
+        "refused": _decided("COMPENSATED", "complete"),
+        "unrecorded": _decided("COMPLETED", "complete", recorded=False),
+        "ignored": _decided("COMPENSATED", "complete"),
+        "shipped": _decided("COMPENSATED", "reject", reason="shipping failed: CARRIER_DECLINED: x"),
+    }
+    shipments = [
+        {"orderId": "unrecorded", "status": "SCHEDULED"},
+        {"orderId": "ignored", "status": "CANCELLED"},
+        {"orderId": "shipped", "status": "SCHEDULED"},
+    ]
+    decisions = [
+        ("refused", "complete", 409),
+        ("unrecorded", "complete", 202),
+        ("ignored", "complete", 202),
+        ("shipped", "reject", 202),
+    ]
+    found = {v.subject: v.detail for v in check_decisions(tables(shipments=shipments), statuses, decisions)}
+    assert "answered 409" in found["refused"]
+    assert "not on the shipping step's record" in found["unrecorded"]
+    assert "confirmed, but the order is COMPENSATED" in found["ignored"]
+    assert "declined, but" in found["shipped"]
