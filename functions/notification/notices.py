@@ -28,19 +28,16 @@ from order_workflow.events import (
     OrderConfirmationSent,
     OrderSubmitted,
 )
-from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event, step_trigger
 from workflow_core.errors import InvalidEventError
 from workflow_core.lifecycle import STEP_RETRY_REQUESTED, WorkflowEscalated, WorkflowOutcome
+from workflow_core.notice_ledger import SENT, NoticeLedger
 from workflow_core.publisher import EventPublisher, OutgoingEvent
 from workflow_core.registry import deployed
 
 PRODUCER = "notification"
 CHANNEL = "sns"
-PENDING = "PENDING"
-SENT = "SENT"
-FAILED = "FAILED"
 # What the notify step sends: the order is paid and on its way through the warehouse.
 ORDER_PAID_TEMPLATE = "payment-confirmed"
 # SNS errors no retry of the same message fixes (a bad message, a missing or disabled topic or key, a
@@ -74,17 +71,13 @@ if set(TEMPLATES) != set(_HEARD):  # the declaration decides what is notified
 logger = Logger(child=True)
 
 
-def notice_pk(event_id: str) -> str:
-    return f"NOTICE#{event_id}"
-
-
 def notification_id_for(event_id: str) -> str:
     return f"ntf_{event_id}"
 
 
 class NotificationService:
     def __init__(self, *, table: Any, sns_client: Any, topic_arn: str, publisher: EventPublisher) -> None:
-        self._table = table
+        self._ledger = NoticeLedger(table)
         self._sns = sns_client
         self._topic_arn = topic_arn
         self._publisher = publisher
@@ -101,7 +94,7 @@ class NotificationService:
         trigger = step_trigger(event, NOTIFY.name)
         order = cast(Order, trigger.subject)
         notification_id = notification_id_for(event.event_id)
-        status = self._record(event, ORDER_PAID_TEMPLATE, order.order_id, order.customer_id)
+        status = self._ledger.record(event.event_id, self._fields(event, ORDER_PAID_TEMPLATE, order))
         if status != SENT:
             try:
                 message_id = self._send(event, ORDER_PAID_TEMPLATE, order, workflow_id=order.order_id)
@@ -109,7 +102,7 @@ class NotificationService:
                 code = str(error.response.get("Error", {}).get("Code", ""))
                 if code not in REFUSED_FOR_GOOD:
                     raise  # throttled, or SNS's own trouble: SQS redelivers
-                self._mark_failed(event.event_id, code)
+                self._ledger.mark_failed(event.event_id, code)
                 logger.warning("order confirmation refused", extra={"sns_error": code})
                 failed = OrderConfirmationFailed(
                     order_id=order.order_id, reason="SEND_REJECTED", message=f"{code}: {_message(error)}"
@@ -117,7 +110,7 @@ class NotificationService:
                 return self._announce(
                     outcome_event(event, "OrderConfirmationFailed", failed, producer=PRODUCER)
                 )
-            self._mark_sent(event.event_id, message_id)
+            self._ledger.mark_sent(event.event_id, message_id)
             logger.info("customer told the order is confirmed", extra={"sns_message_id": message_id})
         sent = OrderConfirmationSent(
             order_id=order.order_id,
@@ -127,6 +120,16 @@ class NotificationService:
             channel=CHANNEL,
         )
         return self._announce(outcome_event(event, "OrderConfirmationSent", sent, producer=PRODUCER))
+
+    @staticmethod
+    def _fields(event: DomainEvent, template: str, order: Order) -> dict[str, str]:
+        return {
+            "notificationId": notification_id_for(event.event_id),
+            "orderId": order.order_id,
+            "customerId": order.customer_id,
+            "template": template,
+            "channel": CHANNEL,
+        }
 
     def _announce(self, event: OutgoingEvent) -> OutgoingEvent:
         self._publisher.publish([event])
@@ -139,11 +142,11 @@ class NotificationService:
             raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not an outcome")
         order = _order_of(event)
         notification_id = notification_id_for(event.event_id)
-        status = self._record(event, template, order.order_id, order.customer_id)
+        status = self._ledger.record(event.event_id, self._fields(event, template, order))
         if status != SENT:
             reason = data.reason if isinstance(data, WorkflowOutcome) else None
             message_id = self._send(event, template, order, workflow_id=data.workflow_id, reason=reason)
-            self._mark_sent(event.event_id, message_id)
+            self._ledger.mark_sent(event.event_id, message_id)
             logger.info("customer notified", extra={"template": template, "sns_message_id": message_id})
         else:
             logger.info("notice already sent; announcing it again", extra={"template": template})
@@ -155,29 +158,6 @@ class NotificationService:
             channel=CHANNEL,
         )
         return self._announce(outcome_event(event, "CustomerNotified", notified, producer=PRODUCER))
-
-    def _record(self, event: DomainEvent, template: str, order_id: str, customer_id: str) -> str:
-        """Write the notice PENDING; returns the status it has after this call."""
-        try:
-            self._table.put_item(
-                Item={
-                    "pk": notice_pk(event.event_id),
-                    "notificationId": notification_id_for(event.event_id),
-                    "orderId": order_id,
-                    "customerId": customer_id,
-                    "template": template,
-                    "channel": CHANNEL,
-                    "status": PENDING,
-                    "createdAt": clock.now().isoformat(),
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            item = self._table.get_item(Key={"pk": notice_pk(event.event_id)}, ConsistentRead=True)["Item"]
-            return str(item["status"])
-        return PENDING
 
     def _send(
         self, event: DomainEvent, template: str, order: Order, *, workflow_id: str, reason: str | None = None
@@ -202,45 +182,6 @@ class NotificationService:
             },
         )
         return str(response["MessageId"])
-
-    def _mark_sent(self, event_id: str, message_id: str) -> None:
-        try:
-            self._table.update_item(
-                Key={"pk": notice_pk(event_id)},
-                UpdateExpression="SET #status = :sent, messageId = :message_id, sentAt = :now",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":sent": SENT,
-                    ":pending": PENDING,
-                    ":message_id": message_id,
-                    ":now": clock.now().isoformat(),
-                },
-            )
-        except ClientError as error:
-            # A concurrent delivery of the same event marked it first: the notice is sent either way.
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-
-    def _mark_failed(self, event_id: str, error_code: str) -> None:
-        """Keep the refusal on the notice (a redelivery tries again: the cause may have been fixed)."""
-        try:
-            self._table.update_item(
-                Key={"pk": notice_pk(event_id)},
-                UpdateExpression="SET #status = :failed, errorCode = :code, failedAt = :now",
-                ConditionExpression="#status <> :sent",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":failed": FAILED,
-                    ":sent": SENT,
-                    ":code": error_code,
-                    ":now": clock.now().isoformat(),
-                },
-            )
-        except ClientError as error:
-            # A concurrent delivery of the same event sent it meanwhile: the SENT record stands.
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
 
 
 def _message(error: ClientError) -> str:

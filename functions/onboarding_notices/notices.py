@@ -11,28 +11,21 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
 from onboarding_notices.templates import TEMPLATES, Template
 from onboarding_workflow import ONBOARDING_WORKFLOW
 from onboarding_workflow.events import CustomerRegistered, OnboardingNoticeSent
-from workflow_core import clock
 from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event
 from workflow_core.errors import InvalidEventError
 from workflow_core.lifecycle import DecisionRequested, WorkflowEscalated, WorkflowOutcome
+from workflow_core.notice_ledger import SENT, NoticeLedger
 from workflow_core.publisher import EventPublisher, OutgoingEvent
 
 PRODUCER = "onboarding-notices"
 CHANNEL = "sns"
-PENDING = "PENDING"
-SENT = "SENT"
 
 logger = Logger(child=True)
-
-
-def notice_pk(event_id: str) -> str:
-    return f"NOTICE#{event_id}"
 
 
 def notice_id_for(event_id: str) -> str:
@@ -41,7 +34,7 @@ def notice_id_for(event_id: str) -> str:
 
 class OnboardingNotices:
     def __init__(self, *, table: Any, sns_client: Any, topic_arn: str, publisher: EventPublisher) -> None:
-        self._table = table
+        self._ledger = NoticeLedger(table)
         self._sns = sns_client
         self._topic_arn = topic_arn
         self._publisher = publisher
@@ -58,9 +51,16 @@ class OnboardingNotices:
         if not isinstance(data, WorkflowOutcome | WorkflowEscalated | DecisionRequested):
             raise InvalidEventError(f"{event.detail_type} carries {type(data).__name__}, not an announcement")
         customer = _customer_of(event)
-        if self._record(event, template, customer.customer_id) != SENT:
+        fields = {
+            "noticeId": notice_id_for(event.event_id),
+            "customerId": customer.customer_id,
+            "template": template.name,
+            "audience": template.audience,
+            "channel": CHANNEL,
+        }
+        if self._ledger.record(event.event_id, fields) != SENT:
             message_id = self._send(event, template, data, customer)
-            self._mark_sent(event.event_id, message_id)
+            self._ledger.mark_sent(event.event_id, message_id)
             logger.info("notice sent", extra={"template": template.name, "audience": template.audience})
         else:
             logger.info("notice already sent; announcing it again", extra={"template": template.name})
@@ -74,29 +74,6 @@ class OnboardingNotices:
         event_out = outcome_event(event, "OnboardingNoticeSent", sent, producer=PRODUCER)
         self._publisher.publish([event_out])
         return event_out
-
-    def _record(self, event: DomainEvent, template: Template, customer_id: str) -> str:
-        """Write the notice PENDING; returns the status it has after this call."""
-        try:
-            self._table.put_item(
-                Item={
-                    "pk": notice_pk(event.event_id),
-                    "noticeId": notice_id_for(event.event_id),
-                    "customerId": customer_id,
-                    "template": template.name,
-                    "audience": template.audience,
-                    "channel": CHANNEL,
-                    "status": PENDING,
-                    "createdAt": clock.now().isoformat(),
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            item = self._table.get_item(Key={"pk": notice_pk(event.event_id)}, ConsistentRead=True)["Item"]
-            return str(item["status"])
-        return PENDING
 
     def _send(
         self,
@@ -131,25 +108,6 @@ class OnboardingNotices:
             },
         )
         return str(response["MessageId"])
-
-    def _mark_sent(self, event_id: str, message_id: str) -> None:
-        try:
-            self._table.update_item(
-                Key={"pk": notice_pk(event_id)},
-                UpdateExpression="SET #status = :sent, messageId = :message_id, sentAt = :now",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":sent": SENT,
-                    ":pending": PENDING,
-                    ":message_id": message_id,
-                    ":now": clock.now().isoformat(),
-                },
-            )
-        except ClientError as error:
-            # A concurrent delivery of the same event marked it first: the notice is sent either way.
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
 
 
 def _customer_of(event: DomainEvent) -> CustomerRegistered:
