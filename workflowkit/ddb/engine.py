@@ -6,17 +6,29 @@ parser would have returned for DynamoDB's response, so a caller short-circuiting
 raises as ``client.exceptions.<Code>``. The control plane (CreateTable, DescribeTable, ...) is not here:
 the engine asks ``describe_table`` for a table's schema the first time it sees the table's name.
 
-Contention is not something an in-process engine meets by itself: a transaction here is over before
-any other call starts. ``item_faults`` lets a test or a simulation say that another writer is busy on
-an item (see :data:`ItemFault`), and the engine then answers as DynamoDB does: a TransactWriteItems or
-TransactGetItems is cancelled with that item's reason (``TransactionConflict``, or ``ThrottlingError``)
-and ``None`` for the others, and a PutItem, UpdateItem or DeleteItem on an item that transactions write
-is refused with ``TransactionConflictException``.
+The engine may be called from several threads. Each call is atomic, as DynamoDB's single-item
+operations are: one lock (uncontended in a single-threaded run) is held while a call reads or writes.
+A TransactWriteItems is the exception, as in DynamoDB: it is *in progress* from its prepare (every
+action validated, every condition passed, its items held) until its commit (the prepared items
+stored), and the lock is let go in between. While it is in progress another thread's TransactWriteItems
+or TransactGetItems that includes one of its items is cancelled with a ``TransactionConflict`` reason
+for that item, a PutItem, UpdateItem or DeleteItem of one of its items is refused with
+``TransactionConflictException``, a BatchWriteItem leaves that item unprocessed, and reads see the
+item as last committed. ``on_prepared`` is called in the writer's thread inside that window, so a test
+can hold a transaction there and make another writer meet it. In one thread nothing ever meets a
+transaction in progress, so a single-threaded run answers exactly as before the window existed.
+
+``item_faults`` lets a test or a simulation say that another writer is busy on an item without any
+thread being there (see :data:`ItemFault`), and the engine then answers as DynamoDB does: a
+TransactWriteItems or TransactGetItems is cancelled with that item's reason (``TransactionConflict``,
+or ``ThrottlingError``) and ``None`` for the others, and a PutItem, UpdateItem or DeleteItem on an
+item that transactions write is refused with ``TransactionConflictException``.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -43,6 +55,9 @@ Response = dict[str, Any]
 # an item that a TransactWriteItems has written (only a transaction holds an item against a single
 # write), after the request passed validation and before any condition is evaluated.
 ItemFault = Callable[[str, str, Item], str | None]
+# (table name, the item's key attributes in wire form) of each item a prepared TransactWriteItems holds,
+# in request order: called in the writer's thread while the transaction is in progress (see the module).
+TransactionHook = Callable[[list[tuple[str, Item]]], None]
 TRANSACTION_CONFLICT = "TransactionConflict"
 # The messages DynamoDB documents for these cancellation reason codes (TransactionCanceledException).
 _FAULT_REASONS = {
@@ -91,6 +106,15 @@ class DynamoEngine:
         # (table, key) of every item a TransactWriteItems has included (committed or not): the only items
         # a transaction can hold against a single-item write.
         self._transacted: set[tuple[str, PrimaryKey]] = set()
+        # One call at a time reads or writes the tables (re-entrant: an item fault may read the engine).
+        self._lock = threading.RLock()
+        # (table, key) of every item a TransactWriteItems in progress holds, between prepare and commit.
+        self._in_progress: set[tuple[str, PrimaryKey]] = set()
+        # Called between a TransactWriteItems' prepare and its commit (see TransactionHook); None: nothing.
+        self.on_prepared: TransactionHook | None = None
+        # operation -> requests refused or cancelled because a transaction in progress held an item
+        # (a real overlap between threads; also counted in ``contended``)
+        self.overlapped: Counter[str] = Counter()
         self._handlers: dict[str, Callable[[dict[str, Any]], Response]] = {
             "GetItem": self._get_item,
             "PutItem": self._put_item,
@@ -106,14 +130,19 @@ class DynamoEngine:
 
     def forget_table(self, name: str) -> None:
         """The table was deleted: its schema and items go (a table re-created later starts empty)."""
-        self._tables.pop(name, None)
+        with self._lock:
+            self._tables.pop(name, None)
 
     def handle(self, operation: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         handler = self._handlers.get(operation)
         if handler is None:
             raise ValueError(f"{operation} is not one of DynamoEngine.OPERATIONS")
         try:
-            body = handler(request)
+            if operation == "TransactWriteItems":
+                body = self._transact_write_items(request)  # takes the lock for each of its phases
+            else:
+                with self._lock:
+                    body = handler(request)
         except DynamoDBError as error:
             return 400, {
                 "Error": {"Code": error.code, "Message": error.message},
@@ -192,9 +221,14 @@ class DynamoEngine:
         return {"Attributes": copy_item(old)} if returned == "ALL_OLD" and old is not None else {}
 
     def _check_single_write(self, operation: str, write: writes.Write) -> None:
-        """Refuse the write when the item fault says a transaction in progress holds the item."""
+        """Refuse the write when a transaction in progress holds the item, or the item fault says one does."""
+        item = (write.table.name, write.primary)
+        if item in self._in_progress:
+            self.overlapped[operation] += 1
+            self.contended[operation] += 1
+            raise TransactionConflictException()
         faults = self.item_faults
-        if faults is None or (write.table.name, write.primary) not in self._transacted:
+        if faults is None or item not in self._transacted:
             return
         code = faults(operation, write.table.name, _key_of(write))
         if code is None:
@@ -264,9 +298,19 @@ class DynamoEngine:
                 if primary in seen:
                     raise ValidationException(_DUPLICATE_KEYS)
                 seen.add(primary)
-        for table, primary, item, size in planned:
+        # An item a transaction in progress holds is left unprocessed (the caller sends it again, as it
+        # does for throttled items): written now, it would be overwritten by the transaction's commit.
+        unprocessed: dict[str, list[dict[str, Any]]] = {}
+        entries = [(name, entry) for name, batch in batches.items() for entry in batch]
+        for (name, entry), (table, primary, item, size) in zip(entries, planned, strict=True):
+            if (table.name, primary) in self._in_progress:
+                unprocessed.setdefault(name, []).append(entry)
+                continue
             table.write(primary, item, size)
-        return {"UnprocessedItems": {}}
+        if unprocessed:
+            self.overlapped["BatchWriteItem"] += 1
+            self.contended["BatchWriteItem"] += 1
+        return {"UnprocessedItems": unprocessed}
 
     # --- transactions -------------------------------------------------------------------------------
     def _prepare_transaction(self, request: dict[str, Any]) -> list[writes.Write]:
@@ -301,21 +345,45 @@ class DynamoEngine:
         return prepared
 
     def _transact_write_items(self, request: dict[str, Any]) -> Response:
+        with self._lock:
+            outcomes = self._prepare_writes(request)
+            held = [(write.table.name, write.primary) for write, _, _ in outcomes]
+            self._in_progress.update(held)
+        # In progress: the lock is let go, so other threads' calls meet the held items (see the module).
+        hook = self.on_prepared
+        if hook is not None:
+            try:
+                hook([(write.table.name, _key_of(write)) for write, _, _ in outcomes])
+            except BaseException:
+                with self._lock:  # the writer went away before committing: nothing is stored
+                    self._in_progress.difference_update(held)
+                raise
+        with self._lock:
+            for write, new, size in outcomes:
+                if write.kind != "ConditionCheck":
+                    write.table.write(write.primary, new, size)
+            self._in_progress.difference_update(held)
+        return {}
+
+    def _prepare_writes(self, request: dict[str, Any]) -> list[tuple[writes.Write, Any, int]]:
+        """Every action's outcome (the item to store), or the cancellation: the transaction's prepare."""
         prepared = self._prepare_transaction(request)
         # Every action is evaluated against the state before the transaction (no item appears twice),
         # and nothing is stored unless all of them pass.
         outcomes: list[tuple[writes.Write, Any, int]] = []
         reasons: list[dict[str, Any]] = []
-        failed = contended = False
-        faults = self.item_faults
+        failed = contended = overlapped = False
+        in_progress, faults = self._in_progress, self.item_faults
         for write in prepared:
-            self._transacted.add((write.table.name, write.primary))
+            item = (write.table.name, write.primary)
+            self._transacted.add(item)
             # Another writer busy on the item: DynamoDB cancels for it without evaluating its condition.
-            busy = (
-                None
-                if faults is None
-                else self._fault_reason("TransactWriteItems", write.table, _key_of(write))
-            )
+            # A transaction in progress on it is a real conflict; otherwise the item fault may say so.
+            busy: dict[str, Any] | None = None
+            if item in in_progress:
+                busy, overlapped = _conflict_reason(), True
+            elif faults is not None:
+                busy = self._fault_reason("TransactWriteItems", write.table, _key_of(write))
             if busy is not None:
                 failed = contended = True
                 reasons.append(busy)
@@ -338,11 +406,10 @@ class DynamoEngine:
         if failed:
             if contended:
                 self.contended["TransactWriteItems"] += 1
+            if overlapped:
+                self.overlapped["TransactWriteItems"] += 1
             raise TransactionCanceledException(reasons)
-        for write, new, size in outcomes:
-            if write.kind != "ConditionCheck":
-                write.table.write(write.primary, new, size)
-        return {}
+        return outcomes
 
     def _transact_get_items(self, request: dict[str, Any]) -> Response:
         entries: list[dict[str, Any]] = request.get("TransactItems") or []
@@ -350,7 +417,7 @@ class DynamoEngine:
         if len(entries) > _MAX_TRANSACTION:
             raise ValidationException(_TOO_MANY_TRANSACTION_ITEMS)
         responses: list[dict[str, Any]] = []
-        gets: list[tuple[Table, Any]] = []
+        gets: list[tuple[Table, PrimaryKey, Any]] = []
         seen: set[tuple[str, PrimaryKey]] = set()
         for entry in entries:
             action = entry.get("Get")
@@ -362,17 +429,32 @@ class DynamoEngine:
             if (table.name, primary) in seen:
                 raise ValidationException(_DUPLICATE_TRANSACTION_ITEM)
             seen.add((table.name, primary))
-            gets.append((table, action.get("Key")))
+            gets.append((table, primary, action.get("Key")))
             responses.append({} if item is None else {"Item": reads.render(item, paths)})
-        if self.item_faults is not None:
-            reasons = [
-                self._fault_reason("TransactGetItems", table, requests.key(table, wire)[0])
-                for table, wire in gets
-            ]
+        if self.item_faults is not None or self._in_progress:
+            # As for TransactWriteItems: a transaction in progress on an item, else the item fault.
+            reasons: list[dict[str, Any] | None] = []
+            overlapped = False
+            for table, primary, wire in gets:
+                if (table.name, primary) in self._in_progress:
+                    reasons.append(_conflict_reason())
+                    overlapped = True
+                elif self.item_faults is not None:
+                    key = requests.key(table, wire)[0]
+                    reasons.append(self._fault_reason("TransactGetItems", table, key))
+                else:
+                    reasons.append(None)
             if any(reason is not None for reason in reasons):
                 self.contended["TransactGetItems"] += 1
+                if overlapped:
+                    self.overlapped["TransactGetItems"] += 1
                 raise TransactionCanceledException([reason or {"Code": "None"} for reason in reasons])
         return {"Responses": responses}
+
+
+def _conflict_reason() -> dict[str, Any]:
+    """The cancellation reason of an item another transaction in progress holds."""
+    return {"Code": TRANSACTION_CONFLICT, "Message": _FAULT_REASONS[TRANSACTION_CONFLICT]}
 
 
 def _key_of(write: writes.Write) -> Item:
