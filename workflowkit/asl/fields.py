@@ -15,12 +15,18 @@ from workflowkit.asl.errors import (
     RESULT_PATH_MATCH_FAILURE,
     AslDefinitionError,
     ExecutionError,
-    PathNotFoundError,
     PathSyntaxError,
     runtime_error,
 )
 from workflowkit.asl.intrinsics import Evaluator
-from workflowkit.asl.paths import JsonPath, ResultPath, Scope, compile_path, compile_reference_path
+from workflowkit.asl.paths import (
+    JsonPath,
+    PathMissError,
+    ResultPath,
+    Scope,
+    compile_path,
+    compile_reference_path,
+)
 from workflowkit.asl.payload import compile_expression, compile_template
 from workflowkit.asl.runtime import MAX_DELAY_SECONDS
 from workflowkit.asl.states import Catcher, ErrorMatcher, Placement, Retrier, Selector
@@ -52,10 +58,9 @@ def selector(state: str, field: str, spec: Mapping[str, Any]) -> Selector | None
     def select(document: Any, scope: Scope) -> Any:
         try:
             return get(scope.context_object() if context else document)
-        except PathNotFoundError:
-            raise runtime_error(
-                f"Invalid path {text!r} for {field}: no results in the state's input"
-            ) from None
+        except PathMissError as miss:
+            # AWS words it with Jayway's message: "Invalid path '$.x' : No results for path: $['x']".
+            raise runtime_error(f"Invalid path '{text}' : {miss.reason}") from None
 
     return select
 

@@ -22,6 +22,7 @@ from workflowkit.asl.values import as_integer, is_number, parse_json, to_json_te
 
 _MAX_CHARS: Final = 10_000  # Base64Encode/Base64Decode/Hash input limit
 _MAX_RANGE: Final = 1000  # ArrayRange output limit
+_JSON_BLANKS: Final = " \t\n\r"
 
 
 def kind(value: Any) -> str:
@@ -70,6 +71,8 @@ def _canonical(value: Any) -> Any:
 
 def _string_to_json(args: list[Any], _scope: Scope) -> Any:
     text = _string("States.StringToJson", args[0])
+    if not text.strip(_JSON_BLANKS):
+        return None  # AWS answers null for "" and "   " (localstack's AWS-recorded test_string_to_json)
     try:
         return parse_json(text)  # NaN, Infinity and 1e400 are not JSON here either
     except ValueError as error:
@@ -159,12 +162,17 @@ def _json_merge(args: list[Any], _scope: Scope) -> Any:
 
 
 def _math_random(args: list[Any], scope: Scope) -> Any:
-    start = _integer("States.MathRandom", args[0])
-    end = _integer("States.MathRandom", args[1])
+    # "If you specify a non-integer value for the start number or end number argument, Step Functions will
+    # round it off to the nearest integer" (AWS recorded 12.5..44.51 succeeding); the seed likewise.
+    start = _integer("States.MathRandom", args[0], rounding=True)
+    end = _integer("States.MathRandom", args[1], rounding=True)
     if start > end:
         raise runtime_error(f"States.MathRandom: start {start} is greater than end {end}")
     # "If you use this function with the same seed value, it returns an identical number."
-    source = random.Random(_integer("States.MathRandom", args[2])) if len(args) == 3 else scope.random
+    if len(args) == 3:
+        source = random.Random(_integer("States.MathRandom", args[2], rounding=True))
+    else:
+        source = scope.random
     return source.randint(start, end)
 
 

@@ -8,14 +8,13 @@ Randomness (UUID, MathRandom without a seed) comes from the runtime's seeded ``r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Final
 
 from workflowkit.asl.errors import PathSyntaxError, runtime_error
 from workflowkit.asl.functions import FUNCTIONS, kind
 from workflowkit.asl.paths import Scope, compile_path
-from workflowkit.asl.values import is_number, parse_json
+from workflowkit.asl.values import is_number, java_text, parse_json
 
 Evaluator = Callable[[Any, Scope], Any]
 
@@ -151,7 +150,9 @@ class _Parser:
         while self.index < len(text):
             char = text[self.index]
             if quote is not None:
-                if char == quote:
+                if char == "\\":
+                    self.index += 1  # an escaped character inside a quoted name (Jayway's escapes)
+                elif char == quote:
                     quote = None
             elif char in "'\"":
                 quote = char
@@ -247,11 +248,6 @@ def _bind_format(raw_args: list[Any], text: str) -> Evaluator:
 
 
 def _format_value(value: Any) -> str:
-    # "The Value is the natural string representation; ... MUST NOT be a JSON array or object."
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list)):
-        raise runtime_error(
-            f"States.Format cannot format {kind(value)} (only strings, numbers, booleans, null)"
-        )
-    return json.dumps(value)
+    # AWS interpolates each value as Java's toString writes it: an object as {Arg1=1, Arg2=[]}, an array
+    # as [a, b], a double as Double.toString does (localstack's AWS-recorded test_generic snapshot).
+    return java_text(value)

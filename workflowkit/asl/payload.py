@@ -80,7 +80,7 @@ def compile_expression(expression: Any, field: str) -> Evaluator:
 
 
 def _not_found(path: str, field: str, document: Any) -> ExecutionError:
-    shown = json.dumps(document, separators=(",", ":"), default=str)
+    shown = json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
     if len(shown) > 2000:
         shown = shown[:2000] + "..."
     return runtime_error(

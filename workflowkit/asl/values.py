@@ -102,3 +102,55 @@ def java_compare(left: str, right: str) -> int:
         right_units = right.encode("utf-16-be", "surrogatepass")
         return (left_units > right_units) - (left_units < right_units)
     return (left > right) - (left < right)
+
+
+def java_text(value: Any) -> str:
+    """The string Java's ``toString`` gives a JSON value, as States.Format interpolates it: strings as
+    they are, ``{key=value, ...}`` for objects and ``[a, b]`` for arrays (Map and List.toString),
+    doubles as ``Double.toString`` writes them (``1.0``, ``1.0E20``)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(java_text(item) for item in value) + "]"
+    return "{" + ", ".join(f"{key}={java_text(item)}" for key, item in value.items()) + "}"
+
+
+def java_double(value: float) -> str:
+    """Java's ``Double.toString``: plain between 10^-3 and 10^7, else computerized scientific notation;
+    always with a fractional part (``1.0``). Digits are the shortest that round-trip, as Python's repr."""
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    sign = "-" if value < 0 else ""
+    magnitude = abs(value)
+    if 1e-3 <= magnitude < 1e7:
+        plain = _plain_decimal(repr(magnitude))
+        return sign + (plain if "." in plain else plain + ".0")
+    digits, exponent = _digits_and_exponent(repr(magnitude))
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
+
+
+def _digits_and_exponent(text: str) -> tuple[str, int]:
+    """The significant digits of a repr and the power of ten of the first one."""
+    mantissa, _, exponent_text = text.partition("e")
+    exponent = int(exponent_text) if exponent_text else 0
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    leading_zeros = len(whole + fraction) - len((whole + fraction).lstrip("0"))
+    power = len(whole) - 1 - leading_zeros + exponent
+    return digits.rstrip("0") or "0", power
+
+
+def _plain_decimal(text: str) -> str:
+    digits, power = _digits_and_exponent(text)
+    if power < 0:
+        return "0." + "0" * (-power - 1) + digits
+    whole = digits[: power + 1].ljust(power + 1, "0")
+    return whole + ("." + digits[power + 1 :] if len(digits) > power + 1 else "")

@@ -60,7 +60,8 @@ def test_the_repository_definitions_parse() -> None:
         (one({**TASK, "InputPath": "data"}), "S", "InputPath", "starting with '$'"),
         (one({**TASK, "ResultPath": "$.a[*]"}), "S", "ResultPath", "not a reference path"),
         (one({**TASK, "ResultPath": "$$.Execution"}), "S", "ResultPath", None),
-        (one({**TASK, "Parameters": {"a.$": "$.x[?(@.y)]"}}), "S", "Parameters", "filter"),
+        (one({**TASK, "Parameters": {"a.$": "$.x[?(@.y ==)]"}}), "S", "Parameters", "filter"),
+        (one({**TASK, "Parameters": {"a.$": "$.x.length()"}}), "S", "Parameters", "not supported"),
         (one({**TASK, "TimeoutSeconds": 0}), "S", "TimeoutSeconds", "integer from 1"),
         (
             one({**TASK, "TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t"}),
