@@ -128,10 +128,14 @@ def _base64_encode(args: list[Any], _scope: Scope) -> Any:
 
 def _base64_decode(args: list[Any], _scope: Scope) -> Any:
     text = _string("States.Base64Decode", args[0], _MAX_CHARS)
+    # Java's Base64 decoders take a final unit without its '=' padding, and new String(bytes, UTF_8)
+    # replaces malformed UTF-8 with U+FFFD instead of failing.
+    padded = text + "=" * (-len(text) % 4) if len(text) % 4 in (2, 3) else text
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True).decode()
-    except (ValueError, binascii.Error, UnicodeError) as error:
-        raise runtime_error(f"States.Base64Decode: {text!r} is not Base64 of UTF-8 text ({error})") from None
+        decoded = base64.b64decode(padded.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error) as error:
+        raise runtime_error(f"States.Base64Decode: {text!r} is not Base64 ({error})") from None
+    return decoded.decode("utf-8", errors="replace")
 
 
 _HASHES: Final = {

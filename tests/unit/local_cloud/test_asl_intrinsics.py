@@ -81,6 +81,10 @@ def test_templates_resolve_dollar_keys_at_any_depth_including_inside_arrays() ->
         ("States.ArrayUnique($.a)", {"a": [{"a": 1}, {"a": 1}, True, 1]}, [{"a": 1}, True, 1]),
         ("States.Base64Encode($.s)", {"s": "Data to encode"}, "RGF0YSB0byBlbmNvZGU="),
         ("States.Base64Decode($.s)", {"s": "RGF0YSB0byBlbmNvZGU="}, "Data to encode"),
+        ("States.Base64Encode($.s)", {"s": ""}, ""),  # AWS-recorded (test_encode_decode)
+        ("States.Base64Decode($.s)", {"s": ""}, ""),  # AWS-recorded (test_encode_decode)
+        ("States.Base64Decode($.s)", {"s": "RGF0YSB0byBlbmNvZGU"}, "Data to encode"),  # Java: no padding
+        ("States.Base64Decode($.s)", {"s": "/w=="}, "\ufffd"),  # Java: malformed UTF-8 is U+FFFD
         ("States.Hash($.d, 'SHA-1')", {"d": "input data"}, hashlib.sha1(b"input data").hexdigest()),
         ("States.Hash($.d, $.alg)", {"d": "x", "alg": "SHA-256"}, hashlib.sha256(b"x").hexdigest()),
         (
@@ -174,6 +178,8 @@ def test_uuid_and_math_random_come_from_the_seeded_random() -> None:
         ("States.ArrayRange(1, 2, 0)", {}, "must not be 0"),
         ("States.Hash($.d, 'MD4')", {"d": "x"}, "unknown algorithm"),
         ("States.Base64Encode($.s)", {"s": "x" * 10_001}, "more than 10000"),
+        ("States.Base64Decode($.s)", {"s": "R"}, "not Base64"),
+        ("States.Base64Decode($.s)", {"s": "R$=="}, "not Base64"),
         ("States.JsonMerge($.a, $.a, true)", {"a": {}}, "must be false"),
         ("States.MathAdd($.v, 1)", {"v": "1"}, "expected an integer"),
         ("States.Format('{}', $.missing)", {}, "could not be found"),
