@@ -331,6 +331,8 @@ def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) ->
         print(f"  mismatch: {line}")
     for violation in result.violations[:20]:
         print(f"  violation: {violation}")
+    for line in result.dead_letters[:20]:
+        print(f"  dead letter: {line}")
     for denial in result.denials[:20]:
         print(f"  refused: {denial}")
 

@@ -31,6 +31,9 @@ class Delivery:
     attempts: int = 0
     outcome: Outcome = Outcome.PENDING
     detail: str = ""
+    # Why it was dead-lettered: the queue it went to, and the last error a failed attempt reported.
+    dead_letter_queue: str = ""
+    last_error: str = ""
 
 
 @dataclass
@@ -92,6 +95,8 @@ class Ledger:
         delivery = self._delivery(eventbridge_id, target)
         delivery.attempts += 1
         delivery.detail = detail
+        if not ok:
+            delivery.last_error = detail
         self.counters["delivery_attempts"] += 1
         self.trace("attempt", at, target, eventbridge_id, "ok" if ok else "failed")
 
@@ -107,6 +112,8 @@ class Ledger:
         if delivery.outcome is Outcome.PENDING:
             delivery.outcome = Outcome.DEAD_LETTERED
             delivery.detail = f"{dlq}: {reason}"
+            delivery.dead_letter_queue = dlq
+            delivery.last_error = delivery.last_error or reason
             self.counters["dead_lettered"] += 1
             self.trace("dead_lettered", at, target, eventbridge_id, dlq)
 

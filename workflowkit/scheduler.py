@@ -62,6 +62,9 @@ class SchedulerService:
         self.fired = 0
         self.dead_lettered = 0  # firings the target refused, sent to the schedule's DLQ
         self.dropped = 0  # firings refused with no DLQ, or a DLQ that refused them too
+        # The widest flexible time window of any schedule created: how much later than its time AWS may
+        # fire one (the local cloud fires each at its time); the simulator's deadline bounds read it.
+        self.widest_window = timedelta(0)
 
     def install(self) -> None:
         service = self
@@ -73,6 +76,7 @@ class SchedulerService:
                 kwargs["schedule_expression"], kwargs.get("schedule_expression_timezone"), service._now()
             )
             schedule = original_create(backend, **kwargs)
+            service._note_window(kwargs.get("flexible_time_window") or {})
             service._arm(backend, schedule.group_name, schedule.name)
             return schedule
 
@@ -97,6 +101,11 @@ class SchedulerService:
     def pending(self) -> int:
         return len(self._tasks)
 
+    def _note_window(self, window: dict[str, Any]) -> None:
+        if window.get("Mode") == "FLEXIBLE":
+            width = timedelta(minutes=int(window.get("MaximumWindowInMinutes") or 0))
+            self.widest_window = max(self.widest_window, width)
+
     def _arm(self, backend: Any, group: str, name: str, after: datetime | None = None) -> None:
         schedule = backend.get_schedule(group, name)
         due, _period = first_firing(
@@ -120,6 +129,9 @@ class SchedulerService:
         assumed, refusal = self._authorize(schedule)
         if refusal is None:
             self._deliver(schedule.target)
+            if self._context.faults().duplicate_firing(name):  # Scheduler invokes at least once
+                self._context.ledger.trace("schedule duplicated", self._now(), name)
+                self._deliver(schedule.target)
         else:
             self._dead_letter(schedule, refusal, role_assumed=assumed)
         _first, period = first_firing(

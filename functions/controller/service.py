@@ -182,6 +182,9 @@ def _history_record(
         "statusBefore": before.status.value if before else None,
         "statusAfter": after.status.value if after else None,
         "stepChanges": _step_changes(before, after),
+        # A new attempt changes a step even when its status stays (an operator's retry of a running step,
+        # an undo run once more): the attempt counters that moved, so each attempt's span can be audited.
+        "attempts": _attempt_changes(before, after),
         "actions": [_describe(a) for a in decision.actions],
         "notes": decision.notes,
     }
@@ -195,6 +198,26 @@ def _step_changes(before: WorkflowState | None, after: WorkflowState | None) -> 
         old = before.steps[name].status.value if before and name in before.steps else None
         if old != step.status.value:
             changes[name] = f"{old or 'NONE'}->{step.status.value}"
+    return changes
+
+
+def _attempt_changes(before: WorkflowState | None, after: WorkflowState | None) -> dict[str, dict[str, int]]:
+    """step -> {"step": attempt, "undo": compensation attempt}, for the counters this decision moved."""
+    if after is None:
+        return {}
+    changes: dict[str, dict[str, int]] = {}
+    for name, step in after.steps.items():
+        old = before.steps.get(name) if before else None
+        moved = {
+            phase: now
+            for phase, now, then in (
+                ("step", step.attempt, old.attempt if old else 0),
+                ("undo", step.compensation_attempt, old.compensation_attempt if old else 0),
+            )
+            if now != then
+        }
+        if moved:
+            changes[name] = moved
     return changes
 
 

@@ -180,5 +180,6 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("ProfileClosureRequested", SOURCE_CONTROLLER, {1: ProfileClosureRequested}),
     EventType("ProfileClosed", SOURCE_PREFERENCES, {1: ProfileClosed}),
     EventType("ProfileClosureFailed", SOURCE_PREFERENCES, {1: ProfileClosureFailed}),
-    EventType("OnboardingNoticeSent", SOURCE_NOTICES, {1: OnboardingNoticeSent}),
+    # That a notice went out: a record for audits and whoever listens; nothing must act on it.
+    EventType("OnboardingNoticeSent", SOURCE_NOTICES, {1: OnboardingNoticeSent}, announcement=True),
 )

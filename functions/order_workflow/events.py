@@ -261,7 +261,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("ShippingFailed", SOURCE_SHIPPING, {1: ShippingFailedV1, 2: ShippingFailed}, {1: _unchanged}),
     EventType("ShipmentCancelled", SOURCE_SHIPPING, {1: ShipmentCancelled}),
     EventType("ShipmentCancellationFailed", SOURCE_SHIPPING, {1: ShipmentCancellationFailed}),
-    EventType("CustomerNotified", SOURCE_NOTIFICATIONS, {1: CustomerNotified}),
+    # That a notice went out: a record for audits and whoever listens; nothing must act on it.
+    EventType("CustomerNotified", SOURCE_NOTIFICATIONS, {1: CustomerNotified}, announcement=True),
     EventType("OrderConfirmationSent", SOURCE_NOTIFICATIONS, {1: OrderConfirmationSent}),
     EventType("OrderConfirmationFailed", SOURCE_NOTIFICATIONS, {1: OrderConfirmationFailed}),
 )

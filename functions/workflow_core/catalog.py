@@ -29,12 +29,18 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 @dataclass(frozen=True)
 class EventType:
-    """One detail-type: its owning source, its model per version, and upcasters to the next version."""
+    """One detail-type: its owning source, its model per version, and upcasters to the next version.
+
+    ``announcement``: published for whoever cares (people, other systems, an audit), consumed by nothing
+    that must act on it, so it may match no rule at all. Any other event that matches no rule was
+    misrouted or never wired: the simulator's "nothing lost" invariant reports it.
+    """
 
     name: str
     source: str
     versions: Mapping[int, type[ContractModel]]
     upcasters: Mapping[int, Upcaster] = field(default_factory=dict)
+    announcement: bool = False
 
     @property
     def current_version(self) -> int:
@@ -55,19 +61,20 @@ def dropping(*names: str) -> Upcaster:
 
 
 # The kit's own events. Version 1 carried one domain's subject in the data (see workflow_core.lifecycle).
+# The workflow announcements (``lifecycle.ANNOUNCEMENTS``) are for listeners a workflow may or may not have.
 LIFECYCLE_TYPES: tuple[EventType, ...] = (
-    EventType(lc.WORKFLOW_STARTED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowStarted}),
-    EventType(lc.WORKFLOW_COMPLETED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowOutcome}),
-    EventType(lc.WORKFLOW_COMPENSATED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowOutcome}),
-    EventType(lc.WORKFLOW_FAILED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowOutcome}),
-    EventType(lc.WORKFLOW_ESCALATED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowEscalated}),
+    EventType(lc.WORKFLOW_STARTED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowStarted}, announcement=True),
+    EventType(lc.WORKFLOW_COMPLETED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowOutcome}, announcement=True),
+    EventType(lc.WORKFLOW_COMPENSATED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowOutcome}, announcement=True),
+    EventType(lc.WORKFLOW_FAILED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowOutcome}, announcement=True),
+    EventType(lc.WORKFLOW_ESCALATED, lc.SOURCE_CONTROLLER, {2: lc.WorkflowEscalated}, announcement=True),
     EventType(lc.STEP_RETRY_REQUESTED, lc.SOURCE_CONTROLLER, {2: lc.StepRetryRequested}),
     EventType(lc.STEP_DEADLINE_REACHED, lc.SOURCE_SCHEDULER, {1: lc.StepDeadlineReached}),
     EventType(lc.OPERATOR_COMMAND_ISSUED, lc.SOURCE_OPERATOR, {1: lc.OperatorCommandIssued}),
     EventType(lc.STEP_REQUESTED, lc.SOURCE_CONTROLLER, {1: lc.StepRequested}),
     EventType(lc.STEP_DECIDED, lc.SOURCE_CALLBACK, {1: lc.StepDecided}),
-    EventType(lc.DECISION_REQUESTED, lc.SOURCE_CONTROLLER, {1: lc.DecisionRequested}),
-    EventType(lc.DECISION_REMINDER, lc.SOURCE_CONTROLLER, {1: lc.DecisionReminder}),
+    EventType(lc.DECISION_REQUESTED, lc.SOURCE_CONTROLLER, {1: lc.DecisionRequested}, announcement=True),
+    EventType(lc.DECISION_REMINDER, lc.SOURCE_CONTROLLER, {1: lc.DecisionReminder}, announcement=True),
 )
 
 

@@ -17,7 +17,8 @@ from simulations.order.scenarios import SCENARIOS, STOCK_PER_SKU, order_for
 from tests.e2e.test_order_scenarios import assert_nothing_lost, items
 from workflowkit import LocalCloud
 from workflowkit.faults import TransactionConflicts
-from workflowkit.simulator.invariants import check_kit, termination_budget
+from workflowkit.simulator.declarations import app_registry
+from workflowkit.simulator.invariants import check_kit, read_deployment
 
 
 def test_the_same_order_submitted_twice_runs_one_workflow_and_charges_once(
@@ -198,10 +199,9 @@ def _run_conflicted(
                 driver.submit(name, order_id)
         cloud.run_until_quiescent()
         statuses = driver.all_statuses()
-        budget = termination_budget(PLUGIN.declaration())  # the app's declaration, on the path
         violations = [
             *PLUGIN.invariants(cloud, driver, statuses),
-            *check_kit(statuses, cloud.ledger, budget=budget),
+            *check_kit(statuses, cloud.ledger, read_deployment(cloud, app_registry(cloud))),
         ]
         assert [str(v) for v in violations] == []
         assert_nothing_lost(cloud)

@@ -10,7 +10,7 @@ instance for a scenario and reads instances back, and the invariants only that w
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,6 +80,9 @@ class WorkflowPlugin[D: Driver]:
     invariants: Callable[[LocalCloud, D, Statuses], list[Violation]] = no_invariants
     # What an instance is called, in the plural ("requests"): in titles, and ``--<unit>`` for ``--count``.
     unit: str = "workflows"
+    # Scenarios that leave events in a dead-letter queue on purpose (a poison message, say). A run of only
+    # other scenarios fails on any dead letter: "nothing lost" means consumed, not parked for a person.
+    dead_letter_scenarios: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.default_mix) - set(self.scenarios))
@@ -88,3 +91,12 @@ class WorkflowPlugin[D: Driver]:
         misnamed = sorted(key for key, scenario in self.scenarios.items() if scenario.name != key)
         if misnamed:
             raise ValueError(f"workflow {self.name!r}: scenarios filed under another name: {misnamed}")
+        strays = sorted(set(self.dead_letter_scenarios) - set(self.scenarios))
+        if strays:
+            raise ValueError(
+                f"workflow {self.name!r}: dead_letter_scenarios names unknown scenarios {strays}"
+            )
+
+    def expects_dead_letters(self, scenarios: Iterable[str]) -> bool:
+        """Whether a run of these scenarios may leave dead letters."""
+        return any(scenario in self.dead_letter_scenarios for scenario in scenarios)

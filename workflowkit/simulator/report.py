@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from workflowkit.cloud import LocalCloud
-from workflowkit.ledger import LedgerEvent, Outcome
+from workflowkit.ledger import Ledger, LedgerEvent, Outcome
 from workflowkit.simulator.declarations import app_registry
+from workflowkit.simulator.invariants.nothing_lost import dead_letter_causes
 
 PREFIX = "workflowkit"  # the first part of every name the kit chooses (infra.constructs.naming.PREFIX)
 
@@ -154,6 +155,17 @@ def ledger_figures(cloud: LocalCloud) -> dict[str, int]:
 def denial_summary(cloud: LocalCloud, *, limit: int = 20) -> list[str]:
     """The distinct refusals of a run, most frequent first, with their counts."""
     counts = Counter(d.describe() for d in cloud.access.denials)  # (refused alarm actions among them)
+    return [f"{count} x {text}" for text, count in counts.most_common(limit)]
+
+
+def dead_letter_summary(ledger: Ledger, parking_targets: Iterable[str] = (), *, limit: int = 20) -> list[str]:
+    """The run's dead letters (and parked events) by cause, most frequent first, with their counts."""
+    parked = set(parking_targets)
+    counts = Counter(
+        f"{event.detail_type}: {cause}"
+        for event in ledger.events.values()
+        for cause in dead_letter_causes(event, parked)
+    )
     return [f"{count} x {text}" for text, count in counts.most_common(limit)]
 
 

@@ -29,13 +29,17 @@ class RunResult:
     expected: dict[str, str] = field(default_factory=dict)  # scenario -> the status it must end in
     # scenario -> the steps it must have undone, in the sequence undone (``compensatedSteps``)
     expected_compensations: dict[str, list[str]] = field(default_factory=dict)
+    dead_letters: list[str] = field(default_factory=list)  # dead-lettered or parked, by cause, with counts
+    dead_letters_expected: bool = False  # a scenario of the run dead-letters on purpose
 
     @property
     def healthy(self) -> bool:
-        """No broken invariant, nothing lost, nothing refused by the template's permissions."""
+        """No broken invariant, nothing lost or dead-lettered (unless expected), nothing refused by the
+        template's permissions."""
         return (
             not self.violations
             and self.figures.get("unaccounted_events", 0) == 0
+            and (self.dead_letters_expected or not self.dead_letters)
             and self.figures.get("access_denials", 0) == 0
             and self.figures.get("alarm_actions_failed", 0) == 0
         )

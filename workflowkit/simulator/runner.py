@@ -17,10 +17,16 @@ from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.ledger import LedgerEvent
 from workflowkit.simulator.declarations import app_registry
-from workflowkit.simulator.invariants import Status, Statuses, check_kit, termination_budgets
+from workflowkit.simulator.invariants import Status, Statuses, check_kit, read_deployment
 from workflowkit.simulator.plugin import Driver, WorkflowPlugin
 from workflowkit.simulator.progress import Progress
-from workflowkit.simulator.report import ServiceNames, denial_summary, ledger_figures, workflow_timeline
+from workflowkit.simulator.report import (
+    ServiceNames,
+    dead_letter_summary,
+    denial_summary,
+    ledger_figures,
+    workflow_timeline,
+)
 from workflowkit.simulator.results import RunResult
 
 ARRIVAL_INTERVAL = timedelta(milliseconds=20)
@@ -56,6 +62,7 @@ def run_planned(
         seed=seed,
         submit=submit,
         scenarios={workflow_id: scenario for _, (workflow_id, scenario) in arrivals},
+        dead_letters_expected=plugin.expects_dead_letters(scenario for _, (_, scenario) in arrivals),
         expected_workflows=len(arrivals),
         progress=progress,
         keep_timelines=keep_timelines,
@@ -80,6 +87,7 @@ def run_send(
         seed=seed,
         submit=submit,
         scenarios={},
+        dead_letters_expected=True,  # what the sender may have meant to provoke
         expected_workflows=0,
         progress=False,
         keep_timelines=None,
@@ -110,6 +118,7 @@ def _run_timed(
     seed: int,
     submit: Callable[[LocalCloud, Driver], None],
     scenarios: dict[str, str],
+    dead_letters_expected: bool,
     expected_workflows: int,
     progress: bool | None,
     keep_timelines: Iterable[str] | None,
@@ -142,10 +151,11 @@ def _run_timed(
         bar.update(finished(), final=True)
         statuses = _own(plugin, driver.all_statuses())
         registry = app_registry(cloud)
+        deployment = read_deployment(cloud, registry)
         violations = [
             *plugin.invariants(cloud, driver, statuses),
-            # Each instance's budget from the version it runs, which need not be the newest.
-            *check_kit(statuses, cloud.ledger, budget=termination_budgets(registry)),
+            # Each instance is held to the deadlines of the version it runs, which need not be the newest.
+            *check_kit(statuses, cloud.ledger, deployment, dead_letters_expected=dead_letters_expected),
         ]
         grouped = cloud.ledger.by_correlation()
         names = ServiceNames(cloud, registry)
@@ -167,6 +177,8 @@ def _run_timed(
             timelines=timelines,
             process_seconds=wall,
             denials=denial_summary(cloud),
+            dead_letters=dead_letter_summary(cloud.ledger, deployment.parking_targets),
+            dead_letters_expected=dead_letters_expected,
             expected={name: s.expected_status for name, s in plugin.scenarios.items()},
             expected_compensations={
                 name: list(s.expected_compensations) for name, s in plugin.scenarios.items()

@@ -162,4 +162,6 @@ def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         denials=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.denials],
         expected={k: v for r in results for k, v in r.expected.items()},
         expected_compensations={k: v for r in results for k, v in r.expected_compensations.items()},
+        dead_letters=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.dead_letters],
+        dead_letters_expected=any(r.dead_letters_expected for r in results),
     )

@@ -94,6 +94,28 @@ def test_a_plugin_whose_default_mix_names_an_unknown_scenario_is_refused() -> No
         )
 
 
+def test_dead_letters_are_expected_only_of_the_scenarios_a_plugin_names() -> None:
+    with pytest.raises(ValueError, match="dead_letter_scenarios names unknown scenarios \\['poison'\\]"):
+        WorkflowPlugin(
+            name="broken",
+            scenarios=PLUGIN.scenarios,
+            default_mix={"happy": 1},
+            driver=PLUGIN.driver,
+            declaration=PLUGIN.declaration,
+            dead_letter_scenarios=frozenset({"poison"}),
+        )
+    tolerant = WorkflowPlugin(
+        name="tolerant",
+        scenarios=PLUGIN.scenarios,
+        default_mix={"happy": 1},
+        driver=PLUGIN.driver,
+        declaration=PLUGIN.declaration,
+        dead_letter_scenarios=frozenset({"timeout"}),
+    )
+    assert tolerant.expects_dead_letters(["happy", "timeout"])
+    assert not tolerant.expects_dead_letters(["happy", "declined"])
+
+
 def test_a_mix_names_the_plugins_scenarios_and_a_plan_repeats_for_its_seed() -> None:
     mix = parse_mix("happy=3,timeout=1", PLUGIN.scenarios)
     assert mix == {"happy": 3, "timeout": 1}

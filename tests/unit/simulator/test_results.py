@@ -53,3 +53,15 @@ def test_a_workflow_that_undid_other_steps_than_its_scenario_says_is_a_mismatch(
         "w-wrong-status (undone): FAILED, expected COMPENSATED",
     ]
     assert result(statuses, scenarios).summary()["scenario_mismatches"] == 4
+
+
+def test_a_run_with_dead_letters_is_unhealthy_unless_its_scenarios_expect_them() -> None:
+    # GIVEN a run whose invariants all held but one event ended in a dead-letter queue
+    run = result({"w-ok": {"status": "COMPLETED", "compensatedSteps": []}}, {"w-ok": "happy"})
+    assert run.healthy
+    run.dead_letters = ["1 x StepDone: dead-lettered in q-dlq by queue:q: MalformedEventError: no lines"]
+    # THEN the run is not healthy: a dead letter waits for a person, it was not consumed
+    assert not run.healthy
+    # AND a run whose scenarios dead-letter on purpose is
+    run.dead_letters_expected = True
+    assert run.healthy
