@@ -166,10 +166,24 @@ class EventBridgeDelivery:
 
     # --- delivering ----------------------------------------------------------------------------------
     def _schedule_delivery(
-        self, rule: Any, target: dict[str, Any], event: dict[str, Any], label: str, *, attempt: int
+        self,
+        rule: Any,
+        target: dict[str, Any],
+        event: dict[str, Any],
+        label: str,
+        *,
+        attempt: int,
+        duplicate: bool = False,
     ) -> None:
         context = self._context
-        delay = context.network_latency() if attempt == 1 else _backoff(attempt)
+        if attempt == 1:
+            faults = context.faults()
+            delay = context.network_latency() + timedelta(seconds=faults.delivery_delay(event, label))
+            # At least once: EventBridge may hand a target the same event again, as a delivery of its own.
+            if not duplicate and faults.duplicate_delivery(event, label):
+                self._schedule_delivery(rule, target, event, label, attempt=1, duplicate=True)
+        else:
+            delay = _backoff(attempt)
         context.loop.call_later(
             delay,
             f"deliver {event['detail-type']} -> {label}",

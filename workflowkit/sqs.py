@@ -173,27 +173,35 @@ class SqsService:
     def _process(self, poller: _Poller, queue: Any, messages: list[Any]) -> None:
         context = self._context
         backends = context.backends
-        batch = {"Records": [_record(m, queue, backends.account, backends.region) for m in messages]}
         function = poller.mapping.function_name
-        failed: set[str]
-        try:
-            result = self._functions.invoke(function, batch)
-        except HandlerError as error:
-            failed = {m.id for m in messages}
-            outcome = f"{error.error_type}: {error.message}"
-        else:
-            failed = set()
-            if poller.mapping.report_batch_item_failures and isinstance(result, dict):
-                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures") or []}
-            outcome = "ok"
+        faults = context.faults()
+        injected = faults.receive(poller.queue_name, function, messages)
+        invoked = [m for m in messages if m.id not in injected.lost and m.id not in injected.ignored]
+        failed: set[str] = set()
+        outcome = "ok"
+        if invoked:
+            batch = {"Records": [_record(m, queue, backends.account, backends.region) for m in invoked]}
+            try:
+                result = self._functions.invoke(function, batch)
+            except HandlerError as error:
+                failed = {m.id for m in invoked}
+                outcome = f"{error.error_type}: {error.message}"
+            else:
+                if poller.mapping.report_batch_item_failures and isinstance(result, dict):
+                    failed = {f["itemIdentifier"] for f in result.get("batchItemFailures") or []}
         now = context.clock.now()
         label = f"queue:{poller.queue_name}"
         for message in messages:
             eventbridge_id = _eventbridge_id(message)
+            if message.id in injected.lost:
+                # Never handed to the function: back after its visibility timeout, one receive used up.
+                context.ledger.attempt(eventbridge_id, label, now, ok=False, detail="receive lost")
+                continue
             ok = message.id not in failed
             context.ledger.attempt(eventbridge_id, label, now, ok=ok, detail="" if ok else outcome)
             if ok:
-                queues.delete_message(self.backend, poller.queue_name, message)
+                if not faults.delete_lost(poller.queue_name, message):
+                    queues.delete_message(self.backend, poller.queue_name, message)
                 context.ledger.processed(eventbridge_id, label, now)
 
     def _record_dead_letters(self, queue_name: str, dlq: Any, before: set[str]) -> None:
