@@ -37,6 +37,12 @@ def build_app(
             return json.loads(raw, parse_constant=_not_json)
         except json.JSONDecodeError as error:
             raise InvalidRequestError(f"the body is not valid JSON: {error.msg}") from None
+        except ValueError:
+            # An integer of more digits than Python converts (sys.get_int_max_str_digits): no contract's.
+            raise InvalidRequestError("the body is not valid JSON: a number is too long") from None
+        except RecursionError:
+            # Nested deeper than the parser's stack: no contract nests so deep, and it must not be a 500.
+            raise InvalidRequestError("the body is not valid JSON: it is nested too deeply") from None
 
     def request_id() -> str:
         return app.current_event.request_context.request_id

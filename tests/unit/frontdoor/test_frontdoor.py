@@ -136,6 +136,25 @@ def test_post_orders_rejects_a_body_that_is_not_an_object(
     assert body["error"] == "InvalidRequest"
 
 
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "nested too deeply"),  # the fuzz suite's: a 500 before
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"amountMinor": ' + "9" * 5_000 + "}", "a number is too long"),
+    ],
+)
+def test_a_body_no_parser_reads_is_400_not_500(
+    api: Api, http_request: MakeRequest, raw: str, said: str
+) -> None:
+    status, body = api.call(http_request("POST", "/start/order", raw))
+    assert status == 400
+    assert body["error"] == "InvalidRequest"
+    assert said in body["message"]
+    assert isinstance(api.publisher, RecordingPublisher)
+    assert api.publisher.events == []
+
+
 def test_post_orders_answers_503_when_the_bus_refuses(
     http_request: MakeRequest, order_body: dict[str, Any]
 ) -> None:
