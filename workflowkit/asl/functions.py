@@ -150,7 +150,7 @@ _HASHES: Final = {
 def _hash(args: list[Any], _scope: Scope) -> Any:
     data = _string("States.Hash", args[0], _MAX_CHARS)
     algorithm = args[1]
-    if algorithm not in _HASHES:
+    if not isinstance(algorithm, str) or algorithm not in _HASHES:
         raise runtime_error(f"States.Hash: unknown algorithm {algorithm!r} (one of {', '.join(_HASHES)})")
     return hashlib.new(_HASHES[algorithm], data.encode()).hexdigest()
 

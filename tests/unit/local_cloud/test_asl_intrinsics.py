@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflowkit.asl import (
     AslDefinitionError,
@@ -16,6 +18,7 @@ from workflowkit.asl import (
     VirtualRuntime,
     run_to_completion,
 )
+from workflowkit.asl.functions import FUNCTIONS
 
 
 def evaluate(parameters: Any, document: Any = None, *, seed: int = 0) -> ExecutionResult:
@@ -260,3 +263,37 @@ def test_constant_parts_of_templates_are_fresh_for_every_use() -> None:
     first = run_to_completion(program, {}, runtime)
     second = run_to_completion(program, {}, runtime)
     assert first.output == second.output == json.dumps(json.dumps({"list": [1], "nested": {"k": "v"}}))
+
+
+def test_hash_with_an_algorithm_that_is_not_a_string_fails_the_state() -> None:
+    # It raised a Python TypeError (a list is unhashable) instead of failing the execution.
+    assert "unknown algorithm" in failure("States.Hash($.d, $.alg)", {"d": "x", "alg": ["SHA-256"]})
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-1100, 1100)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", " ", "x", "SGk=", "SHA-256", "{}", "[1", "{}a{}", "null"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner),
+    max_leaves=6,
+)
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=400)
+@given(name=st.sampled_from(sorted(FUNCTIONS)), arguments=st.lists(_JSON, max_size=4))
+def test_any_arguments_give_a_value_or_fail_the_state_with_states_runtime(
+    name: str, arguments: list[Any]
+) -> None:
+    low, high, _function = FUNCTIONS[name]
+    if not low <= len(arguments) <= high:
+        return
+    paths = [f"$.a{index}" for index in range(len(arguments))]
+    if name == "States.Format":
+        paths[0] = "'" + "{}" * (len(arguments) - 1) + "'"  # a literal template, a placeholder per value
+    document = {f"a{index}": value for index, value in enumerate(arguments)}
+    result = evaluate({"v.$": f"{name}({', '.join(paths)})"}, document)
+    assert result.status in ("SUCCEEDED", "FAILED")
+    if result.status == "FAILED":
+        assert result.error == "States.Runtime", result.cause

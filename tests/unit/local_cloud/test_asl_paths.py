@@ -13,6 +13,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflowkit.asl import StateMachineProgram, VirtualRuntime, run_to_completion
 from workflowkit.asl.errors import PathNotFoundError, PathSyntaxError
@@ -325,3 +327,40 @@ def test_a_path_failing_on_a_wrong_type_fails_the_state_with_states_runtime() ->
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert result.cause is not None
     assert "The JSONPath '$.s[0:2]' specified for the field 'v.$' could not be found" in result.cause
+
+
+# --- no path or document makes the engine raise anything but its own errors ------------------------
+
+_PIECES = [".a", ".b", "[0]", "[-1]", "[*]", ".*", "..a", "[0:2]", "[1:]", "['a','b']", "[0,1]", "['a\\'b']"]
+_FILTERS = ["@.a", "@", "$.b", "!@.a", "1", "'x'", "true", "null", "[1,'x']", "/x/i", "==", "<", ">=", "!="]
+_FILTERS += [" in ", " nin ", " contains ", " size ", " empty ", " anyof ", "=~", "&&", "||", "(", ")", "!"]
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-2, 2) | st.sampled_from(["", "x", "a'b"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b", "a'b"]), inner),
+    max_leaves=12,
+)
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=300)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=4),
+    criteria=st.lists(st.sampled_from(_FILTERS), min_size=1, max_size=6),
+    where=st.integers(0, 4),
+    document=_JSON,
+)
+def test_any_path_either_is_refused_or_evaluates_to_a_value_or_a_miss(
+    pieces: list[str], criteria: list[str], where: int, document: Any
+) -> None:
+    pieces.insert(min(where, len(pieces)), "[?(" + "".join(criteria) + ")]")
+    text = "$" + "".join(pieces)
+    try:
+        path = compile_path(text)
+    except PathSyntaxError:
+        return
+    try:
+        path.get(document)
+    except PathMissError as miss:
+        failure = miss
+    else:
+        return
+    assert failure.reason  # a miss always says why, in Jayway's words
