@@ -9,6 +9,12 @@ The only place that reads the environment and CDK context. Context keys (``-c ke
 - ``alarmSubscriptions``, ``escalationSubscriptions``, ``customerSubscriptions`` (the notices topic): the
   topics' subscribers, ``protocol:endpoint`` items separated by commas (``email``, ``email-json``, ``sms``,
   or an https:// URL), e.g. ``-c alarmSubscriptions=email:ops@example.com,https://hooks.example.com/x``.
+- ``compliance`` (default ``default``): ``strict`` also checks the stage against cdk-nag's NIST 800-53 R5,
+  PCI DSS 3.2.1 and HIPAA Security packs and builds what they ask (backups of the tables, reserved
+  concurrency, managed policies): ``infra.compliance``.
+- ``reservedConcurrency``: under ``strict``, each function's reserved concurrency over the stated figures,
+  ``<function service>=<n>`` items separated by commas, ``default`` for the unnamed ones, e.g.
+  ``-c reservedConcurrency=default=5,controller=20``.
 - ``functionsDir`` (default ``functions``), ``statemachinesDir`` (default ``statemachines``): the code
   asset, whose ``workflow_registry`` lists the deployed workflows, and the ASL files. A copy of the
   functions folder with another workflow added deploys that workflow too.
@@ -31,8 +37,8 @@ os.environ.setdefault("JSII_DEPRECATED", "quiet")
 
 import aws_cdk as cdk  # noqa: E402
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION  # noqa: E402
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks  # noqa: E402
 
+from infra.compliance import nag_packs, parse_compliance, parse_reserved_concurrency  # noqa: E402
 from infra.constructs.topics import parse_subscriptions  # noqa: E402
 from infra.stacks import StageConfig, WorkflowStack  # noqa: E402
 from workflow_core.registry import REGISTRY_MODULE, Registry  # noqa: E402
@@ -53,6 +59,8 @@ def stage_config(app: cdk.App) -> StageConfig:
         alarm_subscriptions=parse_subscriptions(context("alarmSubscriptions")),
         escalation_subscriptions=parse_subscriptions(context("escalationSubscriptions")),
         notice_subscriptions=parse_subscriptions(context("customerSubscriptions")),
+        compliance=parse_compliance(context("compliance")),
+        reserved_concurrency=parse_reserved_concurrency(context("reservedConcurrency")),
     )
 
 
@@ -96,7 +104,7 @@ def main() -> None:
     )
     cdk.Tags.of(app).add("project", "workflowkit")
     cdk.Tags.of(app).add("stage", stage)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    cdk.Validations.of(app).add_plugins(*nag_packs(app, config.compliance))
     app.synth()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -47,6 +49,9 @@ USE_ACTIONS = (
 )
 # Services that call KMS on behalf of principals of this account (their grants and data keys).
 VIA_SERVICES = ("dynamodb", "sqs", "sns", "scheduler", "states")
+# AWS Backup, where the stage backs its tables up into a vault encrypted with the key (compliance=strict):
+# creating the vault and each recovery point asks KMS through it for a grant and data keys.
+BACKUP_SERVICE = "backup"
 # What SQS and SNS ask KMS for when a service principal sends into an encrypted queue or topic: a data key,
 # and its decryption to verify it (docs/decisions/0016-service-principals-in-key-and-topic-policies.md).
 SEND_ENCRYPTED_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
@@ -56,7 +61,13 @@ class WorkflowKey(Construct):
     """The stage's CMK. Rotation on; principals of this account use it only through the kit's services."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, stage: str, removal_policy: RemovalPolicy
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        removal_policy: RemovalPolicy,
+        via_services: Sequence[str] = VIA_SERVICES,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -66,13 +77,13 @@ class WorkflowKey(Construct):
             description=f"WorkflowKit {stage}: tables, queues, topics and log groups",
             enable_key_rotation=True,
             removal_policy=removal_policy,
-            policy=iam.PolicyDocument(statements=_key_policy()),
+            policy=iam.PolicyDocument(statements=_key_policy(via_services)),
         )
 
 
-def _key_policy() -> list[iam.PolicyStatement]:
+def _key_policy(via_services: Sequence[str]) -> list[iam.PolicyStatement]:
     account = iam.AccountRootPrincipal()
-    via = [f"{service}.{Aws.REGION}.amazonaws.com" for service in VIA_SERVICES]
+    via = [f"{service}.{Aws.REGION}.amazonaws.com" for service in via_services]
     return [
         iam.PolicyStatement(
             sid="AllowAccountToAdministerKey",

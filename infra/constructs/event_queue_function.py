@@ -16,6 +16,9 @@ from infra.constructs.rule_targets import EncryptedQueueTarget, pattern_of
 from infra.constructs.service_function import FunctionRuntime, ServiceFunction
 from infra.constructs.subscriptions import Subscription
 
+# The least MaximumConcurrency an SQS event source mapping accepts.
+MIN_MAXIMUM_CONCURRENCY = 2
+
 
 class EventQueueFunction(Construct):
     """Rules on ``bus`` for each subscription, one queue, one function.
@@ -39,10 +42,17 @@ class EventQueueFunction(Construct):
         environment: Mapping[str, str] | None = None,
         timeout: Duration = defaults.FUNCTION_TIMEOUT,
         description: str | None = None,
+        # Reserved concurrent executions (compliance=strict), and the queue's pollers capped at as many.
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not subscriptions:
             raise ValueError(f"{service}: a consumer needs at least one subscription")
+        if reserved_concurrency is not None and reserved_concurrency < MIN_MAXIMUM_CONCURRENCY:
+            raise ValueError(
+                f"{service}: a queue-fed function needs at least {MIN_MAXIMUM_CONCURRENCY} reserved "
+                f"(its SQS mapping's MaximumConcurrency), not {reserved_concurrency}"
+            )
         self.service = service
         key = runtime.key
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue", key=key)
@@ -69,14 +79,19 @@ class EventQueueFunction(Construct):
             environment=environment,
             timeout=timeout,
             description=description,
+            reserved_concurrency=reserved_concurrency,
         )
         self.function = self.handler.function
+        # A reserved function's mapping never invokes more at once than it reserved: Lambda's pollers do
+        # not know the reservation, and a throttled batch goes back to the queue, spends a receive and
+        # drifts towards the DLQ (AWS: keep MaximumConcurrency at or below reserved concurrency).
         self.function.add_event_source(
             sources.SqsEventSource(
                 self.queue,
                 batch_size=defaults.BATCH_SIZE,
                 max_batching_window=defaults.MAX_BATCHING_WINDOW,
                 report_batch_item_failures=True,
+                max_concurrency=reserved_concurrency,
             )
         )
         target = EncryptedQueueTarget(

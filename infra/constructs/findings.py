@@ -8,6 +8,8 @@ import cycle through a central module that knows every construct.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
@@ -24,8 +26,17 @@ RUNTIME_PINNED = (
 )
 SYNC_ONLY = (
     "Invoked synchronously only (SQS event source mapping, Step Functions task, or API Gateway), never "
-    "asynchronously: a Lambda DLQ would never receive anything. Failures go to the SQS queue's DLQ, "
-    "the state machine's Catch, or the HTTP caller."
+    "asynchronously: a Lambda DLQ, like an on-failure destination, receives only failed asynchronous "
+    "invocations and would never receive anything. Failures go to the SQS queue's DLQ, the state "
+    "machine's Catch, or the HTTP caller."
+)
+NO_VPC = (
+    "The function reaches only AWS regional endpoints (DynamoDB, EventBridge, SQS, SNS, Step Functions, "
+    "EventBridge Scheduler, CloudWatch, X-Ray) over TLS with SigV4, each call allowed by its own least-"
+    "privilege role and the stage key's policy; there is no private resource to reach (no database, cache "
+    "or PrivateLink service), and the shipped sandbox integrations make no network call. A VPC would add "
+    "no isolation to these calls and cost a NAT gateway or an interface endpoint per service and zone. It "
+    "stops holding when a function must reach a private network (e.g. a processor over PrivateLink)."
 )
 ESM_DESTINATION = (
     "SQS event source mappings do not support on-failure destinations (only stream and Kafka sources do); "
@@ -71,15 +82,33 @@ EXECUTIONS = (
 )
 
 
+BACKUP_WILDCARDS = (
+    "AWS Backup's role: DynamoDB names the backups it makes for AWS Backup at run time, under each selected "
+    "table (<table>/backup/*), and AWS Backup tags the recovery points it creates, named at run time, in "
+    "this account and region (recovery-point:*); tag:GetResources, which resolves the selection, supports "
+    "no resource-level permissions. Every action is listed; nothing else in the policy is a wildcard."
+)
+
+
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge the finding ``rule_id`` on ``scope`` (and only what is under it), with ``reason``."""
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
 def as_rendered(scope: IConstruct, value: str) -> str:
-    """``value`` as cdk-nag prints it in finding ids: pseudo-parameter references become ``<AWS::Name>``."""
+    """``value`` as cdk-nag prints it in finding ids: a pseudo-parameter reference becomes ``<AWS::Name>``,
+    an attribute of a resource ``<LogicalId.Attribute>``."""
     resolved = Stack.of(scope).resolve(value)
     if isinstance(resolved, str):
         return resolved
-    parts = resolved["Fn::Join"][1]
-    return "".join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+    parts = resolved["Fn::Join"][1] if "Fn::Join" in resolved else [resolved]
+    return "".join(_rendered_part(part) for part in parts)
+
+
+def _rendered_part(part: str | dict[str, Any]) -> str:
+    if isinstance(part, str):
+        return part
+    if "Ref" in part:
+        return f"<{part['Ref']}>"
+    logical_id, attribute = part["Fn::GetAtt"]
+    return f"<{logical_id}.{attribute}>"

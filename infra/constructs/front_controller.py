@@ -62,6 +62,7 @@ class FrontController(EventQueueFunction):
         escalation_topic: sns.ITopic,
         schedule_group_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         timeout: Duration = defaults.FUNCTION_TIMEOUT,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(
             scope,
@@ -72,6 +73,7 @@ class FrontController(EventQueueFunction):
             subscriptions=subscriptions,
             runtime=runtime,
             timeout=timeout,
+            reserved_concurrency=reserved_concurrency,
         )
         # The group outlives the stack in stages that keep data (it holds the live deadlines), so its name is
         # CloudFormation's, not a fixed one a redeploy would collide with. The L1 resource, because the L2

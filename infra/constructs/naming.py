@@ -31,6 +31,7 @@ LIMITS = {
     "dashboard": 255,
     "HTTP API": 128,
     "KMS alias": 256,
+    "backup vault": 50,
     # Not chosen by the kit (CloudFormation generates and fits them), listed for reference: a construct
     # that starts naming one of these must check it here too.
     "rule": 64,

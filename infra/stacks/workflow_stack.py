@@ -10,7 +10,7 @@ Nothing here names a workflow (docs/decisions/0023).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra.callback_plan import CALLBACKS_TABLE_PLACEHOLDER
+from infra.compliance import Compliance, ReservedConcurrency
 from infra.constructs import (
     EventQueueFunction,
     FrontController,
@@ -40,6 +41,9 @@ from infra.constructs import (
     defaults,
     permissions,
 )
+from infra.constructs.backups import TableBackups
+from infra.constructs.encryption import BACKUP_SERVICE, VIA_SERVICES
+from infra.constructs.managed_policies import to_managed_policies
 from infra.constructs.naming import camel
 from infra.constructs.observability import WorkflowResources
 from infra.constructs.subscriptions import Subscription
@@ -75,11 +79,18 @@ class StageConfig:
     alarm_subscriptions: tuple[TopicSubscription, ...] = ()
     escalation_subscriptions: tuple[TopicSubscription, ...] = ()
     notice_subscriptions: tuple[TopicSubscription, ...] = ()
+    # cdk context compliance, reservedConcurrency (infra.compliance).
+    compliance: Compliance = Compliance.DEFAULT
+    reserved_concurrency: ReservedConcurrency = field(default_factory=ReservedConcurrency)
 
     @property
     def retain_data(self) -> bool:
         """Stateful resources outlive the stack everywhere but in the ``dev`` stage."""
         return self.stage != "dev"
+
+    @property
+    def strict(self) -> bool:
+        return self.compliance is Compliance.STRICT
 
 
 class WorkflowStack(Stack):
@@ -93,6 +104,7 @@ class WorkflowStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        self.config = config
         self.registry = registry or deployed()
         self.plan: StackPlan = plan(self.registry, stage=config.stage)
         catalog = self.plan.catalog
@@ -101,7 +113,13 @@ class WorkflowStack(Stack):
 
         # Stateful resources sit directly under constructs with fixed ids: their logical IDs are a contract
         # (tests/infra/logical_ids.json).
-        self.encryption = WorkflowKey(self, "Encryption", stage=stage, removal_policy=retain)
+        self.encryption = WorkflowKey(
+            self,
+            "Encryption",
+            stage=stage,
+            removal_policy=retain,
+            via_services=(*VIA_SERVICES, BACKUP_SERVICE) if config.strict else VIA_SERVICES,
+        )
         key = self.encryption.key
         self.events = WorkflowEventBus(self, "Events", stage=stage)
         bus = self.events.bus
@@ -160,6 +178,7 @@ class WorkflowStack(Stack):
             },
             escalation_topic=self.topics.escalation,
             schedule_group_removal_policy=retain,
+            reserved_concurrency=self._reserved("controller"),
         )
 
         # Choreography: one consumer per service, with rules for every workflow it serves.
@@ -190,6 +209,7 @@ class WorkflowStack(Stack):
                 settings.CALLBACKS_TABLE_NAME: self.tables.callbacks.table_name,
             },
             description="WorkflowKit front door: start workflows, status, commands, decisions (HTTP API)",
+            reserved_concurrency=self._reserved("frontdoor"),
         )
         self._front_door_grants()
         self.api = StatusApi(
@@ -226,6 +246,29 @@ class WorkflowStack(Stack):
         )
 
         self._outputs()
+        self.backups: TableBackups | None = None
+        if config.strict:
+            self._comply()
+
+    # --- compliance=strict ------------------------------------------------------------------------------
+    def _reserved(self, service: str) -> int | None:
+        """The reserved concurrency of the function ``service`` under compliance=strict; none otherwise."""
+        return self.config.reserved_concurrency.of(service) if self.config.strict else None
+
+    def _comply(self) -> None:
+        """What NIST 800-53 R5, PCI DSS and HIPAA ask beyond the kit's defaults (docs/decisions/0032)."""
+        unknown = self.config.reserved_concurrency.unknown(list(self._functions()))
+        if unknown:
+            raise ValueError(
+                f"reserved concurrency for {unknown}: no such function (the stage has "
+                f"{', '.join(sorted(self._functions()))})"
+            )
+        self.backups = TableBackups(
+            self, "Backups", stage=self.config.stage, tables=self.tables.all, key=self.encryption.key
+        )
+        CfnOutput(self, "BackupVaultName", value=self.backups.vault.backup_vault_name)
+        # Last: every role's grants are in place (the document stays shared, later ones land too).
+        to_managed_policies(self)
 
     # --- orchestration ----------------------------------------------------------------------------------
     def _task_functions(self, service: str, needs: ServiceNeeds) -> dict[str, ServiceFunction]:
@@ -247,6 +290,7 @@ class WorkflowStack(Stack):
                 timeout=Duration.seconds(task.timeout_seconds)
                 if task.timeout_seconds
                 else defaults.FUNCTION_TIMEOUT,
+                reserved_concurrency=self._reserved(_task_service_name(service, task)),
             )
             for name in task.tables:
                 permissions.allow_table_access(
@@ -348,6 +392,7 @@ class WorkflowStack(Stack):
             runtime=self.runtime,
             environment=environment,
             description=f"WorkflowKit {consumer.service}: {needs.description}" if needs.description else None,
+            reserved_concurrency=self._reserved(consumer.service),
         )
         role = function.handler.role
         permissions.allow_table_read_write(role, self.tables.idempotency, key)

@@ -10,9 +10,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from app import stage_config
+from infra.compliance import Compliance, nag_packs
 from infra.stacks import StageConfig, WorkflowStack
 from workflow_core.registry import Registry
 
@@ -39,7 +39,8 @@ class Synthesized:
 def synthesize(
     outdir: Path, config: StageConfig | None = None, registry: Registry | None = None
 ) -> Synthesized:
-    """The real stack, as ``cdk synth`` builds it (cdk-nag included), for a fixed test account and region.
+    """The real stack, as ``cdk synth`` builds it (cdk-nag included: the packs of the stage's compliance),
+    for a fixed test account and region.
 
     Without ``config``: the ``test`` stage, which keeps its data like every stage but ``dev``. Without
     ``registry``: the app's deployed workflows.
@@ -58,7 +59,7 @@ def synthesize(
         registry=registry,
         env=cdk.Environment(account="123456789012", region="eu-west-1"),
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    cdk.Validations.of(app).add_plugins(*nag_packs(app, config.compliance))
     assembly = app.synth()  # raises when cdk-nag reports an unacknowledged finding
     template_json = assembly.get_stack_by_name(stack.stack_name).template
     return Synthesized(
@@ -72,6 +73,23 @@ def synthesize(
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+def strict_config() -> StageConfig:
+    """The ``test`` stage under ``-c compliance=strict``, with the stated reserved figures."""
+    return StageConfig(
+        stage=STAGE,
+        functions_dir=ROOT / "functions",
+        statemachines_dir=ROOT / "statemachines",
+        powertools_version=POWERTOOLS_VERSION,
+        compliance=Compliance.STRICT,
+    )
+
+
+@pytest.fixture(scope="session")
+def strict_synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The ``test`` stage under ``-c compliance=strict``: NIST 800-53 R5, PCI DSS and HIPAA packs too."""
+    return synthesize(tmp_path_factory.mktemp("cdk.out.strict"), strict_config())
 
 
 # What ``cdk synth -c stage=dev -c alarmSubscriptions=...`` passes: read by app.py as it reads any context.
