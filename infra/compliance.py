@@ -3,7 +3,7 @@
 ``-c compliance=strict`` adds cdk-nag's NIST 800-53 rev 5, PCI DSS 3.2.1 and HIPAA Security packs to the
 AwsSolutions and Serverless packs every synth runs, and builds what they ask for: AWS Backup plans for the
 tables, reserved concurrency for every function, customer-managed policies instead of inline ones
-(docs/decisions/0032-compliance-stage.md). Without it (``default``) the stack is what it always was.
+(docs/decisions/0033-compliance-stage.md). Without it (``default``) the stack is what it always was.
 
 The reserved figures are the stage's to choose (``-c reservedConcurrency=default=5,controller=20``): each
 is carved out of the account's regional pool, which Lambda keeps at least 100 above everything reserved,

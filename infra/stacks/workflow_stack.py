@@ -256,7 +256,7 @@ class WorkflowStack(Stack):
         return self.config.reserved_concurrency.of(service) if self.config.strict else None
 
     def _comply(self) -> None:
-        """What NIST 800-53 R5, PCI DSS and HIPAA ask beyond the kit's defaults (docs/decisions/0032)."""
+        """What NIST 800-53 R5, PCI DSS and HIPAA ask beyond the kit's defaults (docs/decisions/0033)."""
         unknown = self.config.reserved_concurrency.unknown(list(self._functions()))
         if unknown:
             raise ValueError(

@@ -1,5 +1,5 @@
 """``-c compliance=strict``: what NIST 800-53 R5, PCI DSS and HIPAA ask is built, and the synth fails on
-what is not; the default stage is left as it was (docs/decisions/0032-compliance-stage.md).
+what is not; the default stage is left as it was (docs/decisions/0033-compliance-stage.md).
 
 The ``strict_synthesized`` fixture passing at all is the first assertion: its synth ran the five packs
 and raises on any unacknowledged finding.
