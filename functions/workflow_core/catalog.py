@@ -173,6 +173,10 @@ def _upcast(etype: EventType, version: int, data: dict[str, Any]) -> dict[str, A
             f"{etype.name} schema version {version} is not supported (known: {sorted(etype.versions)})"
         )
     try:
+        if version < etype.current_version:
+            # An old version's data must be what that version said: an upcaster that only drops a field
+            # would otherwise pass an event lacking what its version requires as a valid newer one.
+            etype.versions[version].model_validate(data)
         while version < etype.current_version:
             data = etype.upcasters[version](data)
             version += 1
