@@ -43,9 +43,17 @@ EventBridge, SQS and SNS integrations, AWS SDK integrations); ``VirtualRuntime``
 No continuation is scheduled more than a Standard execution's one year ahead
 (``runtime.MAX_DELAY_SECONDS``): a longer Wait or Retry back-off resumes after one year.
 
-Not modelled: execution-level ``TimeoutSeconds`` (parsed only), the 256 KB payload limit
-(States.DataLimitExceeded), Task ``Credentials`` (accepted, ignored), Lambda ``InvocationType``/
-``Qualifier`` (the function runs synchronously as $LATEST).
+Every execution records its event history as Step Functions does (``execution.history``: the events
+and ``previousEventId`` chains of GetExecutionHistory, see ``history``); a States.Runtime cause names the
+state and the id of the event that entered it, as AWS words it. The 256 KiB payload quota applies
+(``payload_limit``): a task result over it fails the task with States.DataLimitExceeded (a catchable task
+failure, as recorded against AWS), a state output over it fails the execution (terminal). Whatever a
+definition or its data makes a lower layer raise fails the execution with States.Runtime: nothing
+escapes to the host, and no execution is left running by it.
+
+Not modelled: execution-level ``TimeoutSeconds`` (parsed only), the quota on a state's input after its
+Parameters, Task ``Credentials`` (accepted, ignored), Lambda ``InvocationType``/``Qualifier`` (the
+function runs synchronously as $LATEST).
 
 Modules: ``definition`` (parse and validate into the immutable program; ``fields`` compiles a state's
 fields, ``states`` holds the compiled states), ``paths`` (JSONPath), ``payload`` (templates),
@@ -54,7 +62,8 @@ execution and its flows, Retry, Catch), ``handlers`` (what each state type does,
 ``runtime`` (the host contract and the result types), ``integrations``, ``integration_patterns``
 (which resources take which pattern), ``tokens`` (the task token's format), ``callbacks`` (the registry
 of open tokens), ``waiting`` (a callback task's wait and timers), ``virtual``, ``errors`` (one hierarchy
-under ``AslError``), ``values`` (JSON, timestamps).
+under ``AslError``), ``values`` (JSON, timestamps), ``history`` (the event history and its API shapes),
+``task_events`` (a Task state's events), ``payload_limit`` (the 256 KiB quota).
 
 Rejected at parse time (``AslDefinitionError``): JSONata, workflow variables (``Assign``), Distributed
 Map, JSONPath filters and functions; and, as Step Functions refuses them at CreateStateMachine

@@ -20,9 +20,18 @@ NO_CHOICE_MATCHED: Final = "States.NoChoiceMatched"
 RESULT_PATH_MATCH_FAILURE: Final = "States.ResultPathMatchFailure"
 DATA_LIMIT_EXCEEDED: Final = "States.DataLimitExceeded"
 
-# The documentation: "States.ALL ... can't catch the States.DataLimitExceeded terminal error or Runtime
-# error types", and a States.Runtime error "isn't retriable, and will always cause the execution to fail".
-UNCATCHABLE: Final = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
+# A States.Runtime error "isn't retriable, and will always cause the execution to fail". The documentation
+# says the same of States.DataLimitExceeded ("a terminal error that can't be caught by States.ALL"), but
+# executions recorded against AWS catch and retry a *task result* over the limit like any task failure
+# (TaskFailed, then the catcher's state): only a state's own output over the limit is terminal, and that
+# is an error raised with ``terminal=True`` (see ``payload_limit``), not a name no catcher may match.
+UNCATCHABLE: Final = frozenset({RUNTIME})
+
+# How Step Functions introduces the cause of every States.Runtime error (N is the id of the history event
+# that entered the state): "An error occurred while executing the state 'S' (entered at the event id #N). ".
+RUNTIME_CAUSE_PREFIX: Final = (
+    "An error occurred while executing the state '{state}' (entered at the event id #{event}). "
+)
 
 
 class AslError(Exception):
@@ -57,16 +66,32 @@ class PathSyntaxError(AslError):
 
 
 class ExecutionError(AslError):
-    """A failure within an execution, with its ASL error name and cause."""
+    """A failure within an execution, with its ASL error name and cause.
 
-    def __init__(self, error: str, cause: str | None = None) -> None:
+    ``terminal``: no Retry or Catch applies, whatever its name (a state's output over the payload limit).
+    ``located``: the cause already names the state it happened in (a States.Runtime error carries AWS's
+    prefix once, from the innermost state, however many Parallel or Map states it then fails).
+    """
+
+    def __init__(self, error: str, cause: str | None = None, *, terminal: bool = False) -> None:
         super().__init__(f"{error}: {cause}" if cause else error)
         self.error = error
         self.cause = cause
+        self.terminal = terminal
+        self.located = False
 
     @property
     def catchable(self) -> bool:
-        return self.error not in UNCATCHABLE
+        return not self.terminal and self.error not in UNCATCHABLE
+
+    def at_state(self, state: str, entered_event_id: int) -> ExecutionError:
+        """This error as it fails the state ``state``: a States.Runtime cause gets AWS's prefix."""
+        if self.located or self.error != RUNTIME:
+            return self
+        prefix = RUNTIME_CAUSE_PREFIX.format(state=state, event=entered_event_id)
+        located = ExecutionError(self.error, prefix + (self.cause or ""), terminal=self.terminal)
+        located.located = True
+        return located
 
 
 class TaskFailed(ExecutionError):  # noqa: N818 - the name the task runners know

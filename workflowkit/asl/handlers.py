@@ -18,6 +18,16 @@ from typing import Any, Final, Protocol
 
 from workflowkit.asl.errors import NO_CHOICE_MATCHED, ExecutionError, PathNotFoundError, runtime_error
 from workflowkit.asl.fields import MAX_SECONDS
+from workflowkit.asl.history import (
+    MAP_ITERATION_FAILED,
+    MAP_ITERATION_STARTED,
+    MAP_ITERATION_SUCCEEDED,
+    MAP_STARTED,
+    MAP_SUCCEEDED,
+    PARALLEL_STARTED,
+    PARALLEL_SUCCEEDED,
+    Details,
+)
 from workflowkit.asl.integration_patterns import WAIT_FOR_TASK_TOKEN
 from workflowkit.asl.paths import JsonPath
 from workflowkit.asl.runtime import ExecutionContext, Runtime, TaskContext, TransitionEvent, TransitionKind
@@ -33,6 +43,7 @@ from workflowkit.asl.states import (
     TaskState,
     WaitState,
 )
+from workflowkit.asl.task_events import TaskEvents
 from workflowkit.asl.values import as_integer, parse_timestamp
 from workflowkit.asl.waiting import CallbackWait
 
@@ -49,7 +60,12 @@ class _Execution(Protocol):
     @property
     def runtime(self) -> Runtime: ...
 
+    @property
+    def region(self) -> str: ...
+
     def emit(self, kind: TransitionKind, state: State, scope: str) -> None: ...
+
+    def record(self, kind: str, previous: int, details: Details = None) -> int: ...
 
 
 class Flow(Protocol):
@@ -62,6 +78,7 @@ class Flow(Protocol):
     cancelled: bool
     task_token: str | None
     waiting: CallbackWait | None
+    previous: int  # the history event this flow's next event follows
 
     @property
     def execution(self) -> _Execution: ...
@@ -91,6 +108,8 @@ class Flow(Protocol):
 
     def schedule(self, seconds: float, label: str, action: Callable[[], Outcome]) -> None: ...
 
+    def record(self, kind: str, details: Details = None, *, passed_by: bool = False) -> int: ...
+
     def spawn(
         self,
         machine: Machine,
@@ -99,6 +118,7 @@ class Flow(Protocol):
         *,
         on_done: Callable[[Any], None],
         on_fail: Callable[[ExecutionError], None],
+        previous: int,
     ) -> Flow: ...
 
 
@@ -160,15 +180,22 @@ def _run_task(flow: Flow, state: TaskState) -> Outcome:
             runtime.random,
             token,
         )
-        result = _call_service(flow, state, parameters, task)
+        events = TaskEvents(flow, state.resource, state.pattern)
+        events.scheduled(parameters, task)
+        try:
+            result = _call_service(flow, state, parameters, task)
+        except ExecutionError as error:
+            events.failed(error)
+            raise
     except ExecutionError:
         if token is not None:
             runtime.task_tokens.close(token)  # the attempt failed: its token can no longer be answered
         raise
     if token is None:
+        events.succeeded(result)
         return _task_result(flow, state, result)
     # The service call's own response is not the task's result: the token's answer is.
-    return _wait_for_callback(flow, state, task, token)
+    return _wait_for_callback(flow, state, task, token, events=events, response=result)
 
 
 def _call_service(flow: Flow, state: TaskState, parameters: Any, task: TaskContext) -> Any:
@@ -182,7 +209,9 @@ def _call_service(flow: Flow, state: TaskState, parameters: Any, task: TaskConte
         raise runtime_error(f"The task runner raised {type(error).__name__}: {error}") from error
 
 
-def _wait_for_callback(flow: Flow, state: TaskState, task: TaskContext, token: str) -> Outcome:
+def _wait_for_callback(
+    flow: Flow, state: TaskState, task: TaskContext, token: str, *, events: TaskEvents, response: Any
+) -> Outcome:
     """Suspend until the token is answered or a timer ends the wait (see ``workflowkit.asl.waiting``)."""
     execution = flow.execution
     tokens = execution.runtime.task_tokens
@@ -194,18 +223,33 @@ def _wait_for_callback(flow: Flow, state: TaskState, task: TaskContext, token: s
         tokens,
         token,
         state.name,
-        on_success=partial(_task_result, flow, state),
+        on_success=partial(_callback_succeeded, flow, state, events),
+        on_failure=partial(_callback_failed, events),
         heartbeat_seconds=task.heartbeat_seconds,
     )
+    events.submitted(response)
     if execution.on_transition is not None:
         execution.emit("submitted", state, flow.scope)
     early = tokens.attach(token, wait)
     if early is not None:  # answered while the service call ran (the callee answered at once)
         if early.failed:
-            raise ExecutionError(early.error or "", early.cause)
-        return _task_result(flow, state, early.output)
+            return _callback_failed(events, ExecutionError(early.error or "", early.cause), timed_out=False)
+        return _callback_succeeded(flow, state, events, early.output)
     wait.start(task.timeout_seconds)
     return SUSPEND
+
+
+def _callback_succeeded(flow: Flow, state: TaskState, events: TaskEvents, output: Any) -> Outcome:
+    events.succeeded(output)
+    return _task_result(flow, state, output)
+
+
+def _callback_failed(events: TaskEvents, error: ExecutionError, *, timed_out: bool) -> Outcome:
+    if timed_out:
+        events.timed_out(error)
+    else:
+        events.failed(error)
+    raise error
 
 
 def _task_result(flow: Flow, state: TaskState, result: Any) -> Outcome:
@@ -307,6 +351,7 @@ def _run_parallel(flow: Flow, state: ParallelState) -> Outcome:
     effective = _effective_input(flow, state)
     if state.parameters is not None:
         effective = state.parameters(effective, flow)
+    started = flow.record(PARALLEL_STARTED)
     join = Join(flow, state, len(state.branches))
     prefix = f"{flow.scope}/{state.name}" if flow.scope else state.name
     for index, branch in enumerate(state.branches):
@@ -317,7 +362,8 @@ def _run_parallel(flow: Flow, state: ParallelState) -> Outcome:
             effective,
             f"{prefix}/{index}",
             on_done=partial(join.done, index),
-            on_fail=join.fail,
+            on_fail=partial(join.failed, index),
+            previous=started,
         )
         join.children.append(child)
         child.start()
@@ -338,7 +384,8 @@ def _run_map(flow: Flow, state: MapState) -> Outcome:
         if resolved is None or resolved < 0:
             raise runtime_error(f"MaxConcurrencyPath must select a non-negative integer, got {value!r}")
         limit = resolved
-    join = MapJoin(flow, state, effective, items, limit)
+    started = flow.record(MAP_STARTED, (len(items),))
+    join = MapJoin(flow, state, effective, items, limit=limit, started=started)
     join.pump()
     return join.settle()
 
@@ -359,7 +406,13 @@ HANDLERS: Final[dict[type[State], Callable[[Flow, Any], Outcome]]] = {
 
 
 class Join:
-    """The children of one Parallel (or Map) state entry, and how their results come back."""
+    """The children of one Parallel (or Map) state entry, and how their results come back.
+
+    ``latest`` is the latest event the children published that the state continues from (its Succeeded
+    or Failed event follows it): the children's own chains, not the events each passed by.
+    """
+
+    succeeded_event = PARALLEL_SUCCEEDED
 
     def __init__(self, flow: Flow, state: ParallelState | MapState, count: int) -> None:
         self.flow = flow
@@ -369,14 +422,21 @@ class Join:
         self.children: list[Flow] = []
         self.error: ExecutionError | None = None
         self.waiting = False  # the parent flow suspended and must be resumed by the last child
+        self.latest = flow.previous
         flow.join = self
 
     def done(self, index: int, output: Any) -> None:
         self.results[index] = output
         self.remaining -= 1
+        self.latest = max(self.latest, self.children[index].previous)
         if self.remaining == 0 and self.waiting:
             self.waiting = False
             self.flow.resume(self._outcome)
+
+    def failed(self, index: int, error: ExecutionError) -> None:
+        """Child ``index`` failed with ``error``."""
+        self.latest = max(self.latest, self.children[index].previous)
+        self.fail(error)
 
     def fail(self, error: ExecutionError) -> None:
         if self.error is not None:
@@ -402,8 +462,10 @@ class Join:
     def _outcome(self) -> Outcome:
         flow, state = self.flow, self.state
         flow.join = None
+        flow.previous = max(flow.previous, self.latest)
         if self.error is not None:
             raise self.error
+        flow.record(self.succeeded_event, passed_by=True)
         result: Any = self.results
         if state.result_selector is not None:
             result = state.result_selector(result, flow)
@@ -431,9 +493,18 @@ class _ItemScope:
 
 
 class MapJoin(Join):
-    """A Map state's iterations, started by index and at most ``limit`` at a time (0: no limit)."""
+    """A Map state's iterations, started by index and at most ``limit`` at a time (0: no limit).
 
-    def __init__(self, flow: Flow, state: MapState, effective: Any, items: list[Any], limit: int) -> None:
+    Each iteration's events begin with MapIterationStarted, which follows MapStateStarted, or, once the
+    limit holds iterations back, the last event of the iteration whose place it takes (an iteration runs
+    where one finished, as on one of ``limit`` workers); MapIterationSucceeded ends it.
+    """
+
+    succeeded_event = MAP_SUCCEEDED
+
+    def __init__(
+        self, flow: Flow, state: MapState, effective: Any, items: list[Any], *, limit: int, started: int
+    ) -> None:
         super().__init__(flow, state, len(items))
         self.map_state = state
         self.effective = effective
@@ -442,6 +513,8 @@ class MapJoin(Join):
         self.next_index = 0
         self.running = 0
         self.pumping = False
+        self.started = started
+        self.freed: list[int] = []  # the last events of finished iterations, for the next ones to follow
         prefix = f"{flow.scope}/{state.name}" if flow.scope else state.name
         self.prefix = prefix
 
@@ -467,13 +540,23 @@ class MapJoin(Join):
                     except ExecutionError as error:
                         self.fail(error)
                         break
+                    except Exception as error:
+                        # Called from a child's completion too, outside any state's error handling: a
+                        # bug below must fail the Map state, not escape (see Flow._loop).
+                        self.fail(runtime_error(f"Internal error of the local interpreter: {error!r}"))
+                        break
                 self.running += 1
+                # The first ``limit`` iterations (all, without a limit) begin the Map's concurrent runs.
+                starts_a_run = self.limit == 0 or index < self.limit or not self.freed
+                previous = self.started if starts_a_run else self.freed.pop(0)
+                iteration = flow.execution.record(MAP_ITERATION_STARTED, previous, (state.name, index))
                 child = flow.spawn(
                     state.processor,
                     value,
                     f"{self.prefix}/{index}",
                     on_done=partial(self.done, index),
-                    on_fail=self.fail,
+                    on_fail=partial(self.failed, index),
+                    previous=iteration,
                 )
                 self.children.append(child)
                 child.start()
@@ -482,6 +565,15 @@ class MapJoin(Join):
 
     def done(self, index: int, output: Any) -> None:
         self.running -= 1
+        child = self.children[index]
+        self.freed.append(child.previous)
+        # An iteration's end is passed by within it, but it is what the Map state continues from.
+        child.previous = child.record(MAP_ITERATION_SUCCEEDED, (self.map_state.name, index), passed_by=True)
         super().done(index, output)
         if self.remaining > 0 and self.error is None:
             self.pump()
+
+    def failed(self, index: int, error: ExecutionError) -> None:
+        if error.catchable:  # a States.Runtime error fails the execution without these events
+            self.children[index].record(MAP_ITERATION_FAILED, (self.map_state.name, index), passed_by=True)
+        super().failed(index, error)

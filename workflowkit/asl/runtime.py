@@ -45,6 +45,8 @@ class ExecutionContext:
     state_machine_arn: str
     state_machine_name: str
     role_arn: str = ""
+    # The execution's input as StartExecution got it: the history shows it verbatim (None: serialise it).
+    input_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

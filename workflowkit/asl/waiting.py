@@ -11,7 +11,9 @@ the execution paused, and letting time run (``run_for``) fires them. A timer bey
 first, is not modelled.
 
 An answer resumes the flow as a continuation at the current virtual time, so the rest of the execution
-runs after the API call that brought the answer has returned, not inside its caller.
+runs after the API call that brought the answer has returned, not inside its caller: ``on_success`` with
+SendTaskSuccess's output, ``on_failure`` with SendTaskFailure's error (``timed_out=False``) or a timer's
+(``timed_out=True``), each recording the task's event before it goes on.
 """
 
 from __future__ import annotations
@@ -44,9 +46,20 @@ class _Flow(Protocol):
 
 
 class CallbackWait:
-    """One attempt's wait; ``on_success`` turns the answer's output into the state's outcome."""
+    """One attempt's wait; ``on_success`` turns the answer's output into the state's outcome,
+    ``on_failure`` raises the error that failed the attempt."""
 
-    __slots__ = ("_beats", "flow", "heartbeat_seconds", "on_success", "open", "state_name", "token", "tokens")
+    __slots__ = (
+        "_beats",
+        "flow",
+        "heartbeat_seconds",
+        "on_failure",
+        "on_success",
+        "open",
+        "state_name",
+        "token",
+        "tokens",
+    )
 
     def __init__(
         self,
@@ -56,6 +69,7 @@ class CallbackWait:
         state_name: str,
         *,
         on_success: Callable[[Any], Outcome],
+        on_failure: Callable[..., Outcome],
         heartbeat_seconds: int | None,
     ) -> None:
         self.flow = flow
@@ -63,6 +77,7 @@ class CallbackWait:
         self.token = token
         self.state_name = state_name
         self.on_success = on_success
+        self.on_failure = on_failure  # (error, *, timed_out) -> raises
         self.heartbeat_seconds = heartbeat_seconds
         self.open = True
         self._beats = 0  # heartbeats so far: a heartbeat timer armed before the last one is void
@@ -81,7 +96,8 @@ class CallbackWait:
         label = f"callback {self.state_name}"
         if answer.failed:
             # SendTaskFailure's error (none given: an empty name, which States.ALL still catches).
-            self.flow.schedule(0.0, label, partial(_fail, ExecutionError(answer.error or "", answer.cause)))
+            failure = ExecutionError(answer.error or "", answer.cause)
+            self.flow.schedule(0.0, label, partial(self.on_failure, failure, timed_out=False))
         else:
             self.flow.schedule(0.0, label, partial(self.on_success, answer.output))
 
@@ -113,7 +129,7 @@ class CallbackWait:
     def _expire(self, error: ExecutionError) -> None:
         self._end()
         self.tokens.close(self.token)
-        self.flow.resume(partial(_fail, error))
+        self.flow.resume(partial(self.on_failure, error, timed_out=True))
 
     def _later(self, seconds: int, label: str, action: Callable[[], None]) -> None:
         if seconds <= MAX_DELAY_SECONDS:
@@ -127,7 +143,3 @@ class CallbackWait:
         if self.flow.waiting is self:
             self.flow.waiting = None
         return True
-
-
-def _fail(error: ExecutionError) -> Outcome:
-    raise error

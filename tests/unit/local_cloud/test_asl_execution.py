@@ -164,7 +164,8 @@ def test_context_object_carries_execution_state_machine_and_state() -> None:
             "StartTime": "2026-01-05T09:00:00.000Z",
             "RedriveCount": 0,
         },
-        "State": {"EnteredTime": "2026-01-05T09:00:00.000Z", "Name": "P", "RetryCount": 0},
+        # A Pass state cannot retry: recorded against AWS, its $$.State has no RetryCount (a Task's has).
+        "State": {"EnteredTime": "2026-01-05T09:00:00.000Z", "Name": "P"},
         "StateMachine": {
             "Id": "arn:aws:states:us-east-1:123456789012:stateMachine:payment",
             "Name": "payment",
