@@ -80,7 +80,10 @@ def register_answers(fast_path: FastPath, backend: Callable[[str], Any], publish
     def stop_execution(params: dict[str, Any]) -> dict[str, Any]:
         stepfunctions = backend("stepfunctions")
         was = str(stepfunctions.describe_execution(params["executionArn"]).status)
-        execution = stepfunctions.stop_execution(params["executionArn"])
+        # The local cloud's backend takes the reason along (moto's own drops it), for the history's event.
+        execution = stepfunctions.stop_execution(
+            params["executionArn"], error=params.get("error"), cause=params.get("cause")
+        )
         if not was.endswith("ABORTED") and str(execution.status).endswith("ABORTED"):
             # This call aborted it: moto drops the caller's error and cause, Step Functions keeps them.
             execution.error, execution.cause = params.get("error"), params.get("cause")

@@ -12,12 +12,19 @@ so through the fast path to the same backends the handlers use.
 path answers from this service's token registry (:mod:`workflowkit.task_responses`); their timeouts are
 background work on the loop (a paused execution leaves the cloud quiescent). CreateStateMachine and
 UpdateStateMachine refuse, as Step Functions does, a callback pattern on an integration without one or in
-an Express workflow (InvalidDefinition); other definitions are checked when they first run, as before.
+an Express workflow (InvalidDefinition); other definitions are checked when they first run: one this
+interpreter cannot run fails its execution with States.Runtime, as does anything unexpected an execution
+raises, so no execution is left RUNNING and the loop goes on.
+
+Every execution keeps its event history, from StartExecution on (a queued execution has its
+ExecutionStarted event): ``GetExecutionHistory`` answers from it (:mod:`workflowkit.execution_history`).
+StartExecution refuses input over the 256 KiB payload quota with a ValidationException, as AWS does.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import uuid
 from collections import Counter
@@ -27,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 from moto.core.exceptions import AWSError
+from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.models import StateMachine as MotoStateMachine
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import Execution as MotoExecution
@@ -43,12 +51,18 @@ from workflowkit.asl import (
     TaskIntegrations,
     TaskTokens,
 )
+from workflowkit.asl.errors import RUNTIME
+from workflowkit.asl.history import EXECUTION_ABORTED, EXECUTION_FAILED, EXECUTION_STARTED, History, Text
+from workflowkit.asl.payload_limit import MAX_PAYLOAD_BYTES, text_exceeds_limit
 from workflowkit.context import Functions, ServiceContext
+from workflowkit.execution_history import register_execution_history
 from workflowkit.fastpath import FastPath
 from workflowkit.task_responses import register_task_responses
 
 if TYPE_CHECKING:
     from workflowkit.asl import Execution
+
+_log = logging.getLogger(__name__)
 
 _STATUS = {
     "SUCCEEDED": ExecutionStatus.SUCCEEDED,
@@ -115,15 +129,25 @@ class StepFunctionsService:
         self._saved: list[tuple[Any, str, Any]] = []
         self._runtime: _LoopRuntime | None = None
         self.task_tokens = TaskTokens()
+        self._histories: dict[str, History] = {}  # every execution's, by ARN
+        self._stop_reason: tuple[str | None, str | None] | None = None  # StopExecution's, while it runs
+
+    def history(self, execution_arn: str) -> History | None:
+        """The execution's history (None: no execution of this cloud has the ARN)."""
+        return self._histories.get(execution_arn)
 
     # --- patches ------------------------------------------------------------------------------------
     def install(self, fast_path: FastPath) -> None:
         service = self
         register_task_responses(fast_path, self.task_tokens)
+        register_execution_history(fast_path, self._context.backends, self.history)
 
         def start(execution: MotoExecution) -> None:
             execution.exec_status = ExecutionStatus.RUNNING
             service._queued.add(execution.exec_arn)
+            history = service._histories[execution.exec_arn] = History()
+            started_input = Text(execution.execution_input or "{}")
+            history.add(EXECUTION_STARTED, 0, execution.start_date, (started_input, execution.role_arn))
             service._context.loop.call_later(
                 service._context.network_latency(),
                 f"run execution {execution.name}",
@@ -131,6 +155,8 @@ class StepFunctionsService:
             )
 
         def stop(execution: MotoExecution, stop_date: Any, error: str | None, cause: str | None) -> None:
+            # moto passes "" for both; the caller's own come through stop_execution below.
+            error, cause = service._stop_reason or (error or None, cause or None)
             service._stop(execution, error=error, cause=cause)
 
         original_idempotency = MotoStateMachine._handle_name_input_idempotency
@@ -170,6 +196,49 @@ class StepFunctionsService:
         self._patch(MotoStateMachine, "_handle_name_input_idempotency", name_input_idempotency)
         self._patch(StepFunctionsParserBackend, "create_state_machine", create_state_machine)
         self._patch(StepFunctionsParserBackend, "update_state_machine", update_state_machine)
+        self._install_api_patches()
+
+    def _install_api_patches(self) -> None:
+        """StartExecution's payload quota, StopExecution's reason, GetExecutionHistory from the histories."""
+        service = self
+
+        original_stop = StepFunctionsParserBackend.stop_execution
+
+        def stop_execution(
+            backend: StepFunctionsParserBackend,
+            execution_arn: str,
+            error: str | None = None,
+            cause: str | None = None,
+        ) -> Any:
+            service._stop_reason = (error, cause)
+            try:
+                return original_stop(backend, execution_arn)
+            finally:
+                service._stop_reason = None
+
+        original_start = StepFunctionsParserBackend.start_execution
+
+        def start_execution(
+            backend: StepFunctionsParserBackend, state_machine_arn: str, *args: Any, **kwargs: Any
+        ) -> Any:
+            execution_input = kwargs.get("execution_input", args[1] if len(args) > 1 else None)
+            if isinstance(execution_input, str) and text_exceeds_limit(execution_input):
+                # The API's own constraint on the input (SensitiveData, at most 262,144 bytes).
+                raise ValidationException(
+                    "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must"
+                    f" have length less than or equal to {MAX_PAYLOAD_BYTES}"
+                )
+            return original_start(backend, state_machine_arn, *args, **kwargs)
+
+        def get_execution_history(backend: StepFunctionsParserBackend, execution_arn: str) -> Any:
+            # moto's own answer reads its interpreter's records, which these executions do not have.
+            backend.describe_execution(execution_arn)
+            history = service.history(execution_arn)
+            return {"events": list(history.rendered()) if history is not None else []}
+
+        self._patch(StepFunctionsParserBackend, "start_execution", start_execution)
+        self._patch(StepFunctionsParserBackend, "stop_execution", stop_execution)
+        self._patch(StepFunctionsParserBackend, "get_execution_history", get_execution_history)
 
     def uninstall(self) -> None:
         for owner, name, original in reversed(self._saved):
@@ -191,6 +260,8 @@ class StepFunctionsService:
         if arn not in self._queued:
             return
         self._queued.discard(arn)
+        history = self._histories[arn]
+        history.add(EXECUTION_ABORTED, len(history), self._context.clock.now(), (error, cause))
         self._record(execution, ExecutionResult.aborted(error, cause))
 
     def _run(self, execution: MotoExecution) -> None:
@@ -201,7 +272,7 @@ class StepFunctionsService:
         try:
             self._context.faults().before_execution(execution.name)
         except Exception as error:  # an injected fault fails this execution, not the run
-            self._record(execution, ExecutionResult.failed(type(error).__name__, str(error)))
+            self._fail_before_start(execution, type(error).__name__, str(error))
             return
         state_machine = execution.state_machine
         context = ExecutionContext(
@@ -211,16 +282,40 @@ class StepFunctionsService:
             state_machine_arn=state_machine.arn,
             state_machine_name=state_machine.name,
             role_arn=execution.role_arn,
+            input_text=execution.execution_input,
         )
-        program = self._program(state_machine.definition)
-        running = program.start(
-            execution.input_data,
-            context,
-            self._loop_runtime(),
-            lambda result: self._finish(execution, result),
-        )
+        try:
+            program = self._program(state_machine.definition)
+        except AslDefinitionError as error:
+            # Valid for Step Functions (CreateStateMachine took it) but beyond this interpreter.
+            self._fail_before_start(
+                execution, RUNTIME, f"The local interpreter cannot run this definition: {error}"
+            )
+            return
+        try:
+            running = program.start(
+                execution.input_data,
+                context,
+                self._loop_runtime(),
+                lambda result: self._finish(execution, result),
+            )
+        except Exception as error:
+            # The interpreter fails an execution for whatever its states raise; this is a bug around
+            # them. The execution still ends, as FAILED, and the loop goes on.
+            _log.warning("execution %s raised while it started", arn, exc_info=True)
+            if execution.exec_status == ExecutionStatus.RUNNING:
+                self._fail_before_start(
+                    execution, RUNTIME, f"Internal error of the local interpreter: {error!r}"
+                )
+            return
+        self._histories[arn] = running.history
         if running.status == "RUNNING":  # waiting on virtual time: it may still be stopped
             self._running[arn] = running
+
+    def _fail_before_start(self, execution: MotoExecution, error: str, cause: str) -> None:
+        history = self._histories[execution.exec_arn]
+        history.add(EXECUTION_FAILED, 0, self._context.clock.now(), (error, cause))
+        self._record(execution, ExecutionResult.failed(error, cause))
 
     def _finish(self, execution: MotoExecution, result: ExecutionResult) -> None:
         self._running.pop(execution.exec_arn, None)
