@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from workflowkit.asl.errors import runtime_error
 from workflowkit.asl.paths import Scope
-from workflowkit.asl.values import as_integer, is_number, parse_json, to_json_text
+from workflowkit.asl.values import as_integer, is_number, java_hash_map_order, parse_json, to_json_text
 
 _MAX_CHARS: Final = 10_000  # Base64Encode/Base64Decode/Hash input limit
 _MAX_RANGE: Final = 1000  # ArrayRange output limit
@@ -162,7 +162,10 @@ def _json_merge(args: list[Any], _scope: Scope) -> Any:
     if deep is not False:
         # "Step Functions only supports the shallow merging mode; therefore, you must specify ... false."
         raise runtime_error("States.JsonMerge: the third argument must be false (only shallow merge exists)")
-    return {**first, **second}
+    merged = {**first, **second}
+    # A new java.util.HashMap: AWS recorded {a, b, d} merged with {a, c, d} as {a, b, c, d}.
+    keys = list(merged)
+    return {keys[index]: merged[keys[index]] for index in java_hash_map_order(keys)}
 
 
 def _math_random(args: list[Any], scope: Scope) -> Any:

@@ -15,14 +15,29 @@ from typing import Any
 from workflowkit.asl.errors import ExecutionError, PathNotFoundError, PathSyntaxError, runtime_error
 from workflowkit.asl.intrinsics import Evaluator, compile_intrinsic, is_intrinsic
 from workflowkit.asl.paths import Scope, compile_path
-from workflowkit.asl.values import fresh_copy
+from workflowkit.asl.values import fresh_copy, java_hash_map_order
 
 
 def compile_template(template: Any) -> Evaluator:
-    """A payload template: any JSON value whose objects may hold ``name.$`` keys, at any depth."""
-    if not _has_dynamic_key(template):
-        return compile_literal(template)
-    return _compile(template)
+    """A payload template: any JSON value whose objects may hold ``name.$`` keys, at any depth.
+
+    Its objects come out with their members in java.util.HashMap order, as Step Functions builds them
+    (the AWS-recorded output of localstack's test_query_context_object_values lists 13 members in
+    exactly that order); JSON text made of them (States.JsonToString) then reads as AWS's does."""
+    ordered = _in_hash_map_order(template)
+    if not _has_dynamic_key(ordered):
+        return compile_literal(ordered)
+    return _compile(ordered)
+
+
+def _in_hash_map_order(value: Any) -> Any:
+    if isinstance(value, dict):
+        keys = list(value)
+        names = [key[:-2] if key.endswith(".$") else key for key in keys]
+        return {keys[i]: _in_hash_map_order(value[keys[i]]) for i in java_hash_map_order(names)}
+    if isinstance(value, list):
+        return [_in_hash_map_order(item) for item in value]
+    return value
 
 
 def compile_literal(value: Any) -> Evaluator:

@@ -154,3 +154,30 @@ def _plain_decimal(text: str) -> str:
         return "0." + "0" * (-power - 1) + digits
     whole = digits[: power + 1].ljust(power + 1, "0")
     return whole + ("." + digits[power + 1 :] if len(digits) > power + 1 else "")
+
+
+def java_hash_map_order(keys: list[str]) -> list[int]:
+    """The positions of ``keys`` in the order a ``java.util.HashMap`` iterates them once they were put
+    in this order: by bucket (the spread String.hashCode masked by a table grown from 16 at load factor
+    0.75), then in insertion order within a bucket. Step Functions builds payload-template objects as
+    HashMaps: its recorded outputs list their members in exactly this order."""
+    capacity = 16
+    while len(keys) > capacity * 0.75:
+        capacity *= 2
+    mask = capacity - 1
+
+    def bucket(key: str) -> int:
+        code = 0
+        for unit in _units(key):
+            code = (31 * code + unit) & 0xFFFFFFFF
+        return (code ^ (code >> 16)) & mask
+
+    return sorted(range(len(keys)), key=lambda index: (bucket(keys[index]), index))
+
+
+def _units(text: str) -> list[int]:
+    """The UTF-16 code units of a string, as Java stores it."""
+    if text.isascii():
+        return [ord(char) for char in text]
+    data = text.encode("utf-16-be", "surrogatepass")
+    return [data[i] << 8 | data[i + 1] for i in range(0, len(data), 2)]

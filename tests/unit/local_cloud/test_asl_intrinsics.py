@@ -297,3 +297,39 @@ def test_any_arguments_give_a_value_or_fail_the_state_with_states_runtime(
     assert result.status in ("SUCCEEDED", "FAILED")
     if result.status == "FAILED":
         assert result.error == "States.Runtime", result.cause
+
+
+def test_template_objects_list_their_members_in_java_hash_map_order() -> None:
+    # AWS-recorded (localstack test_base.snapshot.json, test_query_context_object_values): a Parameters
+    # template written in alphabetical order came out in java.util.HashMap order, so JSON text made of
+    # it (States.JsonToString) reads differently from the template.
+    names = ["context_object", "execution", "execution_id", "execution_input", "execution_name"]
+    names += ["execution_rolearn", "execution_starttime", "state", "state_enteredtime", "state_name"]
+    names += ["statemachine", "statemachine_id", "statemachine_name"]
+    result = evaluate({f"{name}.$": "$.v" for name in names}, {"v": 1})
+    assert list(json.loads(result.output or "")) == [
+        "execution", "execution_rolearn", "execution_name", "statemachine_id", "execution_id",
+        "execution_input", "execution_starttime", "state_name", "state_enteredtime", "statemachine",
+        "state", "context_object", "statemachine_name",
+    ]  # fmt: skip
+    nested = value("States.JsonToString($.o)", {"o": {"b": 1, "a": 2}})
+    assert nested == '{"b":1,"a":2}'  # the execution input keeps its order; only templates are HashMaps
+
+
+def test_json_merge_lists_the_merged_members_in_java_hash_map_order() -> None:
+    # AWS-recorded (test_json_manipulation.snapshot.json, test_json_merge): {a, b, d} + {a, c, d}
+    merged = value("States.JsonToString(States.JsonMerge($.f, $.s, false))", {
+        "f": {"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3},
+        "s": {"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4},
+    })  # fmt: skip
+    assert merged == '{"a":{"a3":1,"a4":2},"b":2,"c":3,"d":4}'
+
+
+def test_a_pass_result_keeps_the_order_it_is_written_in() -> None:
+    # AWS-recorded (test_state_pass_result_jsonpaths): Result {"unsupported1.$", "unsupported2.$"}
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Result": {"u1.$": "$.a", "u2.$": "$$"}, "End": True}},
+    }
+    result = run_to_completion(StateMachineProgram.parse(json.dumps(definition)), {}, VirtualRuntime())
+    assert result.output == '{"u1.$":"$.a","u2.$":"$$"}'
