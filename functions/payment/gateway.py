@@ -1,9 +1,14 @@
 """Task Lambda of the payment and refund state machines: one card-processor operation per call.
 
-Input ``{"operation": "authorize", "order": {...}}``, ``{"operation": "capture" | "void", "orderId"}``
-``{"operation": "refund", "orderId", "paymentId"?, "amountMinor"?}`` or ``{"operation": "settle", "orderId"}``
-(give back whatever the processor holds: refund a capture, void a hold); output the operation's result in
-camelCase. Errors surface by class name for the state machine's ``Retry``/``Catch``.
+Input ``{"operation": "authorize", "order": {...}}``, ``{"operation": "void", "orderId"}``,
+``{"operation": "capture", "orderId", "call"}``, ``{"operation": "refund", "orderId", "call", "paymentId"?,
+"amountMinor"?}`` or ``{"operation": "settle", "orderId", "call"}`` (give back whatever the processor
+holds: refund a capture, void a hold); output the operation's result in camelCase. Errors surface by
+class name for the state machine's ``Retry``/``Catch``.
+
+``call`` (``{"caller", "idempotencyKey"}``) says who asks for the money to move and under which key: the
+state machines pass their execution's id and a key per order and operation, so their retries are one
+call and another execution asking is another (docs/decisions/0037).
 """
 
 from __future__ import annotations
@@ -16,8 +21,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, TypeAdapter
 
 from order_workflow.events import Order, OrderId
-from payment.gateways import GatewaySettings, PaymentGateway, build_gateway
+from payment.gateways import GatewayCall, GatewaySettings, PaymentGateway, build_gateway
 from workflow_core.envelope import ContractModel
+
+
+class Call(ContractModel):
+    caller: str = Field(min_length=1, description="who asks: a state machine's $$.Execution.Id")
+    idempotency_key: str = Field(min_length=1, description="what the processor deduplicates on")
+
+    def as_gateway_call(self) -> GatewayCall:
+        return GatewayCall(caller=self.caller, idempotency_key=self.idempotency_key)
 
 
 class AuthorizeRequest(ContractModel):
@@ -28,6 +41,7 @@ class AuthorizeRequest(ContractModel):
 class CaptureRequest(ContractModel):
     operation: Literal["capture"]
     order_id: OrderId
+    call: Call
 
 
 class VoidRequest(ContractModel):
@@ -38,6 +52,7 @@ class VoidRequest(ContractModel):
 class RefundRequest(ContractModel):
     operation: Literal["refund"]
     order_id: OrderId
+    call: Call
     payment_id: str | None = None
     amount_minor: int | None = Field(default=None, gt=0)
 
@@ -45,6 +60,7 @@ class RefundRequest(ContractModel):
 class SettleRequest(ContractModel):
     operation: Literal["settle"]
     order_id: OrderId
+    call: Call
 
 
 GatewayRequest = Annotated[
@@ -82,11 +98,14 @@ def _run(request: GatewayRequest, gateway: PaymentGateway) -> dict[str, Any]:
     if isinstance(request, AuthorizeRequest):
         return gateway.authorize(request.order).to_payload()
     if isinstance(request, CaptureRequest):
-        return gateway.capture(request.order_id).to_payload()
+        return gateway.capture(request.order_id, call=request.call.as_gateway_call()).to_payload()
     if isinstance(request, VoidRequest):
         return gateway.void(request.order_id).to_payload()
     if isinstance(request, SettleRequest):
-        return gateway.settle(request.order_id).to_payload()
+        return gateway.settle(request.order_id, call=request.call.as_gateway_call()).to_payload()
     return gateway.refund(
-        request.order_id, payment_id=request.payment_id, amount_minor=request.amount_minor
+        request.order_id,
+        call=request.call.as_gateway_call(),
+        payment_id=request.payment_id,
+        amount_minor=request.amount_minor,
     ).to_payload()

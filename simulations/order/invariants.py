@@ -1,8 +1,11 @@
 """The order workflow's invariants, checked against its own tables after every run.
 
-- money: a captured payment ends shipped (workflow COMPLETED) or fully refunded; never captured twice
-  (the gateway keeps one capture per order and the books name that one), never refunded more than
-  captured;
+- money: a captured payment ends shipped (workflow COMPLETED) or fully refunded; never captured twice,
+  never refunded twice or more than captured. "Twice" counts the gateway's *calls*, not its captures:
+  the sandbox deduplicates per order, so its one capture item cannot show a second charge; its record of
+  calls can (``payment.gateways.call_log``). A call is a caller (an execution) and an idempotency key;
+  its retries are one call. Money taken or given back by two calls is a violation even where the
+  gateway's deduplication answered the second with the first's result (docs/decisions/0037);
 - shipping: a shipment still going out belongs to a completed workflow;
 - stock: per SKU, stock is conserved (available + reserved = what was stocked) and never negative;
   reserved = units of live reservations; every unit ever reserved is shipped (its order completed) or
@@ -59,6 +62,13 @@ def _scan(table: Any) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+CAPTURE_ITEM = "GATEWAY#capture"
+REFUND_ITEM = "GATEWAY#refund"
+CALL_PREFIX = "CALL#"
+CAPTURE_CALLS = {"capture"}
+GIVE_BACK_CALLS = {"refund", "settle"}
+
+
 def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Violation]:
     violations = []
     by_order: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -66,7 +76,7 @@ def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Vi
         by_order[str(item["pk"]).removeprefix("ORDER#")][str(item["sk"])] = item
     for order_id, status_document in sorted(statuses.items()):
         items = by_order.get(order_id, {})
-        if status_document["status"] == "COMPLETED" and "GATEWAY#capture" not in items:
+        if status_document["status"] == "COMPLETED" and CAPTURE_ITEM not in items:
             violations.append(Violation("money", order_id, "completed (shipped) without a captured payment"))
         hold = items.get("GATEWAY#authorize", {})
         if hold.get("status") == "AUTHORIZED" and status_document["status"] in ("COMPENSATED", "FAILED"):
@@ -74,8 +84,9 @@ def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Vi
                 Violation("money", order_id, f"{status_document['status']} with a hold still open")
             )
     for order_id, items in sorted(by_order.items()):
-        capture = items.get("GATEWAY#capture")
-        refund = items.get("GATEWAY#refund")
+        violations.extend(_check_calls(order_id, items))
+        capture = items.get(CAPTURE_ITEM)
+        refund = items.get(REFUND_ITEM)
         status = statuses.get(order_id, {}).get("status")
         captured = int(capture["amountMinor"]) if capture else 0
         refunded = int(refund["amountMinor"]) if refund and refund.get("status") == "REFUNDED" else 0
@@ -83,7 +94,7 @@ def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Vi
             violations.append(Violation("money", order_id, f"refunded {refunded} of {captured} captured"))
         ledger = items.get("LEDGER")
         if ledger and (not capture or ledger.get("paymentId") != capture.get("paymentId")):
-            # The books name one payment per order, and it is the one the gateway captured: no second charge.
+            # The books name one payment per order, and it is the one the gateway captured.
             violations.append(Violation("money", order_id, "the ledger's payment is not the captured one"))
         if capture and status != "NEEDS_ATTENTION":
             shipped = status == "COMPLETED"
@@ -94,6 +105,43 @@ def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Vi
                     Violation("money", order_id, f"{status}: captured {captured}, refunded {refunded}")
                 )
     return violations
+
+
+def _check_calls(order_id: str, items: dict[str, dict[str, Any]]) -> list[Violation]:
+    """One call took the money and at most one gave it back, however the gateway answered the others.
+
+    A call moved money when an attempt was answered with a capture or a refund, its own or an earlier
+    call's (``moved``), or when it is still in flight (it died mid-way: nobody can tell it did not).
+    """
+    calls = [item for sk, item in sorted(items.items()) if sk.startswith(CALL_PREFIX)]
+    charged = [c for c in calls if c.get("operation") in CAPTURE_CALLS and _moved(c)]
+    given_back = [c for c in calls if c.get("operation") in GIVE_BACK_CALLS and _moved(c)]
+    violations = []
+    if len(charged) > 1:
+        violations.append(
+            Violation("money", order_id, f"charged by {len(charged)} calls: {_callers(charged)}")
+        )
+    if len(given_back) > 1:
+        violations.append(
+            Violation("money", order_id, f"refunded by {len(given_back)} calls: {_callers(given_back)}")
+        )
+    if CAPTURE_ITEM in items and not charged:
+        violations.append(Violation("money", order_id, "captured, but by no call the gateway recorded"))
+    taken = sum(int(c.get("amountMinor", 0)) for c in charged)
+    returned = sum(int(c.get("amountMinor", 0)) for c in given_back)
+    if returned > taken:
+        violations.append(Violation("money", order_id, f"calls gave back {returned} of {taken} taken"))
+    return violations
+
+
+def _moved(call: dict[str, Any]) -> bool:
+    return bool(call.get("moved")) or call.get("state") == "IN_FLIGHT"
+
+
+def _callers(calls: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{c.get('caller')} [{c.get('idempotencyKey')}] {c.get('outcome', c.get('state'))}" for c in calls
+    )
 
 
 def check_stock(

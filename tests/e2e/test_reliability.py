@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from simulations.order import PLUGIN
@@ -32,14 +33,25 @@ def test_the_same_order_submitted_twice_runs_one_workflow_and_charges_once(
     orders.submit_event(order, event_id="evt-dup")
     orders.submit_event(order, event_id="evt-dup")
     cloud.run_until_quiescent()
-    # THEN one workflow completed, one capture, stock taken once
+    # THEN one workflow completed, charged by one capture call (the gateway's one capture item could not
+    # show a second: it deduplicates per order), stock taken once
     status = orders.status("o-1")
     assert status is not None
     assert status["status"] == "COMPLETED"
     assert [t["detailType"] for t in status["timeline"]].count("PaymentProcessed") == 1
     assert list(items(cloud, "PaymentsTableName", "o-1")).count("GATEWAY#capture") == 1
+    captures = [c for c in payment_calls(cloud, "o-1") if c["operation"] == "capture"]
+    assert [(c["outcome"], c["moved"]) for c in captures] == [("CAPTURED", True)]
+    assert [c for c in payment_calls(cloud, "o-1") if c["operation"] != "capture"] == []
     assert orders.stock_level("SKU-RED-MUG") == {"available": STOCK_PER_SKU - 1, "reserved": 1}
     assert_nothing_lost(cloud)
+
+
+def payment_calls(cloud: LocalCloud, order_id: str) -> list[dict[str, Any]]:
+    """The sandbox gateway's record of the order's money calls (``payment.gateways.call_log``)."""
+    table = boto3.resource("dynamodb", region_name=cloud.region).Table(cloud.outputs["PaymentsTableName"])
+    found = table.query(KeyConditionExpression=Key("pk").eq(f"ORDER#{order_id}"))["Items"]
+    return [item for item in found if str(item["sk"]).startswith("CALL#")]
 
 
 def test_a_version_1_order_is_upcast_at_the_edge(cloud: LocalCloud, orders: OrderDriver) -> None:

@@ -3,6 +3,10 @@
 Every operation is idempotent per order: the processor keys it on ``(order id, operation)``, so a
 Step Functions retry, a duplicate execution or a later payment attempt never moves money twice. A
 repeated call returns the original result (or raises the original terminal error).
+
+Each call that moves money (capture, refund, settle) says who makes it and under which idempotency key
+(:class:`GatewayCall`): a real processor deduplicates on that key, and the sandbox records every call, so
+a workflow that asks twice is seen even where the gateway's deduplication hid it (docs/decisions/0037).
 """
 
 from __future__ import annotations
@@ -21,6 +25,20 @@ class AuthorizationStatus(StrEnum):
     CAPTURED = "CAPTURED"
     VOIDED = "VOIDED"
     NONE = "NONE"  # nothing was ever authorized for the order
+
+
+@dataclass(frozen=True)
+class GatewayCall:
+    """One request to the processor, however often it is retried.
+
+    ``caller`` names who asks (a state machine passes its execution's id); ``idempotency_key`` is what the
+    processor deduplicates on. A Step Functions retry, a re-invoked Lambda, a redelivered start of the same
+    named execution: the same caller with the same key, so the same call. Another execution asking is
+    another call, even with the same key.
+    """
+
+    caller: str
+    idempotency_key: str
 
 
 @dataclass(frozen=True)
@@ -138,7 +156,7 @@ class PaymentGateway(ABC):
         """Hold the order's amount on the customer's payment method."""
 
     @abstractmethod
-    def capture(self, order_id: str) -> Capture:
+    def capture(self, order_id: str, *, call: GatewayCall) -> Capture:
         """Take the held amount."""
 
     @abstractmethod
@@ -147,12 +165,17 @@ class PaymentGateway(ABC):
 
     @abstractmethod
     def refund(
-        self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
+        self,
+        order_id: str,
+        *,
+        call: GatewayCall,
+        payment_id: str | None = None,
+        amount_minor: int | None = None,
     ) -> Refund:
         """Return captured money; ``payment_id``/``amount_minor``, when given, must match the capture."""
 
     @abstractmethod
-    def settle(self, order_id: str) -> Settlement:
+    def settle(self, order_id: str, *, call: GatewayCall) -> Settlement:
         """Give back whatever the processor holds for the order, whatever any ledger says.
 
         A capture is refunded in full (``REFUNDED``; ``RefundRejectedError`` if the processor refuses),

@@ -12,7 +12,8 @@ Tokens behave like a processor's published test cards:
 Every operation is one item ``pk=ORDER#<orderId>, sk=GATEWAY#<operation>`` written with a condition,
 so a repeated call finds the first result and returns it instead of moving money again. Ids derive
 from the order id and time comes from :func:`workflow_core.clock.now`: two runs of the same scenario
-write the same items.
+write the same items. Every capture, refund and settle call is also recorded, replays included
+(:mod:`payment.gateways.call_log`): deduplication keeps the money right here, the record shows who asked.
 
 A capture is a transaction (the capture item and the authorization's transition), so DynamoDB may cancel
 it because another transaction is in progress on one of them, and refuse a void or re-authorization of
@@ -37,12 +38,14 @@ from payment.gateways.base import (
     Authorization,
     AuthorizationStatus,
     Capture,
+    GatewayCall,
     PaymentGateway,
     Refund,
     Settlement,
     SettlementOutcome,
     Void,
 )
+from payment.gateways.call_log import CallLog, CallOutcome
 from workflow_core import clock
 from workflow_core.contention import Backoff, ContendedWriteError, is_contention, retry_contended
 
@@ -66,27 +69,60 @@ class SandboxGateway(PaymentGateway):
         self._table = table_name
         self._client = client
         self._backoff = backoff or Backoff()
+        self._calls = CallLog(table_name=table_name, client=client)
 
     # --- operations ---------------------------------------------------------------------------------
     def authorize(self, order: Order) -> Authorization:
         return self._contended(lambda: self._authorize(order), f"authorize {order.order_id}")
 
-    def capture(self, order_id: str) -> Capture:
-        return self._contended(lambda: self._capture(order_id), f"capture {order_id}")
+    def capture(self, order_id: str, *, call: GatewayCall) -> Capture:
+        return self._recorded(order_id, "capture", call, lambda: self._capture(order_id))
 
     def void(self, order_id: str) -> Void:
         return self._contended(lambda: self._void(order_id), f"void {order_id}")
 
     def refund(
-        self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
+        self,
+        order_id: str,
+        *,
+        call: GatewayCall,
+        payment_id: str | None = None,
+        amount_minor: int | None = None,
     ) -> Refund:
-        return self._contended(
+        return self._recorded(
+            order_id,
+            "refund",
+            call,
             lambda: self._refund(order_id, payment_id=payment_id, amount_minor=amount_minor),
-            f"refund {order_id}",
         )
 
-    def settle(self, order_id: str) -> Settlement:
-        return self._contended(lambda: self._settle(order_id), f"settle {order_id}")
+    def settle(self, order_id: str, *, call: GatewayCall) -> Settlement:
+        return self._recorded(order_id, "settle", call, lambda: self._settle(order_id))
+
+    def _recorded[Result: (Capture, Refund, Settlement)](
+        self,
+        order_id: str,
+        operation: str,
+        call: GatewayCall,
+        run: Callable[[], tuple[Result, CallOutcome]],
+    ) -> Result:
+        """Run a money operation as one attempt of ``call``, recorded before it starts and once answered."""
+        what = f"{operation} {order_id}"
+        self._contended(lambda: self._calls.begin(order_id, operation, call), what)
+        try:
+            result, outcome = self._contended(run, what)
+        except (PaymentDeclinedError, RefundRejectedError):
+            self._contended(lambda: self._calls.answer(order_id, operation, call, CallOutcome.REFUSED), what)
+            raise
+        except PaymentGatewayUnavailableError:
+            self._contended(
+                lambda: self._calls.answer(order_id, operation, call, CallOutcome.UNAVAILABLE), what
+            )
+            raise
+        self._contended(
+            lambda: self._calls.answer(order_id, operation, call, outcome, result.amount_minor), what
+        )
+        return result
 
     def _contended[Result](self, operation: Callable[[], Result], what: str) -> Result:
         """Run an operation again from its first read while DynamoDB refuses its writes for contention."""
@@ -109,10 +145,10 @@ class SandboxGateway(PaymentGateway):
             return self._reauthorize(order, existing)
         return _authorization(existing)
 
-    def _capture(self, order_id: str) -> Capture:
+    def _capture(self, order_id: str) -> tuple[Capture, CallOutcome]:
         existing = self._get(order_id, CAPTURE)
         if existing is not None:
-            return _capture(existing)
+            return _capture(existing), CallOutcome.REPLAYED
         auth = self._get(order_id, AUTHORIZE)
         status = auth["status"] if auth else AuthorizationStatus.NONE
         if auth is None or status != AuthorizationStatus.AUTHORIZED:
@@ -139,8 +175,8 @@ class SandboxGateway(PaymentGateway):
             replay = self._get(order_id, CAPTURE)
             if replay is None:
                 raise PaymentGatewayUnavailableError(f"capture of {order_id} raced another call") from None
-            return _capture(replay)
-        return _capture(item)
+            return _capture(replay), CallOutcome.REPLAYED
+        return _capture(item), CallOutcome.CAPTURED
 
     def _void(self, order_id: str) -> Void:
         auth = self._get(order_id, AUTHORIZE)
@@ -166,12 +202,12 @@ class SandboxGateway(PaymentGateway):
 
     def _refund(
         self, order_id: str, *, payment_id: str | None = None, amount_minor: int | None = None
-    ) -> Refund:
+    ) -> tuple[Refund, CallOutcome]:
         existing = self._get(order_id, REFUND)
         if existing is not None:
             if existing["status"] == "REJECTED":
                 raise RefundRejectedError(existing["message"])
-            return _refund(existing)
+            return _refund(existing), CallOutcome.REPLAYED
         capture = self._get(order_id, CAPTURE)
         if capture is None:
             raise RefundRejectedError(f"order {order_id} has no captured payment to refund")
@@ -195,30 +231,34 @@ class SandboxGateway(PaymentGateway):
         item.update(status="REFUNDED", refundId=f"re_{order_id}")
         if not self._put_new(order_id, REFUND, item):
             return self._refund(order_id, payment_id=payment_id, amount_minor=amount_minor)
-        return _refund(item)
+        return _refund(item), CallOutcome.REFUNDED
 
-    def _settle(self, order_id: str) -> Settlement:
+    def _settle(self, order_id: str) -> tuple[Settlement, CallOutcome]:
         # Void first: it releases an open hold and, by moving the authorization out of AUTHORIZED, makes
         # a capture still in flight (a payment execution not yet stopped) fail instead of taking money.
         # It also tells whether the money was already taken.
         released = self._void(order_id)
         if released.status == AuthorizationStatus.CAPTURED:
-            refund = self._refund(order_id)  # replays an earlier refund (or its rejection): never twice
-            return Settlement(
+            # Replays an earlier refund (or its rejection): never twice.
+            refund, outcome = self._refund(order_id)
+            settlement = Settlement(
                 order_id=order_id,
                 outcome=SettlementOutcome.REFUNDED,
                 amount_minor=refund.amount_minor,
                 payment_id=refund.payment_id,
                 refund_id=refund.refund_id,
             )
+            return settlement, outcome
         if released.voided:
-            return Settlement(
+            voided = Settlement(
                 order_id=order_id,
                 outcome=SettlementOutcome.VOIDED,
                 amount_minor=0,
                 payment_id=released.payment_id,
             )
-        return Settlement(order_id=order_id, outcome=SettlementOutcome.NOTHING_HELD, amount_minor=0)
+            return voided, CallOutcome.VOIDED
+        nothing = Settlement(order_id=order_id, outcome=SettlementOutcome.NOTHING_HELD, amount_minor=0)
+        return nothing, CallOutcome.NOTHING_HELD
 
     # --- authorize helpers --------------------------------------------------------------------------
     def _first_authorization(self, order: Order) -> Authorization:

@@ -139,7 +139,15 @@ class PaymentCloud:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def items(self, order_id: str) -> dict[str, dict[str, Any]]:
-        """The payments-table items of one order, by sort key, attribute values unwrapped."""
+        """The payments-table items of one order, by sort key, attribute values unwrapped; the gateway's
+        record of calls (``CALL#...``) is :meth:`calls`."""
+        return {sk: item for sk, item in self._all_items(order_id).items() if not sk.startswith("CALL#")}
+
+    def calls(self, order_id: str) -> list[dict[str, Any]]:
+        """The gateway's record of the order's money calls, one item per call."""
+        return [item for sk, item in sorted(self._all_items(order_id).items()) if sk.startswith("CALL#")]
+
+    def _all_items(self, order_id: str) -> dict[str, dict[str, Any]]:
         response = self.dynamodb.query(
             TableName=TABLE,
             KeyConditionExpression="pk = :pk",

@@ -10,7 +10,7 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from order_workflow.events import PaymentFailed, PaymentProcessed
 from payment.errors import PaymentGatewayUnavailableError
-from payment.gateways import SandboxGateway
+from payment.gateways import GatewayCall, SandboxGateway
 from tests.unit.payment.payment_cloud import PaymentCloud, payment_input
 from workflow_core.catalog import DomainEvent
 from workflow_core.envelope import WorkflowContext
@@ -66,6 +66,15 @@ def test_happy_path_captures_books_and_publishes_payment_processed(cloud: Paymen
     assert ledger["paymentId"] == "pay_o-1001"
     assert ledger["amountMinor"] == "3300"
     assert ledger["executionName"] == "o-1001-payment-1"
+    # AND the gateway recorded one capture call, made by this execution under the order's capture key
+    (call,) = cloud.calls("o-1001")
+    assert (call["operation"], call["idempotencyKey"], call["outcome"], call["moved"]) == (
+        "capture",
+        "o-1001:capture",
+        "CAPTURED",
+        True,
+    )
+    assert call["caller"] == execution["executionArn"]
 
 
 def failure(cloud: PaymentCloud, started: dict[str, Any]) -> PaymentFailed:
@@ -151,7 +160,7 @@ def test_flaky_gateway_is_retried_with_backoff_then_succeeds(cloud: PaymentCloud
 
 def test_capture_outage_voids_the_authorization(cloud: PaymentCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a processor whose capture endpoint stays down
-    def capture_down(self: SandboxGateway, order_id: str) -> None:
+    def capture_down(self: SandboxGateway, order_id: str, *, call: GatewayCall) -> None:
         raise PaymentGatewayUnavailableError("capture endpoint down")
 
     monkeypatch.setattr(SandboxGateway, "capture", capture_down)

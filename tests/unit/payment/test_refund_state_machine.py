@@ -17,7 +17,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from order_workflow.events import PaymentRefunded, RefundFailed
 from payment import gateway as gateway_module
 from payment.errors import PaymentGatewayUnavailableError
-from payment.gateways import SandboxGateway
+from payment.gateways import GatewayCall, SandboxGateway
 from tests.factories import order
 from tests.unit.payment.payment_cloud import PaymentCloud, payment_input, refund_input
 from workflow_core.catalog import DomainEvent
@@ -40,7 +40,7 @@ def held(order_id: str, *, token: str = "tok_visa") -> None:
 def captured(order_id: str, *, token: str = "tok_visa") -> None:
     """A payment execution stopped after Capture, before RecordLedger: money taken, no ledger entry."""
     held(order_id, token=token)
-    gateway_module.GATEWAY.capture(order_id)
+    gateway_module.GATEWAY.capture(order_id, call=GatewayCall(f"stopped-payment-{order_id}", order_id))
 
 
 def published(cloud: PaymentCloud) -> list[DomainEvent]:
@@ -304,7 +304,7 @@ def test_an_operator_retry_after_a_failure_settles_again(
     captured("o-2301")
     original = SandboxGateway.settle
 
-    def down(self: SandboxGateway, order_id: str) -> None:
+    def down(self: SandboxGateway, order_id: str, *, call: GatewayCall) -> None:
         raise PaymentGatewayUnavailableError("refund endpoint down")
 
     monkeypatch.setattr(SandboxGateway, "settle", down)
@@ -402,9 +402,9 @@ def test_a_new_request_waits_for_the_settling_execution_and_answers_with_its_own
     original = SandboxGateway.settle
     release = threading.Event()
 
-    def slow(self: SandboxGateway, order_id: str) -> Any:
+    def slow(self: SandboxGateway, order_id: str, *, call: GatewayCall) -> Any:
         assert release.wait(10)
-        return original(self, order_id)
+        return original(self, order_id, call=call)
 
     monkeypatch.setattr(SandboxGateway, "settle", slow)
     first = cloud.start("refund", request("o-2601", 1), name="refund-run-1")
@@ -507,7 +507,7 @@ def test_a_claim_stuck_in_requested_is_taken_over_after_the_bound_and_settled_on
     )
     assert claim["takenOverFrom"] == "evt-o-2701-comp-1:RefundRequested"
     # AND a late finish of the old execution replays the same refund: settle is idempotent per order
-    late = gateway_module.GATEWAY.settle("o-2701")
+    late = gateway_module.GATEWAY.settle("o-2701", call=GatewayCall("old-refund-execution", "o-2701:settle"))
     assert (late.refund_id, late.amount_minor) == ("re_o-2701", 3300)
     assert len(settle_calls(cloud)) == 1
 
@@ -545,7 +545,9 @@ def test_a_request_that_loses_the_take_over_race_waits_for_the_winner(
 
     def request_3_settles(waits: int) -> None:
         if waits == CLAIM_WAITS + 1:  # request 2 waits again, for request 3, which settles meanwhile
-            settlement = gateway_module.GATEWAY.settle("o-2801")
+            settlement = gateway_module.GATEWAY.settle(
+                "o-2801", call=GatewayCall("request-3", "o-2801:settle")
+            )
             recorded = {
                 "outcome": settlement.outcome.value,
                 "paymentId": settlement.payment_id,

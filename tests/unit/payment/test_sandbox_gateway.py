@@ -6,11 +6,13 @@ from typing import Any
 
 import boto3
 import pytest
+from pydantic import ValidationError
 
 from payment.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 from payment.gateway import handle
 from payment.gateways import (
     AuthorizationStatus,
+    GatewayCall,
     GatewaySettings,
     SandboxGateway,
     Settlement,
@@ -19,14 +21,39 @@ from payment.gateways import (
 )
 from tests.factories import order
 
+# One state machine execution asking, under one key per order and operation (as the ASL passes them).
+CALL = GatewayCall(
+    caller="arn:aws:states:us-east-1:123456789012:execution:payment:o-1-payment-1", idempotency_key="o-1"
+)
 
-def items(gateway: SandboxGateway, order_id: str) -> list[str]:
+
+def _items(order_id: str) -> list[dict[str, Any]]:
     response = boto3.client("dynamodb", region_name="us-east-1").query(
         TableName="payments",
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_id}"}},
     )
-    return sorted(item["sk"]["S"] for item in response["Items"])
+    return list(response["Items"])
+
+
+def items(gateway: SandboxGateway, order_id: str) -> list[str]:
+    """The processor's own items of the order (not its record of calls)."""
+    return sorted(item["sk"]["S"] for item in _items(order_id) if not item["sk"]["S"].startswith("CALL#"))
+
+
+def calls(order_id: str) -> list[tuple[str, str, int, str, bool]]:
+    """The order's recorded calls: (operation, caller, attempts, outcome, moved money)."""
+    return sorted(
+        (
+            item["operation"]["S"],
+            item["caller"]["S"],
+            int(item["attempts"]["N"]),
+            item.get("outcome", {}).get("S", ""),
+            item.get("moved", {}).get("BOOL", False),
+        )
+        for item in _items(order_id)
+        if item["sk"]["S"].startswith("CALL#")
+    )
 
 
 def test_authorizing_twice_holds_once(sandbox: SandboxGateway) -> None:
@@ -47,7 +74,7 @@ def test_capturing_twice_charges_once(sandbox: SandboxGateway) -> None:
     sandbox.authorize(order("o-1"))
 
     # WHEN capture is requested twice
-    first, second = sandbox.capture("o-1"), sandbox.capture("o-1")
+    first, second = sandbox.capture("o-1", call=CALL), sandbox.capture("o-1", call=CALL)
 
     # THEN one capture exists and both calls report it
     assert first == second
@@ -61,7 +88,7 @@ def test_a_declined_card_is_declined_every_time(sandbox: SandboxGateway) -> None
         with pytest.raises(PaymentDeclinedError, match="declined"):
             sandbox.authorize(order("o-1", token="tok_chargeDeclined"))
     with pytest.raises(PaymentDeclinedError, match="no open authorization"):
-        sandbox.capture("o-1")
+        sandbox.capture("o-1", call=CALL)
 
 
 def test_an_unknown_token_is_declined(sandbox: SandboxGateway) -> None:
@@ -96,14 +123,14 @@ def test_void_releases_an_open_hold_and_a_later_attempt_may_authorize_again(sand
     # THEN it is released, capture is refused, and a new payment attempt gets a fresh authorization
     assert (voided.voided, voided.status, again.voided) == (True, AuthorizationStatus.VOIDED, True)
     with pytest.raises(PaymentDeclinedError, match="VOIDED"):
-        sandbox.capture("o-1")
+        sandbox.capture("o-1", call=CALL)
     assert sandbox.authorize(order("o-1")).authorization_id == "auth_o-1_2"
 
 
 def test_void_reports_a_capture_it_cannot_undo(sandbox: SandboxGateway) -> None:
     # GIVEN a captured order, and an order never authorized
     sandbox.authorize(order("o-1"))
-    sandbox.capture("o-1")
+    sandbox.capture("o-1", call=CALL)
 
     # WHEN voided THEN the caller learns it must refund instead, or that there was nothing to void
     assert sandbox.void("o-1").status == AuthorizationStatus.CAPTURED
@@ -114,11 +141,11 @@ def test_void_reports_a_capture_it_cannot_undo(sandbox: SandboxGateway) -> None:
 def test_refunding_twice_refunds_once(sandbox: SandboxGateway) -> None:
     # GIVEN a captured order
     sandbox.authorize(order("o-1"))
-    sandbox.capture("o-1")
+    sandbox.capture("o-1", call=CALL)
 
     # WHEN refunded by the payment machine's compensation and again by the refund machine
-    first = sandbox.refund("o-1")
-    second = sandbox.refund("o-1", payment_id="pay_o-1", amount_minor=3300)
+    first = sandbox.refund("o-1", call=CALL)
+    second = sandbox.refund("o-1", call=CALL, payment_id="pay_o-1", amount_minor=3300)
 
     # THEN one refund exists
     assert first == second
@@ -137,32 +164,32 @@ def test_refunding_twice_refunds_once(sandbox: SandboxGateway) -> None:
 def test_refund_rejections(sandbox: SandboxGateway, token: str, kwargs: dict[str, Any], message: str) -> None:
     # GIVEN a captured order WHEN a refund the processor refuses is requested THEN RefundRejectedError
     sandbox.authorize(order("o-1", token=token))
-    sandbox.capture("o-1")
+    sandbox.capture("o-1", call=CALL)
     with pytest.raises(RefundRejectedError, match=message):
-        sandbox.refund("o-1", **kwargs)
+        sandbox.refund("o-1", call=CALL, **kwargs)
 
 
 def test_a_rejected_refund_stays_rejected(sandbox: SandboxGateway) -> None:
     sandbox.authorize(order("o-1", token="tok_refundFails"))
-    sandbox.capture("o-1")
+    sandbox.capture("o-1", call=CALL)
     for _ in range(2):
         with pytest.raises(RefundRejectedError):
-            sandbox.refund("o-1")
+            sandbox.refund("o-1", call=CALL)
 
 
 def test_nothing_captured_nothing_to_refund(sandbox: SandboxGateway) -> None:
     sandbox.authorize(order("o-1"))
     with pytest.raises(RefundRejectedError, match="no captured payment"):
-        sandbox.refund("o-1")
+        sandbox.refund("o-1", call=CALL)
 
 
 def test_settle_refunds_a_capture_once(sandbox: SandboxGateway) -> None:
     # GIVEN a captured order (no ledger: the gateway does not need one)
     sandbox.authorize(order("o-1"))
-    sandbox.capture("o-1")
+    sandbox.capture("o-1", call=CALL)
 
     # WHEN settled twice (a retry, or the payment machine's compensation then the refund machine)
-    first, second = sandbox.settle("o-1"), sandbox.settle("o-1")
+    first, second = sandbox.settle("o-1", call=CALL), sandbox.settle("o-1", call=CALL)
 
     # THEN the capture was refunded in full, once
     assert (
@@ -184,7 +211,7 @@ def test_settle_voids_a_hold_and_a_capture_in_flight_then_fails(sandbox: Sandbox
     sandbox.authorize(order("o-1"))
 
     # WHEN settled
-    settled = sandbox.settle("o-1")
+    settled = sandbox.settle("o-1", call=CALL)
 
     # THEN the hold is released, no money went back because none was taken, and the capture is refused
     assert (settled.outcome, settled.amount_minor, settled.payment_id) == (
@@ -193,19 +220,19 @@ def test_settle_voids_a_hold_and_a_capture_in_flight_then_fails(sandbox: Sandbox
         "pay_o-1",
     )
     with pytest.raises(PaymentDeclinedError, match="VOIDED"):
-        sandbox.capture("o-1")
-    assert sandbox.settle("o-1") == settled
+        sandbox.capture("o-1", call=CALL)
+    assert sandbox.settle("o-1", call=CALL) == settled
 
 
 def test_settle_refunds_a_capture_made_after_an_earlier_void(sandbox: SandboxGateway) -> None:
     # GIVEN a hold voided by a settlement, then a later payment attempt that authorized and captured
     sandbox.authorize(order("o-1"))
-    sandbox.settle("o-1")
+    sandbox.settle("o-1", call=CALL)
     sandbox.authorize(order("o-1"))
-    sandbox.capture("o-1")
+    sandbox.capture("o-1", call=CALL)
 
     # WHEN settled again THEN that capture is refunded
-    settled = sandbox.settle("o-1")
+    settled = sandbox.settle("o-1", call=CALL)
     assert (settled.outcome, settled.amount_minor) == (SettlementOutcome.REFUNDED, 3300)
 
 
@@ -215,7 +242,7 @@ def test_settle_with_nothing_held(sandbox: SandboxGateway, token: str | None) ->
     if token:
         with pytest.raises(PaymentDeclinedError):
             sandbox.authorize(order("o-1", token=token))
-    assert sandbox.settle("o-1") == Settlement(
+    assert sandbox.settle("o-1", call=CALL) == Settlement(
         order_id="o-1", outcome=SettlementOutcome.NOTHING_HELD, amount_minor=0
     )
 
@@ -224,13 +251,13 @@ def test_settle_of_a_card_that_refuses_refunds(sandbox: SandboxGateway) -> None:
     # GIVEN two orders on a card whose issuer refuses refunds: one held, one captured
     sandbox.authorize(order("o-1", token="tok_refundFails"))
     sandbox.authorize(order("o-2", token="tok_refundFails"))
-    sandbox.capture("o-2")
+    sandbox.capture("o-2", call=CALL)
 
     # WHEN settled THEN the hold is voided (a void is never rejected) and the capture's refund is rejected
-    assert sandbox.settle("o-1").outcome == SettlementOutcome.VOIDED
+    assert sandbox.settle("o-1", call=CALL).outcome == SettlementOutcome.VOIDED
     for _ in range(2):
         with pytest.raises(RefundRejectedError, match="refused"):
-            sandbox.settle("o-2")
+            sandbox.settle("o-2", call=CALL)
 
 
 def test_the_handler_speaks_camel_case_payloads(sandbox: SandboxGateway) -> None:
@@ -239,29 +266,92 @@ def test_the_handler_speaks_camel_case_payloads(sandbox: SandboxGateway) -> None
 
     # WHEN handled THEN results come back in the shape the ASL selects from
     assert handle(authorize, gateway=sandbox)["paymentId"] == "pay_o-1"
-    assert handle({"operation": "capture", "orderId": "o-1"}, gateway=sandbox)["captureId"] == "cap_o-1"
+    call = {"caller": "exec-1", "idempotencyKey": "o-1:capture"}
+    capture = {"operation": "capture", "orderId": "o-1", "call": call}
+    assert handle(capture, gateway=sandbox)["captureId"] == "cap_o-1"
     assert handle({"operation": "void", "orderId": "o-1"}, gateway=sandbox) == {
         "orderId": "o-1",
         "voided": False,
         "status": "CAPTURED",
         "paymentId": "pay_o-1",
     }
-    refund = {"operation": "refund", "orderId": "o-1", "paymentId": "pay_o-1", "amountMinor": 3300}
+    refund = {
+        "operation": "refund",
+        "orderId": "o-1",
+        "call": call,
+        "paymentId": "pay_o-1",
+        "amountMinor": 3300,
+    }
     assert handle(refund, gateway=sandbox)["refundId"] == "re_o-1"
-    assert handle({"operation": "settle", "orderId": "o-1"}, gateway=sandbox) == {
+    assert handle({"operation": "settle", "orderId": "o-1", "call": call}, gateway=sandbox) == {
         "orderId": "o-1",
         "outcome": "REFUNDED",
         "paymentId": "pay_o-1",
         "refundId": "re_o-1",
         "amountMinor": 3300,
     }
-    assert handle({"operation": "settle", "orderId": "o-2"}, gateway=sandbox) == {
+    assert handle({"operation": "settle", "orderId": "o-2", "call": call}, gateway=sandbox) == {
         "orderId": "o-2",
         "outcome": "NOTHING_HELD",
         "paymentId": None,
         "refundId": None,
         "amountMinor": 0,
     }
+
+
+def test_a_money_call_must_say_who_asks_and_under_which_key(sandbox: SandboxGateway) -> None:
+    sandbox.authorize(order("o-1"))
+    for operation in ("capture", "settle", "refund"):
+        with pytest.raises(ValidationError, match="call"):
+            handle({"operation": operation, "orderId": "o-1"}, gateway=sandbox)
+    assert calls("o-1") == []
+
+
+def test_every_call_is_recorded_its_retries_counted_as_one_call(sandbox: SandboxGateway) -> None:
+    # GIVEN an authorized order
+    sandbox.authorize(order("o-1"))
+    # WHEN its payment execution captures, and a Step Functions retry of the same task captures again
+    sandbox.capture("o-1", call=CALL)
+    sandbox.capture("o-1", call=CALL)
+    # THEN one call is recorded, with two attempts, which took the money
+    assert calls("o-1") == [("capture", CALL.caller, 2, "REPLAYED", True)]
+
+
+def test_a_second_caller_is_a_second_call_even_when_the_gateway_deduplicates_it(
+    sandbox: SandboxGateway,
+) -> None:
+    # GIVEN an order captured by its payment execution
+    sandbox.authorize(order("o-1"))
+    first = sandbox.capture("o-1", call=CALL)
+    # WHEN a second payment execution asks to capture the order under the same key
+    second = GatewayCall(caller="exec-of-attempt-2", idempotency_key=CALL.idempotency_key)
+    again = sandbox.capture("o-1", call=second)
+    # THEN the gateway charged once (the replay returns the first capture) ...
+    assert again == first
+    assert items(sandbox, "o-1") == ["GATEWAY#authorize", "GATEWAY#capture"]
+    # ... and recorded both calls, each answered with the money taken: a processor that deduplicates on
+    # the key of the call would have kept it to one, one that does not would have charged twice
+    assert calls("o-1") == [
+        ("capture", CALL.caller, 1, "CAPTURED", True),
+        ("capture", "exec-of-attempt-2", 1, "REPLAYED", True),
+    ]
+
+
+def test_refused_and_settled_calls_record_that_no_money_moved(sandbox: SandboxGateway) -> None:
+    # GIVEN an order on a card whose refunds are refused, captured; and one only authorized
+    sandbox.authorize(order("o-1", token="tok_refundFails"))
+    sandbox.capture("o-1", call=CALL)
+    sandbox.authorize(order("o-2"))
+    # WHEN each is settled
+    with pytest.raises(RefundRejectedError):
+        sandbox.settle("o-1", call=CALL)
+    sandbox.settle("o-2", call=CALL)
+    # THEN the rejected refund and the voided hold are recorded, neither as money moved
+    assert calls("o-1") == [
+        ("capture", CALL.caller, 1, "CAPTURED", True),
+        ("settle", CALL.caller, 1, "REFUSED", False),
+    ]
+    assert calls("o-2") == [("settle", CALL.caller, 1, "VOIDED", False)]
 
 
 def test_only_the_sandbox_ships() -> None:

@@ -35,42 +35,128 @@ def tables(
     return SimpleNamespace(payments=list(payments), inventory=list(inventory), shipments=list(shipments))
 
 
-def capture(order: str, amount: int = 100) -> dict[str, Any]:
+PAYMENT_RUN = "arn:aws:states:us-east-1:123456789012:execution:order-payment:{order}-payment-1"
+REFUND_RUN = "arn:aws:states:us-east-1:123456789012:execution:order-refund:{order}-refund-1"
+
+
+def call(
+    order: str,
+    operation: str,
+    *,
+    caller: str | None = None,
+    outcome: str = "CAPTURED",
+    amount: int = 100,
+    attempts: int = 1,
+    state: str = "ANSWERED",
+) -> dict[str, Any]:
+    """The gateway's record of one call (``payment.gateways.call_log``)."""
+    caller = caller or (PAYMENT_RUN if operation == "capture" else REFUND_RUN).format(order=order)
+    key = f"{order}:{operation}"
+    moved = outcome in ("CAPTURED", "REFUNDED", "REPLAYED")
     return {
+        "pk": f"ORDER#{order}",
+        "sk": f"CALL#{operation}#{caller}#{key}",
+        "operation": operation,
+        "caller": caller,
+        "idempotencyKey": key,
+        "attempts": attempts,
+        "state": state,
+        "outcome": outcome,
+        **({"moved": True, "amountMinor": amount} if moved else {}),
+    }
+
+
+def capture(order: str, amount: int = 100) -> list[dict[str, Any]]:
+    """A capture as the gateway keeps it, and the payment execution's call that made it."""
+    taken = {
         "pk": f"ORDER#{order}",
         "sk": "GATEWAY#capture",
         "amountMinor": amount,
         "paymentId": f"pay_{order}",
     }
+    return [taken, call(order, "capture", amount=amount)]
 
 
-def refund(order: str, amount: int = 100) -> dict[str, Any]:
-    return {"pk": f"ORDER#{order}", "sk": "GATEWAY#refund", "amountMinor": amount, "status": "REFUNDED"}
+def refund(order: str, amount: int = 100) -> list[dict[str, Any]]:
+    """A refund as the gateway keeps it, and the refund execution's settle call that made it."""
+    given = {"pk": f"ORDER#{order}", "sk": "GATEWAY#refund", "amountMinor": amount, "status": "REFUNDED"}
+    return [given, call(order, "settle", outcome="REFUNDED", amount=amount)]
 
 
 def test_consistent_money_passes() -> None:
-    payments = [capture("a"), capture("b"), refund("b")]
+    payments = [*capture("a"), *capture("b"), *refund("b")]
     assert check_money(tables(payments), {"a": status("COMPLETED"), "b": status("COMPENSATED")}) == []
 
 
 def test_money_violations_are_caught() -> None:
     payments = [
-        capture("kept"),  # compensated but never refunded
-        capture("twice"),
-        refund("twice", 150),  # refunded more than captured
-        capture("both"),
-        refund("both"),  # shipped and refunded
+        *capture("kept"),  # compensated but never refunded
+        *capture("over_refunded"),
+        *refund("over_refunded", 150),  # refunded more than captured
+        *capture("both"),
+        *refund("both"),  # shipped and refunded
         {"pk": "ORDER#hold", "sk": "GATEWAY#authorize", "status": "AUTHORIZED"},
     ]
     statuses = {
         "kept": status("COMPENSATED"),
-        "twice": status("COMPENSATED"),
+        "over_refunded": status("COMPENSATED"),
         "both": status("COMPLETED"),
         "hold": status("FAILED"),
         "free": status("COMPLETED"),  # shipped without any payment
     }
     found = {v.subject for v in check_money(tables(payments), statuses)}
-    assert found == {"kept", "twice", "both", "hold", "free"}
+    assert found == {"kept", "over_refunded", "both", "hold", "free"}
+
+
+def test_a_second_capture_call_from_a_second_execution_is_a_double_charge_even_if_deduplicated() -> None:
+    # GIVEN an order the gateway captured once, but which a second payment execution asked to capture too:
+    # the gateway (idempotent per order) answered it with the first capture
+    attempt_2 = "arn:aws:states:us-east-1:123456789012:execution:order-payment:o-1-payment-2"
+    second = call("o-1", "capture", caller=attempt_2, outcome="REPLAYED")
+    payments = [*capture("o-1"), second]
+    # THEN the money invariant counts two charging calls: a processor keyed on the call would charge twice
+    (violation,) = check_money(tables(payments), {"o-1": status("COMPLETED")})
+    assert (violation.invariant, violation.subject) == ("money", "o-1")
+    assert violation.detail.startswith("charged by 2 calls: ")
+    assert "REPLAYED" in violation.detail
+
+
+def test_retries_of_one_call_are_one_call() -> None:
+    # GIVEN the payment execution's capture retried by Step Functions three times (the same caller and key)
+    taken = {"pk": "ORDER#o-1", "sk": "GATEWAY#capture", "amountMinor": 100, "paymentId": "pay_o-1"}
+    payments = [taken, call("o-1", "capture", outcome="REPLAYED", attempts=3)]
+    # THEN it charged once
+    assert check_money(tables(payments), {"o-1": status("COMPLETED")}) == []
+
+
+def test_a_call_that_died_in_flight_counts_as_having_moved_money() -> None:
+    died = call("o-1", "capture", caller="another-execution", outcome="", state="IN_FLIGHT")
+    died.pop("outcome")
+    (violation,) = check_money(tables([*capture("o-1"), died]), {"o-1": status("COMPLETED")})
+    assert violation.detail.startswith("charged by 2 calls")
+
+
+def test_refunds_by_two_calls_and_captures_by_none_are_caught() -> None:
+    # GIVEN an order refunded by the payment execution's own settlement and again by a refund execution
+    twice = [*capture("o-1"), *refund("o-1"), call("o-1", "settle", caller="payment-run", outcome="REPLAYED")]
+    # AND an order whose capture no recorded call made (a gateway path that skips the record)
+    unrecorded = [{"pk": "ORDER#o-2", "sk": "GATEWAY#capture", "amountMinor": 100, "paymentId": "pay_o-2"}]
+    statuses = {"o-1": status("COMPENSATED"), "o-2": status("COMPLETED")}
+    found = {
+        (v.subject, v.detail.split(":")[0]) for v in check_money(tables([*twice, *unrecorded]), statuses)
+    }
+    assert found == {
+        ("o-1", "refunded by 2 calls"),
+        ("o-1", "calls gave back 200 of 100 taken"),
+        ("o-2", "captured, but by no call the gateway recorded"),
+    }
+    # AND a refund call the issuer refused moved nothing: no violation for it
+    refused = [
+        *capture("o-3"),
+        *refund("o-3"),
+        call("o-3", "settle", caller="operator-retry", outcome="REFUSED"),
+    ]
+    assert check_money(tables(refused), {"o-3": status("COMPENSATED")}) == []
 
 
 def test_stock_must_be_conserved_and_match_live_reservations() -> None:
