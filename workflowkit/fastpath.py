@@ -15,12 +15,18 @@ moto as before. Either way the call passes the fault seam first.
 The path is botocore's ``BaseClient._make_api_call``, replaced when ``workflowkit`` is imported, so
 every client takes it, including those libraries such as Powertools build from sessions of their own.
 Nothing changes unless a ``FastPath`` is active.
+
+Handlers may call from several threads at once. A complete handler (DynamoDB's engine) is called as it
+is: it is safe to call from several threads and keeps its own lock, which a transaction in progress
+must be able to let go. Every other answer reaches services the local cloud shares between threads
+(its event loop, its ledger, moto's backends) and is made one at a time.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +74,8 @@ class FastPath:
         self._request_ids = itertools.count(1)
         self.before_call: BeforeCall | None = None
         self.answered = 0
+        # One plain answer at a time (see the module); re-entrant, as an answer may make a call itself.
+        self._serial = threading.RLock()
 
     def register(self, service: str, operation: str, handler: Handler) -> None:
         self._handlers[(service, operation)] = handler
@@ -112,7 +120,8 @@ class FastPath:
             return None
         request_id = f"{next(self._request_ids):08x}-0000-4000-8000-000000000000"
         try:
-            fields = handler(params)
+            with self._serial:
+                fields = handler(params)
         except ServiceError as error:
             return _error(error.status, error.code, error.message, error.fields, request_id)
         except ServiceException as error:  # moto's modelled errors

@@ -9,6 +9,12 @@ Local time stands still while a handler runs (the event loop moves it between ta
 that pauses (``time.sleep``: a back-off before trying a write again, say) waits for nothing: the
 pause returns at once and counts towards the handler's running time, for its timeout and
 ``get_remaining_time_in_millis``, as the pause would in Lambda. Outside handlers ``time.sleep`` sleeps.
+
+Invocations may run on several threads at once (Lambda runs concurrent invocations side by side; a
+concurrency test does the same here). Each thread has its own invocations in progress: whether a call
+is the app's, whose pause is virtual, whose log a ``print`` reaches. The functions' modules and
+``os.environ`` are shared, as within one execution environment, so concurrent invocations should be
+of functions that read their environment at cold start (the app's do).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import itertools
 import json
 import os
 import sys
@@ -23,7 +30,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,7 +117,7 @@ class InProcessRuntime:
         self.logs: dict[str, FunctionLog] = {}
         self.stats: dict[str, FunctionStats] = {}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
-        self._requests = 0
+        self._requests = itertools.count(1)
         self._saved_modules: dict[str, Any] | None = None
         self._saved_path: list[str] | None = None
         self._code_dirs: list[Path] = []
@@ -121,9 +128,10 @@ class InProcessRuntime:
             contextlib.nullcontext()
         )
         self._environment = _FunctionEnvironment()
-        # The invocations in progress, outermost first (a Step Functions task runs inside the loop's task).
-        self._running: list[LambdaContext] = []
-        self._thread = threading.get_ident()  # the thread the handlers run on
+        # Per thread: the invocations in progress there, outermost first (a Step Functions task runs
+        # inside the loop's task).
+        self._threads = threading.local()
+        self._stdout = _ThreadStdout()
         self._saved_sleep: Callable[[float], None] | None = None
 
     def register(self, spec: FunctionSpec) -> None:
@@ -200,29 +208,35 @@ class InProcessRuntime:
                     del sys.modules[name]
 
     # --- invoking ----------------------------------------------------------------------------------
+    @property
+    def _running(self) -> list[LambdaContext]:
+        """The invocations in progress on this thread, outermost first."""
+        running: list[LambdaContext] | None = getattr(self._threads, "running", None)
+        if running is None:
+            running = self._threads.running = []
+        return running
+
     def invoke(self, name: str, event: Any) -> Any:
         """Invoke ``name`` synchronously; returns its result or raises :class:`HandlerError`."""
         spec = self.functions[name]
         stats = self.stats[name]
-        self._requests += 1
         context = LambdaContext(
             function_name=spec.name,
             memory_limit_in_mb=spec.memory_mb,
             invoked_function_arn=spec.arn,
-            aws_request_id=f"local-{self._requests:08d}",
+            aws_request_id=f"local-{next(self._requests):08d}",
             timeout_seconds=spec.timeout_seconds,
             log_group_name=f"/aws/lambda/{spec.name}",
         )
         log = self.logs[name]
-        outer = self._environment.current if self._running else None
+        running = self._running
+        outer = self._environment.current if running else None
         self._environment.switch_to(spec)
-        with contextlib.redirect_stdout(log):
+        with self._stdout.to(log):
             handler = self._handler(spec)
             started = real_perf_counter()
             failure: Exception | None = None
-            if not self._running:
-                self._thread = threading.get_ident()
-            self._running.append(context)
+            running.append(context)
             try:
                 self.before_invoke(name, event)
                 with self.acting_as(name):
@@ -233,7 +247,7 @@ class InProcessRuntime:
                 failure = error
                 log.write("".join(traceback.format_exception(error)))
             finally:
-                self._running.pop()
+                running.pop()
                 if outer is not None:  # an invocation inside another: the outer one resumes
                     self._environment.switch_to(outer)
             elapsed = real_perf_counter() - started
@@ -250,19 +264,20 @@ class InProcessRuntime:
 
     @property
     def invoking(self) -> bool:
-        """True while a handler runs: its boto3 calls are the app's."""
+        """True while a handler runs on this thread: its boto3 calls are the app's."""
         return bool(self._running)
 
     def _sleep(self, seconds: float) -> None:
         """``time.sleep`` while the runtime is open: instant inside a handler, counted as its running time."""
-        if not self._running or threading.get_ident() != self._thread:
+        running = self._running
+        if not running:  # not a handler's thread (or none runs): a real pause
             (self._saved_sleep or _REAL_SLEEP)(seconds)
             return
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        for context in self._running:  # an outer invocation waits out its inner ones' pauses too
+        for context in running:  # an outer invocation waits out its inner ones' pauses too
             context.slept += seconds
-        if self._running[-1].running_seconds() > self._running[-1].timeout_seconds:
+        if running[-1].running_seconds() > running[-1].timeout_seconds:
             # Lambda stops the handler at its timeout, mid-sleep: nothing after this pause happens.
             raise _StoppedAtTimeout
 
@@ -294,6 +309,56 @@ class InProcessRuntime:
 
     def handler_seconds(self) -> float:
         return sum(s.seconds for s in self.stats.values())
+
+
+class _ThreadStdout(io.TextIOBase):
+    """``sys.stdout`` while invocations run: what a thread prints goes to the log of its invocation.
+
+    ``contextlib.redirect_stdout`` swaps one process-wide stream, so two threads' invocations would
+    restore each other's (and leave a function's log as ``sys.stdout`` for good). This one is put in
+    place by the first invocation in progress on any thread and taken away by the last.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: Any = None
+        self._logs = threading.local()
+
+    @contextlib.contextmanager
+    def to(self, log: FunctionLog) -> Iterator[None]:
+        logs: list[FunctionLog] | None = getattr(self._logs, "stack", None)
+        if logs is None:
+            logs = self._logs.stack = []
+        with self._lock:
+            if self._users == 0:
+                self._saved, sys.stdout = sys.stdout, self
+            self._users += 1
+        logs.append(log)
+        try:
+            yield
+        finally:
+            logs.pop()
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    sys.stdout, self._saved = self._saved, None
+
+    def _target(self) -> Any:
+        logs: list[FunctionLog] | None = getattr(self._logs, "stack", None)
+        return logs[-1] if logs else self._saved
+
+    def write(self, text: str) -> int:
+        target = self._target()
+        return len(text) if target is None else int(target.write(text))
+
+    def flush(self) -> None:
+        target = self._target()
+        if target is not None:
+            target.flush()
+
+    def writable(self) -> bool:
+        return True
 
 
 class _FunctionEnvironment:

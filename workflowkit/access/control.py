@@ -16,6 +16,7 @@ Every refusal is recorded in :attr:`AccessControl.denials`.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,7 +70,7 @@ class AccessControl:
         self.checks = 0
         self._now = now
         self._mapper = RequestMapper(account=model.account, region=model.region)
-        self._acting: list[Principal] = []
+        self._threads = threading.local()  # per thread: who acts there (handlers may run side by side)
         self._cache: dict[tuple[Any, ...], Verdict] = {}
         self._allowed_calls: set[tuple[Any, ...]] = set()
 
@@ -86,15 +87,24 @@ class AccessControl:
         if role_arn is None:
             yield
             return
-        self._acting.append(self._role_principal(role_arn))
+        acting = self._acting
+        acting.append(self._role_principal(role_arn))
         try:
             yield
         finally:
-            self._acting.pop()
+            acting.pop()
+
+    @property
+    def _acting(self) -> list[Principal]:
+        acting: list[Principal] | None = getattr(self._threads, "acting", None)
+        if acting is None:
+            acting = self._threads.acting = []
+        return acting
 
     @property
     def current(self) -> Principal | None:
-        return self._acting[-1] if self._acting else None
+        acting = self._acting
+        return acting[-1] if acting else None
 
     def function_role(self, function_name: str) -> str | None:
         return self.model.function_roles.get(function_name)
