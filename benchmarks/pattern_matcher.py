@@ -40,7 +40,11 @@ PATTERNS: dict[str, dict[str, Any]] = {
         "detail-type": ["OrderPlaced"],
         "detail": {"customer": {"tier": ["gold"]}},
     },
-    "3-field miss": {"source": ["com.example.orders"], "detail-type": ["OrderShipped"], "detail": {}},
+    "3-field miss": {
+        "source": ["com.example.orders"],
+        "detail-type": ["OrderShipped"],
+        "detail": {"customer": {"tier": ["gold"]}},
+    },
     "numeric + prefix": {
         "source": [{"prefix": "com.example."}],
         "detail": {"amount": [{"numeric": [">", 100, "<=", 1000]}]},
@@ -52,6 +56,7 @@ PATTERNS: dict[str, dict[str, Any]] = {
     "$or + wildcard": {
         "$or": [{"detail": {"customer": {"country": ["FR"]}}}, {"source": [{"wildcard": "com.*.orders"}]}],
     },
+    "array of objects": {"detail": {"items": {"sku": ["b"], "qty": [2]}}},
 }
 
 
