@@ -15,14 +15,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from moto.events.exceptions import ValidationException
+
 from workflowkit.context import Executions, Functions, Queues, ServiceContext
+from workflowkit.entries import RequestRefusedError, check_request, entry_error
 from workflowkit.patterns import matches_json
 from workflowkit.targets import target_input
 
 # EventBridge's defaults when a target has no RetryPolicy.
 DEFAULT_MAX_ATTEMPTS = 185
 DEFAULT_MAX_AGE = timedelta(hours=24)
-MAX_ENTRY_BYTES = 256 * 1024
 ARCHIVE_RULE_PREFIX = "Events-Archive-"  # the managed rule moto (like EventBridge) adds per archive
 
 
@@ -74,9 +76,13 @@ class EventBridgeDelivery:
 
     # --- the PutEvents API ---------------------------------------------------------------------------
     def put_events(self, backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        results = []
+        try:
+            check_request(entries)
+        except RequestRefusedError as refused:
+            raise ValidationException(str(refused)) from None
+        results: list[dict[str, Any]] = []
         for entry in entries:
-            error = _validate(entry)
+            error, detail = entry_error(entry)
             if error:
                 results.append(error)
                 continue
@@ -86,15 +92,17 @@ class EventBridgeDelivery:
                 continue
             event_id = str(uuid.UUID(int=self._context.loop.random.getrandbits(128), version=4))
             results.append({"EventId": event_id})
-            self._route(backend, entry, event_id)
+            self._route(backend, entry, detail, event_id)
         return results
 
-    def _route(self, backend: Any, entry: dict[str, Any], event_id: str) -> None:
+    def _route(self, backend: Any, entry: dict[str, Any], detail: dict[str, Any], event_id: str) -> None:
         context = self._context
         bus_name = backend._normalize_event_bus_arn(entry.get("EventBusName"))
+        if bus_name not in backend.event_buses:
+            # EventBridge answers an entry for a bus that does not exist with an event id, and drops it.
+            return
         bus = backend.describe_event_bus(bus_name)
         now = context.clock.now()
-        detail = json.loads(entry["Detail"])
         event = {
             "version": "0",
             "id": event_id,
@@ -335,25 +343,6 @@ def rate_period(expression: str) -> timedelta:
         # EventBridge wants "rate(1 minute)" and "rate(5 minutes)": singular for one, plural otherwise.
         raise ValueError(f"invalid schedule expression {expression!r}")
     return timedelta(seconds=count * _UNIT_SECONDS[unit])
-
-
-def _validate(entry: dict[str, Any]) -> dict[str, str] | None:
-    for field in ("Source", "DetailType", "Detail"):
-        if not entry.get(field):
-            return {
-                "ErrorCode": "InvalidArgument",
-                "ErrorMessage": f"Parameter {field} is not valid. Reason: {field} is a required argument.",
-            }
-    try:
-        detail = json.loads(entry["Detail"])
-    except ValueError:
-        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
-    if not isinstance(detail, dict):
-        return {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
-    size = sum(len(str(entry.get(k, "")).encode()) for k in ("Source", "DetailType", "Detail"))
-    if size > MAX_ENTRY_BYTES:
-        return {"ErrorCode": "EntryTooLarge", "ErrorMessage": "Total size of the entry is larger than 256KB."}
-    return None
 
 
 def _is_archive(target: dict[str, Any]) -> bool:
