@@ -6,7 +6,8 @@ waiter is attached (the call succeeded), and *closed* when it is answered, times
 fails or is retried, or its flow is cancelled (StopExecution, a failed sibling branch). Only an open
 token is answered; a closed one answers ``TaskTimedOut`` ("the task associated with the token has
 already been closed"), text that is no token ``InvalidToken``, a token never issued
-``TaskDoesNotExist`` - the errors of the SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat API.
+``TaskDoesNotExist`` - the errors of the SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat API; an
+output over the 256 KiB payload quota is a ``ValidationException``, whatever the token.
 
 An answer may come while the service call still runs (a Lambda invoked with the token calls
 SendTaskSuccess before it returns): it is kept, and ``attach`` hands it to the task when the call
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from workflowkit.asl.errors import TaskTokenError
+from workflowkit.asl.payload_limit import MAX_PAYLOAD_BYTES, text_exceeds_limit
 from workflowkit.asl.tokens import execution_of, new_token
 from workflowkit.asl.values import parse_json
 
@@ -28,6 +30,7 @@ INVALID_TOKEN = "InvalidToken"
 TASK_DOES_NOT_EXIST = "TaskDoesNotExist"
 TASK_TIMED_OUT = "TaskTimedOut"
 INVALID_OUTPUT = "InvalidOutput"
+VALIDATION = "ValidationException"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,14 @@ class TaskTokens:
 
     # --- the API's side -----------------------------------------------------------------------------
     def send_success(self, token: str, output: str) -> None:
+        if text_exceeds_limit(output):
+            # The API's own constraint on the output (SensitiveData, at most 262,144 bytes): refused
+            # before the token is even read, and the task keeps waiting.
+            raise TaskTokenError(
+                VALIDATION,
+                "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must"
+                f" have length less than or equal to {MAX_PAYLOAD_BYTES}",
+            )
         _check_format(token)
         try:
             parsed = parse_json(output)  # strict: NaN, Infinity and 1e400 are not JSON

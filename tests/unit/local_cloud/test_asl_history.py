@@ -22,6 +22,7 @@ from workflowkit.asl import (
     StateMachineProgram,
     TaskContext,
     TaskFailed,
+    TaskTokenError,
     VirtualRuntime,
     local_context,
 )
@@ -715,6 +716,21 @@ def test_a_lambda_function_result_over_the_limit_names_the_function() -> None:
     assert result.error == "States.DataLimitExceeded"
     assert result.cause == too_large(FN)
     assert types(events)[-2:] == ["LambdaFunctionFailed", "ExecutionFailed"]
+
+
+def test_send_task_success_refuses_an_output_over_the_limit_and_the_task_keeps_waiting() -> None:
+    runtime = VirtualRuntime(succeed_with({}))
+    states = {"Ask": {"Type": "Task", "Resource": SQS_CALLBACK, "End": True}}
+    results: list[ExecutionResult] = []
+    program(states).start({}, local_context(runtime), runtime, results.append)
+    (token,) = runtime.task_tokens.open_tokens
+    with pytest.raises(TaskTokenError) as refused:
+        runtime.task_tokens.send_success(token, json.dumps(sized(262_145)))
+    assert refused.value.code == "ValidationException"
+    assert runtime.task_tokens.open_tokens == [token]
+    runtime.task_tokens.send_success(token, json.dumps(sized(262_144)))  # at the limit: taken
+    runtime.run()
+    assert results[0].status is ExecutionStatus.SUCCEEDED
 
 
 # --- nothing escapes an execution ------------------------------------------------------------------------
