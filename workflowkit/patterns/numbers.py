@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workflowkit.patterns.errors import InvalidEventPatternError
+from workflowkit.patterns.objects import members
 
 __all__ = ["comparable", "compile_numeric", "is_number", "pattern_comparable", "token_text"]
 
@@ -64,7 +65,7 @@ def token_text(value: Any) -> str:
     """What Jackson's ``getText()`` shows for a token, as event-ruler quotes it in its messages."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict):
+    if members(value) is not None:
         return "{"
     if isinstance(value, list):
         return "["

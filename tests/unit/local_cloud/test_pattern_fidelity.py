@@ -144,6 +144,13 @@ def test_complexity_is_counted_per_field_and_across_or_branches() -> None:
     assert MAX_COMPLEXITY == 10
 
 
+def test_a_key_repeated_inside_a_match_expression_is_two_keys() -> None:
+    # ruler:JsonRuleCompiler reads the token stream: the second "prefix" is a second key of the expression.
+    with pytest.raises(InvalidEventPatternError) as caught:
+        patterns.test_event_pattern('{"s": [{"prefix": "a", "prefix": "b"}]}', json.dumps(ENVELOPE))
+    assert str(caught.value) == "Only one key allowed in match expression"
+
+
 def test_a_reserved_word_is_a_field_name_outside_or() -> None:
     # ruler: only parseObjectInsideOrRelationship refuses reserved names.
     assert matches({"prefix": ["a"]}, {"prefix": "a"})

@@ -260,6 +260,7 @@ INVALID = [
     ("numeric-not-array", {"n": [{"numeric": 5}]}, "Value of numeric must be an array."),
     ("numeric-empty", {"n": [{"numeric": []}]}, "Invalid member in numeric match: ]"),
     ("numeric-number-first", {"n": [{"numeric": [5, ">"]}]}, "Invalid member in numeric match: 5"),
+    ("numeric-object-first", {"n": [{"numeric": [{"a": 1}]}]}, "Invalid member in numeric match: {"),
     ("numeric-odd-length", {"n": [{"numeric": [">", 1, "<"]}]}, "Value of < must be numeric"),
     (
         "numeric-too-long",
