@@ -14,9 +14,22 @@ from frontdoor.callbacks import Callbacks
 from frontdoor.decisions import Verdict
 from frontdoor.errors import CallerUnknownError, FrontDoorError, InvalidRequestError
 
+# The integers the event bus takes: "For the JSON number (integer) data type, the constraints are a
+# minimum value of -9,223,372,036,854,775,808 and a maximum value of 9,223,372,036,854,775,807" (PutEvents).
+_INT64 = range(-(2**63), 2**63)
+
 
 def _not_json(constant: str) -> Any:
     raise InvalidRequestError(f"the body is not valid JSON: {constant} is not a JSON number")
+
+
+def _int64(literal: str) -> int:
+    value = int(literal)
+    if value not in _INT64:
+        raise InvalidRequestError(
+            f"the body holds {literal[:30]}, past the 64-bit integers the event bus takes"
+        )
+    return value
 
 
 def build_app(
@@ -32,9 +45,10 @@ def build_app(
                 return None
             raise InvalidRequestError("the request has no body")
         try:
-            # NaN and Infinity are not JSON (RFC 8259) and no AWS API takes them: refuse them here, not
-            # after a decision carrying one was claimed and could never be delivered.
-            return json.loads(raw, parse_constant=_not_json)
+            # NaN and Infinity are not JSON (RFC 8259), no AWS API takes them, and the event bus takes no
+            # integer past 64 bits: refuse them here, not after a start or a decision carrying one was
+            # accepted and its event refused for good (a 503 no retry can mend; a claim never delivered).
+            return json.loads(raw, parse_constant=_not_json, parse_int=_int64)
         except json.JSONDecodeError as error:
             raise InvalidRequestError(f"the body is not valid JSON: {error.msg}") from None
         except ValueError:

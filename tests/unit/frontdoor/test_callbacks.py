@@ -386,6 +386,16 @@ def test_a_body_with_a_number_json_does_not_have_is_400_and_claims_nothing(door:
     assert door.claim_of("approve") is None
 
 
+@pytest.mark.parametrize("number", [str(2**64), str(-(2**63) - 1)])
+def test_a_detail_the_event_bus_refuses_is_400_and_claims_nothing(door: Door, number: str) -> None:
+    # EventBridge refuses integers past 64 bits (MalformedDetail): a claimed decision carrying one could
+    # never be delivered, and would block every later decision on the step
+    code, answer = door.decide("approve", "complete", f'{{"details": {{"x": {number}}}}}')
+    assert (code, answer["error"]) == (400, "InvalidRequest")
+    assert door.claim_of("approve") is None
+    assert door.publisher.events == []
+
+
 def test_a_body_that_is_not_json_is_400(door: Door) -> None:
     code, answer = door.decide("approve", "complete", "{nope")
     assert (code, answer["error"]) == (400, "InvalidRequest")

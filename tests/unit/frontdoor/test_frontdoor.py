@@ -155,6 +155,30 @@ def test_a_body_no_parser_reads_is_400_not_500(
     assert api.publisher.events == []
 
 
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [
+        (str(2**63), "past the 64-bit integers"),  # the fuzz suite's: a 503 "retry" before
+        (str(-(2**63) - 1), "past the 64-bit integers"),
+    ],
+)
+def test_a_number_the_event_bus_refuses_is_400_not_503(
+    api: Api, http_request: MakeRequest, order_body: dict[str, Any], number: str, said: str
+) -> None:
+    # GIVEN an order whose line price JSON can write but EventBridge refuses (MalformedDetail)
+    raw = json.dumps(order_body).replace('"unitPriceMinor": 1500', f'"unitPriceMinor": {number}', 1)
+    status, body = api.call(http_request("POST", "/start/order", raw))
+    # THEN the client is told what is wrong, not to retry what no retry can mend
+    assert status == 400
+    assert body["error"] == "InvalidRequest"
+    assert said in body["message"]
+    assert isinstance(api.publisher, RecordingPublisher)
+    assert api.publisher.events == []
+    # and the largest integer the bus takes is still a number like any other (a 400 for its own reasons)
+    edge = json.dumps(order_body).replace('"unitPriceMinor": 1500', f'"unitPriceMinor": {2**63 - 1}', 1)
+    assert "64-bit" not in api.call(http_request("POST", "/start/order", edge))[1].get("message", "")
+
+
 def test_post_orders_answers_503_when_the_bus_refuses(
     http_request: MakeRequest, order_body: dict[str, Any]
 ) -> None:
