@@ -2,7 +2,8 @@
 
 Input ``{"operation": "verify", "applicant": {...}}`` (the workflow's subject); output the verdict in
 camelCase. Errors surface by class name for the state machine's ``Retry``/``Catch``; an applicant that
-breaks the contract is ``ApplicantIneligibleError`` (the flow reports it, nothing to retry).
+breaks the contract is ``ApplicantIneligibleError`` (the flow reports it, nothing to retry), an input of
+another shape ``InvalidTaskInputError``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from identity.deployment import IDENTITY_PROVIDER, VERIFICATIONS_TABLE_NAME
 from identity.errors import ApplicantIneligibleError
 from identity.provider import IdentityProvider, SandboxProvider
 from onboarding_workflow.events import CustomerRegistered
+from workflow_core.errors import InvalidTaskInputError
 from workflow_core.settings import required
 
 OPERATIONS = ("verify",)
@@ -46,10 +48,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return handle(event, provider=PROVIDER)
 
 
-def handle(event: dict[str, Any], *, provider: IdentityProvider) -> dict[str, Any]:
+def handle(event: Any, *, provider: IdentityProvider) -> dict[str, Any]:
+    if not isinstance(event, dict):
+        raise InvalidTaskInputError(f"the input must be a JSON object, got {type(event).__name__}")
     operation = event.get("operation")
     if operation not in OPERATIONS:
-        raise ValueError(f"operation must be one of {OPERATIONS}, got {operation!r}")
+        raise InvalidTaskInputError(f"operation must be one of {OPERATIONS}, got {operation!r}")
     applicant = _applicant(event.get("applicant"))
     logger.append_keys(customer_id=applicant.customer_id, operation=operation)
     logger.set_correlation_id(applicant.customer_id)  # the customer id is the workflow's correlation id

@@ -1,7 +1,8 @@
 """Task Lambda of the payment state machine: validate an order, or screen it for fraud.
 
 Input ``{"operation": "validate" | "fraud", "order": {...}}``. Raises ``InvalidOrderError`` or
-``FraudSuspectedError``, whose names the state machine catches; returns a small verdict otherwise.
+``FraudSuspectedError``, whose names the state machine catches, or ``InvalidTaskInputError`` for an input
+of another shape; returns a small verdict otherwise.
 No I/O: the same order always gets the same verdict.
 """
 
@@ -17,7 +18,7 @@ from order_workflow.events import Order
 from payment.errors import InvalidOrderError
 from payment.fraud import screen_order
 from payment.validation import validate_order
-from workflow_core.errors import TerminalError
+from workflow_core.errors import InvalidTaskInputError, TerminalError
 
 OPERATIONS = ("validate", "fraud")
 
@@ -31,10 +32,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return handle(event)
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
+def handle(event: Any) -> dict[str, Any]:
+    if not isinstance(event, dict):
+        raise InvalidTaskInputError(f"the input must be a JSON object, got {type(event).__name__}")
     operation = event.get("operation")
     if operation not in OPERATIONS:
-        raise ValueError(f"operation must be one of {OPERATIONS}, got {operation!r}")
+        raise InvalidTaskInputError(f"operation must be one of {OPERATIONS}, got {operation!r}")
     order = _order(event.get("order"))
     logger.append_keys(order_id=order.order_id, operation=operation)
     logger.set_correlation_id(order.order_id)  # the order id is the workflow's correlation id

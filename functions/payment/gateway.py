@@ -4,7 +4,8 @@ Input ``{"operation": "authorize", "order": {...}}``, ``{"operation": "void", "o
 ``{"operation": "capture", "orderId", "call"}``, ``{"operation": "refund", "orderId", "call", "paymentId"?,
 "amountMinor"?}`` or ``{"operation": "settle", "orderId", "call"}`` (give back whatever the processor
 holds: refund a capture, void a hold); output the operation's result in camelCase. Errors surface by
-class name for the state machine's ``Retry``/``Catch``.
+class name for the state machine's ``Retry``/``Catch``; a request of another shape is
+``InvalidTaskInputError``.
 
 ``call`` (``{"caller", "idempotencyKey"}``) says who asks for the money to move and under which key: the
 state machines pass their execution's id and a key per order and operation, so their retries are one
@@ -18,11 +19,12 @@ from typing import Annotated, Any, Literal
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from order_workflow.events import Order, OrderId
 from payment.gateways import GatewayCall, GatewaySettings, PaymentGateway, build_gateway
 from workflow_core.envelope import ContractModel
+from workflow_core.errors import InvalidTaskInputError
 
 
 class Call(ContractModel):
@@ -80,8 +82,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return handle(event, gateway=GATEWAY)
 
 
-def handle(event: dict[str, Any], *, gateway: PaymentGateway) -> dict[str, Any]:
-    request = _requests.validate_python(event)
+def handle(event: Any, *, gateway: PaymentGateway) -> dict[str, Any]:
+    try:
+        request = _requests.validate_python(event)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise InvalidTaskInputError(f"the request does not match the contract: {problems}") from None
     order_id = request.order.order_id if isinstance(request, AuthorizeRequest) else request.order_id
     logger.append_keys(order_id=order_id, operation=request.operation)
     logger.set_correlation_id(order_id)  # the order id is the workflow's correlation id

@@ -41,6 +41,11 @@ class UnexpectedEventSourceError(InvalidEventError):
     """The event claims a source other than the one that owns its detail-type."""
 
 
+# --- task functions -----------------------------------------------------------------------------
+class InvalidTaskInputError(TerminalError):
+    """A task function's input is not what it documents (a state machine passing it wrongly)."""
+
+
 # --- publishing ---------------------------------------------------------------------------------
 class PublishError(RetryableError):
     """EventBridge refused some entries of a PutEvents call."""

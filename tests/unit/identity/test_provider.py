@@ -12,6 +12,7 @@ from identity.provider import SandboxProvider, age_on
 from identity.verification import handle
 from onboarding_workflow.events import CustomerRegistered
 from tests.unit.onboarding.onboarding_support import application, create_table
+from workflow_core.errors import InvalidTaskInputError
 
 
 @pytest.fixture
@@ -77,6 +78,15 @@ def test_the_task_lambda_answers_in_camel_case(provider: SandboxProvider) -> Non
         "reasons": [],
         "provider": "sandbox",
     }
+
+
+@pytest.mark.parametrize("event", [None, [], "verify", {"operation": "approve", "applicant": {}}])
+def test_the_task_lambda_answers_an_input_of_another_shape_with_a_typed_error(
+    provider: SandboxProvider, event: Any
+) -> None:
+    # The fuzz suite's finding: these raised AttributeError or ValueError, errors no state machine names
+    with pytest.raises(InvalidTaskInputError):
+        handle(event, provider=provider)
 
 
 def test_the_task_lambda_refuses_an_application_that_breaks_the_contract(provider: SandboxProvider) -> None:

@@ -11,6 +11,7 @@ from payment.errors import FraudSuspectedError, InvalidOrderError
 from payment.fraud import FraudRules, screen_order
 from payment.validation import validate_order
 from tests.factories import order
+from workflow_core.errors import InvalidTaskInputError
 
 
 def wire(**changes: Any) -> dict[str, Any]:
@@ -112,5 +113,12 @@ def test_the_fraud_screen_reports_every_hit_and_takes_tuned_thresholds() -> None
 
 
 def test_an_unknown_operation_is_a_wiring_error() -> None:
-    with pytest.raises(ValueError, match="operation must be one of"):
+    with pytest.raises(InvalidTaskInputError, match="operation must be one of"):
         handle({"operation": "charge", "order": wire()})
+
+
+@pytest.mark.parametrize("event", [None, [], "validate", 7])
+def test_an_input_that_is_not_an_object_is_a_typed_error_not_a_crash(event: Any) -> None:
+    # The fuzz suite's finding: these raised AttributeError, an error no state machine names
+    with pytest.raises(InvalidTaskInputError, match="must be a JSON object"):
+        handle(event)
