@@ -134,7 +134,7 @@ class Execution:
             return
         try:
             text = to_json_text(output)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, RecursionError) as error:
             self._failed(runtime_error(f"the execution's output is not JSON: {error}"))
             return
         self.record(EXECUTION_SUCCEEDED, self._root.previous, (Text(text),))

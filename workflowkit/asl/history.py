@@ -66,7 +66,7 @@ def json_text(value: Any) -> str:
         return value.text
     try:
         return to_json_text(value)
-    except (TypeError, ValueError):  # a value that is not JSON never got past its state; show what it was
+    except (TypeError, ValueError, RecursionError):  # not JSON: it never got past its state; show what it was
         return repr(value)
 
 

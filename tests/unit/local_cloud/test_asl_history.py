@@ -779,6 +779,16 @@ def test_an_exception_while_a_map_starts_its_next_item_fails_the_map_instead_of_
     assert "ZeroDivisionError" in (result.cause or "")
 
 
+def test_a_task_result_nested_past_what_json_can_write_fails_the_execution_not_the_host() -> None:
+    deep: list[Any] = []
+    for _ in range(100_000):
+        deep = [deep]
+    states = {"Call": {"Type": "Task", "Resource": FN, "End": True}}
+    result, events = execute(states, {}, succeed_with(deep))
+    assert (result.status, result.error) == (ExecutionStatus.FAILED, "States.Runtime")
+    assert events[-1]["type"] == "ExecutionFailed"
+
+
 def test_a_filter_over_odd_data_ends_the_execution_either_way() -> None:
     """Whatever a JSONPath filter makes of odd data, the execution ends: it never stays RUNNING."""
     states = {"Pick": {"Type": "Pass", "Parameters": {"cheap.$": "$.items[?(@.price > 10)]"}, "End": True}}
