@@ -66,6 +66,7 @@ class FuzzApp:
         self.functions = {spec.handler: name for name, spec in cloud.lambdas.functions.items()}
         # Each event's detail as published (the ledger keeps where it went, not what it said).
         self._details: dict[str, dict[str, Any]] = {}
+        self._received: dict[str, list[dict[str, Any]]] = {}
         published = cloud.ledger.published
 
         def keep_detail(**kwargs: Any) -> Any:
@@ -94,9 +95,24 @@ class FuzzApp:
             found = driver.status(workflow_id)
             assert found is not None, workflow_id
             assert found["status"] == status, (workflow_id, found["status"])
+        self._received = {handler: self._processed_by(handler) for handler in QUEUE_HANDLERS}
+
+    def settle(self) -> None:
+        """Run what earlier examples left due soon (a start the front door accepted, say), so that the
+        next example's before/after compares only what it caused."""
+        loop = self.cloud.loop
+        due = loop.next_due()
+        if due is not None and due <= self.cloud.clock.now() + SETTLE:
+            self.cloud.run_for(SETTLE)
 
     def received(self, handler: str) -> list[dict[str, Any]]:
-        """The events (as SQS bodies carry them) the consumer ``handler`` processed in the reference run."""
+        """The events (as SQS bodies carry them) the consumer ``handler`` processed in the reference run
+        (the same list for every example, whatever ran since: hypothesis replays examples by their draws)."""
+        if handler not in self._received:
+            self._received[handler] = self._processed_by(handler)
+        return self._received[handler]
+
+    def _processed_by(self, handler: str) -> list[dict[str, Any]]:
         queue = f"queue:{self.queue_of[handler].rsplit(':', 1)[-1]}"
         events = []
         for event in self.cloud.ledger.events.values():
@@ -155,9 +171,10 @@ class FuzzApp:
                 for group in self.cloud.backend("scheduler").schedule_groups.values()
                 for name, schedule in group.schedules.items()
             ),
-            "notifications": sum(
-                len(topic.sent_notifications) for topic in self.cloud.backend("sns").topics.values()
-            ),
+            "notifications": {
+                arn.rsplit(":", 1)[-1]: len(topic.sent_notifications)
+                for arn, topic in self.cloud.backend("sns").topics.items()
+            },
         }
 
     def _items(self, table: str) -> list[str]:

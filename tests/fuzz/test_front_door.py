@@ -11,12 +11,13 @@ event, no execution, no schedule, no notification.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from hypothesis import given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -28,6 +29,7 @@ from tests.fuzz.strategies import broken_detail, deeply_nested, hostile_text, js
 from tests.fuzz.support import (
     COMPLETED_ONBOARDING,
     COMPLETED_ORDER,
+    SETTLE,
     WAITING_ONBOARDING,
     WAITING_ORDER,
     FuzzApp,
@@ -225,3 +227,38 @@ def response_could_be_valid(body: Any) -> bool:
         except (ValueError, RecursionError):
             return False
     return body is None or (isinstance(body, dict) and set(body) <= {"reason", "details"})
+
+
+@settings(max_examples=8)
+@given(data=st.data())
+def test_a_subject_the_front_door_accepts_runs_to_an_end_without_a_dead_letter(
+    app: FuzzApp, data: st.DataObject
+) -> None:
+    """Whatever text a subject holds, if the front door took it every service downstream can carry it:
+    the workflow ends (no step stuck on a record that fails on every delivery) and nothing dead-letters."""
+    workflow = data.draw(st.sampled_from(sorted(SUBJECTS)), label="workflow")
+    subject = data.draw(subject_with_hostile_text(SUBJECTS[workflow]), label="subject")
+    id_field = "orderId" if workflow == "order" else "customerId"
+    # One workflow per subject: the same draw replayed is the same workflow (its start deduplicated)
+    subject[id_field] = "fz-h-" + hashlib.sha256(json.dumps(subject).encode()).hexdigest()[:16]
+    app.settle()
+
+    response = app.cloud.http("POST", f"/start/{workflow}", subject)
+    event(f"answered {response['statusCode']}")
+    if response["statusCode"] != 202:
+        _assert_typed(response, START)
+        return
+    app.cloud.run_for(SETTLE)
+
+    driver = app.orders if workflow == "order" else app.onboarding
+    status = driver.status(subject[id_field])
+    assert status is not None, "accepted, never recorded"
+    assert status["status"] in ("COMPLETED", "FAILED", "COMPENSATED"), status["status"]
+    events = app.cloud.ledger.for_correlation(subject[id_field])
+    stuck = [
+        (e.detail_type, d.target, d.outcome.value, d.detail)
+        for e in events
+        for d in e.deliveries.values()
+        if d.outcome.value != "processed"
+    ]
+    assert not stuck, stuck
