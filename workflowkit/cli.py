@@ -25,6 +25,7 @@ from typing import Any
 from workflowkit import docgen, preflight
 from workflowkit.catalog_docs import CATALOG_DIR
 from workflowkit.catalog_docs import write as write_catalog
+from workflowkit.chaos import FAULTS, PROFILES, FaultProfile, build_profile
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.simulator import (
@@ -37,6 +38,8 @@ from workflowkit.simulator import (
     run_simulation,
     workflow_details,
 )
+from workflowkit.simulator.campaign import Job, run_campaign
+from workflowkit.simulator.loading import available_workflows
 from workflowkit.simulator.report import (
     denial_summary,
     format_timeline,
@@ -44,6 +47,7 @@ from workflowkit.simulator.report import (
     unaccounted_summary,
     workflow_timeline,
 )
+from workflowkit.simulator.simulate import replay_workflow
 from workflowkit.template import TemplateError
 
 # The commands that run a workflow's simulation plug-in.
@@ -111,6 +115,13 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     simulate.add_argument("--json", action="store_true", help="print one JSON object")
     simulate.add_argument("--save", type=Path, help="save the run (statuses, timelines) for 'timeline --run'")
     simulate.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    _with_faults(simulate, default="none")
+    simulate.add_argument(
+        "--replay",
+        metavar="ID",
+        help="run again only the part of this run (same --seed, --count, --mix, --workers, faults) "
+        "that ran workflow ID, and print what happened to it",
+    )
     simulate.set_defaults(handler=run_simulate)
 
     timeline = _with_plugin(
@@ -167,6 +178,8 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
         scaffold.add_argument("--root", type=Path, default=Path("."), help="the project's root folder")
     new.set_defaults(handler=run_new)
 
+    _campaign_parser(commands)
+
     check = commands.add_parser(
         "preflight", help="check the AWS account and region with your credentials before cdk deploy"
     )
@@ -176,6 +189,38 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(handler=run_preflight)
     return parser
+
+
+def _with_faults(parser: argparse.ArgumentParser, *, default: str) -> None:
+    parser.add_argument(
+        "--faults",
+        choices=list(PROFILES),
+        default=default,
+        help=f"the fault profile the local cloud injects, seeded by --seed (default {default})",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=RATE",
+        help=f"one fault's rate, within [0, 1], over the profile's (repeatable): {', '.join(FAULTS)}",
+    )
+
+
+def _campaign_parser(commands: Any) -> None:
+    campaign = commands.add_parser(
+        "campaign", help="many simulations (workflows x seeds) under a fault profile, one verdict"
+    )
+    campaign.add_argument(
+        "--workflows", default=None, help="comma-separated workflows (default: every simulations plug-in)"
+    )
+    campaign.add_argument("--seeds", default="11,12", help="comma-separated seeds (default 11,12)")
+    campaign.add_argument("--count", type=int, default=2500, help="workflows per job (default 2500)")
+    campaign.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    _with_faults(campaign, default="chaos")
+    campaign.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="the synthesized app")
+    campaign.add_argument("--json", action="store_true", help="print one JSON object")
+    campaign.set_defaults(handler=run_campaign_command)
 
 
 def _with_plugin(
@@ -278,6 +323,11 @@ def run_simulate(args: argparse.Namespace) -> int:
     plugin: WorkflowPlugin[Any] = args.plugin_object
     if args.count < 1:
         raise ValueError("--count must be at least 1")
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    faults = build_profile(args.faults, args.fault)
+    if args.replay:
+        return run_replay(args, faults)
     result = run_simulation(
         plugin=plugin,
         cdk_out=args.cdk_out,
@@ -287,17 +337,102 @@ def run_simulate(args: argparse.Namespace) -> int:
         progress=False if args.json else args.progress,
         keep_timelines=None if args.save else (),
         workers=args.workers,
+        faults=faults,
     )
     if args.save:
         _save(result, args)
     summary = {"workflow": plugin.name, **result.summary()}
+    if result.traces:
+        summary["traces"] = {
+            wid: {
+                "replay": _replay_command(args, wid),
+                "violations": result.trace_violations.get(wid, []),
+                "events": lines,
+            }
+            for wid, lines in result.traces.items()
+        }
     if args.json:
         print(json.dumps(summary, sort_keys=True))
     else:
-        _print_summary(
-            result, summary, title=f"simulate: {args.count} {plugin.unit}, seed {args.seed}, mix {args.mix}"
-        )
+        title = f"simulate: {args.count} {plugin.unit}, seed {args.seed}, mix {args.mix}"
+        if faults.active:
+            title += f", faults {faults.describe()}"
+        _print_summary(result, summary, title=title)
+        _print_traces(result, args)
     return 0 if result.healthy and not result.mismatches() else 1
+
+
+def _print_traces(result: RunResult, args: argparse.Namespace) -> None:
+    """For each workflow a violation or mismatch names: the seed, the workflow, its trace, its replay."""
+    for workflow_id, lines in result.traces.items():
+        print(f"\n  == seed {args.seed}, workflow {workflow_id}: its events and the faults that hit it")
+        for violation in result.trace_violations.get(workflow_id, []):
+            print(f"    violation: {violation}")
+        for line in lines:
+            print(f"    {line}")
+        print(f"    replay: {_replay_command(args, workflow_id)}")
+
+
+def _replay_command(args: argparse.Namespace, workflow_id: str) -> str:
+    plugin: WorkflowPlugin[Any] = args.plugin_object
+    fault_options = "".join(f" --fault {text}" for text in args.fault)
+    return (
+        f"workflowkit simulate --workflow {plugin.name} --count {args.count} --mix {args.mix} "
+        f"--seed {args.seed} --workers {args.workers} --faults {args.faults}{fault_options} "
+        f"--replay {workflow_id}"
+    )
+
+
+def run_replay(args: argparse.Namespace, faults: FaultProfile) -> int:
+    """``simulate --replay ID``: the shard that ran ID, again: what happened to ID, and whether it held."""
+    plugin: WorkflowPlugin[Any] = args.plugin_object
+    result, shard = replay_workflow(
+        plugin=plugin,
+        cdk_out=args.cdk_out,
+        count=args.count,
+        seed=args.seed,
+        workflow_id=args.replay,
+        mix=parse_mix(args.mix, plugin.scenarios),
+        workers=args.workers,
+        faults=faults,
+    )
+    workflow_id = args.replay
+    status = result.statuses.get(workflow_id, {})
+    violations = result.trace_violations.get(workflow_id, [])
+    mismatches = [line for line in result.mismatches() if line.startswith(f"{workflow_id} ")]
+    sound = not violations and not mismatches
+    if args.json:
+        document = {
+            "workflow": plugin.name,
+            "workflow_id": workflow_id,
+            "shard": shard,
+            "shard_trace_sha256": result.trace_sha256,
+            "status": status.get("status", "MISSING"),
+            "scenario": result.scenarios.get(workflow_id, ""),
+            "expected": result.fault_expectations.get(workflow_id),
+            "violations": violations,
+            "mismatches": mismatches,
+            "trace": result.traces.get(workflow_id, []),
+            "timeline": result.timelines.get(workflow_id, []),
+        }
+        print(json.dumps(document, sort_keys=True))
+        return 0 if sound else 1
+    print(
+        f"replay: {workflow_id} ({result.scenarios.get(workflow_id, '?')}), seed {args.seed}, "
+        f"shard {shard} of {args.workers}, faults {faults.describe()}; shard trace {result.trace_sha256}"
+    )
+    print(
+        f"  status: {status.get('status', 'MISSING')}"
+        + (f" ({status['reason']})" if status.get("reason") else "")
+    )
+    for line in [*mismatches, *violations]:
+        print(f"  violation: {line}")
+    print("  trace (events and faults):")
+    for line in result.traces.get(workflow_id, []):
+        print(f"    {line}")
+    print("  timeline:")
+    _print_timeline_rows(result.timelines.get(workflow_id, []))
+    return 0 if sound else 1
 
 
 def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) -> None:
@@ -399,6 +534,11 @@ def run_timeline(args: argparse.Namespace) -> int:
     # The declaration's version the instance ran (docs/decisions/0024).
     shown = f" v{version}" if version is not None else ""
     print(f"{args.workflow_id}{shown}: {status}" + (f" ({reason})" if reason else ""))
+    _print_timeline_rows(rows)
+    return 0
+
+
+def _print_timeline_rows(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         handled = ", ".join(row["handled_by"]) or "no subscriber"
         print(
@@ -411,7 +551,54 @@ def run_timeline(args: argparse.Namespace) -> int:
             print(f"  {'':>14}  {'; '.join(changes)}")
         for note in row["notes"]:
             print(f"  {'':>14}  note: {note}")
-    return 0
+
+
+# --- campaign -------------------------------------------------------------------------------------
+def run_campaign_command(args: argparse.Namespace) -> int:
+    faults = build_profile(args.faults, args.fault)
+    workflows = _names(args.workflows) if args.workflows else available_workflows()
+    for workflow in workflows:
+        load_plugin(workflow)  # an unknown workflow fails here, before any process starts
+    try:
+        seeds = [int(seed) for seed in _names(args.seeds)]
+    except ValueError:
+        raise ValueError(f"--seeds takes whole numbers, not {args.seeds!r}") from None
+    if not seeds or not workflows:
+        raise ValueError("a campaign needs at least one workflow and one seed")
+    if args.count < 1 or args.workers < 1:
+        raise ValueError("--count and --workers must be at least 1")
+    jobs = [Job(workflow, seed, args.count) for workflow in workflows for seed in seeds]
+    campaign = run_campaign(jobs, cdk_out=args.cdk_out, workers=args.workers, faults=faults)
+    summary = {"faults": faults.describe(), **campaign.summary()}
+    if args.json:
+        print(json.dumps(summary, sort_keys=True))
+        return 0 if campaign.sound else 1
+    print(
+        f"campaign: {len(jobs)} jobs x {args.count} workflows, {args.workers} workers, "
+        f"faults {faults.describe()}"
+    )
+    for job in campaign.jobs:
+        figures = summary["jobs"][campaign.jobs.index(job)]
+        print(
+            f"  {job.job.describe():<28} violations {figures['invariant_violations']}, mismatches "
+            f"{figures['scenario_mismatches']}, unaccounted {figures['unaccounted_events']}, dead letters "
+            f"{figures['dead_letters']}, not terminal {figures['not_terminal']}, outcome faults "
+            f"{figures['outcome_faults_hit']}, trace {job.result.trace_sha256[:16]} "
+            f"{'ok' if job.sound else 'FAILED'}"
+        )
+        for line in [*job.result.mismatches()[:5], *(str(v) for v in job.result.violations[:5])]:
+            print(f"      {line}")
+    print(
+        f"  {campaign.workflows} workflows in {summary['wall_seconds']} s "
+        f"({summary['workflows_per_second']}/s), "
+        f"peak memory per process {', '.join(f'{mb:.0f} MB' for mb in campaign.peak_rss_mb)}: "
+        f"{'sound' if campaign.sound else 'FAILED'}"
+    )
+    return 0 if campaign.sound else 1
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 # --- send -----------------------------------------------------------------------------------------

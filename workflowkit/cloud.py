@@ -17,12 +17,14 @@ import contextlib
 import gc
 import json
 import os
+import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.retryhandler
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.events.exceptions import InvalidEventPatternException
@@ -255,8 +257,10 @@ class LocalCloud:
             return cloud.eventbridge.put_events(backend, events)
 
         def invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+            # A handler's own Invoke call through moto: the Invoke API's faults would need moto's error
+            # responses; Step Functions' tasks (the local cloud's own Invoke path) take them.
             payload, errored = cloud.lambdas.invoke_json(
-                function.function_name, event if event is not None else {}
+                function.function_name, event if event is not None else {}, api_faults=False
             )
             return payload, errored, ""
 
@@ -298,7 +302,14 @@ class LocalCloud:
         self._patch(EventsBackend, "put_rule", put_rule)
         self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
-        self.lambdas.before_invoke = lambda name, event: self.faults.before_handler(name, event)  # noqa: PLW0108 - late: cloud.faults may be replaced
+        # botocore's legacy retry mode draws its back-offs from the process's random; a pause counts
+        # towards a handler's timeout, so a seeded one keeps a run with retries repeatable.
+        self._patch(botocore.retryhandler, "random", random.Random(self.seed))
+        # Late-bound: cloud.faults may be replaced while the cloud runs.
+        self.lambdas.before_invoke = lambda name, event: self.faults.before_handler(name, event)  # noqa: PLW0108
+        self.lambdas.after_invoke = lambda name, event: self.faults.after_handler(name, event)  # noqa: PLW0108
+        self.lambdas.before_invoke_api = lambda name, event: self.faults.before_invoke_api(name, event)  # noqa: PLW0108
+        self.lambdas.after_invoke_api = lambda name, event: self.faults.after_invoke_api(name, event)  # noqa: PLW0108
         access = self.access
         self.lambdas.acting_as = lambda name: access.acting_as(access.function_role(name))
         # The caller's default session is put back on exit.

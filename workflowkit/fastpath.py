@@ -33,10 +33,12 @@ from typing import Any
 
 from botocore import handlers as botocore_handlers
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from botocore.hooks import first_non_none_response
 from botocore.retries.standard import RetryQuotaChecker
 from moto.core.exceptions import ServiceException, _RESTError
 
+from workflowkit.retries import answer_with_retries, retried
 from workflowkit.validation import CompiledValidator
 
 # API params (as the caller passed them, after botocore's parameter events) -> the response's fields.
@@ -163,9 +165,6 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
     service_model = client._service_model
     service = service_model.service_name
-    if not active.handles(service, operation_name) or not _reaches_local_cloud(client, active):
-        _notify(active, client, service, operation_name, api_params)
-        return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
     operation_model = service_model.operation_model(operation_name)
     context: dict[str, Any] = {
         "client_region": client.meta.region_name,
@@ -173,6 +172,17 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
         "has_streaming_input": operation_model.has_streaming_input,
         "auth_type": operation_model.resolved_auth_type,
     }
+    if not active.handles(service, operation_name) or not _reaches_local_cloud(client, active):
+        # moto answers after its HTTP round trip (botocore's endpoint retries its answers); the seam's
+        # answer is retried here first, as the endpoint would retry it.
+        http, parsed = answer_with_retries(
+            client,
+            operation_model,
+            context,
+            lambda: _seam(active, service, operation_name, api_params) or (_HttpResponse(200), {}),
+        )
+        _raise_for_error(client, operation_name, parsed, status=http.status_code)
+        return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
     events = client.meta.events
     service_id = service_model.service_id.hyphenize()
     # botocore's _emit_api_params, without emitting to no one (plain clients have no provide-params hook).
@@ -211,31 +221,47 @@ def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str
             context=context,
         )
     if response is None:  # no hook of the caller's answered (botocore's Stubber would have)
-        _notify(active, client, service, operation_name, api_params)
-        response = active.answer(service, operation_name, api_params)
+        params = api_params
+
+        def attempt() -> Any:
+            refused = _seam(active, service, operation_name, params)
+            return refused or active.answer(service, operation_name, params)
+
+        response = answer_with_retries(client, operation_model, context, attempt)
     http, parsed = response
     after_call = f"after-call.{service_id}.{operation_name}"
-    if not _hooks_only(events, after_call, _RETRY_QUOTA_HOOKS):
+    # Standard mode's after-call handler gives its retry quota back (what a retry took, or one unit after
+    # a call that needed none): skipped only where there is nothing to give back.
+    if retried(context) or not _quota_full(events, after_call):
         events.emit(after_call, http_response=http, parsed=parsed, model=operation_model, context=context)
-    if http.status_code >= 300:
-        error_class = client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
-        raise error_class(parsed, operation_name)
+    _raise_for_error(client, operation_name, parsed, status=http.status_code)
     return parsed
 
 
-def _notify(
-    active: FastPath, client: BaseClient, service: str, operation: str, params: dict[str, Any]
-) -> None:
-    """The before-call seam; a :class:`ServiceError` raised there (a refused permission) is the answer."""
+def _seam(active: FastPath, service: str, operation: str, params: dict[str, Any]) -> Any:
+    """The before-call seam: None, or the error response it answered with instead.
+
+    A :class:`ServiceError` (a refused permission, an injected fault) or a botocore ``ClientError`` raised
+    there is the call's answer; the caller's retry handler judges it like any other.
+    """
     try:
         active.notify(service, operation, params)
     except ServiceError as error:
-        parsed = {
-            "Error": {"Code": error.code, "Message": error.message},
-            **error.fields,
-            "ResponseMetadata": _metadata(error.status, "denied"),
-        }
-        raise client.exceptions.from_code(error.code)(parsed, operation) from None
+        return _error(error.status, error.code, error.message, error.fields, "refused")
+    except ClientError as error:
+        response = dict(error.response)
+        status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
+        metadata = response.get("ResponseMetadata", {})
+        response["ResponseMetadata"] = {**_metadata(status, "refused"), **metadata}
+        return _HttpResponse(status), response
+    return None
+
+
+def _raise_for_error(client: BaseClient, operation: str, parsed: dict[str, Any], *, status: int) -> None:
+    """botocore's raise of the modelled exception for an error answer."""
+    if status >= 300:
+        error_class = client.exceptions.from_code(parsed.get("Error", {}).get("Code"))
+        raise error_class(parsed, operation)
 
 
 # botocore's own before-call handlers only add HTTP headers; with no HTTP request they have nothing to
@@ -245,7 +271,22 @@ _HTTP_HEADER_HOOKS = frozenset(
 )
 
 
-# After a call, botocore's standard retry mode gives back retry quota; the fast path never retries.
+def _quota_full(events: Any, event_name: str) -> bool:
+    """True when the only ``after-call`` handlers are standard mode's quota releases, each of a full
+    quota (a call that was not retried gives back nothing then: ``RetryQuota.release`` stops at the
+    maximum). A throttled call elsewhere on the client drains it; then every call refills it, as in
+    botocore."""
+    if not _hooks_only(events, event_name, _RETRY_QUOTA_HOOKS):
+        return False
+    handlers = events._emitter._lookup_cache[event_name]
+    return all(_full(getattr(handler, "__self__", None)) for handler in handlers)
+
+
+def _full(checker: Any) -> bool:
+    quota = getattr(checker, "_quota", None)
+    return quota is not None and quota._available_capacity >= quota._max_capacity
+
+
 _RETRY_QUOTA_HOOKS = frozenset({RetryQuotaChecker.release_retry_quota})
 
 

@@ -83,6 +83,7 @@ class LambdaContext:
     log_group_name: str = ""
     log_stream_name: str = "local"
     slept: float = 0.0  # seconds the handler paused (they take no real time locally)
+    event: Any = field(default=None, repr=False)  # what it was invoked with (the fault hooks read it)
 
     def running_seconds(self) -> float:
         return real_perf_counter() - self.started + self.slept
@@ -123,6 +124,11 @@ class InProcessRuntime:
         self._code_dirs: list[Path] = []
         # Called before every invocation (fault injection); raising fails the invocation like a crash.
         self.before_invoke: Callable[[str, Any], None] = lambda name, event: None
+        # Called when a handler finished; raising fails the invocation after the handler's work.
+        self.after_invoke: Callable[[str, Any], None] = lambda name, event: None
+        # Around the Invoke API (:meth:`invoke_json`): a ClientError raised is the API's answer.
+        self.before_invoke_api: Callable[[str, Any], None] = lambda name, event: None
+        self.after_invoke_api: Callable[[str, Any], None] = lambda name, event: None
         # The permissions a handler's calls run with (its execution role); none by default.
         self.acting_as: Callable[[str], contextlib.AbstractContextManager[None]] = lambda name: (
             contextlib.nullcontext()
@@ -227,6 +233,7 @@ class InProcessRuntime:
             aws_request_id=f"local-{next(self._requests):08d}",
             timeout_seconds=spec.timeout_seconds,
             log_group_name=f"/aws/lambda/{spec.name}",
+            event=event,
         )
         log = self.logs[name]
         running = self._running
@@ -236,13 +243,15 @@ class InProcessRuntime:
             handler = self._handler(spec)
             started = real_perf_counter()
             failure: Exception | None = None
+            stopped = False
             running.append(context)
             try:
                 self.before_invoke(name, event)
                 with self.acting_as(name):
                     result = handler(event, context)
+                self.after_invoke(name, event)
             except _StoppedAtTimeout:
-                pass  # the check below reports it as Lambda does
+                stopped = True  # reported below as Lambda does
             except Exception as error:
                 failure = error
                 log.write("".join(traceback.format_exception(error)))
@@ -253,7 +262,7 @@ class InProcessRuntime:
             elapsed = real_perf_counter() - started
             stats.invocations += 1
             stats.seconds += elapsed
-        if elapsed + context.slept > spec.timeout_seconds:
+        if stopped or elapsed + context.slept > spec.timeout_seconds:
             # Lambda stops a handler at its timeout: whatever it would have returned or raised later is moot.
             stats.errors += 1
             raise HandlerError("Sandbox.Timedout", f"Task timed out after {spec.timeout_seconds:.2f} seconds")
@@ -266,6 +275,19 @@ class InProcessRuntime:
     def invoking(self) -> bool:
         """True while a handler runs on this thread: its boto3 calls are the app's."""
         return bool(self._running)
+
+    @property
+    def current(self) -> LambdaContext | None:
+        """The innermost invocation in progress on this thread, if any (its ``event`` included)."""
+        running = self._running
+        return running[-1] if running else None
+
+    def stop_at_timeout(self) -> None:
+        """Stop the innermost invocation on this thread at its timeout, now (as Lambda stops a handler
+        whose call hangs): nothing after this point runs, and it fails with ``Sandbox.Timedout``."""
+        context = self._running[-1]
+        context.slept += max(0.0, context.timeout_seconds - context.running_seconds()) + 0.001
+        raise _StoppedAtTimeout
 
     def _sleep(self, seconds: float) -> None:
         """``time.sleep`` while the runtime is open: instant inside a handler, counted as its running time."""
@@ -281,13 +303,21 @@ class InProcessRuntime:
             # Lambda stops the handler at its timeout, mid-sleep: nothing after this pause happens.
             raise _StoppedAtTimeout
 
-    def invoke_json(self, name: str, event: Any) -> tuple[str, bool]:
-        """Lambda's Invoke API shape: (payload JSON, whether it is a function error)."""
+    def invoke_json(self, name: str, event: Any, *, api_faults: bool = True) -> tuple[str, bool]:
+        """Lambda's Invoke API shape: (payload JSON, whether it is a function error).
+
+        With ``api_faults`` the Invoke API's own fault hooks run around it: an error they raise (a
+        botocore ``ClientError``) is what the caller gets instead of an answer.
+        """
+        if api_faults:
+            self.before_invoke_api(name, event)
         try:
             result = self.invoke(name, event)
         except HandlerError as error:
             payload = {"errorType": error.error_type, "errorMessage": error.message, "stackTrace": []}
             return json.dumps(payload), True
+        if api_faults:
+            self.after_invoke_api(name, event)
         return json.dumps(result, default=str), False
 
     def load_all(self) -> None:

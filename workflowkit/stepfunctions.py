@@ -270,7 +270,9 @@ class StepFunctionsService:
             return  # stopped before it ran
         self._queued.discard(arn)
         try:
-            self._context.faults().before_execution(execution.name)
+            faults = self._context.faults()
+            faults.before_execution(execution.name)
+            faults.starting_execution(execution.name, execution.state_machine.arn, execution.input_data)
         except Exception as error:  # an injected fault fails this execution, not the run
             self._fail_before_start(execution, type(error).__name__, str(error))
             return

@@ -55,7 +55,8 @@ def test_a_crashed_consumer_invocation_is_redelivered_and_the_workflow_completes
         assert_nothing_lost(cloud)
 
 
-def test_a_throttled_service_call_fails_the_record_and_redelivery_recovers(cdk_out: Any) -> None:
+def test_a_throttled_service_call_is_retried_by_the_clients_botocore_retry_mode(cdk_out: Any) -> None:
+    # GIVEN the first transaction the app makes answered ThrottlingException
     faults = ThrottleFirstTransaction()
     with LocalCloud(cdk_out=cdk_out, seed=3, faults=faults) as cloud:
         orders = OrderDriver(cloud)
@@ -66,6 +67,9 @@ def test_a_throttled_service_call_fails_the_record_and_redelivery_recovers(cdk_o
         assert status is not None
         assert status["status"] == "COMPLETED"
         assert faults.throttled == 1
+        # THEN the handler's boto3 client retried it (botocore's legacy mode retries throttling), as an
+        # AWS client would: the handler never saw it, so no record failed and nothing was redelivered
+        assert all(d.attempts == 1 for e in cloud.ledger.events.values() for d in e.deliveries.values())
         assert_nothing_lost(cloud)
 
 

@@ -31,6 +31,14 @@ class RunResult:
     expected_compensations: dict[str, list[str]] = field(default_factory=dict)
     dead_letters: list[str] = field(default_factory=list)  # dead-lettered or parked, by cause, with counts
     dead_letters_expected: bool = False  # a scenario of the run dead-letters on purpose
+    # Under a fault profile (workflowkit.simulator.faulted): the profile, what each fault injected, the
+    # outcome (status, undone steps, which fault) the outcome faults expect of the workflows they hit,
+    # and the shortest trace of every workflow a violation or a mismatch names.
+    fault_profile: str = ""
+    faults: dict[str, int] = field(default_factory=dict)
+    fault_expectations: dict[str, tuple[str, list[str], str]] = field(default_factory=dict)
+    traces: dict[str, list[str]] = field(default_factory=dict)
+    trace_violations: dict[str, list[str]] = field(default_factory=dict)  # traced workflow -> its violations
 
     @property
     def healthy(self) -> bool:
@@ -52,22 +60,38 @@ class RunResult:
         return dict(sorted(Counter(s["status"] for s in self.statuses.values()).items()))
 
     def mismatches(self) -> list[str]:
-        """Workflows that did not end as their scenario says: its status, and the steps it undid."""
+        """Workflows that did not end as their scenario says (or, for one an outcome fault hit, as that
+        fault says): its status, and the steps it undid."""
+        return [line for _, line in self._mismatches()]
+
+    def mismatched_workflows(self) -> list[str]:
+        return [workflow_id for workflow_id, _ in self._mismatches()]
+
+    def _mismatches(self) -> list[tuple[str, str]]:
         wrong = []
-        for workflow_id, scenario in sorted(self.scenarios.items()):
-            if not scenario:
+        for workflow_id, planned in sorted(self.scenarios.items()):
+            if not planned:
                 continue
-            expected = self.expected[scenario]
+            expected = self.expected[planned]
+            to_undo: list[str] | None = self.expected_compensations.get(planned)
+            scenario = planned
+            faulted = self.fault_expectations.get(workflow_id)
+            if faulted is not None:
+                expected, to_undo, because = faulted
+                scenario = f"{planned}, {because}"
             status = self.statuses.get(workflow_id, {})
             actual = status.get("status", "MISSING")
             if actual != expected:
-                wrong.append(f"{workflow_id} ({scenario}): {actual}, expected {expected}")
+                wrong.append((workflow_id, f"{workflow_id} ({scenario}): {actual}, expected {expected}"))
                 continue
             undone = list(status.get("compensatedSteps", []))
-            to_undo = self.expected_compensations.get(scenario)
             if to_undo is not None and undone != list(to_undo):
                 wrong.append(
-                    f"{workflow_id} ({scenario}): compensated {_steps(undone)}, expected {_steps(to_undo)}"
+                    (
+                        workflow_id,
+                        f"{workflow_id} ({scenario}): compensated {_steps(undone)}, "
+                        f"expected {_steps(to_undo)}",
+                    )
                 )
         return wrong
 
@@ -80,7 +104,15 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         latencies = self.latencies()
         compensations = sum(len(s.get("compensatedSteps", [])) for s in self.statuses.values())
+        faulted: dict[str, Any] = {}
+        if self.fault_profile:
+            faulted = {
+                "fault_profile": self.fault_profile,
+                "faults_injected": dict(sorted(self.faults.items())),
+                "outcome_faults_hit": len(self.fault_expectations),
+            }
         return {
+            **faulted,
             "workflows": self.workflows,
             "by_status": self.by_status(),
             "scenario_mismatches": len(self.mismatches()),

@@ -2,7 +2,9 @@
 then the result carries the figures, the invariants' verdict and the timelines asked for.
 
 Workflow n arrives at n x :data:`ARRIVAL_INTERVAL` of virtual time. A sharded run calls
-:func:`run_planned` once per process (:mod:`workflowkit.simulator.shards`).
+:func:`run_planned` once per process (:mod:`workflowkit.simulator.shards`). Under a fault profile
+(:mod:`workflowkit.simulator.faulted`) the result also counts the faults, holds what the outcome faults
+expect of whom they hit, and the trace of every workflow a violation or a mismatch names.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from workflowkit.chaos import FaultProfile
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.ledger import LedgerEvent
 from workflowkit.simulator.declarations import app_registry
+from workflowkit.simulator.faulted import FaultedRun
 from workflowkit.simulator.invariants import Status, Statuses, check_kit, read_deployment
 from workflowkit.simulator.plugin import Driver, WorkflowPlugin
 from workflowkit.simulator.progress import Progress
@@ -28,12 +32,15 @@ from workflowkit.simulator.report import (
     workflow_timeline,
 )
 from workflowkit.simulator.results import RunResult
+from workflowkit.simulator.traces import traced_workflows, violations_by_workflow, workflow_trace
 
 ARRIVAL_INTERVAL = timedelta(milliseconds=20)
 # The controller's announcements of a workflow's end: what the progress line counts.
 TERMINAL_EVENTS = ("WorkflowCompleted", "WorkflowCompensated", "WorkflowFailed", "WorkflowEscalated")
 
 Arrivals = list[tuple[int, tuple[str, str]]]  # (n, (workflow id, scenario)): n places it in time
+# Puts the run's work on the cloud's loop; the faults of a faulted run (None: a run without faults).
+Submit = Callable[[LocalCloud, Driver, "FaultedRun | None"], None]
 
 
 def run_planned(
@@ -47,13 +54,18 @@ def run_planned(
     ready: Callable[[], object] | None = None,
     on_finished: Callable[[int], None] | None = None,
     enforce_permissions: bool = True,
+    faults: FaultProfile | None = None,
+    trace: Iterable[str] = (),
 ) -> tuple[RunResult, float, float]:
     """Run planned workflows; returns the result and the real moments the run started and ended
-    (after ``ready``, which a shard uses to start with the others)."""
+    (after ``ready``, which a shard uses to start with the others). ``faults``: the profile injected;
+    ``trace``: workflows to trace whatever happens to them (those a violation names always are)."""
 
-    def submit(cloud: LocalCloud, driver: Driver) -> None:
+    def submit(cloud: LocalCloud, driver: Driver, faulted: FaultedRun | None) -> None:
         for n, (workflow_id, scenario) in arrivals:
             task = _submitter(driver, scenario, workflow_id)
+            if faulted is not None:
+                task = faulted.submitter(task, workflow_id, scenario)
             cloud.loop.call_later(ARRIVAL_INTERVAL * n, f"submit {workflow_id}", task)
 
     return _run_timed(
@@ -69,6 +81,8 @@ def run_planned(
         ready=ready,
         on_finished=on_finished,
         enforce_permissions=enforce_permissions,
+        faults=faults,
+        trace=trace,
     )
 
 
@@ -77,7 +91,7 @@ def run_send(
 ) -> RunResult:
     """Put each entry (``Source``, ``DetailType``, ``Detail``) on the workflow's bus, one after another."""
 
-    def submit(cloud: LocalCloud, driver: Driver) -> None:
+    def submit(cloud: LocalCloud, driver: Driver, faulted: FaultedRun | None) -> None:
         for n, entry in enumerate(entries):
             cloud.loop.call_later(ARRIVAL_INTERVAL * n, f"send line {n + 1}", _sender(driver, entry))
 
@@ -116,7 +130,7 @@ def _run_timed(
     plugin: WorkflowPlugin[Any],
     cdk_out: Path,
     seed: int,
-    submit: Callable[[LocalCloud, Driver], None],
+    submit: Submit,
     scenarios: dict[str, str],
     dead_letters_expected: bool,
     expected_workflows: int,
@@ -125,11 +139,19 @@ def _run_timed(
     ready: Callable[[], object] | None = None,
     on_finished: Callable[[int], None] | None = None,
     enforce_permissions: bool = True,
+    faults: FaultProfile | None = None,
+    trace: Iterable[str] = (),
 ) -> tuple[RunResult, float, float]:
     bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
     with LocalCloud(cdk_out=cdk_out, seed=seed, enforce_permissions=enforce_permissions) as cloud:
         driver = plugin.driver(cloud)
         driver.seed()
+        # After the seeding: the driver's own setup is not the app's work, and takes no faults.
+        faulted = (
+            None
+            if faults is None or not faults.active
+            else FaultedRun(cloud, faults, seed=seed, plugin=plugin)
+        )
 
         def finished() -> int:
             return sum(cloud.ledger.published_by_type[t] for t in TERMINAL_EVENTS)
@@ -143,7 +165,7 @@ def _run_timed(
         if ready is not None:
             ready()
         started = real_perf_counter()
-        submit(cloud, driver)
+        submit(cloud, driver, faulted)
         cloud.ledger.on_publish = published
         cloud.run_until_quiescent()
         ended = real_perf_counter()
@@ -184,6 +206,20 @@ def _run_timed(
                 name: list(s.expected_compensations) for name, s in plugin.scenarios.items()
             },
         )
+        if faulted is not None:
+            result.fault_profile = faults.describe() if faults is not None else ""
+            result.faults = faulted.counts()
+            result.fault_expectations = {
+                wid: expected.as_tuple() for wid, expected in faulted.expectations(statuses).items()
+            }
+        # The shortest trace of every workflow a violation or a mismatch names: its events and faults only.
+        named = violations_by_workflow(violations, statuses, cloud.ledger)
+        traced = traced_workflows(named, result.mismatched_workflows())
+        for wid in [*traced, *(w for w in trace if w not in traced)]:
+            result.trace_violations[wid] = [str(v) for v in named.get(wid, [])]
+            rows = workflow_timeline(cloud, statuses.get(wid), wid, events=grouped.get(wid, []), names=names)
+            injections = faulted.injections(wid) if faulted is not None else []
+            result.traces[wid] = workflow_trace(rows, injections, start=cloud.clock.start)
         return result, started, ended
 
 

@@ -20,11 +20,12 @@ import json
 import multiprocessing
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workflowkit.chaos import FaultProfile
 from workflowkit.simulator.planning import Plan
 from workflowkit.simulator.plugin import WorkflowPlugin
 from workflowkit.simulator.progress import Progress
@@ -48,6 +49,7 @@ def run_sharded(
     workers: int,
     progress: bool | None,
     keep_timelines: Iterable[str] | None,
+    faults: FaultProfile | None = None,
 ) -> RunResult:
     context = multiprocessing.get_context("spawn")  # no inherited mock or frozen clock, on every OS
     barrier = context.Barrier(workers)
@@ -58,7 +60,7 @@ def run_sharded(
         context.Process(
             target=_shard_main,
             args=(
-                _ShardJob(plugin, shard, cdk_out, planned, workers, seed, keep),
+                _ShardJob(plugin, shard, cdk_out, planned, workers, seed, keep, faults),
                 barrier,
                 finished[shard],
                 results,
@@ -93,7 +95,7 @@ def run_sharded(
     errors = _errors(collected)
     if errors:
         raise RuntimeError(f"simulation shard failed: {errors}")
-    return _merge(seed, [collected[shard] for shard in range(workers)])
+    return merge_shards(seed, [collected[shard] for shard in range(workers)])
 
 
 @dataclass(frozen=True)
@@ -105,12 +107,26 @@ class _ShardJob:
     workers: int
     seed: int
     keep_timelines: list[str] | None
+    faults: FaultProfile | None = None
+
+
+def shard_arrivals(planned: Plan, workers: int, shard: int) -> list[tuple[int, tuple[str, str]]]:
+    """The workflows shard ``shard`` of ``workers`` runs: workflow n goes to shard n mod workers."""
+    return [(n, planned_workflow) for n, planned_workflow in enumerate(planned) if n % workers == shard]
+
+
+def shard_of(planned: Plan, workers: int, workflow_id: str) -> int | None:
+    """The shard that runs ``workflow_id`` (None: the plan has no such workflow)."""
+    for n, (planned_id, _) in enumerate(planned):
+        if planned_id == workflow_id:
+            return n % workers
+    return None
 
 
 def _shard_main(job: _ShardJob, barrier: Any, finished: Any, results: Any) -> None:
     shard = job.shard
     try:
-        arrivals = [(n, planned) for n, planned in enumerate(job.planned) if n % job.workers == shard]
+        arrivals = shard_arrivals(job.planned, job.workers, shard)
         result, started, ended = run_planned(
             plugin=job.plugin,
             cdk_out=job.cdk_out,
@@ -119,6 +135,7 @@ def _shard_main(job: _ShardJob, barrier: Any, finished: Any, results: Any) -> No
             keep_timelines=job.keep_timelines,
             ready=barrier.wait,
             on_finished=lambda done: setattr(finished, "value", done),
+            faults=job.faults,
         )
         results.put((shard, {"result": result, "started": started, "ended": ended}))
     except BaseException as error:  # reported to the parent, which raises it with the shard's name
@@ -138,7 +155,8 @@ def _errors(collected: dict[int, Any]) -> str:
     return "; ".join(f"shard {s}: {p['error']}" for s, p in sorted(collected.items()) if "error" in p)
 
 
-def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
+def merge_shards(seed: int, shards: list[dict[str, Any]]) -> RunResult:
+    """One result from the shards' (each {"result", "started", "ended"}), in shard sequence."""
     results: list[RunResult] = [s["result"] for s in shards]
     figures: dict[str, int] = {}
     for result in results:
@@ -164,4 +182,18 @@ def _merge(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         expected_compensations={k: v for r in results for k, v in r.expected_compensations.items()},
         dead_letters=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.dead_letters],
         dead_letters_expected=any(r.dead_letters_expected for r in results),
+        fault_profile=results[0].fault_profile,
+        faults=_summed(r.faults for r in results),
+        fault_expectations={k: v for r in results for k, v in r.fault_expectations.items()},
+        traces={k: v for r in results for k, v in r.traces.items()},
+        trace_violations={k: v for r in results for k, v in r.trace_violations.items()},
     )
+
+
+def _summed(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Key by key sums (a key counted 0 everywhere stays, with 0)."""
+    total: dict[str, int] = {}
+    for one in counts:
+        for key, value in one.items():
+            total[key] = total.get(key, 0) + value
+    return total
