@@ -362,6 +362,12 @@ class _Run:
             self.notes.append(f"{step.name} takes no decision as an event; {data.decision} ignored")
             return
         if st.status is not StepStatus.RUNNING or st.attempt != data.attempt:
+            if step.pattern is not Pattern.HUMAN and st.attempt == data.attempt and st.decision is None:
+                # The consumer heard the decision and reported the step's outcome before this copy of it
+                # reached the controller (two queues, no order between them): the step's record must
+                # still say who decided it.
+                st.decision = data.to_wire()
+                self.changed = True
             self.notes.append(
                 f"decision on {step.name} attempt {data.attempt} ({st.status}, attempt {st.attempt}) "
                 "recorded only"
@@ -535,6 +541,8 @@ class _Run:
         self.s.reason = reason
         undo = {StepStatus.COMPLETED, StepStatus.TIMED_OUT}
         in_flight = set(self.d.ancestors(failed.name)) if failed is not None else set()
+        if failed is not None:
+            self._await_outcomes_before(failed)
         for step in self.d.steps:
             st = self.s.steps[step.name]
             if st.status is not StepStatus.RUNNING or (step.name in in_flight and not including_running):
@@ -571,6 +579,18 @@ class _Run:
         self.s.status = WorkflowStatus.COMPENSATING
         self.s.compensation_queue = queue
         self._request_next_compensation()
+
+    def _await_outcomes_before(self, failed: Step) -> None:
+        """Consumers ``failed`` came after that the controller still sees PENDING: each heard its trigger
+        and finished before ``failed`` started, but its outcome (and maybe its trigger) has not reached
+        the controller yet (two queues, no order between them). Each is running as far as the controller
+        can tell, and waited for like one (its deadline bounds the wait), so that its undo comes before
+        the undos of the steps before it."""
+        for name in self.d.ancestors(failed.name):
+            step, st = self.d.step(name), self.s.steps[name]
+            if st.status is StepStatus.PENDING and step.pattern is Pattern.CHOREOGRAPHED:
+                self._run_attempt(step, st, attempt=1, trigger=None)
+                self.notes.append(f"{name} finished before {failed.name}; awaiting its outcome")
 
     def _latest_first(self, names: list[str]) -> list[str]:
         """Latest completion first, and never a step before one that came after it in the DAG.

@@ -743,3 +743,24 @@ def test_a_completion_from_a_superseded_attempt_stops_the_current_execution() ->
     assert flow.step("check") is StepStatus.COMPLETED
     (stop,) = [a for a in decision.actions if isinstance(a, StopStateMachine)]
     assert stop.execution_name.endswith("-check-2")
+
+
+def test_a_decision_that_reaches_the_controller_after_the_consumers_outcome_is_still_on_the_record() -> None:
+    # GIVEN a partner-decided consumer step: the decision goes to the consumer and to the controller
+    # through two queues, with no order between them (found by the chaos profile: a delayed delivery)
+    flow = Flow(_with_partner())
+    flow.open()
+    flow.checked("low")
+    flow.done("right")
+    # WHEN the consumer acts on the decision and its outcome reaches the controller first
+    flow.done("left")
+    assert flow.status is WorkflowStatus.COMPLETED
+    decision = flow.decide("complete", step="left", by="arn:aws:iam::123456789012:user/partner")
+    # THEN the step's record still names who decided it, and nothing else changes
+    assert flow.st("left").decision["decidedBy"] == "arn:aws:iam::123456789012:user/partner"
+    assert flow.step("left") is StepStatus.COMPLETED
+    assert published(decision) == []
+    # AND a second decision (or one of another attempt) does not overwrite it
+    flow.decide("reject", step="left", by="someone-else", reason="late")
+    flow.decide("complete", step="left", attempt=2, by="someone-else")
+    assert flow.st("left").decision["decidedBy"] == "arn:aws:iam::123456789012:user/partner"

@@ -542,3 +542,39 @@ def test_a_failure_while_an_earlier_step_runs_fails_the_workflow_once_that_step_
     # nothing completed, so nothing to undo: the workflow failed, and says so once
     assert published(decision) == ["WorkflowFailed"]
     assert flow.status is WorkflowStatus.FAILED
+
+
+def test_a_failure_that_overtakes_two_earlier_completions_still_undoes_latest_first() -> None:
+    # GIVEN inventory heard PaymentProcessed and reserved, shipping heard InventoryReserved and failed at
+    # once, and the failure reached the controller before either completion did (found by the chaos
+    # profile: deliveries to the controller's queue held back)
+    flow = started_flow()
+    failed = flow.feed(
+        "ShippingFailed", ev.ShippingFailed(order_id=WF, reason="NO_CARRIER", message="none to AQ")
+    )
+    # THEN nothing is undone yet: inventory, which shipping came after, is awaited like a running step,
+    # its deadline bounding the wait
+    assert published(failed) == []
+    assert flow.step("inventory") is StepStatus.RUNNING
+    assert any(isinstance(a, ScheduleDeadline) and "inventory" in a.schedule_name for a in failed.actions)
+    # WHEN payment's completion arrives, then inventory's
+    assert published(flow.feed("PaymentProcessed", processed())) == []
+    late = flow.feed("InventoryReserved", ev.InventoryReserved(order_id=WF, reservation_id="res_1"))
+    # THEN inventory is undone first, then payment: the reverse of how they completed
+    assert published(late) == ["InventoryReleaseRequested"]
+    flow.feed("InventoryReleased", ev.InventoryReleased(order_id=WF, reservation_id="res_1", released=True))
+    flow.feed("PaymentRefunded", refunded(1))
+    assert flow.state is not None
+    assert flow.state.compensated_steps == ["inventory", "payment"]
+    assert flow.status is WorkflowStatus.COMPENSATED
+
+
+def test_an_awaited_step_whose_outcome_never_comes_is_given_up_at_its_deadline_and_undone() -> None:
+    flow = started_flow()
+    flow.feed("ShippingFailed", ev.ShippingFailed(order_id=WF, reason="NO_CARRIER", message="none to AQ"))
+    flow.feed("PaymentProcessed", processed())
+    data = lc.StepDeadlineReached(
+        workflow_id=WF, step="inventory", phase="step", attempt=1, deadline=flow.now + timedelta(minutes=10)
+    )
+    decision = flow.feed(lc.STEP_DEADLINE_REACHED, data, after=timedelta(minutes=10))
+    assert published(decision) == ["InventoryReleaseRequested"]
