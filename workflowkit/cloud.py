@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 import botocore.retryhandler
+from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.events.exceptions import InvalidEventPatternException
@@ -302,14 +303,8 @@ class LocalCloud:
         self._patch(EventsBackend, "put_rule", put_rule)
         self._patch(EventsHandler, "test_event_pattern", test_event_pattern)
         self._patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
-        # botocore's legacy retry mode draws its back-offs from the process's random; a pause counts
-        # towards a handler's timeout, so a seeded one keeps a run with retries repeatable.
-        self._patch(botocore.retryhandler, "random", random.Random(self.seed))
-        # Late-bound: cloud.faults may be replaced while the cloud runs.
-        self.lambdas.before_invoke = lambda name, event: self.faults.before_handler(name, event)  # noqa: PLW0108
-        self.lambdas.after_invoke = lambda name, event: self.faults.after_handler(name, event)  # noqa: PLW0108
-        self.lambdas.before_invoke_api = lambda name, event: self.faults.before_invoke_api(name, event)  # noqa: PLW0108
-        self.lambdas.after_invoke_api = lambda name, event: self.faults.after_invoke_api(name, event)  # noqa: PLW0108
+        self._seed_retry_back_offs()
+        self._wire_handler_faults()
         access = self.access
         self.lambdas.acting_as = lambda name: access.acting_as(access.function_role(name))
         # The caller's default session is put back on exit.
@@ -323,6 +318,25 @@ class LocalCloud:
         self.stepfunctions.install(self.fast_path)
         self.scheduler.install()
         self.dynamodb.install(self.fast_path)
+
+    def _seed_retry_back_offs(self) -> None:
+        """botocore's retry modes draw their back-offs from the process's random; a pause counts towards a
+        handler's timeout, so a seeded one keeps a run with retries repeatable."""
+        back_offs = random.Random(self.seed)
+        self._patch(botocore.retryhandler, "random", back_offs)  # legacy mode
+        standard_init = ExponentialBackoff.__init__
+
+        def seeded(back_off: ExponentialBackoff, *args: Any, **kwargs: Any) -> None:
+            standard_init(back_off, *args, **{**kwargs, "random": back_offs.random})
+
+        self._patch(ExponentialBackoff, "__init__", seeded)  # standard and adaptive modes
+
+    def _wire_handler_faults(self) -> None:
+        """The runtime's fault hooks, late-bound: ``cloud.faults`` may be replaced while the cloud runs."""
+        self.lambdas.before_invoke = lambda name, event: self.faults.before_handler(name, event)  # noqa: PLW0108
+        self.lambdas.after_invoke = lambda name, event: self.faults.after_handler(name, event)  # noqa: PLW0108
+        self.lambdas.before_invoke_api = lambda name, event: self.faults.before_invoke_api(name, event)  # noqa: PLW0108
+        self.lambdas.after_invoke_api = lambda name, event: self.faults.after_invoke_api(name, event)  # noqa: PLW0108
 
     def _run_after_start(self) -> None:
         pending, self._after_start = self._after_start, []

@@ -73,7 +73,7 @@ class ChaosFaults(Faults):
         self._silenced_machines: list[Silence] = []
         self.silenced_hits: dict[str, Silence] = {}  # workflow -> the silence that hit it
         self._services: dict[str, str] = {}  # function name -> service name
-        self._raced: set[int] = set()  # invocations (by their context's id) a concurrent duplicate raced
+        self._raced: set[str] = set()  # invocations (request ids) a concurrent duplicate raced
         self._ghost = False  # a concurrent duplicate runs: it takes no faults of its own
         self._cloud: LocalCloud | None = None
         self._attributed: tuple[Any, tuple[str, ...]] | None = None
@@ -210,8 +210,12 @@ class ChaosFaults(Faults):
         if self._draw("timeout") and self._spend_all(ids, FAILURES_PER_MESSAGE):
             self._record("timeout", where, self._workflows_of(current.event))
             self._cloud.lambdas.stop_at_timeout()
-        if _conditional_write(operation, params) and id(current) not in self._raced and self._draw("race"):
-            self._raced.add(id(current))
+        if (
+            _conditional_write(operation, params)
+            and current.aws_request_id not in self._raced
+            and self._draw("race")
+        ):
+            self._raced.add(current.aws_request_id)
             duplicate = _records_written(current.event, params)
             self._record("race", where, _record_workflows(duplicate))
             self._run_concurrent_duplicate(current.function_name, duplicate)
