@@ -26,6 +26,10 @@ from payment.gateways import GatewayCall, GatewaySettings, PaymentGateway, build
 from workflow_core.envelope import ContractModel
 from workflow_core.errors import InvalidTaskInputError
 
+# The order id the state machines pass is the subject's, so it is held to what an Order's id may be: an id
+# of other characters (a lone surrogate, say) reached the processor's store and failed there, untyped.
+RequestOrderId = Annotated[OrderId, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
 
 class Call(ContractModel):
     caller: str = Field(min_length=1, description="who asks: a state machine's $$.Execution.Id")
@@ -42,26 +46,26 @@ class AuthorizeRequest(ContractModel):
 
 class CaptureRequest(ContractModel):
     operation: Literal["capture"]
-    order_id: OrderId
+    order_id: RequestOrderId
     call: Call
 
 
 class VoidRequest(ContractModel):
     operation: Literal["void"]
-    order_id: OrderId
+    order_id: RequestOrderId
 
 
 class RefundRequest(ContractModel):
     operation: Literal["refund"]
-    order_id: OrderId
+    order_id: RequestOrderId
     call: Call
-    payment_id: str | None = None
+    payment_id: str | None = Field(default=None, min_length=1, max_length=128)
     amount_minor: int | None = Field(default=None, gt=0)
 
 
 class SettleRequest(ContractModel):
     operation: Literal["settle"]
-    order_id: OrderId
+    order_id: RequestOrderId
     call: Call
 
 

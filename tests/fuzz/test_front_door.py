@@ -95,7 +95,10 @@ def subject_with_hostile_text(draw: st.DrawFn, subject: dict[str, Any]) -> dict[
 def subject_with_big_number(draw: st.DrawFn, subject: dict[str, Any]) -> dict[str, Any]:
     """``subject`` with one of its integers past what a 64-bit integer holds (JSON has no limit)."""
     changed = json.loads(json.dumps(subject))
-    holders = _members(changed, lambda v: isinstance(v, int) and not isinstance(v, bool))
+    # An integer member if the subject has one; any other scalar member otherwise (onboarding has none).
+    holders = _members(changed, lambda v: isinstance(v, int) and not isinstance(v, bool)) or _members(
+        changed, lambda v: not isinstance(v, dict | list)
+    )
     holder, key = draw(st.sampled_from(holders))
     holder[key] = draw(
         st.one_of(st.integers(min_value=2**63, max_value=2**80), st.integers(max_value=-(2**63) - 1))

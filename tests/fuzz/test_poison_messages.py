@@ -36,7 +36,8 @@ def _max_receives(app: FuzzApp, queue_label: str) -> int | None:
     return int(policy["maxReceiveCount"]) if policy else None
 
 
-def _put(app: FuzzApp, event: dict[str, Any]) -> str:
+def _put(app: FuzzApp, event: dict[str, Any]) -> str | None:
+    """Put ``event`` on the app's bus; its event id, or None if the bus refused it (then it went nowhere)."""
     client = boto3.client("events", region_name=app.cloud.region)
     response = client.put_events(
         Entries=[
@@ -49,19 +50,24 @@ def _put(app: FuzzApp, event: dict[str, Any]) -> str:
         ]
     )
     [entry] = response["Entries"]
-    assert "EventId" in entry, entry
-    return str(entry["EventId"])
+    return str(entry["EventId"]) if "EventId" in entry else None
 
 
-def _assert_dead_lettered_after_the_redrive_count(app: FuzzApp, event_id: str) -> None:
+def _assert_dead_lettered_after_the_redrive_count(app: FuzzApp, event_id: str) -> int:
+    """Every consumer's delivery of the event was dead-lettered after its queue's redrive count; returns
+    how many consumers' queues it reached."""
     event = app.cloud.ledger.events[event_id]
+    consumed = 0
     for label, delivery in event.deliveries.items():
+        receives = _max_receives(app, label)
+        if receives is None:
+            continue  # a queue nobody consumes (unrouted events): parked there for a person to look at
+        consumed += 1
         assert delivery.outcome.value == "dead_lettered", (
             f"{label}: {delivery.outcome.value} {delivery.detail}"
         )
-        receives = _max_receives(app, label)
-        if receives is not None:  # a consumer's queue (a rule's target DLQ would be the other case)
-            assert delivery.attempts == receives, f"{label}: received {delivery.attempts} times"
+        assert delivery.attempts == receives, f"{label}: received {delivery.attempts} times"
+    return consumed
 
 
 @settings(max_examples=10)
@@ -76,6 +82,9 @@ def test_a_poison_event_is_dead_lettered_after_the_redrive_count_and_changes_not
     before = app.state()
 
     event_id = _put(app, poison)
+    if event_id is None:  # EventBridge refused it (an integer past 64 bits, say): no consumer can see it
+        assert app.state() == before
+        return
     app.cloud.run_for(REDRIVE_WINDOW)
 
     event = app.cloud.ledger.events[event_id]
@@ -101,7 +110,9 @@ def test_poison_in_every_queue_blocks_no_workflow_started_beside_it(app: FuzzApp
     for handler in QUEUE_HANDLERS:
         real = json.loads(json.dumps(app.received(handler)[0]))
         real["detail"]["metadata"]["schemaVersion"] = 999
-        poisons.append(_put(app, real))
+        poison = _put(app, real)
+        assert poison is not None
+        poisons.append(poison)
     # ... AND an order and an onboarding started at the same moment
     app.orders.submit_http(order_for(ORDERS["happy"], "fz-beside-poison"))
     app.onboarding.start(application_for(ONBOARDING["pass"], "fz-customer-beside-poison"))
@@ -117,6 +128,5 @@ def test_poison_in_every_queue_blocks_no_workflow_started_beside_it(app: FuzzApp
     assert customer is not None
     assert (order["status"], customer["status"]) == ("COMPLETED", "COMPLETED")
     for event_id in poisons:
-        assert app.cloud.ledger.events[event_id].deliveries, "the poison reached no consumer"
-        _assert_dead_lettered_after_the_redrive_count(app, event_id)
+        assert _assert_dead_lettered_after_the_redrive_count(app, event_id) >= 1, "it reached no consumer"
     assert app.cloud.ledger.unaccounted() == []

@@ -58,20 +58,25 @@ def _is_detail(text: str) -> bool:
         value = json.loads(text, parse_constant=constant)
     except (ValueError, RecursionError):
         return False
-    return isinstance(value, dict) and _within_limits(value, 1)
+    return isinstance(value, dict) and _within_limits(value)
 
 
-def _within_limits(value: Any, depth: int) -> bool:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return True
-    if isinstance(value, int):
-        return -(2**63) <= value < 2**63
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if depth > MAX_DEPTH:
-        return False
-    children = value.values() if isinstance(value, dict) else value
-    return all(_within_limits(child, depth + 1) for child in children)
+def _within_limits(document: Any) -> bool:
+    """Integers of 64 bits, finite numbers, at most MAX_DEPTH levels (walked without recursion: the
+    documents reach past Python's recursion limit)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            return False
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _object_text(value: dict[str, Any], ascii_only: bool) -> str:

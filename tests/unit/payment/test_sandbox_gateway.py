@@ -321,6 +321,24 @@ def test_a_request_of_another_shape_is_a_typed_error_that_moves_nothing(
     assert calls("o-1") == []
 
 
+@pytest.mark.parametrize("order_id", ["\ud800", "o 1", "", "o" * 65])
+def test_an_order_id_no_order_has_is_a_typed_error_that_reaches_no_store(
+    sandbox: SandboxGateway, order_id: str
+) -> None:
+    # The fuzz suite's finding: a lone surrogate as the order id reached the processor's table and
+    # failed there with UnicodeEncodeError; the gateway holds it to what an Order's id may be
+    sandbox.authorize(order("o-1"))
+    call = {"caller": CALL.caller, "idempotencyKey": CALL.idempotency_key}
+    for request in (
+        {"operation": "capture", "orderId": order_id, "call": call},
+        {"operation": "void", "orderId": order_id},
+        {"operation": "refund", "orderId": order_id, "call": call, "paymentId": "\udfff"},
+    ):
+        with pytest.raises(InvalidTaskInputError, match="orderId"):
+            handle(request, gateway=sandbox)
+    assert calls("o-1") == []
+
+
 def test_every_call_is_recorded_its_retries_counted_as_one_call(sandbox: SandboxGateway) -> None:
     # GIVEN an authorized order
     sandbox.authorize(order("o-1"))
