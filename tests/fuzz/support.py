@@ -11,10 +11,15 @@ machine, the schedules and the notifications sent.
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError
 
 from simulations.onboarding.driver import OnboardingDriver
 from simulations.onboarding.scenarios import SCENARIOS as ONBOARDING
@@ -243,3 +248,15 @@ def _json_lines(lines: list[str]) -> list[dict[str, Any]]:
         if isinstance(value, dict):
             parsed.append(value)
     return parsed
+
+
+def _ecma_like_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """JSON Schema's ``pattern`` with ASCII ``\\d``, ``\\w`` and ``\\s``, as ECMA-262 (its regex dialect)
+    reads the first two. Python's ``re`` takes ``\\x1f`` for whitespace and Arabic-Indic digits for
+    digits; an oracle reading patterns that way calls valid text invalid."""
+    if validator.is_type(instance, "string") and not re.search(pattern, instance, re.ASCII):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# The documented contracts (the catalog's JSON Schemas) as an oracle: what it rules out, the app must too.
+ContractValidator = validators.extend(Draft202012Validator, {"pattern": _ecma_like_pattern})

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
 
 from simulations.onboarding.scenarios import SCENARIOS as ONBOARDING
 from simulations.onboarding.scenarios import application_for
@@ -32,6 +31,7 @@ from tests.fuzz.support import (
     SETTLE,
     WAITING_ONBOARDING,
     WAITING_ORDER,
+    ContractValidator,
     FuzzApp,
 )
 
@@ -52,11 +52,11 @@ CALLBACK_STEPS = {WAITING_ORDER: "shipping", WAITING_ONBOARDING: "review"}
 
 
 @cache
-def _subject_validator(workflow: str) -> Draft202012Validator:
+def _subject_validator(workflow: str) -> ContractValidator:
     from workflow_core.registry import deployed  # noqa: PLC0415 - the cloud's own copy of the app's code
 
     event = deployed().catalog.json_schemas()[START_EVENTS[workflow]]
-    return Draft202012Validator({**event["properties"]["data"], "$defs": event.get("$defs", {})})
+    return ContractValidator({**event["properties"]["data"], "$defs": event.get("$defs", {})})
 
 
 def _encodable(text: str) -> bool:

@@ -18,14 +18,13 @@ import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
 
 from simulations.onboarding.scenarios import SCENARIOS as ONBOARDING
 from simulations.onboarding.scenarios import application_for
 from simulations.order.scenarios import SCENARIOS as ORDERS
 from simulations.order.scenarios import order_for
 from tests.fuzz.strategies import broken_detail, hostile_text, json_values
-from tests.fuzz.support import TASK_HANDLERS, FuzzApp, error_family
+from tests.fuzz.support import TASK_HANDLERS, ContractValidator, FuzzApp, error_family
 
 ORDER = order_for(ORDERS["happy"], "fz-task-order")
 CALL = {
@@ -52,7 +51,7 @@ DOCUMENTED = {
 
 
 @cache
-def _input_schema(handler: str) -> Draft202012Validator:
+def _input_schema(handler: str) -> ContractValidator:
     """The function's documented input as JSON Schema (built from the contract models it names)."""
     from pydantic import TypeAdapter  # noqa: PLC0415
 
@@ -62,12 +61,12 @@ def _input_schema(handler: str) -> Draft202012Validator:
     if handler == "payment.gateway.lambda_handler":
         from payment.gateway import GatewayRequest  # noqa: PLC0415
 
-        return Draft202012Validator(TypeAdapter(GatewayRequest).json_schema(by_alias=True))
+        return ContractValidator(TypeAdapter(GatewayRequest).json_schema(by_alias=True))
     if handler == "payment.checks.lambda_handler":
         operations, member, event = ["validate", "fraud"], "order", schemas["OrderSubmitted.v2"]
     else:
         operations, member, event = ["verify"], "applicant", schemas["CustomerRegistered.v1"]
-    return Draft202012Validator(
+    return ContractValidator(
         {
             "type": "object",
             "required": ["operation", member],
