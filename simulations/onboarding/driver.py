@@ -8,7 +8,7 @@ recorded with who decided and when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from simulations.onboarding.scenarios import SCENARIOS, Review, application_for
@@ -23,6 +23,9 @@ REVIEW_STEP = "review"
 # ``<Approvers>ApproverPolicyArn``) and nothing else: every decision shows that policy is enough.
 OFFICER = "compliance-officer-1"
 OUTPUT_APPROVER_POLICY = "ComplianceOfficerApproverPolicyArn"
+# A decision the front door could not deliver (503) is tried again this much later, at most this often.
+DECISION_RETRY_AFTER = timedelta(minutes=5)
+DECISION_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,29 @@ class OnboardingDriver(FrontDoorDriver):
             self._cloud.loop.call_later(review.after, f"review {workflow_id}", decide)
 
     def decide_review(
-        self, workflow_id: str, review: Review, *, principal: ApiPrincipal | None = None
+        self,
+        workflow_id: str,
+        review: Review,
+        *,
+        principal: ApiPrincipal | None = None,
+        tries: int = DECISION_TRIES,
     ) -> tuple[int, dict[str, Any]]:
-        """The officer's decision through the callback route; returns the front door's status and body."""
+        """The officer's decision through the callback route; returns the front door's status and body.
+
+        A 5xx (a decision claimed but not delivered yet: Step Functions throttled, say) is tried again
+        later, as the front door asks, by the same officer (the claim is theirs); the final answer is kept.
+        """
         who = principal or self.officer
         status, body = self.decide(
             workflow_id, REVIEW_STEP, review.verdict, principal=who, reason=review.reason
         )
+        if status >= 500 and tries > 1:
+
+            def again() -> None:
+                self.decide_review(workflow_id, review, principal=principal, tries=tries - 1)
+
+            self._cloud.loop.call_later(DECISION_RETRY_AFTER, f"review {workflow_id} again", again)
+            return status, body
         self.decisions[workflow_id] = Decided(
             principal=who.arn, verdict=review.verdict, at=self._cloud.clock.now(), status_code=status
         )

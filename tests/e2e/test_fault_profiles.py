@@ -5,12 +5,16 @@ seed, its workflow and its shortest trace, and reproduced by ``--replay``."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from simulations.onboarding.driver import OnboardingDriver
 from tests.e2e.faulted_plugin import HAND_MADE
+from workflowkit import Faults, LocalCloud
 from workflowkit.chaos import FAULTS, PROFILES, FaultProfile
 from workflowkit.cli import main
+from workflowkit.fastpath import ServiceError
 from workflowkit.simulator import load_plugin, run_simulation
 from workflowkit.simulator.invariants import TERMINAL
 
@@ -155,3 +159,35 @@ def test_campaign_refuses_bad_options_before_running(
 ) -> None:
     assert main(["campaign", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+class ThrottleTaskAnswers(Faults):
+    """Step Functions throttles the app's first ``times`` SendTaskSuccess calls."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.throttled = times, 0
+
+    def before_service_call(self, service: str, operation: str, params: Any) -> None:
+        if operation == "SendTaskSuccess" and self.throttled < self.times:
+            self.throttled += 1
+            raise ServiceError("ThrottlingException", "Rate exceeded", status=400)
+
+
+def test_a_decision_step_functions_throttled_past_the_clients_retries_is_tried_again_and_counts(
+    cdk_out: Path,
+) -> None:
+    # GIVEN Step Functions throttles the front door's SendTaskSuccess through all of botocore's attempts
+    # (found by the chaos campaign: the officer never retried the 503 and the review waited forever)
+    faults = ThrottleTaskAnswers(times=3)
+    with LocalCloud(cdk_out=cdk_out, seed=1, faults=faults) as cloud:
+        customers = OnboardingDriver(cloud)
+        customers.seed()
+        customers.submit("refer_approved", "cus-throttled")
+        cloud.run_until_quiescent()
+        # THEN the front door answered 503 (claimed, not delivered), the officer tried again as it asks,
+        # and the second decision reached the review
+        assert faults.throttled == 3
+        assert customers.decisions["cus-throttled"].status_code == 202
+        status = customers.status("cus-throttled")
+        assert status is not None
+        assert status["status"] == "COMPLETED"
