@@ -2,7 +2,8 @@
 
 workflowkit demo                 one workflow per scenario: each workflow's outcome and timeline
 workflowkit simulate             many workflows from a scenario mix: figures, invariants, trace hash
-workflowkit timeline ID          one workflow's timeline, from a re-run (same seed) or a saved run
+workflowkit timeline ID          one workflow's timeline, from a re-run (same seed) or a saved run;
+                                 --executions: its state machine executions too, event by event
 workflowkit send EVENTS.jsonl    your own events on the local bus: figures and per-workflow details
 workflowkit catalog              write the event catalog (JSON Schemas + index) to docs/events
 workflowkit preflight            check the AWS account and region (your credentials) before cdk deploy
@@ -39,6 +40,7 @@ from workflowkit.simulator import (
     workflow_details,
 )
 from workflowkit.simulator.campaign import Job, run_campaign
+from workflowkit.simulator.executions import format_executions
 from workflowkit.simulator.loading import available_workflows
 from workflowkit.simulator.report import (
     denial_summary,
@@ -131,6 +133,11 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     _with_run(timeline, plugin)
     timeline.add_argument(
         "--run", type=Path, help="read a run saved by 'simulate --save' instead of re-running"
+    )
+    timeline.add_argument(
+        "--executions",
+        action="store_true",
+        help="also every state machine execution of the workflow, event by event (GetExecutionHistory)",
     )
     timeline.set_defaults(handler=run_timeline)
 
@@ -499,6 +506,10 @@ def _save(result: RunResult, args: argparse.Namespace) -> None:
 
 # --- timeline -------------------------------------------------------------------------------------
 def run_timeline(args: argparse.Namespace) -> int:
+    executions: list[dict[str, Any]] = []
+    if args.run and args.executions:
+        print("workflowkit: a saved run keeps no execution histories: leave out --run", file=sys.stderr)
+        return 1
     if args.run:
         workflows = json.loads(args.run.read_text())["workflows"]
         entry = workflows.get(args.workflow_id)
@@ -518,6 +529,7 @@ def run_timeline(args: argparse.Namespace) -> int:
             progress=False,
             keep_timelines=[args.workflow_id],
             workers=args.workers,
+            keep_executions=args.executions,
         )
         if args.workflow_id not in result.statuses:
             print(
@@ -526,6 +538,7 @@ def run_timeline(args: argparse.Namespace) -> int:
             )
             return 1
         rows = result.timelines[args.workflow_id]
+        executions = result.executions.get(args.workflow_id, [])
         status, reason = (
             result.statuses[args.workflow_id]["status"],
             result.statuses[args.workflow_id].get("reason"),
@@ -535,6 +548,10 @@ def run_timeline(args: argparse.Namespace) -> int:
     shown = f" v{version}" if version is not None else ""
     print(f"{args.workflow_id}{shown}: {status}" + (f" ({reason})" if reason else ""))
     _print_timeline_rows(rows)
+    if args.executions:
+        print(f"state machine executions ({len(executions)}):")
+        for line in format_executions(executions):
+            print(line)
     return 0
 
 

@@ -50,6 +50,10 @@ class ServiceNames:
             {(d.name, machine) for d in registry.definitions for machine in d.state_machines()}
         )
 
+    def flow_of(self, state_machine: str) -> str:
+        """A state machine's readable name, from its name."""
+        return self.of(f"statemachine:{state_machine}")
+
     def of(self, target: str) -> str:
         kind, _, name = target.partition(":")
         if kind == "queue":

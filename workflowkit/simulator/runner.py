@@ -20,6 +20,7 @@ from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
 from workflowkit.ledger import LedgerEvent
 from workflowkit.simulator.declarations import app_registry
+from workflowkit.simulator.executions import workflow_executions
 from workflowkit.simulator.faulted import FaultedRun
 from workflowkit.simulator.invariants import Status, Statuses, check_kit, read_deployment
 from workflowkit.simulator.plugin import Driver, WorkflowPlugin
@@ -56,10 +57,12 @@ def run_planned(
     enforce_permissions: bool = True,
     faults: FaultProfile | None = None,
     trace: Iterable[str] = (),
+    keep_executions: bool = False,
 ) -> tuple[RunResult, float, float]:
     """Run planned workflows; returns the result and the real moments the run started and ended
     (after ``ready``, which a shard uses to start with the others). ``faults``: the profile injected;
-    ``trace``: workflows to trace whatever happens to them (those a violation names always are)."""
+    ``trace``: workflows to trace whatever happens to them (those a violation names always are);
+    ``keep_executions``: the kept timelines' workflows also keep their state machine executions."""
 
     def submit(cloud: LocalCloud, driver: Driver, faulted: FaultedRun | None) -> None:
         for n, (workflow_id, scenario) in arrivals:
@@ -83,6 +86,7 @@ def run_planned(
         enforce_permissions=enforce_permissions,
         faults=faults,
         trace=trace,
+        keep_executions=keep_executions,
     )
 
 
@@ -141,6 +145,7 @@ def _run_timed(
     enforce_permissions: bool = True,
     faults: FaultProfile | None = None,
     trace: Iterable[str] = (),
+    keep_executions: bool = False,
 ) -> tuple[RunResult, float, float]:
     bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
     with LocalCloud(cdk_out=cdk_out, seed=seed, enforce_permissions=enforce_permissions) as cloud:
@@ -197,6 +202,9 @@ def _run_timed(
             virtual_seconds=cloud.clock.elapsed().total_seconds(),
             handler_seconds=cloud.lambdas.handler_seconds(),
             timelines=timelines,
+            executions={wid: workflow_executions(cloud, wid, flow_name=names.flow_of) for wid in wanted}
+            if keep_executions
+            else {},
             process_seconds=wall,
             denials=denial_summary(cloud),
             dead_letters=dead_letter_summary(cloud.ledger, deployment.parking_targets),
@@ -205,6 +213,7 @@ def _run_timed(
             expected_compensations={
                 name: list(s.expected_compensations) for name, s in plugin.scenarios.items()
             },
+            other_endings={name: list(endings) for name, endings in plugin.other_endings.items()},
         )
         if faulted is not None:
             result.fault_profile = faults.describe() if faults is not None else ""

@@ -25,12 +25,15 @@ def run_simulation(
     keep_timelines: Iterable[str] | None = (),
     workers: int = 1,
     faults: FaultProfile | None = None,
+    keep_executions: bool = False,
 ) -> RunResult:
     """``count`` workflows drawn from ``mix`` (the plug-in's default mix if None) with ``seed``.
 
     ``keep_timelines``: workflow ids whose timelines to keep; None keeps every workflow's.
     ``workers`` > 1 deals the workflows over that many processes (:mod:`workflowkit.simulator.shards`).
     ``faults``: the fault profile injected (:mod:`workflowkit.simulator.faulted`); None injects nothing.
+    ``keep_executions``: the kept timelines' workflows also keep their state machine executions' history
+    events (``RunResult.executions``, see :mod:`workflowkit.simulator.executions`).
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
@@ -45,6 +48,7 @@ def run_simulation(
             progress=progress,
             keep_timelines=keep_timelines,
             faults=faults,
+            keep_executions=keep_executions,
         )
     result, _, _ = run_planned(
         plugin=plugin,
@@ -54,6 +58,7 @@ def run_simulation(
         keep_timelines=keep_timelines,
         progress=progress,
         faults=faults,
+        keep_executions=keep_executions,
     )
     return result
 
@@ -76,7 +81,7 @@ def replay_workflow(
     if workers < 1:
         raise ValueError("workers must be at least 1")
     planned = plan(count, mix or plugin.default_mix, seed)
-    shard = shard_of(planned, workers, workflow_id)
+    shard = shard_of(planned, workers, workflow_id, plugin.shard_key)
     if shard is None:
         raise ValueError(
             f"no workflow {workflow_id} in this run ({planned[0][0]} ... {planned[-1][0]}): "
@@ -85,7 +90,9 @@ def replay_workflow(
     result, _, _ = run_planned(
         plugin=plugin,
         cdk_out=cdk_out,
-        arrivals=shard_arrivals(planned, workers, shard) if workers > 1 else list(enumerate(planned)),
+        arrivals=shard_arrivals(planned, workers, shard, plugin.shard_key)
+        if workers > 1
+        else list(enumerate(planned)),
         seed=shard_seed(seed, shard) if workers > 1 else seed,
         keep_timelines=[workflow_id],
         progress=False,
