@@ -6,7 +6,7 @@ from typing import Any
 
 from simulations.order.driver import OrderDriver
 from simulations.order.invariants import check_all
-from simulations.order.scenarios import DEFAULT_MIX, SCENARIOS
+from simulations.order.scenarios import DEFAULT_MIX, OTHER_ENDINGS, SCENARIOS, shard_key
 from workflowkit.simulator import WorkflowPlugin
 
 
@@ -25,6 +25,8 @@ PLUGIN = WorkflowPlugin[OrderDriver](
     driver=OrderDriver,
     declaration=declaration,
     invariants=check_all,
+    other_endings=OTHER_ENDINGS,
+    shard_key=shard_key,
 )
 
 __all__ = ["PLUGIN", "OrderDriver"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from simulations.order.scenarios import SCENARIOS, initial_stock, order_for
+from simulations.order.scenarios import SCENARIOS, initial_stock, order_for, shelf_of, shelf_skus
 from workflowkit.cloud import LocalCloud
 from workflowkit.principals import ApiPrincipal
 from workflowkit.simulator.front_door import FrontDoorDriver
@@ -51,11 +51,16 @@ class OrderDriver(FrontDoorDriver):
 
     # --- the simulator's driver ------------------------------------------------------------------------
     def seed(self) -> None:
-        """Every SKU the scenarios order, stocked far above demand (and the sold-out one at 0)."""
+        """Shelf 0, tens of units per SKU (the sold-out SKU at 0); later shelves when their orders come."""
         self.stock()
 
     def submit(self, scenario: str, workflow_id: str) -> None:
-        """POST the scenario's order, ``workflow_id`` its order id; the desk answers later if it does."""
+        """POST the scenario's order, ``workflow_id`` its order id; the desk answers later if it does.
+
+        The order's shelf is stocked when its first order arrives (once, then never refilled)."""
+        shelf = shelf_of(workflow_id)
+        if not any(sku in self.stocked for sku in shelf_skus(shelf)):
+            self.stock(initial_stock(shelf))
         self.submit_http(order_for(SCENARIOS[scenario], workflow_id))
         verdict = SCENARIOS[scenario].carrier_decision
         if verdict is not None:
@@ -69,8 +74,11 @@ class OrderDriver(FrontDoorDriver):
         """The carrier desk confirms (``complete``) or declines (``reject``) the order's manual booking.
 
         A 5xx (a decision claimed but not delivered yet) is tried again later, as the front door asks; every
-        final answer is kept for the decisions invariant, which reports any other than 202.
+        final answer is kept for the decisions invariant, which reports any other than 202. An order that
+        never reached shipping (its shelf was empty) has no booking on the desk: nothing to decide.
         """
+        if not self._booking_ever_made(order_id):
+            return
         status, _ = self.decide(
             order_id,
             SHIPPING_STEP,
@@ -86,6 +94,11 @@ class OrderDriver(FrontDoorDriver):
             )
             return
         self.desk_decisions.append((order_id, verdict, status))
+
+    def _booking_ever_made(self, order_id: str) -> bool:
+        workflow = self.status(order_id) or {}
+        shipping: dict[str, Any] = workflow.get("steps", {}).get(SHIPPING_STEP) or {}
+        return bool(shipping.get("status", "PENDING") != "PENDING")
 
     def carrier_desk(self) -> ApiPrincipal:
         """A session of the carrier desk's role, holding its approver policy and nothing else."""

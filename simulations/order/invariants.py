@@ -7,9 +7,11 @@
   its retries are one call. Money taken or given back by two calls is a violation even where the
   gateway's deduplication answered the second with the first's result (docs/decisions/0037);
 - shipping: a shipment still going out belongs to a completed workflow;
-- stock: per SKU, stock is conserved (available + reserved = what was stocked) and never negative;
-  reserved = units of live reservations; every unit ever reserved is shipped (its order completed) or
-  released;
+- stock: per SKU, stock is conserved (available + reserved = what was stocked, tens of units a shelf) and
+  never negative; reserved = units of live reservations; every completed order holds its reservation and
+  no other does (an undone order's was released);
+- contention (:mod:`simulations.order.contention`): an order refused for ``OUT_OF_STOCK`` found its
+  shelf short then, by the stock records;
 - carrier decisions: every decision the desk took was accepted and is on the shipping step's record with
   who took it; a confirmed booking ships with a completed order, a declined one is cancelled and its order
   undone, never shipped;
@@ -26,6 +28,7 @@ from typing import Any
 
 import boto3
 
+from simulations.order.contention import check_contention
 from simulations.order.driver import OUTPUT_INVENTORY, OrderDriver
 from workflowkit.cloud import LocalCloud
 from workflowkit.simulator import Statuses, Violation
@@ -37,6 +40,7 @@ def check_all(cloud: LocalCloud, driver: OrderDriver, statuses: Statuses) -> lis
     return [
         *check_money(tables, statuses),
         *check_stock(tables, statuses, driver.stocked),
+        *check_contention(tables.inventory, statuses, driver.stocked),
         *check_shipments(tables, statuses),
         *check_decisions(tables, statuses, driver.desk_decisions),
         *check_notify(statuses),
@@ -149,16 +153,23 @@ def check_stock(
 ) -> list[Violation]:
     violations = []
     live: dict[str, int] = defaultdict(int)
+    holding: set[str] = set()
     for item in tables.inventory:
         pk = str(item["pk"])
         if not pk.startswith("RES#") or item.get("status") != "RESERVED":
             continue
         order_id = pk.removeprefix("RES#")
+        holding.add(order_id)
         for line in item.get("items", []):
             live[str(line["sku"])] += int(line["quantity"])
         status = statuses.get(order_id, {}).get("status")
         if status not in ("COMPLETED", "NEEDS_ATTENTION"):
             violations.append(Violation("stock", order_id, f"reservation still held by a {status} workflow"))
+    for order_id, status_document in sorted(statuses.items()):
+        if status_document["status"] == "COMPLETED" and order_id not in holding:
+            violations.append(
+                Violation("stock", order_id, "completed (shipped) without holding its reservation")
+            )
     for item in tables.inventory:
         pk = str(item["pk"])
         if not pk.startswith("SKU#"):

@@ -12,13 +12,14 @@ It knows the kit and no workflow: a workflow brings its scenarios, driver and in
 from workflowkit.simulator.invariants import Status, Statuses, Violation, termination_budget
 from workflowkit.simulator.loading import PluginError, available_workflows, default_workflow, load_plugin
 from workflowkit.simulator.planning import format_mix, parse_mix, plan
-from workflowkit.simulator.plugin import Driver, Scenario, WorkflowPlugin, no_invariants
+from workflowkit.simulator.plugin import Driver, Ending, Scenario, WorkflowPlugin, no_invariants
 from workflowkit.simulator.results import RunResult, workflow_details
 from workflowkit.simulator.runner import run_planned, run_send
 from workflowkit.simulator.simulate import run_simulation
 
 __all__ = [
     "Driver",
+    "Ending",
     "PluginError",
     "RunResult",
     "Scenario",

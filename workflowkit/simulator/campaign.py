@@ -167,7 +167,9 @@ def _worker(work: _Work, queue: Any) -> None:
             result, started, ended = run_planned(
                 plugin=plugin,
                 cdk_out=cdk_out,
-                arrivals=shard_arrivals(planned, workers, shard) if workers > 1 else list(enumerate(planned)),
+                arrivals=shard_arrivals(planned, workers, shard, plugin.shard_key)
+                if workers > 1
+                else list(enumerate(planned)),
                 seed=shard_seed(job.seed, shard) if workers > 1 else job.seed,
                 keep_timelines=(),
                 progress=False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from workflowkit.cloud import LocalCloud
@@ -32,6 +32,23 @@ class Scenario(Protocol):
 
     @property
     def expected_compensations(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an instance ends: its status, the steps it undid (in the sequence undone), and a text its
+    status's ``reason`` must contain ("": any reason)."""
+
+    status: str
+    compensations: tuple[str, ...] = ()
+    reason: str = ""
+
+    def matches(self, status: Status) -> bool:
+        return (
+            status.get("status") == self.status
+            and tuple(status.get("compensatedSteps", ())) == self.compensations
+            and self.reason in str(status.get("reason") or "")
+        )
 
 
 class Driver(ABC):
@@ -83,6 +100,13 @@ class WorkflowPlugin[D: Driver]:
     # Scenarios that leave events in a dead-letter queue on purpose (a poison message, say). A run of only
     # other scenarios fails on any dead letter: "nothing lost" means consumed, not parked for a person.
     dead_letter_scenarios: frozenset[str] = frozenset()
+    # Other endings a scenario may honestly have besides its expected one, when instances compete for
+    # something finite (scenario -> endings). The plug-in's invariants must check each one was earned
+    # (e.g. that what ran out really had run out); the run accepts them as the scenario's.
+    other_endings: Mapping[str, tuple[Ending, ...]] = field(default_factory=dict)
+    # (scenario, workflow id) -> a key: instances with one key run in one process of a sharded run, so
+    # what they compete for is shared as in one process. None: each instance on its own.
+    shard_key: Callable[[str, str], str] | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.default_mix) - set(self.scenarios))
@@ -91,11 +115,9 @@ class WorkflowPlugin[D: Driver]:
         misnamed = sorted(key for key, scenario in self.scenarios.items() if scenario.name != key)
         if misnamed:
             raise ValueError(f"workflow {self.name!r}: scenarios filed under another name: {misnamed}")
-        strays = sorted(set(self.dead_letter_scenarios) - set(self.scenarios))
+        strays = sorted((set(self.dead_letter_scenarios) | set(self.other_endings)) - set(self.scenarios))
         if strays:
-            raise ValueError(
-                f"workflow {self.name!r}: dead_letter_scenarios names unknown scenarios {strays}"
-            )
+            raise ValueError(f"workflow {self.name!r}: names unknown scenarios {strays}")
 
     def expects_dead_letters(self, scenarios: Iterable[str]) -> bool:
         """Whether a run of these scenarios may leave dead letters."""

@@ -213,6 +213,7 @@ def _run_timed(
             expected_compensations={
                 name: list(s.expected_compensations) for name, s in plugin.scenarios.items()
             },
+            other_endings={name: list(endings) for name, endings in plugin.other_endings.items()},
         )
         if faulted is not None:
             result.fault_profile = faults.describe() if faults is not None else ""

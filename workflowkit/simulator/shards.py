@@ -2,13 +2,15 @@
 
 A local cloud is one Python process, so one core. ``--workers N`` runs N of them side by side: the
 plan is drawn once from the run's seed (the same workflows and scenarios as a one-process run),
-workflow n goes to shard n mod N and keeps its arrival time, and each shard's cloud has a seed derived
+workflow n goes to shard n mod N (or with its plug-in's ``shard_key``, see :func:`shards_of`) and keeps
+its arrival time, and each shard's cloud has a seed derived
 from the run's seed and its index. The shards start together (a barrier after every cloud is built)
 and their results merge into one :class:`RunResult`: the trace hash is a hash over the shards' hashes
 in shard sequence, so one seed and one worker count still give one trace.
 
 What a shard does not share with the others: its tables. Workflows in different shards never contend
-for the same item; a plug-in whose scenarios depend on contention should be run with one worker.
+for the same item, so a plug-in whose workflows compete for something keys them to shards by it
+(``WorkflowPlugin.shard_key``, docs/decisions/0037): what they compete for stays in one process.
 The plug-in travels to each shard by pickling: its callables must be module-level. See
 docs/decisions/0014.
 """
@@ -20,7 +22,7 @@ import json
 import multiprocessing
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,23 +114,42 @@ class _ShardJob:
     keep_executions: bool = False
 
 
-def shard_arrivals(planned: Plan, workers: int, shard: int) -> list[tuple[int, tuple[str, str]]]:
-    """The workflows shard ``shard`` of ``workers`` runs: workflow n goes to shard n mod workers."""
-    return [(n, planned_workflow) for n, planned_workflow in enumerate(planned) if n % workers == shard]
+ShardKey = Callable[[str, str], str]  # (scenario, workflow id) -> what must run in one shard
 
 
-def shard_of(planned: Plan, workers: int, workflow_id: str) -> int | None:
+def shard_arrivals(
+    planned: Plan, workers: int, shard: int, key: ShardKey | None = None
+) -> list[tuple[int, tuple[str, str]]]:
+    """The workflows shard ``shard`` of ``workers`` runs: see :func:`shards_of`."""
+    dealt = shards_of(planned, workers, key)
+    return [(n, planned_workflow) for n, planned_workflow in enumerate(planned) if dealt[n] == shard]
+
+
+def shard_of(planned: Plan, workers: int, workflow_id: str, key: ShardKey | None = None) -> int | None:
     """The shard that runs ``workflow_id`` (None: the plan has no such workflow)."""
+    dealt = shards_of(planned, workers, key)
     for n, (planned_id, _) in enumerate(planned):
         if planned_id == workflow_id:
-            return n % workers
+            return dealt[n]
     return None
+
+
+def shards_of(planned: Plan, workers: int, key: ShardKey | None = None) -> list[int]:
+    """The shard of each planned workflow. Without ``key``, workflow n goes to shard n mod workers; with
+    it (the plug-in's ``shard_key``), the keys are dealt so, in the sequence of their first workflow, and
+    every workflow goes with its key: what its workflows compete for stays in one process."""
+    if key is None:
+        return [n % workers for n in range(len(planned))]
+    dealt: dict[str, int] = {}
+    for workflow_id, scenario in planned:
+        dealt.setdefault(key(scenario, workflow_id), len(dealt) % workers)
+    return [dealt[key(scenario, workflow_id)] for workflow_id, scenario in planned]
 
 
 def _shard_main(job: _ShardJob, barrier: Any, finished: Any, results: Any) -> None:
     shard = job.shard
     try:
-        arrivals = shard_arrivals(job.planned, job.workers, shard)
+        arrivals = shard_arrivals(job.planned, job.workers, shard, job.plugin.shard_key)
         result, started, ended = run_planned(
             plugin=job.plugin,
             cdk_out=job.cdk_out,
@@ -186,6 +207,7 @@ def merge_shards(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         expected_compensations={k: v for r in results for k, v in r.expected_compensations.items()},
         dead_letters=[f"shard {i}: {d}" for i, r in enumerate(results) for d in r.dead_letters],
         dead_letters_expected=any(r.dead_letters_expected for r in results),
+        other_endings={k: v for r in results for k, v in r.other_endings.items()},
         fault_profile=results[0].fault_profile,
         faults=_summed(r.faults for r in results),
         fault_expectations={k: v for r in results for k, v in r.fault_expectations.items()},

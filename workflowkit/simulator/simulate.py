@@ -81,7 +81,7 @@ def replay_workflow(
     if workers < 1:
         raise ValueError("workers must be at least 1")
     planned = plan(count, mix or plugin.default_mix, seed)
-    shard = shard_of(planned, workers, workflow_id)
+    shard = shard_of(planned, workers, workflow_id, plugin.shard_key)
     if shard is None:
         raise ValueError(
             f"no workflow {workflow_id} in this run ({planned[0][0]} ... {planned[-1][0]}): "
@@ -90,7 +90,9 @@ def replay_workflow(
     result, _, _ = run_planned(
         plugin=plugin,
         cdk_out=cdk_out,
-        arrivals=shard_arrivals(planned, workers, shard) if workers > 1 else list(enumerate(planned)),
+        arrivals=shard_arrivals(planned, workers, shard, plugin.shard_key)
+        if workers > 1
+        else list(enumerate(planned)),
         seed=shard_seed(seed, shard) if workers > 1 else seed,
         keep_timelines=[workflow_id],
         progress=False,

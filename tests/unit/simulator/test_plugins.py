@@ -94,8 +94,31 @@ def test_a_plugin_whose_default_mix_names_an_unknown_scenario_is_refused() -> No
         )
 
 
+@pytest.mark.parametrize("name", available_workflows())
+def test_each_shipped_workflows_default_mix_runs_every_one_of_its_scenarios(name: str) -> None:
+    plugin = load_plugin(name)
+    assert set(plugin.default_mix) == set(plugin.scenarios)
+    assert all(weight > 0 for weight in plugin.default_mix.values())
+
+
+def test_an_order_that_reserves_stock_may_also_end_refunded_for_out_of_stock_and_nothing_else() -> None:
+    # GIVEN the order plug-in: a happy order may also end refunded for OUT_OF_STOCK (its shelf emptied)
+    (ran_out,) = PLUGIN.other_endings["happy"]
+    refunded = {
+        "status": "COMPENSATED",
+        "compensatedSteps": ["payment"],
+        "reason": "inventory failed: OUT_OF_STOCK",
+    }
+    assert ran_out.matches(refunded)
+    # THEN another reason, or other steps undone, is not that ending; a declined order has none
+    assert not ran_out.matches({**refunded, "reason": "shipping failed: NO_CARRIER"})
+    assert not ran_out.matches({**refunded, "compensatedSteps": ["inventory", "payment"]})
+    assert "declined" not in PLUGIN.other_endings
+    assert "out_of_stock" not in PLUGIN.other_endings
+
+
 def test_dead_letters_are_expected_only_of_the_scenarios_a_plugin_names() -> None:
-    with pytest.raises(ValueError, match="dead_letter_scenarios names unknown scenarios \\['poison'\\]"):
+    with pytest.raises(ValueError, match="names unknown scenarios \\['poison'\\]"):
         WorkflowPlugin(
             name="broken",
             scenarios=PLUGIN.scenarios,

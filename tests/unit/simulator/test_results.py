@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflowkit.simulator import RunResult
+from workflowkit.simulator import Ending, RunResult
 
 AT = {"createdAt": "2026-01-05T09:00:00+00:00", "updatedAt": "2026-01-05T09:00:05+00:00"}
 
@@ -65,3 +65,35 @@ def test_a_run_with_dead_letters_is_unhealthy_unless_its_scenarios_expect_them()
     # AND a run whose scenarios dead-letter on purpose is
     run.dead_letters_expected = True
     assert run.healthy
+
+
+def test_an_ending_the_scenario_declares_besides_its_expected_one_is_no_mismatch() -> None:
+    # GIVEN a happy workflow that may also end refunded when what it needed ran out
+    run = result(
+        {
+            "w-ran-out": {
+                "status": "COMPENSATED",
+                "compensatedSteps": ["first"],
+                "reason": "take failed: RAN_OUT",
+            },
+            "w-other-reason": {
+                "status": "COMPENSATED",
+                "compensatedSteps": ["first"],
+                "reason": "take failed: BROKEN",
+            },
+            "w-undid-more": {
+                "status": "COMPENSATED",
+                "compensatedSteps": ["second", "first"],
+                "reason": "take failed: RAN_OUT",
+            },
+        },
+        {"w-ran-out": "happy", "w-other-reason": "happy", "w-undid-more": "happy"},
+    )
+    run.other_endings = {"happy": [Ending("COMPENSATED", ("first",), reason="RAN_OUT")]}
+    # THEN only that ending, to the letter (status, steps undone, reason), is the scenario's
+    assert run.mismatches() == [
+        "w-other-reason (happy): COMPENSATED, expected COMPLETED",
+        "w-undid-more (happy): COMPENSATED, expected COMPLETED",
+    ]
+    # AND a mismatch makes the run unhealthy, as a broken invariant does
+    assert not run.healthy

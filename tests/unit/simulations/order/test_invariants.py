@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from simulations.order.contention import check_contention
 from simulations.order.invariants import (
     check_decisions,
     check_money,
@@ -176,6 +177,69 @@ def test_a_reservation_held_by_a_compensated_workflow_is_caught() -> None:
     ]
     violations = check_stock(tables(inventory=inventory), {"o1": status("COMPENSATED")}, {"x": 10})
     assert [v.subject for v in violations] == ["o1"]
+
+
+def test_a_completed_order_that_does_not_hold_its_reservation_is_caught() -> None:
+    inventory = [
+        {"pk": "SKU#x", "available": 10, "reserved": 0},
+        {"pk": "RES#o1", "status": "RELEASED", "items": [{"sku": "x", "quantity": 1}]},
+    ]
+    violations = check_stock(tables(inventory=inventory), {"o1": status("COMPLETED")}, {"x": 10})
+    assert [(v.subject, v.detail) for v in violations] == [
+        ("o1", "completed (shipped) without holding its reservation")
+    ]
+
+
+T0 = "2026-01-05T09:00:00+00:00"
+
+
+def at_second(n: float) -> str:
+    return (datetime.fromisoformat(T0) + timedelta(seconds=n)).isoformat()
+
+
+def reservation(
+    order: str, quantity: int, *, reserved: float, released: float | None = None
+) -> dict[str, Any]:
+    item = {
+        "pk": f"RES#{order}",
+        "reservationId": f"res_{order}",
+        "status": "RELEASED" if released is not None else "RESERVED",
+        "items": [{"sku": "TEA", "quantity": quantity}],
+        "reservedAt": at_second(reserved),
+    }
+    return item | ({"releasedAt": at_second(released)} if released is not None else {})
+
+
+def refused(order: str, *, at: float, quantity: int = 2) -> dict[str, Any]:
+    """An order whose reservation inventory refused for OUT_OF_STOCK at second ``at``."""
+    return {
+        "status": "COMPENSATED",
+        "subject": {"orderId": order, "items": [{"sku": "TEA", "quantity": quantity}]},
+        "steps": {"inventory": {"status": "FAILED", "reason": "OUT_OF_STOCK"}},
+        "timeline": [{"detailType": "InventoryReservationFailed", "occurredAt": at_second(at)}],
+    }
+
+
+def test_an_out_of_stock_refusal_is_earned_only_when_the_shelf_was_short() -> None:
+    # GIVEN 5 tea samplers on the shelf; a took 2 at second 1, b took 2 at second 2, b's were released at 9
+    inventory = [reservation("a", 2, reserved=1), reservation("b", 2, reserved=2, released=9)]
+    statuses = {
+        "short": refused("short", at=5),  # 1 left, 2 asked: earned
+        "plenty": refused("plenty", at=10),  # b's 2 back: 3 left, 2 asked: not earned
+        "early": refused("early", at=0.5),  # nothing taken yet: not earned
+    }
+    violations = check_contention(inventory, statuses, {"TEA": 5})
+    assert [(v.invariant, v.subject) for v in violations] == [
+        ("contention", "early"),
+        ("contention", "plenty"),
+    ]
+    assert violations[1].detail.endswith("but TEA 3 left of 2 asked")
+
+
+def test_an_out_of_stock_without_a_recorded_refusal_is_caught() -> None:
+    status = {**refused("o1", at=1), "timeline": []}
+    (violation,) = check_contention([], {"o1": status}, {"TEA": 0})
+    assert violation.detail == "OUT_OF_STOCK, but no InventoryReservationFailed recorded"
 
 
 def test_a_live_shipment_for_an_undone_order_is_caught() -> None:
