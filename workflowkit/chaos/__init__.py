@@ -5,7 +5,7 @@
 - :class:`ChaosFaults`: a profile injected through the local cloud's fault hooks (``cloud.faults``);
 - :class:`Silence`: a runner that never answers one workflow (the outcome-changing faults).
 
-See docs/decisions/0036-fault-profiles.md.
+See docs/decisions/0040-fault-profiles.md.
 """
 
 from workflowkit.chaos.injector import ChaosFaults
