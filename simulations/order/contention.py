@@ -59,7 +59,9 @@ def holds(inventory: Iterable[Mapping[str, Any]]) -> list[Hold]:
 def check_contention(
     inventory: Iterable[Mapping[str, Any]], statuses: Statuses, stocked: Mapping[str, int]
 ) -> list[Violation]:
-    held = holds(inventory)
+    by_sku: dict[str, list[Hold]] = defaultdict(list)
+    for hold in holds(inventory):
+        by_sku[hold.sku].append(hold)
     violations = []
     for order_id, status in sorted(statuses.items()):
         step = status.get("steps", {}).get(INVENTORY) or {}
@@ -71,7 +73,7 @@ def check_contention(
             continue
         wanted = _wanted(status)
         left = {
-            sku: stocked.get(sku, 0) - sum(h.quantity for h in held if h.sku == sku and h.held_at(refused_at))
+            sku: stocked.get(sku, 0) - sum(h.quantity for h in by_sku[sku] if h.held_at(refused_at))
             for sku in wanted
         }
         if all(left[sku] >= quantity for sku, quantity in wanted.items()):
