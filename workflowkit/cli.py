@@ -466,6 +466,10 @@ def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) ->
         ("workflows per second (wall)", summary["workflows_per_second"]),
         ("trace sha256", summary["trace_sha256"]),
     ]
+    if "faults_injected" in summary:
+        injected = ", ".join(f"{fault} {count}" for fault, count in summary["faults_injected"].items())
+        rows.append(("faults injected", injected or "none"))
+        rows.append(("hit by an outcome fault", summary["outcome_faults_hit"]))
     print()
     for label, value in rows:
         print(f"  {label:<32}{value}")

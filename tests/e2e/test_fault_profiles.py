@@ -4,6 +4,7 @@ seed, its workflow and its shortest trace, and reproduced by ``--replay``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from workflowkit.chaos import FAULTS, PROFILES, FaultProfile
 from workflowkit.cli import main
 from workflowkit.fastpath import ServiceError
 from workflowkit.simulator import load_plugin, run_simulation
+from workflowkit.simulator.campaign import Job, run_campaign
 from workflowkit.simulator.invariants import TERMINAL
+from workflowkit.simulator.simulate import replay_workflow
 
 # The chaos profile, with the outcome faults made likely enough that a short run sees both.
 CHAOS = PROFILES["chaos"].with_rates({"never_answers": 0.3, "compensation_fails": 0.6})
@@ -104,8 +107,6 @@ def test_a_violation_under_faults_prints_its_seed_workflow_and_trace_and_replay_
 
 
 def test_a_replayed_workflow_is_run_in_its_own_shard_with_the_same_trace(cdk_out: Path) -> None:
-    from workflowkit.simulator.simulate import replay_workflow  # noqa: PLC0415
-
     plugin = load_plugin("order")
     whole = run_simulation(plugin=plugin, cdk_out=cdk_out, count=20, seed=2, faults=CHAOS, progress=False)
     replayed, shard = replay_workflow(
@@ -191,3 +192,20 @@ def test_a_decision_step_functions_throttled_past_the_clients_retries_is_tried_a
         status = customers.status("cus-throttled")
         assert status is not None
         assert status["status"] == "COMPLETED"
+
+
+def test_a_campaign_job_is_the_run_simulate_makes_with_as_many_workers(
+    cdk_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    campaign = run_campaign(
+        [Job("order", 8, 16), Job("onboarding", 8, 16)], cdk_out=cdk_out, workers=2, faults=CHAOS
+    )
+    assert campaign.sound, campaign.summary()
+    assert len(campaign.peak_rss_mb) == 2
+    # THEN each job's trace is the one `simulate --workers 2` gives for it
+    args = ["simulate", "--cdk-out", str(cdk_out), "--count", "16", "--seed", "8", "--workers", "2", "--json"]
+    args += ["--faults", "chaos", "--fault", "never_answers=0.3", "--fault", "compensation_fails=0.6"]
+    for job in campaign.jobs:
+        assert main([*args, "--workflow", job.job.workflow]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert summary["trace_sha256"] == job.result.trace_sha256
