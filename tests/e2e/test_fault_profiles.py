@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from simulations.onboarding.driver import OnboardingDriver
+from simulations.onboarding.scenarios import SCENARIOS as ONBOARDING
+from simulations.onboarding.scenarios import application_for
 from tests.e2e.faulted_plugin import HAND_MADE
 from workflowkit import Faults, LocalCloud
 from workflowkit.chaos import FAULTS, PROFILES, FaultProfile
@@ -209,3 +211,33 @@ def test_a_campaign_job_is_the_run_simulate_makes_with_as_many_workers(
         assert main([*args, "--workflow", job.job.workflow]) == 0
         summary = json.loads(capsys.readouterr().out)
         assert summary["trace_sha256"] == job.result.trace_sha256
+
+
+class ThrottleFirstPublishes(Faults):
+    """EventBridge throttles the app's first ``times`` PutEvents calls (the front door's, at a start)."""
+
+    def __init__(self, times: int) -> None:
+        self.times, self.throttled = times, 0
+
+    def before_service_call(self, service: str, operation: str, params: Any) -> None:
+        if operation == "PutEvents" and self.throttled < self.times:
+            self.throttled += 1
+            raise ServiceError("ThrottlingException", "Rate exceeded", status=400)
+
+
+def test_a_start_the_front_door_could_not_publish_is_tried_again_by_the_client(cdk_out: Path) -> None:
+    # GIVEN EventBridge throttles the front door's PutEvents through all of botocore's three attempts
+    faults = ThrottleFirstPublishes(times=3)
+    with LocalCloud(cdk_out=cdk_out, seed=1, faults=faults) as cloud:
+        customers = OnboardingDriver(cloud)
+        customers.seed()
+        # WHEN a client starts a workflow: the first POST is answered 503, the client tries again
+        response = customers.start(application_for(ONBOARDING["pass"], "cus-retried"))
+        cloud.run_until_quiescent()
+        # THEN the second was accepted and the workflow ran, once
+        assert response["statusCode"] == 202
+        assert faults.throttled == 3
+        status = customers.status("cus-retried")
+        assert status is not None
+        assert status["status"] == "COMPLETED"
+        assert cloud.ledger.published_by_type["WorkflowStarted"] == 1

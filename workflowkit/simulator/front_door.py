@@ -24,6 +24,9 @@ from workflowkit.simulator.plugin import Driver
 OUTPUT_BUS = "EventBusName"
 OUTPUT_WORKFLOWS = "WorkflowsTableName"
 
+# How often a start answered 5xx is tried (a client's retries).
+START_TRIES = 3
+
 SubjectFor = Callable[[str, str], dict[str, Any]]  # (scenario, workflow id) -> the start event's data
 Verdict = Literal["complete", "reject"]
 
@@ -45,9 +48,16 @@ class FrontDoorDriver(Driver):
         self.start(self._subject_for(scenario, workflow_id))
 
     def start(self, subject: dict[str, Any]) -> dict[str, Any]:
-        """``POST /start/<workflow>`` as an IAM-authorised caller; returns the API response."""
+        """``POST /start/<workflow>`` as an IAM-authorised caller; returns the API response.
+
+        A 5xx (the front door could not read or publish: a throttled call past its client's retries, say)
+        is tried again at once, as a client does (a start is idempotent: the controller starts one
+        workflow per subject), up to :data:`START_TRIES` times."""
         path = f"/start/{self._workflow}"
-        response = self._cloud.http("POST", path, subject)
+        for _ in range(START_TRIES):
+            response = self._cloud.http("POST", path, subject)
+            if response["statusCode"] < 500:
+                break
         if response["statusCode"] != 202:
             raise RuntimeError(f"POST {path} answered {response['statusCode']}: {response.get('body')}")
         return response
