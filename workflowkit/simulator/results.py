@@ -89,8 +89,8 @@ class RunResult:
                 scenario = f"{planned}, {because}"
             status = self.statuses.get(workflow_id, {})
             actual = status.get("status", "MISSING")
-            # Earned whatever else hit it (the plug-in's invariants check it was): a contended order that ran
-            # out of stock is undone the same way, whichever fault also hit a step it no longer needs.
+            # Earned whatever else hit it (the plug-in's invariants check it was): an instance that lost a
+            # contention ends so whichever fault also hit a step it no longer needed.
             if self._other_ending(planned, status):
                 continue
             if actual != expected:
