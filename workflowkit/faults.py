@@ -7,7 +7,7 @@ Step Functions retries or catches); a service-call hook that throws is the AWS A
 handler. That is how reliability tests inject crashes, throttling and timeouts.
 
 Some hooks answer instead of raising. :meth:`Faults.delivery_delay` and :meth:`Faults.duplicate_delivery`
-hold back or repeat an EventBridge delivery (at-least-once, out of order); :meth:`Faults.receive` and
+hold back or repeat an EventBridge delivery (at-least-once, out of sequence); :meth:`Faults.receive` and
 :meth:`Faults.delete_lost` do the same to an SQS event-source mapping's receives (a receive whose
 invocation never happened, a message nobody answers, a delete that did not take);
 :meth:`Faults.duplicate_firing` repeats a Scheduler firing. :meth:`Faults.dynamodb_item` tells the local

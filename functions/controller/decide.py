@@ -364,7 +364,7 @@ class _Run:
         if st.status is not StepStatus.RUNNING or st.attempt != data.attempt:
             if step.pattern is not Pattern.HUMAN and st.attempt == data.attempt and st.decision is None:
                 # The consumer heard the decision and reported the step's outcome before this copy of it
-                # reached the controller (two queues, no order between them): the step's record must
+                # reached the controller (two queues, no ordering between them): the step's record must
                 # still say who decided it.
                 st.decision = data.to_wire()
                 self.changed = True
@@ -583,7 +583,7 @@ class _Run:
     def _await_outcomes_before(self, failed: Step) -> None:
         """Consumers ``failed`` came after that the controller still sees PENDING: each heard its trigger
         and finished before ``failed`` started, but its outcome (and maybe its trigger) has not reached
-        the controller yet (two queues, no order between them). Each is running as far as the controller
+        the controller yet (two queues, no ordering between them). Each is running as far as the controller
         can tell, and waited for like one (its deadline bounds the wait), so that its undo comes before
         the undos of the steps before it."""
         for name in self.d.ancestors(failed.name):

@@ -157,10 +157,10 @@ def _plain_decimal(text: str) -> str:
 
 
 def java_hash_map_order(keys: list[str]) -> list[int]:
-    """The positions of ``keys`` in the order a ``java.util.HashMap`` iterates them once they were put
-    in this order: by bucket (the spread String.hashCode masked by a table grown from 16 at load factor
-    0.75), then in insertion order within a bucket. Step Functions builds payload-template objects as
-    HashMaps: its recorded outputs list their members in exactly this order."""
+    """The positions of ``keys`` in the sequence a ``java.util.HashMap`` iterates them once they were put
+    in this sequence: by bucket (the spread String.hashCode masked by a table grown from 16 at load factor
+    0.75), then in insertion sequence within a bucket. Step Functions builds payload-template objects as
+    HashMaps: its recorded outputs list their members in exactly this sequence."""
     capacity = 16
     while len(keys) > capacity * 0.75:
         capacity *= 2

@@ -56,7 +56,7 @@ Response = dict[str, Any]
 # write), after the request passed validation and before any condition is evaluated.
 ItemFault = Callable[[str, str, Item], str | None]
 # (table name, the item's key attributes in wire form) of each item a prepared TransactWriteItems holds,
-# in request order: called in the writer's thread while the transaction is in progress (see the module).
+# in request sequence: called in the writer's thread while the transaction is in progress (see the module).
 TransactionHook = Callable[[list[tuple[str, Item]]], None]
 TRANSACTION_CONFLICT = "TransactionConflict"
 # The messages DynamoDB documents for these cancellation reason codes (TransactionCanceledException).

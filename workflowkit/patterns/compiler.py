@@ -1,6 +1,6 @@
 """A pattern's structure compiled into rules: dotted field names, ``$or`` branches, last-one-wins keys.
 
-As event-ruler's ``JsonRuleCompiler`` does, in document order (the first refusal is the one AWS reports):
+As event-ruler's ``JsonRuleCompiler`` does, in document sequence (the first refusal is the one AWS reports):
 
 * the pattern and every object in it are non-empty JSON objects; a key's value is an object (recursed
   into, its key joining the field name with a dot) or a non-empty array of values (see ``leaves``);
@@ -106,7 +106,7 @@ def _or(value: Any, path: list[str], rules: list[Rule], where: str) -> list[Rule
 
 
 def _steps(rule: Rule) -> tuple[Step, ...]:
-    # event-ruler visits a rule's fields in name order; exists: false depends on that order (see events).
+    # event-ruler visits a rule's fields in name sequence; exists: false depends on that sequence (see events).
     return tuple((name, rule[name].test, rule[name].absent_ok) for name in sorted(rule))
 
 

@@ -7,7 +7,7 @@
 * Only leaves are fields: an object is not, an empty array holds none, an array holds one per element.
 * Array consistency: the fields that satisfy one rule may not come from different elements of one array
   (event-ruler README, "JSON Array Matching").
-* A rule's fields are visited in name order, and ``exists: false`` asks whether the field is absent *among
+* A rule's fields are visited in name sequence, and ``exists: false`` asks whether the field is absent *among
   the fields consistent with the elements chosen so far* - event-ruler's ``getNameTransitions``. So
   ``{"items": {"b": [{"exists": false}]}}`` does not match ``{"items": [{"a": 1}, {"b": 2}]}``: ``items.b``
   exists in the event.

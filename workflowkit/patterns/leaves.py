@@ -2,7 +2,7 @@
 
 EventBridge flattens an event into leaf fields (strings, numbers, true, false, null; an array gives one
 field per element, an object none). A field's list matches a leaf when any member matches it (OR).
-Match expressions are validated member by member, in document order, with event-ruler's messages
+Match expressions are validated member by member, in document sequence, with event-ruler's messages
 (``JsonRuleCompiler.processMatchExpression``): the first refusal is the one AWS reports.
 """
 

@@ -1,4 +1,4 @@
-"""JSON objects of a pattern, read as EventBridge reads them: members in document order, duplicates kept.
+"""JSON objects of a pattern, read as EventBridge reads them: members in document sequence, duplicates kept.
 
 EventBridge parses pattern text as a token stream, so a key given twice is read twice and the later one
 wins (AWS recording: localstack ``complex_multi_key_event_pattern.json``, ``location`` given twice). Pattern
@@ -15,7 +15,7 @@ __all__ = ["Pairs", "load", "members", "refuse_constant"]
 
 
 class Pairs(tuple[tuple[str, Any], ...]):
-    """A JSON object parsed from pattern text: its members in order, duplicates kept."""
+    """A JSON object parsed from pattern text: its members in sequence, duplicates kept."""
 
 
 def members(node: Any) -> list[tuple[str, Any]] | None:
