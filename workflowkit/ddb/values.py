@@ -91,7 +91,17 @@ def _number_size(canonical: str) -> int:
 
 
 def _text_size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as error:
+        # A lone surrogate has no UTF-8 form, so DynamoDB cannot store the string: the request is
+        # refused as invalid, never half applied (it was a UnicodeEncodeError out of the engine).
+        raise ValidationException(
+            "One or more parameter values were invalid: a string is not valid Unicode "
+            f"(unpaired surrogate at position {error.start})"
+        ) from error
 
 
 def _decode_binary(raw: Any) -> bytes:

@@ -831,3 +831,13 @@ def test_a_list_index_must_be_written_in_ascii_digits(engine: Engine) -> None:
     assert engine.ok("GetItem", TableName="t", Key={"pk": sv("a"), "sk": sv("1")})["Item"]["l"] == {
         "L": [nv(0), nv(1)]
     }
+
+
+def test_a_string_with_an_unpaired_surrogate_is_refused_and_nothing_is_stored(engine: Engine) -> None:
+    # It has no UTF-8 form: the engine raised UnicodeEncodeError out of the call (found by the fuzz suite).
+    body = engine.error(
+        "PutItem", TableName="t", Item={"pk": sv("a"), "sk": sv("1"), "note": sv("caf\u00e9 \ud800")}
+    )
+    assert body["Error"]["Code"] == "ValidationException"
+    assert "unpaired surrogate" in body["Error"]["Message"]
+    assert engine.ok("GetItem", TableName="t", Key={"pk": sv("a"), "sk": sv("1")}) == {}
