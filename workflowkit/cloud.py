@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import random
@@ -94,6 +95,8 @@ class LocalCloud:
         self.ledger = Ledger()
         self.lambdas = InProcessRuntime()
         self.faults = faults or Faults()
+        # API Gateway gives every request its own id, even two in the same millisecond.
+        self._http_requests = itertools.count(1)
         self.backends = Backends(account=self.account, region=self.region)
         self._latency = latency
         self._mock: Any = None
@@ -424,7 +427,16 @@ class LocalCloud:
         denied = self._api_gateway_refusal(route, method, path, caller, caller_policies)
         if denied is not None:
             return denied
-        event = _http_event(method, path, route, parameters, body, caller=caller, now=self.clock.now())
+        event = _http_event(
+            method,
+            path,
+            route,
+            parameters,
+            body,
+            caller=caller,
+            now=self.clock.now(),
+            request_number=next(self._http_requests),
+        )
         try:
             response = self.lambdas.invoke(route.function_name, event)
         except HandlerError as error:
@@ -493,6 +505,7 @@ def _http_event(
     *,
     caller: str,
     now: datetime,
+    request_number: int,
 ) -> dict[str, Any]:
     raw_path, _, query = path.partition("?")
     return {
@@ -520,7 +533,7 @@ def _http_event(
                 "sourceIp": "127.0.0.1",
                 "userAgent": "workflowkit",
             },
-            "requestId": f"req-{int(now.timestamp() * 1000)}",
+            "requestId": f"req-{int(now.timestamp() * 1000)}-{request_number}",
             "routeKey": f"{route.method} {route.path}",
             "stage": "$default",
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),

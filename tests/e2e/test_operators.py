@@ -78,3 +78,20 @@ def test_a_command_the_workflow_cannot_take_is_recorded_and_changes_nothing(
     assert status is not None
     assert status["status"] == "COMPLETED"
     assert "rejected" in status["timeline"][-1]["notes"][0]
+
+
+def test_two_commands_in_the_same_instant_are_two_requests(cloud: LocalCloud, orders: OrderDriver) -> None:
+    # API Gateway gives each request its own id; the local one was the virtual millisecond, so a second
+    # command at the same instant carried the first's event id and the controller dropped it unseen.
+    assert run(cloud, orders, "happy")["status"] == "COMPLETED"
+    ops = "arn:aws:iam::123456789012:user/ops"
+    for reason in ("first look", "second look"):
+        response = cloud.http(
+            "POST", "/workflows/o-1/commands", {"command": "cancel", "reason": reason}, caller=ops
+        )
+        assert response["statusCode"] == 202, response
+    cloud.run_until_quiescent()
+    status = orders.status("o-1")
+    assert status is not None
+    notes = [note for record in status["timeline"] for note in record.get("notes") or []]
+    assert sum("rejected" in note for note in notes) == 2, notes
