@@ -17,7 +17,7 @@ CDK := $(NODE) node_modules/aws-cdk/bin/cdk
 LINT_VENV := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed-py3.13
 
-.PHONY: setup demo test synth synth-strict lint format clean
+.PHONY: setup demo test campaign synth synth-strict lint format clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -57,9 +57,16 @@ demo: synth
 	$(PY) -m workflowkit demo --workflow onboarding --cdk-out cdk.out
 	$(PY) -m workflowkit simulate --workflow onboarding --cdk-out cdk.out --count 500 --seed 7
 
-## test: the whole suite (unit, infra, end to end on the local cloud)
+## test: the whole suite (unit, infra, end to end on the local cloud, fuzzing), then the chaos campaign
 test: setup
 	$(PY) -m pytest -n 2
+	$(MAKE) --no-print-directory campaign
+
+## campaign: 10,000 workflows (order and onboarding, seeds 11 and 12, 2,500 each) under the chaos fault
+## profile over two processes; fails on any violation, mismatch, dead letter or workflow not terminal, and
+## prints its wall time and peak memory beside their targets (docs/reliability.md)
+campaign: synth
+	$(PY) -m workflowkit campaign --cdk-out cdk.out --faults chaos --workflows order,onboarding --seeds 11,12 --count 2500 --workers 2
 
 ## lint: ruff, formatting, mypy, no import cycles, generated docs up to date; then independent checks of the synthesized templates: cfn-lint,
 ## asl-validator over the state machines as they deploy (placeholders substituted), checkov
