@@ -89,3 +89,31 @@ def test_a_lost_history_entry_fails_the_audit(cloud: LocalCloud, orders: OrderDr
     assert violation.subject == "o-1"
     assert violation.detail.startswith("the controller received InventoryReserved ")
     assert violation.detail.endswith("; its history lacks it")
+
+
+def test_an_event_its_consumers_refuse_is_dead_lettered_with_the_cause(
+    cloud: LocalCloud, orders: OrderDriver
+) -> None:
+    # GIVEN a consistent run
+    completed_order(cloud, orders)
+    # WHEN a payment event names an order no workflow tracks: the controller and the inventory consumer
+    # each report it as a batch item failure until redrive moves it to their dead-letter queues
+    detail: dict[str, Any] = {
+        "metadata": {
+            "eventId": "evt-stray",
+            "correlationId": "o-nobody",
+            "schemaVersion": 2,
+            "occurredAt": cloud.clock.now().isoformat(),
+            "producer": "payment",
+        },
+        "workflow": {"name": "order", "version": 1},
+        "data": {"orderId": "o-nobody", "paymentId": "p", "amountMinor": 1, "currency": "EUR"},
+    }
+    orders.put("commerce.payments", "PaymentProcessed", json.dumps(detail))
+    cloud.run_until_quiescent()
+    # THEN nothing lost names each dead letter with its cause: a batch item failure, not "ok"
+    lost = [v for v in violations(cloud, orders) if v.invariant == "nothing lost"]
+    assert [v.subject for v in lost] == ["PaymentProcessed evt-stray"] * 2
+    for violation in lost:
+        assert violation.detail.startswith("dead-lettered in ")
+        assert violation.detail.endswith(": reported as a batch item failure")
