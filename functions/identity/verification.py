@@ -14,12 +14,14 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from identity.deployment import IDENTITY_PROVIDER, VERIFICATIONS_TABLE_NAME
-from identity.errors import ApplicantIneligibleError
-from identity.provider import IdentityProvider, SandboxProvider
+from identity.errors import ApplicantIneligibleError, IdentityProviderUnavailableError
+from identity.provider import IdentityProvider, SandboxProvider, Verification
 from onboarding_workflow.events import CustomerRegistered
+from workflow_core.contention import describe, is_transient
 from workflow_core.errors import InvalidTaskInputError
 from workflow_core.settings import required
 
@@ -58,7 +60,7 @@ def handle(event: Any, *, provider: IdentityProvider) -> dict[str, Any]:
     logger.append_keys(customer_id=applicant.customer_id, operation=operation)
     logger.set_correlation_id(applicant.customer_id)  # the customer id is the workflow's correlation id
     try:
-        verdict = provider.verify(applicant)
+        verdict = _verified(provider, applicant)
     except Exception as error:
         logger.warning(
             "verification refused", extra={"error_type": type(error).__name__, "error": str(error)}
@@ -66,6 +68,19 @@ def handle(event: Any, *, provider: IdentityProvider) -> dict[str, Any]:
         raise
     logger.info("identity verified", extra={"result": verdict.result, "risk": verdict.risk_level})
     return verdict.to_wire()
+
+
+def _verified(provider: IdentityProvider, applicant: CustomerRegistered) -> Verification:
+    try:
+        return provider.verify(applicant)
+    except ClientError as error:
+        if not is_transient(error):
+            raise
+        # The provider's records throttled past the SDK's retries (or a 5xx): unavailable for now, not a
+        # verdict; the state machine's Retry asks again after its back-off.
+        raise IdentityProviderUnavailableError(
+            f"the provider's records are unavailable: {describe(error)}"
+        ) from error
 
 
 def _applicant(raw: Any) -> CustomerRegistered:

@@ -63,6 +63,32 @@ def is_contention(error: BaseException) -> bool:
     return code == TRANSACTION_CANCELED and any(c in RETRYABLE_REASONS for c in cancellation_codes(error))
 
 
+# What AWS answers a request it cannot serve now, once the SDK's own retries have given up: throttling
+# (each service's code for it) and a service's 5xx. The same request may succeed a little later.
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ThrottlingException",
+        "Throttling",
+        "Throttled",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """An AWS call refused for now (throttled past the SDK's retries, or a 5xx): a retryable failure, never
+    a reason to give up on what the call was for. Contention (:func:`is_contention`) is retried apart."""
+    if not isinstance(error, ClientError):
+        return False
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error_code(error) in THROTTLING_CODES or (isinstance(status, int) and status >= 500)
+
+
 def describe(error: ClientError) -> str:
     codes = cancellation_codes(error)
     return f"{error_code(error)} {codes}" if codes else error_code(error)

@@ -47,7 +47,14 @@ from payment.gateways.base import (
 )
 from payment.gateways.call_log import CallLog, CallOutcome
 from workflow_core import clock
-from workflow_core.contention import Backoff, ContendedWriteError, is_contention, retry_contended
+from workflow_core.contention import (
+    Backoff,
+    ContendedWriteError,
+    describe,
+    is_contention,
+    is_transient,
+    retry_contended,
+)
 
 TOKEN_DECLINED = "tok_chargeDeclined"
 TOKEN_FLAKY = "tok_gatewayFlaky"
@@ -131,6 +138,12 @@ class SandboxGateway(PaymentGateway):
         except ContendedWriteError as error:
             # The processor is busy with this order: the state machine's Retry waits and asks again.
             raise PaymentGatewayUnavailableError(str(error)) from error
+        except ClientError as error:
+            if not is_transient(error):
+                raise
+            # Its table throttled past the SDK's retries (or a 5xx): unavailable for now, not a failed
+            # payment; the state machine's Retry asks again after its back-off.
+            raise PaymentGatewayUnavailableError(f"{what}: {describe(error)}") from error
 
     # --- the operations, once -------------------------------------------------------------------------
     def _authorize(self, order: Order) -> Authorization:

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from identity.errors import ApplicantIneligibleError, IdentityProviderUnavailableError, IdentityRejectedError
 from identity.provider import SandboxProvider, age_on
@@ -92,3 +93,37 @@ def test_the_task_lambda_answers_an_input_of_another_shape_with_a_typed_error(
 def test_the_task_lambda_refuses_an_application_that_breaks_the_contract(provider: SandboxProvider) -> None:
     with pytest.raises(ApplicantIneligibleError, match="does not match the contract"):
         handle({"operation": "verify", "applicant": {"customerId": "cus-1"}}, provider=provider)
+
+
+class _ThrottledTable:
+    """A verifications table whose every call is throttled past the SDK's own retries."""
+
+    def __init__(self, code: str, status: int) -> None:
+        self._error = ClientError(
+            {
+                "Error": {"Code": code, "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": status},
+            },
+            "UpdateItem",
+        )
+
+    def update_item(self, **_: Any) -> Any:
+        raise self._error
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("ProvisionedThroughputExceededException", 400), ("InternalServerError", 500)]
+)
+def test_the_providers_records_throttled_past_the_sdks_retries_are_an_outage_the_flow_retries(
+    fixed_clock: Any, code: str, status: int
+) -> None:
+    # found by the chaos profile: the raw ClientError matched no Retry, and the flow failed the customer
+    provider = SandboxProvider(table=_ThrottledTable(code, status))
+    with pytest.raises(IdentityProviderUnavailableError, match=code):
+        handle({"operation": "verify", "applicant": application()}, provider=provider)
+
+
+def test_a_refused_call_that_is_not_transient_is_not_an_outage(fixed_clock: Any) -> None:
+    provider = SandboxProvider(table=_ThrottledTable("AccessDeniedException", 400))
+    with pytest.raises(ClientError):
+        handle({"operation": "verify", "applicant": application()}, provider=provider)

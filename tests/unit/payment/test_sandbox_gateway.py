@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from payment.errors import PaymentDeclinedError, PaymentGatewayUnavailableError, RefundRejectedError
 from payment.gateway import handle
@@ -19,6 +20,7 @@ from payment.gateways import (
     build_gateway,
 )
 from tests.factories import order
+from tests.unit.payment.payment_cloud import create_payments_table
 from workflow_core.errors import InvalidTaskInputError
 
 # One state machine execution asking, under one key per order and operation (as the ASL passes them).
@@ -389,3 +391,40 @@ def test_refused_and_settled_calls_record_that_no_money_moved(sandbox: SandboxGa
 def test_only_the_sandbox_ships() -> None:
     with pytest.raises(ValueError, match="not a known gateway"):
         build_gateway(GatewaySettings(gateway="stripe", payments_table_name="payments"), dynamodb_client=None)
+
+
+class _Throttling:
+    """The gateway's DynamoDB client, with ``operation`` throttled past the SDK's own retries while on."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client, self._operation, self.on = client, operation, True
+
+    def __getattr__(self, name: str) -> Any:
+        if self.on and name == self._operation:
+            response: Any = {
+                "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+
+            def throttled(**_: Any) -> Any:
+                raise ClientError(response, name)
+
+            return throttled
+        return getattr(self._client, name)
+
+
+def test_a_table_throttled_past_the_sdks_retries_is_an_outage_the_flow_retries(aws: None) -> None:
+    # GIVEN the capture's transaction throttled past botocore's attempts (found by the chaos profile: the
+    # raw ClientError matched no Retry, the flow's Catch failed the payment for a transient cause)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    create_payments_table(client)
+    throttling = _Throttling(client, "transact_write_items")
+    gateway = SandboxGateway(table_name="payments", client=throttling)
+    gateway.authorize(order("o-1"))
+    # WHEN captured: the processor is unavailable for now, the name the state machine's Retry lists
+    with pytest.raises(PaymentGatewayUnavailableError, match="ProvisionedThroughputExceededException"):
+        gateway.capture("o-1", call=CALL)
+    # THEN once the table answers again, the retry captures, once
+    throttling.on = False
+    assert gateway.capture("o-1", call=CALL).amount_minor == 3300
+    assert items(gateway, "o-1") == ["GATEWAY#authorize", "GATEWAY#capture"]
