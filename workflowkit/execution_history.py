@@ -64,6 +64,9 @@ def page(
     count = len(history)
     # The token names the next event to return by id: a running execution's new events do not move it.
     start = _position(next_token, arn, reverse) if next_token else (count if reverse else 1)
+    if next_token and start > count:
+        # Never issued: a history only grows, and a token names an event it held. Made by hand, say.
+        raise _invalid_token()
     if reverse:
         numbers = range(start, max(start - max_results, 0), -1)
         following = start - max_results

@@ -8,6 +8,7 @@ any error into ``Caught``; two more functions whose roles are only read: ``Reade
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 from collections.abc import Iterator
@@ -338,3 +339,14 @@ def test_moto_answers_the_history_too(cloud: LocalCloud) -> None:
     cloud.run_until_quiescent()
     answer = cloud.backends("stepfunctions").get_execution_history(execution)
     assert [e["type"] for e in answer["events"]] == [e["type"] for e in history(execution)]
+
+
+def test_a_token_past_the_history_is_invalid_whichever_the_direction(cloud: LocalCloud) -> None:
+    execution = start(cloud.outputs["MachineArn"], {"n": 3}, "forged")
+    cloud.run_until_quiescent()
+    # Tokens are opaque to callers but not secret: one naming an event the history does not hold (made by
+    # hand, say) is InvalidToken, as any token the service did not issue, and never an IndexError.
+    for reverse in (True, False):
+        forged = base64.urlsafe_b64encode(f"{execution}|99|{int(reverse)}".encode()).decode("ascii")
+        call = lambda r=reverse, t=forged: history(execution, nextToken=t, reverseOrder=r)  # noqa: E731
+        assert error_of(call)[0] == "InvalidToken"
