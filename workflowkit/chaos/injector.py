@@ -202,13 +202,13 @@ class ChaosFaults(Faults):
         where = f"{self._service(current.function_name)}: {service}.{operation}"
         if self._draw("throttle"):
             code, status = THROTTLED.get(service, DEFAULT_THROTTLED)
-            self._record("throttle", where, self._workflows_of(current.event))
+            self._record("throttle", where, self._call_workflows(current.event, params))
             raise ServiceError(code, "Rate exceeded (injected)", status=status)
         ids = _batch(current.event)
         if ids is None:
             return  # timeouts and races: queue-fed handlers only (their retry is redelivery)
         if self._draw("timeout") and self._spend_all(ids, FAILURES_PER_MESSAGE):
-            self._record("timeout", where, self._workflows_of(current.event))
+            self._record("timeout", where, self._workflows_of(current.event))  # the whole batch fails
             self._cloud.lambdas.stop_at_timeout()
         if (
             _conditional_write(operation, params)
@@ -286,6 +286,16 @@ class ChaosFaults(Faults):
         if self._attributed is None or self._attributed[0] is not event:
             self._attributed = (event, _record_workflows(event))
         return self._attributed[1]
+
+    def _call_workflows(self, event: Any, params: Any) -> tuple[str, ...]:
+        """The workflows of the batch a call is made for: those the call names (its key, its entries),
+        else every workflow of the batch (a call keyed by a hash names none)."""
+        workflows = self._workflows_of(event)
+        if len(workflows) < 2:
+            return workflows
+        written = json.dumps(params, default=str)
+        named = tuple(workflow for workflow in workflows if workflow in written)
+        return named or workflows
 
     def _record(self, fault: str, where: str, workflows: tuple[str, ...] = ()) -> None:
         self.log.record(self._now(), fault, where, workflows)
