@@ -88,6 +88,10 @@ class ServiceFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             description=description or f"WorkflowKit {service}",
             environment={
+                # The retry mode the handlers' botocore clients use, pinned: the runtime's botocore, not
+                # ours, runs in Lambda, and older ones default to legacy mode (other attempts, other
+                # back-off). Standard is what the local cloud's retry loop runs (workflowkit/retries.py).
+                "AWS_RETRY_MODE": "standard",
                 "POWERTOOLS_SERVICE_NAME": service,
                 "POWERTOOLS_METRICS_NAMESPACE": defaults.METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": runtime.log_level,

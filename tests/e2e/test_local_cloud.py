@@ -67,8 +67,9 @@ def test_a_throttled_service_call_is_retried_by_the_clients_botocore_retry_mode(
         assert status is not None
         assert status["status"] == "COMPLETED"
         assert faults.throttled == 1
-        # THEN the handler's boto3 client retried it (botocore's legacy mode retries throttling), as an
-        # AWS client would: the handler never saw it, so no record failed and nothing was redelivered
+        # THEN the handler's boto3 client retried it (standard mode, which every function pins with
+        # AWS_RETRY_MODE), as an AWS client would: the handler never saw it, so no record failed and
+        # nothing was redelivered
         assert all(d.attempts == 1 for e in cloud.ledger.events.values() for d in e.deliveries.values())
         assert_nothing_lost(cloud)
 

@@ -654,6 +654,8 @@ EXPECTED_ENVIRONMENT = {
     "identity.verification.lambda_handler": {"VERIFICATIONS_TABLE_NAME", "IDENTITY_PROVIDER"},
 }
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+# Every function pins its SDK clients' retry mode (the runtime's botocore may default to legacy).
+RUNTIME = {"AWS_RETRY_MODE"}
 
 
 @pytest.mark.parametrize("handler", sorted(EXPECTED_ENVIRONMENT))
@@ -661,8 +663,9 @@ def test_functions_follow_the_contract(synthesized: Synthesized, handler: str) -
     _, function = _function(synthesized, handler)
     props = function["Properties"]
     variables = props["Environment"]["Variables"]
-    assert set(variables) == EXPECTED_ENVIRONMENT[handler] | POWERTOOLS
+    assert set(variables) == EXPECTED_ENVIRONMENT[handler] | POWERTOOLS | RUNTIME
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "WorkflowKit"
+    assert variables["AWS_RETRY_MODE"] == "standard"
     assert props["Runtime"] == "python3.13"
     assert props["Architectures"] == ["arm64"]
     assert props["TracingConfig"] == {"Mode": "Active"}
