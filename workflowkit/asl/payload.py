@@ -21,8 +21,8 @@ from workflowkit.asl.values import fresh_copy, java_hash_map_order
 def compile_template(template: Any) -> Evaluator:
     """A payload template: any JSON value whose objects may hold ``name.$`` keys, at any depth.
 
-    Its objects come out with their members in java.util.HashMap iteration sequence, as Step Functions builds them
-    (the AWS-recorded output of localstack's test_query_context_object_values lists 13 members in
+    Its objects come out with their members in java.util.HashMap iteration sequence, as Step Functions
+    builds them (the AWS-recorded output of localstack's test_query_context_object_values lists 13 members in
     exactly that sequence); JSON text made of them (States.JsonToString) then reads as AWS's does."""
     ordered = _in_hash_map_order(template)
     if not _has_dynamic_key(ordered):

@@ -106,7 +106,7 @@ def _or(value: Any, path: list[str], rules: list[Rule], where: str) -> list[Rule
 
 
 def _steps(rule: Rule) -> tuple[Step, ...]:
-    # event-ruler visits a rule's fields in name sequence; exists: false depends on that sequence (see events).
+    # event-ruler visits a rule's fields sorted by name; exists: false depends on that (see events).
     return tuple((name, rule[name].test, rule[name].absent_ok) for name in sorted(rule))
 
 
