@@ -52,9 +52,8 @@ def answer_with_retries(
         time.sleep(pause)  # looked up at each call: inside a handler the local cloud's pause is virtual
         attempts += 1
         retries["attempt"] = attempts
-    if attempts > 1:
-        metadata = response[1].setdefault("ResponseMetadata", {})
-        metadata["RetryAttempts"] = attempts - 1  # as botocore reports it: retries, not attempts
+    # As botocore reports it, on every answer (0 on a first-try success): retries, not attempts.
+    response[1].setdefault("ResponseMetadata", {})["RetryAttempts"] = attempts - 1
     return response
 
 

@@ -85,6 +85,13 @@ def test_a_throttled_call_that_then_passes_is_answered_with_its_retries_counted(
     assert len(pauses) == 2
 
 
+def test_a_call_answered_at_once_reports_no_retries(cloud: LocalCloud, pauses: list[float]) -> None:
+    # botocore sets RetryAttempts on every answer; code reading it after a first-try success must find 0
+    response = boto3.client("dynamodb", region_name=cloud.region).get_item(**_key(cloud))
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0
+    assert pauses == []
+
+
 def test_the_default_mode_retries_other_services_three_times(cloud: LocalCloud, pauses: list[float]) -> None:
     throttle = Throttle("ThrottlingException")
     cloud.fast_path.before_call = throttle
