@@ -612,7 +612,8 @@ def run_campaign_command(args: argparse.Namespace) -> int:
     print(
         f"  {campaign.workflows} workflows in {summary['wall_seconds']} s "
         f"({summary['workflows_per_second']}/s), "
-        f"peak memory per process {', '.join(f'{mb:.0f} MB' for mb in campaign.peak_rss_mb)}: "
+        f"peak memory per process {', '.join(f'{mb:.0f} MB' for mb in campaign.peak_rss_mb)} "
+        f"({summary['peak_rss_mb_total']:.0f} MB in all): "
         f"{'sound' if campaign.sound else 'FAILED'}"
     )
     return 0 if campaign.sound else 1

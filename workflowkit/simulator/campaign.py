@@ -2,10 +2,10 @@
 
 Each job (a workflow, a seed, a count) is the run ``simulate --workflow W --seed S --count N --workers K
 --faults ...`` would make: the same plan, the same shards, the same shard seeds, so the same trace hash
-per job. What differs is how the work is laid out: K processes are started once for the whole campaign
-and each runs its shard of every job in turn, so the interpreter's start-up and imports are paid once
-per process, not once per job and shard. Each process reports its peak memory (its maximum resident
-set size), the figures a CI log keeps beside the verdict.
+per job. What differs is how the work is laid out: K processes (this one and K-1 started for the
+campaign) each run their shard of every job in turn, so the interpreter's start-up and imports are paid
+once per process, not once per job and shard. Each process reports its peak memory (its maximum
+resident set size), the figures a CI log keeps beside the verdict.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ class JobResult:
 class CampaignResult:
     jobs: list[JobResult]
     wall_seconds: float
-    peak_rss_mb: list[float] = field(default_factory=list)  # per process
+    peak_rss_mb: list[float] = field(default_factory=list)  # per process (the first: this one)
 
     @property
     def workflows(self) -> int:
@@ -93,6 +93,8 @@ class CampaignResult:
             "wall_seconds": round(self.wall_seconds, 1),
             "workflows_per_second": round(self.workflows / self.wall_seconds, 1) if self.wall_seconds else 0,
             "peak_rss_mb": [round(mb, 1) for mb in self.peak_rss_mb],
+            # What the campaign held at most at once, were every process at its peak together.
+            "peak_rss_mb_total": round(sum(self.peak_rss_mb), 1),
             "sound": self.sound,
         }
 
@@ -100,7 +102,12 @@ class CampaignResult:
 def run_campaign(
     jobs: Sequence[Job], *, cdk_out: Path, workers: int, faults: FaultProfile | None
 ) -> CampaignResult:
-    """Run every job over ``workers`` processes (each runs its shard of every job, job after job)."""
+    """Run every job over ``workers`` processes, each running its shard of every job, job after job.
+
+    This process is the first of them (shard 0): it has imported what a shard needs already, and one
+    process fewer is one interpreter's memory less. The others are started for the campaign and report
+    each shard's result as it ends; this one collects them once its own shards are done.
+    """
     if workers < 1:
         raise ValueError("workers must be at least 1")
     context = multiprocessing.get_context("spawn")  # no inherited mock or frozen clock, on every OS
@@ -111,7 +118,7 @@ def run_campaign(
             args=(_Work(list(jobs), shard, workers, cdk_out, faults), queue),
             name=f"workflowkit-campaign-{shard}",
         )
-        for shard in range(workers)
+        for shard in range(1, workers)
     ]
     started = real_perf_counter()
     shards: dict[tuple[int, int], dict[str, Any]] = {}
@@ -119,6 +126,9 @@ def run_campaign(
     try:
         for process in processes:
             process.start()
+        for index, result in _run_shards(_Work(list(jobs), 0, workers, cdk_out, faults)):
+            shards[(index, 0)] = result
+        peaks[0] = _peak_rss_mb()
         while len(peaks) < workers:
             while not queue.empty():
                 kind, *payload = queue.get()
@@ -159,25 +169,35 @@ class _Work:
 
 
 def _worker(work: _Work, queue: Any) -> None:
-    shard, workers, cdk_out, faults = work.shard, work.workers, work.cdk_out, work.faults
     try:
-        for index, job in enumerate(work.jobs):
-            plugin = load_plugin(job.workflow)
-            planned = plan(job.count, plugin.default_mix, job.seed)
-            result, started, ended = run_planned(
-                plugin=plugin,
-                cdk_out=cdk_out,
-                arrivals=shard_arrivals(planned, workers, shard, plugin.shard_key)
-                if workers > 1
-                else list(enumerate(planned)),
-                seed=shard_seed(job.seed, shard) if workers > 1 else job.seed,
-                keep_timelines=(),
-                progress=False,
-                faults=faults,
-            )
-            queue.put(("shard", index, shard, {"result": result, "started": started, "ended": ended}))
-        # ru_maxrss is in kilobytes on Linux.
-        queue.put(("done", shard, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        for index, result in _run_shards(work):
+            queue.put(("shard", index, work.shard, result))
+        queue.put(("done", work.shard, _peak_rss_mb()))
     except BaseException as error:  # reported to the parent, which raises it
-        queue.put(("error", shard, f"{type(error).__name__}: {error}"))
+        queue.put(("error", work.shard, f"{type(error).__name__}: {error}"))
         raise
+
+
+def _run_shards(work: _Work) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Shard ``work.shard`` of every job, one after another: (job index, the shard's result)."""
+    shard, workers = work.shard, work.workers
+    for index, job in enumerate(work.jobs):
+        plugin = load_plugin(job.workflow)
+        planned = plan(job.count, plugin.default_mix, job.seed)
+        result, started, ended = run_planned(
+            plugin=plugin,
+            cdk_out=work.cdk_out,
+            arrivals=shard_arrivals(planned, workers, shard, plugin.shard_key)
+            if workers > 1
+            else list(enumerate(planned)),
+            seed=shard_seed(job.seed, shard) if workers > 1 else job.seed,
+            keep_timelines=(),
+            progress=False,
+            faults=work.faults,
+        )
+        yield index, {"result": result, "started": started, "ended": ended}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (``ru_maxrss``: kilobytes on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
