@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -381,12 +382,15 @@ def _print_traces(result: RunResult, args: argparse.Namespace) -> None:
 
 
 def _replay_command(args: argparse.Namespace, workflow_id: str) -> str:
+    """The command that re-runs what ran ``workflow_id``: this run's plug-in, app, plan and faults."""
     plugin: WorkflowPlugin[Any] = args.plugin_object
-    fault_options = "".join(f" --fault {text}" for text in args.fault)
+    named = f"--plugin {args.plugin}" if args.plugin else f"--workflow {plugin.name}"
+    app = f" --cdk-out {shlex.quote(str(args.cdk_out))}" if args.cdk_out != Path("cdk.out") else ""
+    fault_options = "".join(f" --fault {shlex.quote(text)}" for text in args.fault)
     return (
-        f"workflowkit simulate --workflow {plugin.name} --count {args.count} --mix {args.mix} "
+        f"workflowkit simulate {named}{app} --count {args.count} --mix {shlex.quote(args.mix)} "
         f"--seed {args.seed} --workers {args.workers} --faults {args.faults}{fault_options} "
-        f"--replay {workflow_id}"
+        f"--replay {shlex.quote(workflow_id)}"
     )
 
 

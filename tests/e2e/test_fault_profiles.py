@@ -5,6 +5,7 @@ seed, its workflow and its shortest trace, and reproduced by ``--replay``."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +97,10 @@ def test_a_violation_under_faults_prints_its_seed_workflow_and_trace_and_replay_
     assert all("sim-" not in line or workflow_id in line for line in trace)
     replay = next(line.split("replay: ", 1)[1] for line in section.splitlines() if "replay: " in line)
     assert replay.endswith(f"--replay {workflow_id}")
-    # WHEN that one workflow's run is replayed
-    code, out = _cli(capsys, *run, "--replay", workflow_id)
+    # WHEN that one workflow's run is replayed, with the command the run printed
+    command = shlex.split(replay)
+    assert command[:4] == ["workflowkit", "simulate", "--plugin", "tests.e2e.faulted_plugin"]
+    code, out = _cli(capsys, *command[1:])
     # THEN the same faults hit it and the same violation comes back, with its timeline
     assert code == 1
     assert f"[{HAND_MADE}] {workflow_id}" in out
