@@ -28,7 +28,7 @@ from workflowkit.simulator.loading import load_plugin
 from workflowkit.simulator.planning import plan
 from workflowkit.simulator.results import RunResult
 from workflowkit.simulator.runner import run_planned
-from workflowkit.simulator.shards import merge_shards, shard_arrivals, shard_seed
+from workflowkit.simulator.shards import merge_shards, shard_arrivals, shard_seed, stop_processes
 
 _POLL_SECONDS = 0.2
 
@@ -147,11 +147,7 @@ def run_campaign(
                 raise RuntimeError(f"campaign process(es) {', '.join(failed)} failed")
             time.sleep(_POLL_SECONDS)
     finally:
-        for process in processes:
-            if process.is_alive() and len(peaks) < workers:
-                process.terminate()
-            if process.pid is not None:
-                process.join()
+        stop_processes(processes, finished=len(peaks) >= workers)
     wall = real_perf_counter() - started
     results = [
         JobResult(job, merge_shards(job.seed, [shards[(index, shard)] for shard in range(workers)]))

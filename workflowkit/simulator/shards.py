@@ -22,7 +22,7 @@ import json
 import multiprocessing
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,12 +88,7 @@ def run_sharded(
                 raise RuntimeError(f"simulation shard(s) {', '.join(failed)} failed: {_errors(collected)}")
             time.sleep(_POLL_SECONDS)
     finally:
-        # A failed shard (or an interrupt) must not leave the others running, or waiting at the barrier.
-        for process in processes:
-            if process.is_alive() and len(collected) < workers:
-                process.terminate()
-            if process.pid is not None:
-                process.join()
+        stop_processes(processes, finished=len(collected) >= workers)
     bar.update(len(planned), final=True)
     errors = _errors(collected)
     if errors:
@@ -223,3 +218,13 @@ def _summed(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
         for key, value in one.items():
             total[key] = total.get(key, 0) + value
     return total
+
+
+def stop_processes(processes: Sequence[multiprocessing.process.BaseProcess], *, finished: bool) -> None:
+    """Join every started process; unless the work ``finished``, terminate the live ones first: a failed
+    shard (or an interrupt) must not leave the others running, or waiting at a barrier."""
+    for process in processes:
+        if process.is_alive() and not finished:
+            process.terminate()
+        if process.pid is not None:
+            process.join()
