@@ -38,6 +38,7 @@ from botocore.hooks import first_non_none_response
 from botocore.retries.standard import RetryQuotaChecker
 from moto.core.exceptions import ServiceException, _RESTError
 
+from workflowkit.clock import real_perf_counter
 from workflowkit.retries import answer_with_retries, retried
 from workflowkit.validation import CompiledValidator
 
@@ -47,6 +48,9 @@ Handler = Callable[[dict[str, Any]], dict[str, Any]]
 CompleteHandler = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 # Called before every app call is answered (fast or not): the fault-injection seam.
 BeforeCall = Callable[[str, str, dict[str, Any]], None]
+# Told of every call once answered (after the SDK's retries): service, operation, the params, the parsed
+# answer (an error's too) and the real seconds it took. Meters count with it (workflowkit.cost).
+Observer = Callable[[str, str, dict[str, Any], dict[str, Any], float], None]
 
 
 class ServiceError(Exception):
@@ -75,6 +79,7 @@ class FastPath:
         self._wire_json: set[tuple[str, str]] = set()
         self._request_ids = itertools.count(1)
         self.before_call: BeforeCall | None = None
+        self.observers: list[Observer] = []
         self.answered = 0
         # One plain answer at a time (see the module); re-entrant, as an answer may make a call itself.
         self._serial = threading.RLock()
@@ -159,6 +164,36 @@ def _reaches_local_cloud(client: BaseClient, active: FastPath) -> bool:
 
 
 def _make_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """Every client's call: answered (:func:`_answer_api_call`), then told to the observers, if any."""
+    active = _ACTIVE
+    if active is None or not active.observers:
+        return _answer_api_call(client, operation_name, api_params)
+    started = real_perf_counter()
+    try:
+        parsed = _answer_api_call(client, operation_name, api_params)
+    except ClientError as error:
+        _observed(active, client, operation_name, api_params, error.response, started=started)
+        raise
+    _observed(active, client, operation_name, api_params, parsed, started=started)
+    return parsed
+
+
+def _observed(
+    active: FastPath,
+    client: BaseClient,
+    operation: str,
+    params: dict[str, Any],
+    parsed: Any,
+    *,
+    started: float,
+) -> None:
+    seconds = real_perf_counter() - started
+    service = client._service_model.service_name
+    for observer in active.observers:
+        observer(service, operation, params, parsed, seconds)
+
+
+def _answer_api_call(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
     """botocore's ``_make_api_call`` without endpoint resolution, serialisation and HTTP, where answered."""
     active = _ACTIVE
     if active is None:
