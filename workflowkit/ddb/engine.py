@@ -451,6 +451,20 @@ class DynamoEngine:
                 raise TransactionCanceledException([reason or {"Code": "None"} for reason in reasons])
         return {"Responses": responses}
 
+    def stored(self, table_name: str, key: dict[str, Any]) -> tuple[Item, int] | None:
+        """The item stored under the key attributes of ``key`` (wire form; other attributes are ignored)
+        and its size as DynamoDB counts it, or None: what a meter reads to count capacity units."""
+        with self._lock:
+            table = self._tables.get(table_name)
+            if table is None:
+                return None
+            try:
+                _, primary = requests.key(table, {name: key[name] for name in table.key_names})
+            except (KeyError, DynamoDBError):
+                return None
+            item = table.get(primary)
+            return None if item is None else (item, table.sizes.get(primary, 0))
+
 
 def _conflict_reason() -> dict[str, Any]:
     """The cancellation reason of an item another transaction in progress holds."""
