@@ -56,8 +56,10 @@ class FunctionLog(io.TextIOBase):
     def __init__(self) -> None:
         self.lines: deque[str] = deque(maxlen=LOG_LINES_KEPT)
         self._partial = ""
+        self.written = 0  # characters written in all (what CloudWatch Logs would ingest)
 
     def write(self, text: str) -> int:
+        self.written += len(text)
         self._partial += text
         *complete, self._partial = self._partial.split("\n")
         self.lines.extend(line for line in complete if line)
