@@ -42,6 +42,8 @@ TERMINAL_EVENTS = ("WorkflowCompleted", "WorkflowCompensated", "WorkflowFailed",
 Arrivals = list[tuple[int, tuple[str, str]]]  # (n, (workflow id, scenario)): n places it in time
 # Puts the run's work on the cloud's loop; the faults of a faulted run (None: a run without faults).
 Submit = Callable[[LocalCloud, Driver, "FaultedRun | None"], None]
+# Watches a run's cloud from the first workflow on; returns what ends the watch (see run_planned).
+Observe = Callable[[LocalCloud], Callable[[], None]]
 
 
 def run_planned(
@@ -58,11 +60,14 @@ def run_planned(
     faults: FaultProfile | None = None,
     trace: Iterable[str] = (),
     keep_executions: bool = False,
+    observe: Observe | None = None,
 ) -> tuple[RunResult, float, float]:
     """Run planned workflows; returns the result and the real moments the run started and ended
     (after ``ready``, which a shard uses to start with the others). ``faults``: the profile injected;
     ``trace``: workflows to trace whatever happens to them (those a violation names always are);
-    ``keep_executions``: the kept timelines' workflows also keep their state machine executions."""
+    ``keep_executions``: the kept timelines' workflows also keep their state machine executions;
+    ``observe``: called with the cloud once the driver has seeded it, before the first workflow; what it
+    returns is called when the run is quiescent, before anything is read back (a meter's window)."""
 
     def submit(cloud: LocalCloud, driver: Driver, faulted: FaultedRun | None) -> None:
         for n, (workflow_id, scenario) in arrivals:
@@ -87,6 +92,7 @@ def run_planned(
         faults=faults,
         trace=trace,
         keep_executions=keep_executions,
+        observe=observe,
     )
 
 
@@ -146,6 +152,7 @@ def _run_timed(
     faults: FaultProfile | None = None,
     trace: Iterable[str] = (),
     keep_executions: bool = False,
+    observe: Observe | None = None,
 ) -> tuple[RunResult, float, float]:
     bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
     with LocalCloud(cdk_out=cdk_out, seed=seed, enforce_permissions=enforce_permissions) as cloud:
@@ -167,6 +174,7 @@ def _run_timed(
             if on_finished is not None:
                 on_finished(done)
 
+        stop_observing = observe(cloud) if observe is not None else None
         if ready is not None:
             ready()
         started = real_perf_counter()
@@ -174,6 +182,8 @@ def _run_timed(
         cloud.ledger.on_publish = published
         cloud.run_until_quiescent()
         ended = real_perf_counter()
+        if stop_observing is not None:
+            stop_observing()
         wall = ended - started
         bar.update(finished(), final=True)
         statuses = _own(plugin, driver.all_statuses())
