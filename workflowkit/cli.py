@@ -467,7 +467,12 @@ def _print_summary(result: RunResult, summary: dict[str, Any], *, title: str) ->
         ("alarm notifications refused", summary["alarm_actions_failed"]),
         ("invariant violations", summary["invariant_violations"]),
         ("wall / virtual time", f"{summary['wall_seconds']} s / {summary['virtual_seconds']} s"),
+        ("  of wall: start-up / run", f"{summary['startup_seconds']} s / {summary['run_seconds']} s"),
         ("workflows per second (wall)", summary["workflows_per_second"]),
+        (
+            "handlers' own code / emulator",
+            f"{summary['handler_seconds']} s / {summary['emulator_seconds']} s",
+        ),
         ("trace sha256", summary["trace_sha256"]),
     ]
     if "faults_injected" in summary:

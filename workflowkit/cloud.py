@@ -317,6 +317,8 @@ class LocalCloud:
         # fault seam) and answers the hot operations without the HTTP round trip through moto.
         register_answers(self.fast_path, self.backends, self.eventbridge.publish)
         self.fast_path.before_call = self._before_service_call
+        # Time inside a handler's AWS calls is the local cloud's work, not the handler's own.
+        self.fast_path.observers.append(self._count_api_call)
         self.fast_path.activate()
         self.stepfunctions.install(self.fast_path)
         self.scheduler.install()
@@ -357,6 +359,9 @@ class LocalCloud:
         # Only the app's calls: the local cloud's own (building, driving) are not hops of the app.
         if self.lambdas.invoking:
             self.faults.before_service_call(service, operation, params)
+
+    def _count_api_call(self, service: str, operation: str, params: Any, parsed: Any, seconds: float) -> None:
+        self.lambdas.count_api_call(seconds)
 
     def backend(self, service: str) -> Any:
         return self.backends(service)

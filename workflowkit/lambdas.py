@@ -85,6 +85,10 @@ class LambdaContext:
     log_group_name: str = ""
     log_stream_name: str = "local"
     slept: float = 0.0  # seconds the handler paused (they take no real time locally)
+    # Real seconds inside the handler's AWS calls (the local cloud answering them), and of those, inside
+    # invocations those calls made (a handler invoking another function): see ``count_api_call``.
+    api_seconds: float = 0.0
+    nested_seconds: float = 0.0
     event: Any = field(default=None, repr=False)  # what it was invoked with (the fault hooks read it)
 
     def running_seconds(self) -> float:
@@ -109,7 +113,11 @@ class FunctionSpec:
 class FunctionStats:
     invocations: int = 0
     errors: int = 0
-    seconds: float = 0.0  # real time spent inside the handler
+    seconds: float = 0.0  # real time spent inside the handler (its AWS calls included: billed duration)
+    # Of ``seconds``: inside its AWS calls, in the local cloud's own work (invocations the calls made
+    # count as theirs); the rest is the handler's own code.
+    emulator_seconds: float = 0.0
+    nested_seconds: float = 0.0  # of ``seconds``: in invocations its calls made (counted as theirs)
 
 
 class InProcessRuntime:
@@ -264,6 +272,10 @@ class InProcessRuntime:
             elapsed = real_perf_counter() - started
             stats.invocations += 1
             stats.seconds += elapsed
+            stats.emulator_seconds += context.api_seconds - context.nested_seconds
+            stats.nested_seconds += context.nested_seconds
+            if outer is not None:  # it ran inside one of the outer invocation's calls (Invoke)
+                running[-1].nested_seconds += elapsed
         if stopped or elapsed + context.slept > spec.timeout_seconds:
             # Lambda stops a handler at its timeout: whatever it would have returned or raised later is moot.
             stats.errors += 1
@@ -339,8 +351,20 @@ class InProcessRuntime:
             self._handlers[spec.name] = handler
         return handler
 
+    def count_api_call(self, seconds: float) -> None:
+        """An AWS call (``seconds`` of real time) ended on this thread: the innermost invocation made it."""
+        running = self._running
+        if running:
+            running[-1].api_seconds += seconds
+
     def handler_seconds(self) -> float:
-        return sum(s.seconds for s in self.stats.values())
+        """Real time in the handlers' own code: their AWS calls excluded (the local cloud answers those),
+        each invocation counted once (one a handler's call made is not its caller's)."""
+        return sum(s.seconds - s.emulator_seconds - s.nested_seconds for s in self.stats.values())
+
+    def emulator_seconds(self) -> float:
+        """Real time the local cloud spent answering the handlers' AWS calls."""
+        return sum(s.emulator_seconds for s in self.stats.values())
 
 
 class _ThreadStdout(io.TextIOBase):

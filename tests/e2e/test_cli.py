@@ -36,6 +36,11 @@ REQUIRED_KEYS = {
     "wall_seconds",
     "virtual_seconds",
     "workflows_per_second",
+    "startup_seconds",
+    "run_seconds",
+    "handler_seconds",
+    "emulator_seconds",
+    "overhead_ratio",
 }
 
 
@@ -59,6 +64,14 @@ def test_simulate_reports_every_workflow_terminal_and_nothing_lost(
     assert first["unaccounted_events"] == 0
     assert first["invariant_violations"] == 0
     assert first["scenario_mismatches"] == 0
+    # Honest timing (issue 11): the wall time holds the start-up and the run; handlers' own code and the
+    # emulator's answers to their calls are told apart
+    seconds = {key: float(str(first[key])) for key in REQUIRED_KEYS if key.endswith("_seconds")}
+    assert seconds["wall_seconds"] + 0.002 >= seconds["startup_seconds"] + seconds["run_seconds"]
+    assert seconds["startup_seconds"] > 0
+    assert seconds["run_seconds"] > 0
+    assert seconds["handler_seconds"] > 0
+    assert seconds["emulator_seconds"] > 0
     by_status = first["by_status"]
     assert isinstance(by_status, dict)
     assert set(by_status) <= {"COMPLETED", "COMPENSATED", "FAILED", "NEEDS_ATTENTION"}
@@ -152,6 +165,11 @@ def test_simulate_over_two_processes_runs_the_same_workflows_and_repeats_its_tra
     again = run_simulation(plugin=PLUGIN, cdk_out=cdk_out, count=12, seed=11, progress=False, workers=2)
 
     assert two.workers == 2
+    # The parent's wall time holds its shards' start-ups and their run
+    assert two.wall_seconds >= two.startup_seconds + two.run_seconds > 0
+    assert two.startup_seconds > 0
+    assert two.process_seconds > 0
+    assert two.emulator_seconds > 0
     assert two.scenarios == one.scenarios  # the same plan, dealt over the shards
     assert _final_statuses(two) == _final_statuses(one)
     assert two.mismatches() == []

@@ -19,14 +19,20 @@ class RunResult:
     figures: dict[str, int]
     violations: list[Violation]
     trace_sha256: str
+    # From the start of the process that ran the simulation (its interpreter start-up, imports and the
+    # cloud's start-up included) to the result; for a second run in one process, from its request.
     wall_seconds: float
     virtual_seconds: float
-    handler_seconds: float
+    handler_seconds: float  # real time in the handlers' own code, their AWS calls excluded
     timelines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # workflow id -> its state machine executions, event by event, when asked (simulator.executions)
     executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Wall time summed over the processes that ran (one per shard): the overhead ratio's numerator.
     process_seconds: float = 0.0
+    # Real time the local cloud spent answering the handlers' AWS calls (moto's included).
+    emulator_seconds: float = 0.0
+    startup_seconds: float = 0.0  # of wall_seconds: before the first workflow arrived
+    run_seconds: float = 0.0  # of wall_seconds: from the first arrival to quiescence
     workers: int = 1
     denials: list[str] = field(default_factory=list)  # what was refused, distinct, with counts
     expected: dict[str, str] = field(default_factory=dict)  # scenario -> the status it must end in
@@ -143,14 +149,18 @@ class RunResult:
             "workflows_per_second": round(self.workflows / self.wall_seconds, 1)
             if self.wall_seconds
             else 0.0,
+            "startup_seconds": round(self.startup_seconds, 3),
+            "run_seconds": round(self.run_seconds, 3),
             "handler_seconds": round(self.handler_seconds, 3),
+            "emulator_seconds": round(self.emulator_seconds, 3),
             "overhead_ratio": round(self.overhead_ratio, 2) if self.handler_seconds else None,
             "workers": self.workers,
         }
 
     @property
     def overhead_ratio(self) -> float:
-        """Time the processes ran / time inside handler code (1.0 would be handlers and nothing else)."""
+        """Time the processes ran (start-up included) / time in the handlers' own code (their AWS calls
+        excluded): 1.0 would be the handlers' code and nothing else, no emulator, no start-up."""
         busy = self.process_seconds or self.wall_seconds
         return busy / self.handler_seconds if self.handler_seconds else float("inf")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workflowkit.chaos import FaultProfile
-from workflowkit.clock import real_perf_counter
+from workflowkit.clock import real_perf_counter, run_origin
 from workflowkit.cloud import LocalCloud
 from workflowkit.ledger import LedgerEvent
 from workflowkit.simulator.declarations import app_registry
@@ -154,6 +154,7 @@ def _run_timed(
     keep_executions: bool = False,
     observe: Observe | None = None,
 ) -> tuple[RunResult, float, float]:
+    origin = run_origin()  # the process's start, for its first run: start-up counts as wall time
     bar = Progress(expected_workflows, enabled=progress if expected_workflows else False)
     with LocalCloud(cdk_out=cdk_out, seed=seed, enforce_permissions=enforce_permissions) as cloud:
         driver = plugin.driver(cloud)
@@ -209,8 +210,11 @@ def _run_timed(
             violations=violations,
             trace_sha256=cloud.ledger.trace_sha256,
             wall_seconds=wall,
+            run_seconds=wall,
+            startup_seconds=started - origin,
             virtual_seconds=cloud.clock.elapsed().total_seconds(),
             handler_seconds=cloud.lambdas.handler_seconds(),
+            emulator_seconds=cloud.lambdas.emulator_seconds(),
             timelines=timelines,
             executions={wid: workflow_executions(cloud, wid, flow_name=names.flow_of) for wid in wanted}
             if keep_executions
@@ -239,7 +243,9 @@ def _run_timed(
             rows = workflow_timeline(cloud, statuses.get(wid), wid, events=grouped.get(wid, []), names=names)
             injections = faulted.injections(wid) if faulted is not None else []
             result.traces[wid] = workflow_trace(rows, injections, start=cloud.clock.start)
-        return result, started, ended
+    # From the process's start (or this run's request) to the result, the cloud's teardown included.
+    result.wall_seconds = result.process_seconds = real_perf_counter() - origin
+    return result, started, ended
 
 
 def _own(plugin: WorkflowPlugin[Any], statuses: Statuses) -> Statuses:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from workflowkit.chaos import FaultProfile
+from workflowkit.clock import real_perf_counter, run_origin
 from workflowkit.simulator.planning import Plan
 from workflowkit.simulator.plugin import WorkflowPlugin
 from workflowkit.simulator.progress import Progress
@@ -54,6 +55,7 @@ def run_sharded(
     faults: FaultProfile | None = None,
     keep_executions: bool = False,
 ) -> RunResult:
+    origin = run_origin()  # this (the parent) process's start: the run's wall time includes start-up
     context = multiprocessing.get_context("spawn")  # no inherited mock or frozen clock, on every OS
     barrier = context.Barrier(workers)
     results = context.Queue()
@@ -93,7 +95,7 @@ def run_sharded(
     errors = _errors(collected)
     if errors:
         raise RuntimeError(f"simulation shard failed: {errors}")
-    return merge_shards(seed, [collected[shard] for shard in range(workers)])
+    return merge_shards(seed, [collected[shard] for shard in range(workers)], origin=origin)
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,11 @@ def _errors(collected: dict[int, Any]) -> str:
     return "; ".join(f"shard {s}: {p['error']}" for s, p in sorted(collected.items()) if "error" in p)
 
 
-def merge_shards(seed: int, shards: list[dict[str, Any]]) -> RunResult:
-    """One result from the shards' (each {"result", "started", "ended"}), in shard sequence."""
+def merge_shards(seed: int, shards: list[dict[str, Any]], *, origin: float | None = None) -> RunResult:
+    """One result from the shards' (each {"result", "started", "ended"}), in shard sequence; ``origin``:
+    when the parent process started (None: the first shard's start), on the host's monotonic clock."""
+    first = min(s["started"] for s in shards)
+    origin = first if origin is None else origin
     results: list[RunResult] = [s["result"] for s in shards]
     figures: dict[str, int] = {}
     for result in results:
@@ -189,8 +194,11 @@ def merge_shards(seed: int, shards: list[dict[str, Any]]) -> RunResult:
         figures=figures,
         violations=[v for r in results for v in r.violations],
         trace_sha256=trace,
-        # Wall time from the first shard's start to the last shard's end (one monotonic clock per host).
-        wall_seconds=max(s["ended"] for s in shards) - min(s["started"] for s in shards),
+        # Wall time from the parent's start to now (one monotonic clock per host): start-ups included.
+        wall_seconds=real_perf_counter() - origin,
+        startup_seconds=first - origin,
+        run_seconds=max(s["ended"] for s in shards) - first,
+        emulator_seconds=sum(r.emulator_seconds for r in results),
         virtual_seconds=max(r.virtual_seconds for r in results),
         handler_seconds=sum(r.handler_seconds for r in results),
         process_seconds=sum(r.process_seconds for r in results),
