@@ -30,6 +30,7 @@ from workflowkit.catalog_docs import write as write_catalog
 from workflowkit.chaos import FAULTS, PROFILES, FaultProfile, build_profile
 from workflowkit.clock import real_perf_counter
 from workflowkit.cloud import LocalCloud
+from workflowkit.cost import command as cost_command
 from workflowkit.simulator import (
     RunResult,
     WorkflowPlugin,
@@ -54,7 +55,7 @@ from workflowkit.simulator.simulate import replay_workflow
 from workflowkit.template import TemplateError
 
 # The commands that run a workflow's simulation plug-in.
-PLUGGED_COMMANDS = ("demo", "simulate", "timeline", "send")
+PLUGGED_COMMANDS = ("demo", "simulate", "timeline", "send", "cost")
 DEFAULT_COUNT = 100
 
 
@@ -196,6 +197,8 @@ def _parser(plugin: WorkflowPlugin[Any] | None) -> argparse.ArgumentParser:
     check.add_argument("--region", help="the region (default: your AWS profile's, else cdk.out's)")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(handler=run_preflight)
+    cost = commands.add_parser("cost", help="what a workflow costs a month in each pattern, and its latency")
+    cost_command.configure(_with_plugin(cost, plugin), plugin)
     return parser
 
 
