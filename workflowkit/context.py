@@ -11,7 +11,7 @@ wires them together, and ``scripts/check_import_cycles.py`` finds any import tha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -35,12 +35,25 @@ class Backends:
 
     account: str
     region: str
+    # service -> (moto's per-account mapping, the backend found in it): the local cloud asks tens of
+    # thousands of times per run, and moto's lookup imports and walks on each. A mapping replaced or
+    # emptied (moto's reset) is looked up anew.
+    _found: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def __call__(self, service: str) -> Any:
+        found = self._found.get(service)
+        if found is not None:
+            regions, backend = found
+            if regions.get(self.region) is backend:
+                return backend
         if service == "stepfunctions":
             # The executing backend (mock_aws's execute_state_machine), not the plain one.
-            return stepfunctions_parser_backends[self.account][self.region]
-        return get_backend(service)[self.account][self.region]  # type: ignore[call-overload]
+            regions = stepfunctions_parser_backends[self.account]
+        else:
+            regions = get_backend(service)[self.account]  # type: ignore[call-overload]
+        backend = regions[self.region]
+        self._found[service] = (regions, backend)
+        return backend
 
     def owns(self, backend: Any) -> bool:
         """Whether ``backend`` is of this account and region (others stay plain moto)."""
