@@ -333,7 +333,23 @@ def _hooks_only(events: Any, event_name: str, harmless: frozenset[Any]) -> bool:
     """
     cache = getattr(getattr(events, "_emitter", None), "_lookup_cache", None)
     handlers = cache.get(event_name) if isinstance(cache, dict) else None
-    return handlers is not None and all(getattr(h, "__func__", h) in harmless for h in handlers)
+    if handlers is None:
+        return False
+    # The answer for this very list of handlers (botocore builds a new one after any registration): the
+    # entry holds the list, so its id is not reused while the entry lives.
+    key = (id(handlers), harmless)
+    known = _HOOKS_ONLY.get(key)
+    if known is not None and known[0] is handlers:
+        return known[1]
+    answer = all(getattr(h, "__func__", h) in harmless for h in handlers)
+    if len(_HOOKS_ONLY) >= _HOOKS_ONLY_LIMIT:
+        _HOOKS_ONLY.clear()
+    _HOOKS_ONLY[key] = (handlers, answer)
+    return answer
+
+
+_HOOKS_ONLY: dict[tuple[int, frozenset[Any]], tuple[Any, bool]] = {}
+_HOOKS_ONLY_LIMIT = 10_000
 
 
 # Every client class derives from BaseClient, so every client (whichever session made it, whenever it

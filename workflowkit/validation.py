@@ -23,6 +23,7 @@ from botocore.utils import is_json_value_header
 from botocore.validate import validate_parameters
 
 Checker = Callable[[Any], bool]
+_OBJECTS_KEPT = 4096
 
 _NUMBERS: dict[str, tuple[type, ...]] = {
     "float": (float, decimal.Decimal, int),
@@ -43,6 +44,9 @@ class CompiledValidator:
     def __init__(self, *, wire_form: bool = False) -> None:
         self._wire_form = wire_form
         self._by_shape: dict[tuple[str, str | None, str], Checker] = {}
+        # The checker of an input shape object seen before (a client keeps its operations' shapes), so
+        # the per-call lookup skips building the key. Each entry holds its shape: its id stays its own.
+        self._by_object: dict[tuple[int, str], tuple[Shape, Checker]] = {}
 
     def validate(self, params: Any, shape: Shape | None, *, model: str) -> None:
         """Raise botocore's ParamValidationError if botocore would; accept fast what it would accept."""
@@ -51,7 +55,14 @@ class CompiledValidator:
 
     def accepts(self, params: Any, shape: Shape, *, model: str) -> bool:
         """True when botocore's validation certainly passes (False: ask botocore)."""
-        return self._checker(shape, model)(params)
+        known = self._by_object.get((id(shape), model))
+        if known is not None and known[0] is shape:
+            return known[1](params)
+        checker = self._checker(shape, model)
+        if len(self._by_object) >= _OBJECTS_KEPT:
+            self._by_object.clear()
+        self._by_object[(id(shape), model)] = (shape, checker)
+        return checker(params)
 
     def _checker(self, shape: Shape, model: str) -> Checker:
         # botocore builds new Shape objects per client and per reference, so a shape is known by its
