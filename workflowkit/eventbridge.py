@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from moto.events.exceptions import ValidationException
@@ -20,6 +21,7 @@ from moto.events.exceptions import ValidationException
 from workflowkit.context import Executions, Functions, Queues, ServiceContext
 from workflowkit.entries import RequestRefusedError, check_request, entry_error
 from workflowkit.patterns import matches_json
+from workflowkit.spool import Spool
 from workflowkit.targets import target_input
 
 # EventBridge's defaults when a target has no RetryPolicy.
@@ -120,12 +122,19 @@ class EventBridgeDelivery:
             raw_pattern = rule.event_pattern._raw_pattern
             if rule.state != "ENABLED" or not raw_pattern:
                 continue  # disabled, or a scheduled rule
+            sources, detail_types = _exact_fields(raw_pattern)
+            if (sources is not None and entry["Source"] not in sources) or (
+                detail_types is not None and entry["DetailType"] not in detail_types
+            ):
+                continue  # the pattern names other exact sources or detail types: it cannot match
             if not matches_json(raw_pattern, event):
                 continue
             for target in rule.targets:
                 if _is_archive(target):
                     archive = backend.archives.get(rule_name.removeprefix(ARCHIVE_RULE_PREFIX))
                     if archive is not None:
+                        if type(archive.events) is not Spool:  # kept on disk (workflowkit.spool)
+                            archive.events = Spool(archive.events)
                         archive.events.append(event)
                     continue
                 label = _target_label(target["Arn"])
@@ -343,6 +352,26 @@ def rate_period(expression: str) -> timedelta:
         # EventBridge wants "rate(1 minute)" and "rate(5 minutes)": singular for one, plural otherwise.
         raise ValueError(f"invalid schedule expression {expression!r}")
     return timedelta(seconds=count * _UNIT_SECONDS[unit])
+
+
+@lru_cache(maxsize=4096)
+def _exact_fields(raw_pattern: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """The exact values a pattern allows for ``source`` and ``detail-type`` (None: not only exact strings,
+    or not named): an event with another value cannot match it, whatever the rest of the pattern says."""
+    try:
+        pattern = json.loads(raw_pattern)
+    except ValueError:
+        return None, None
+    if not isinstance(pattern, dict):
+        return None, None
+
+    def exact(name: str) -> frozenset[str] | None:
+        values = pattern.get(name)
+        if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+            return frozenset(values)
+        return None
+
+    return exact("source"), exact("detail-type")
 
 
 def _is_archive(target: dict[str, Any]) -> bool:
