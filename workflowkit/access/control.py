@@ -32,6 +32,7 @@ _DENIED = {"sns": ("AuthorizationError", 403)}
 _KEY_DENIED = {"sqs": ("KMS.AccessDeniedException", 400), "sns": ("KMSAccessDenied", 400)}
 _DEFAULT_DENIED = ("AccessDeniedException", 400)
 _CACHE_LIMIT = 50_000
+_ALLOWED = Verdict(Decision.ALLOW, "allowed")
 
 
 class AccessDeniedError(ServiceError):
@@ -73,12 +74,17 @@ class AccessControl:
         self._threads = threading.local()  # per thread: who acts there (handlers may run side by side)
         self._cache: dict[tuple[Any, ...], Verdict] = {}
         self._allowed_calls: set[tuple[Any, ...]] = set()
+        # Hops and entries allowed before, on the template's resources only (their policies and keys
+        # change with a deployment alone; a resource made at run time holds a policy that may change).
+        # Each with the number of checks its decision made: a remembered one counts them again.
+        self._allowed_hops: dict[tuple[Any, ...], tuple[Verdict, int]] = {}
 
     def use(self, model: AccessModel) -> None:
         """Enforce another template's permissions from now on (a stack update); verdicts are decided anew."""
         self.model = model
         self._cache.clear()
         self._allowed_calls.clear()
+        self._allowed_hops.clear()
 
     # --- who acts -----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -176,11 +182,26 @@ class AccessControl:
         principal = self.current
         if principal is None or not self.enabled:
             return None
+        remembered = (
+            "entry",
+            principal.arn,
+            entry.get("EventBusName"),
+            entry.get("Source"),
+            entry.get("DetailType"),
+        )
+        known = self._allowed_hops.get(remembered)
+        if known is not None:
+            self.checks += known[1]
+            return None
+        checks = self.checks
         hop = f"events.PutEvents {entry.get('Source')}/{entry.get('DetailType')}"
-        for permission in self._mapper.needs("events", "PutEvents", {"Entries": [entry]}).permissions:
+        permissions = self._mapper.needs("events", "PutEvents", {"Entries": [entry]}).permissions
+        for permission in permissions:
             verdict = self._identity_request(principal, permission, hop)
             if not verdict.allowed:
                 return _message(principal, permission.action, permission.resource, verdict)
+        if all(self._static_policy(p.resource) for p in permissions):
+            self._remember(remembered, _ALLOWED, self.checks - checks)
         return None
 
     def role_may(
@@ -220,6 +241,12 @@ class AccessControl:
         """
         if not self.enabled:
             return Verdict(Decision.ALLOW, "permissions not enforced")
+        remembered = ("service", service, action, resource, source_arn)
+        known = self._allowed_hops.get(remembered)
+        if known is not None:
+            self.checks += known[1]
+            return known[0]
+        checks = self.checks
         principal = Principal(arn=service, account=None, service=service)
         context = {"aws:SourceArn": source_arn, "aws:SourceAccount": self.model.account}
         permission = Permission(action, resource, context)
@@ -235,7 +262,19 @@ class AccessControl:
         # topics", SNS developer guide) and documents none for the other paths, so a key statement
         # conditioned on them is refused here, as it may be in AWS (decision 0016).
         key_verdict = self.key_use(principal, KeyUse(resource, actions, via), hop=hop)
-        return key_verdict if key_verdict is not None else verdict
+        final = key_verdict if key_verdict is not None else verdict
+        if final.allowed and self._static_policy(resource):
+            self._remember(remembered, final, self.checks - checks)
+        return final
+
+    def _static_policy(self, arn: str) -> bool:
+        """Whether the resource's policy is the template's (it changes with a deployment alone)."""
+        return arn in self.model.resources or arn in self.model.resource_policies
+
+    def _remember(self, allowed: tuple[Any, ...], verdict: Verdict, checks: int) -> None:
+        if len(self._allowed_hops) >= _CACHE_LIMIT:
+            self._allowed_hops.clear()
+        self._allowed_hops[allowed] = (verdict, checks)
 
     def may_assume(self, role_arn: str, *, service: str, source_arn: str, hop: str) -> Verdict:
         """Whether ``service`` may assume ``role_arn`` (its trust policy) to act for ``source_arn``."""
