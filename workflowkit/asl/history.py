@@ -16,6 +16,8 @@ a Parallel or Map state continues from the latest event its children published (
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Final
@@ -71,24 +73,55 @@ def json_text(value: Any) -> str:
 
 
 class History:
-    """The events of one execution, oldest first; event ``n`` (from 1) is ``events[n - 1]``."""
+    """The events of one execution, oldest first; event ``n`` (from 1) is ``events[n - 1]``.
 
-    __slots__ = ("events",)
+    A finished execution's history is kept as long as Step Functions keeps it (90 days: longer than any
+    local run), but packed (:meth:`pack`): its events pickled and compressed, a few KB instead of tens
+    of KB of tuples and dicts, so a run of 100,000 workflows holds every history it made. Reading it
+    (``rendered``, ``len``) unpacks a copy; ``events`` unpacks it for good, for whatever appends again.
+    """
+
+    __slots__ = ("_count", "_events", "_packed")
 
     def __init__(self) -> None:
-        self.events: list[Event] = []
+        self._events: list[Event] = []
+        self._packed: bytes | None = None
+        self._count = 0
+
+    @property
+    def events(self) -> list[Event]:
+        if self._packed is not None:
+            self._events, self._packed = self._unpacked(), None
+        return self._events
 
     def add(self, kind: str, previous: int, at: datetime, details: Details = None) -> int:
-        self.events.append((kind, previous, at, details))
-        return len(self.events)
+        events = self.events
+        events.append((kind, previous, at, details))
+        return len(events)
+
+    def pack(self) -> None:
+        """Keep the events compressed until read: called once the execution has ended."""
+        if self._packed is not None:
+            return
+        try:
+            packed = zlib.compress(pickle.dumps(self._events, pickle.HIGHEST_PROTOCOL), 1)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return  # a value that is not plain data (never past its state): kept as it is
+        self._count, self._packed, self._events = len(self._events), packed, []
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self._count if self._packed is not None else len(self._events)
 
     def rendered(self, *, include_data: bool = True) -> Iterator[dict[str, Any]]:
         """Every event as the API returns it (``HistoryEvent``), oldest first."""
-        for number, event in enumerate(self.events, start=1):
+        events = self._unpacked() if self._packed is not None else self._events
+        for number, event in enumerate(events, start=1):
             yield render(number, event, include_data=include_data)
+
+    def _unpacked(self) -> list[Event]:
+        assert self._packed is not None
+        events: list[Event] = pickle.loads(zlib.decompress(self._packed))
+        return events
 
 
 def render(number: int, event: Event, *, include_data: bool = True) -> dict[str, Any]:
