@@ -313,6 +313,8 @@ class StepFunctionsService:
         self._histories[arn] = running.history
         if running.status == "RUNNING":  # waiting on virtual time: it may still be stopped
             self._running[arn] = running
+        else:
+            running.history.pack()  # it ended as it started: kept compressed (asl.history.History)
 
     def _fail_before_start(self, execution: MotoExecution, error: str, cause: str) -> None:
         history = self._histories[execution.exec_arn]
@@ -331,6 +333,9 @@ class StepFunctionsService:
         execution.error, execution.cause = result.error, result.cause
         self.statuses[str(result.status)] += 1
         self._context.ledger.trace("execution", now, execution.name, str(result.status))
+        history = self._histories.get(execution.exec_arn)
+        if history is not None and execution.exec_arn not in self._running:
+            history.pack()  # nothing is added to an ended execution's history: kept compressed
 
     def _refuse_invalid(self, definition: str, *, express: bool) -> None:
         """CreateStateMachine's check: what Step Functions refuses is refused (InvalidDefinition); what
