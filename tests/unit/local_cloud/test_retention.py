@@ -1,0 +1,80 @@
+"""What the local cloud keeps for long is kept compactly, and reads back exactly as kept.
+
+A run of 100,000 workflows holds every execution history and every archived event it made (Step
+Functions keeps a history 90 days, an archive its events for its retention): a finished execution's
+history is packed, an archive's events are spooled to disk. Neither may change what a reader sees.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from workflowkit.asl.history import EXECUTION_STARTED, EXECUTION_SUCCEEDED, History, Text
+from workflowkit.spool import Spool
+
+AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def a_history() -> History:
+    history = History()
+    history.add(EXECUTION_STARTED, 0, AT, (Text('{"a": 1}'), "arn:aws:iam::123456789012:role/r"))
+    history.add("PassStateEntered", 1, AT, ("Pass", {"a": 1, "amount": Decimal("2.50"), "items": [1, 2]}))
+    history.add("PassStateExited", 2, AT, ("Pass", {"a": 1}))
+    history.add(EXECUTION_SUCCEEDED, 3, AT, ({"a": 1},))
+    return history
+
+
+def test_a_packed_history_renders_exactly_as_before_and_keeps_its_length() -> None:
+    # GIVEN an ended execution's history, rendered before it is packed
+    history = a_history()
+    before = list(history.rendered())
+    # WHEN it is packed
+    history.pack()
+    # THEN it reads the same, with or without execution data, as often as asked
+    assert list(history.rendered()) == before
+    assert list(history.rendered()) == before
+    assert list(history.rendered(include_data=False)) == a_history_without_data()
+    assert len(history) == 4
+
+
+def a_history_without_data() -> list[dict[str, object]]:
+    return list(a_history().rendered(include_data=False))
+
+
+def test_a_packed_history_unpacks_for_good_when_its_events_are_used() -> None:
+    # GIVEN a packed history
+    history = a_history()
+    history.pack()
+    # WHEN something appends to it (its events list)
+    history.add("ExecutionRedriven", 4, AT)
+    # THEN nothing kept is lost and the new event follows
+    assert [event["type"] for event in history.rendered()][-2:] == [EXECUTION_SUCCEEDED, "ExecutionRedriven"]
+    assert len(history) == 5
+
+
+def test_a_history_holding_what_cannot_be_pickled_stays_as_it_is() -> None:
+    history = History()
+    history.add("PassStateEntered", 0, AT, ("Pass", lambda: None))
+    history.pack()
+    assert len(history.events) == 1
+
+
+def test_a_spool_gives_back_every_record_in_sequence() -> None:
+    # GIVEN records appended to a spool, one of them before it was made
+    spool = Spool([{"id": "0"}])
+    for n in range(1, 500):
+        spool.append({"id": str(n), "detail": {"n": n, "at": AT}})
+    # THEN it counts, iterates and indexes them as a list would
+    assert len(spool) == 500
+    assert spool
+    records = list(spool)
+    assert [r["id"] for r in records] == [str(n) for n in range(500)]
+    assert records[7]["detail"] == {"n": 7, "at": AT}
+    assert spool[-1]["id"] == "499"
+    assert spool[0] == {"id": "0"}
+    with pytest.raises(IndexError):
+        spool[500]
+    assert not Spool()
