@@ -23,8 +23,8 @@ _COLOURS = (
     "#bab0ac",
     "#86bcb6",
 )
-WIDTH, HEIGHT = 900, 520
-LEFT, RIGHT, TOP, BOTTOM = 80, 330, 60, 90
+WIDTH, HEIGHT = 1000, 520
+LEFT, RIGHT, TOP, BOTTOM = 80, 400, 60, 90
 
 
 def render_chart(report: CostReport) -> str:
@@ -72,13 +72,12 @@ def render_chart(report: CostReport) -> str:
             f"${result.total * scale:.3f}</text>"
         )
         label_y = TOP + plot_h + 18
-        parts.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{label_y}" text-anchor="middle">{escape(TITLES[name])}</text>'
-        )
-        parts.append(
-            f'<text x="{x + bar_w / 2:.1f}" y="{label_y + 15}" text-anchor="middle" fill="#555">'
-            f"({result.basis})</text>"
-        )
+        for line, text in enumerate([*_two_lines(TITLES[name]), f"({result.basis})"]):
+            colour = "#555" if text.startswith("(") else "#000"
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{label_y + 14 * line}" text-anchor="middle" '
+                f'fill="{colour}">{escape(text)}</text>'
+            )
         # The latency marker: a line from p50 to p99 on the right axis, a dot at p50.
         cx = x + bar_w + 12
         y50 = TOP + plot_h - result.latency.p50_ms / slowest * plot_h
@@ -89,10 +88,11 @@ def render_chart(report: CostReport) -> str:
         )
         parts.append(f'<circle cx="{cx:.1f}" cy="{y50:.1f}" r="4" fill="#000"/>')
         parts.append(
-            f'<text x="{cx + 6:.1f}" y="{y99 - 4:.1f}" font-size="10">p50 {result.latency.p50_ms:,.0f} / '
+            f'<text x="{cx:.1f}" y="{y99 - 6:.1f}" font-size="10" text-anchor="middle">'
+            f"p50 {result.latency.p50_ms:,.0f} / "
             f"p99 {result.latency.p99_ms:,.0f} ms</text>"
         )
-    legend_x = WIDTH - RIGHT + 70
+    legend_x = WIDTH - RIGHT + 110
     for index, (colour, service) in enumerate(zip(_COLOURS, SERVICES, strict=True)):
         y = TOP + index * 20
         parts.append(f'<rect x="{legend_x}" y="{y}" width="12" height="12" fill="{colour}"/>')
@@ -106,6 +106,15 @@ def render_chart(report: CostReport) -> str:
     parts.append(f'<text x="{legend_x + 18}" y="{y + 12}">latency p50 (dot) to p99</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _two_lines(title: str) -> list[str]:
+    """A design's title on two lines when long (the bars' slots are narrow)."""
+    words = title.split()
+    if len(title) <= 18 or len(words) < 2:
+        return [title]
+    half = max(1, len(words) // 2)
+    return [" ".join(words[:half]), " ".join(words[half:])]
 
 
 def write_chart(report: CostReport, path: Path) -> None:
