@@ -105,6 +105,11 @@ def test_only_the_app_s_calls_are_counted_and_writes_cost_at_least_a_unit_each(m
     assert usage.total("dynamodb", "wru") >= writes
 
 
+def test_the_template_s_customer_managed_keys_are_counted(metered: Any) -> None:
+    usage, _ = metered
+    assert usage.total("kms", "keys") == 1  # the stage's one key (infra: every resource encrypts with it)
+
+
 def test_the_cost_command_prints_every_design_and_a_bill_that_adds_up(cdk_out: Path, tmp_path: Path) -> None:
     chart = tmp_path / "cost.svg"
     out = io.StringIO()

@@ -293,7 +293,8 @@ class Meter:
             counts[("api", "apigateway", "requests")] += counts.get(
                 (f"function:{name}", "lambda", "invocations"), 0
             )
-        counts[("kms", "kms", "keys")] = len(cloud.backend("kms").keys)
+        keys = sum(len(template.of_type("AWS::KMS::Key")) for template in cloud.app.templates)
+        counts[("kms", "kms", "keys")] = keys
 
 
 def _tables_named(operation: str, params: dict[str, Any]) -> list[str]:
