@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from controller.effects import Effects, EffectTargets
 from controller.service import Controller
 from controller.store import WorkflowStore
-from workflow_core import settings
+from workflow_core import lazy, settings
 from workflow_core.catalog import DomainEvent
 from workflow_core.queue_lambda import queue_lambda
 from workflow_core.registry import deployed
 
 logger = Logger()
-tracer = Tracer()
+tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 
@@ -27,7 +26,7 @@ def build_controller(*, clients: dict[str, Any] | None = None) -> Controller:
     clients = clients or {}
 
     def client(name: str) -> Any:
-        return clients.get(name) or boto3.client(name)
+        return clients.get(name) or lazy.client(name)
 
     targets = EffectTargets(
         bus_name=settings.required(settings.EVENT_BUS_NAME),

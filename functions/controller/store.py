@@ -17,15 +17,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from controller.actions import Action, action_from_dict, action_to_dict
+from workflow_core import lazy
 from workflow_core.catalog import DomainEvent
 from workflow_core.workflow_state import STATE_SK, WorkflowState, history_sk, workflow_pk
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+_serializer = lazy.type_serializer()
 
 
 class DuplicateEventError(Exception):

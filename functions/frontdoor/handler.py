@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -15,25 +14,25 @@ from frontdoor.callbacks import Callbacks
 from frontdoor.claims import CallbackTable
 from frontdoor.delivery import DecisionDelivery
 from frontdoor.routes import build_app
+from workflow_core import lazy
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.registry import deployed
 from workflow_core.settings import CALLBACKS_TABLE_NAME, EVENT_BUS_NAME, WORKFLOW_TABLE_NAME, required
 from workflow_core.workflow_status import load_state, load_status
 
 logger = Logger()
-tracer = Tracer()
+tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
-publisher = EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events"))
-dynamodb = boto3.resource("dynamodb")
-workflows = dynamodb.Table(required(WORKFLOW_TABLE_NAME))
+publisher = EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events"))
+workflows = lazy.table(required(WORKFLOW_TABLE_NAME))
 front_door = FrontDoor(
     publisher=publisher, status_reader=partial(load_status, workflows), registry=deployed()
 )
 callbacks = Callbacks(
     state_reader=partial(load_state, workflows),
-    claims=CallbackTable(dynamodb.Table(required(CALLBACKS_TABLE_NAME))),
-    delivery=DecisionDelivery(publisher=publisher, states=boto3.client("stepfunctions")),
+    claims=CallbackTable(lazy.table(required(CALLBACKS_TABLE_NAME))),
+    delivery=DecisionDelivery(publisher=publisher, states=lazy.client("stepfunctions")),
     registry=deployed(),
 )
 app = build_app(front_door, logger=logger, callbacks=callbacks)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -21,6 +20,7 @@ from identity.deployment import IDENTITY_PROVIDER, VERIFICATIONS_TABLE_NAME
 from identity.errors import ApplicantIneligibleError, IdentityProviderUnavailableError
 from identity.provider import IdentityProvider, SandboxProvider, Verification
 from onboarding_workflow.events import CustomerRegistered
+from workflow_core import lazy
 from workflow_core.contention import describe, is_transient
 from workflow_core.errors import InvalidTaskInputError
 from workflow_core.settings import required
@@ -28,7 +28,7 @@ from workflow_core.settings import required
 OPERATIONS = ("verify",)
 
 logger = Logger()
-tracer = Tracer()
+tracer = lazy.DeferredTracer()
 
 
 def build_provider(name: str, *, table: Any) -> IdentityProvider:
@@ -40,7 +40,7 @@ def build_provider(name: str, *, table: Any) -> IdentityProvider:
 
 PROVIDER = build_provider(
     os.environ.get(IDENTITY_PROVIDER, "sandbox"),
-    table=boto3.resource("dynamodb").Table(required(VERIFICATIONS_TABLE_NAME)),
+    table=lazy.table(required(VERIFICATIONS_TABLE_NAME)),
 )
 
 

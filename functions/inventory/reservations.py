@@ -117,14 +117,20 @@ class InventoryService:
 
     def __init__(self, *, table: Any, publisher: EventPublisher, backoff: Backoff | None = None) -> None:
         self._table = table
-        # The resource's client: transactions take and return plain Python values, like the Table.
-        self._client = table.meta.client
         self._publisher = publisher
         self._backoff = backoff or Backoff()
         # What inventory handles, in one place (its queue's rule must deliver exactly these).
         self.router: EventRouter[OutgoingEvent | None] = EventRouter()
         self.router.on(*deployed().step_triggers(INVENTORY.name), STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("InventoryReleaseRequested")(self._on_release_requested)
+
+    @property
+    def _client(self) -> Any:
+        """The resource's client: transactions take and return plain Python values, like the Table.
+
+        Read when used, not kept from ``__init__``: a table made on first use stays unmade until then.
+        """
+        return self._table.meta.client
 
     # --- events -------------------------------------------------------------------------------------
     def handle(self, event: DomainEvent) -> OutgoingEvent | None:

@@ -3,26 +3,26 @@ NotificationService."""
 
 from __future__ import annotations
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from notification.deployment import CUSTOMER_TOPIC_ARN, NOTIFICATIONS_TABLE_NAME
 from notification.notices import NotificationService
+from workflow_core import lazy
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
 from workflow_core.settings import EVENT_BUS_NAME, required
 
 logger = Logger()
-tracer = Tracer()
+tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 service = NotificationService(
-    table=boto3.resource("dynamodb").Table(required(NOTIFICATIONS_TABLE_NAME)),
-    sns_client=boto3.client("sns"),
+    table=lazy.table(required(NOTIFICATIONS_TABLE_NAME)),
+    sns_client=lazy.client("sns"),
     topic_arn=required(CUSTOMER_TOPIC_ARN),
-    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events")),
+    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events")),
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
@@ -18,12 +18,13 @@ from order_workflow.events import Order
 from payment.errors import InvalidOrderError
 from payment.fraud import screen_order
 from payment.validation import validate_order
+from workflow_core import lazy
 from workflow_core.errors import InvalidTaskInputError, TerminalError
 
 OPERATIONS = ("validate", "fraud")
 
 logger = Logger()
-tracer = Tracer()
+tracer = lazy.DeferredTracer()
 
 
 @logger.inject_lambda_context

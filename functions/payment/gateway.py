@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import boto3
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, TypeAdapter, ValidationError
 
 from order_workflow.events import Order, OrderId
 from payment.gateways import GatewayCall, GatewaySettings, PaymentGateway, build_gateway
+from workflow_core import lazy
 from workflow_core.envelope import ContractModel
 from workflow_core.errors import InvalidTaskInputError
 
@@ -76,8 +76,8 @@ GatewayRequest = Annotated[
 _requests: TypeAdapter[GatewayRequest] = TypeAdapter(GatewayRequest)
 
 logger = Logger()
-tracer = Tracer()
-GATEWAY: PaymentGateway = build_gateway(GatewaySettings.from_env(), dynamodb_client=boto3.client("dynamodb"))
+tracer = lazy.DeferredTracer()
+GATEWAY: PaymentGateway = build_gateway(GatewaySettings.from_env(), dynamodb_client=lazy.client("dynamodb"))
 
 
 @logger.inject_lambda_context

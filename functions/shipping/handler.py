@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shipping.deployment import SHIPMENTS_TABLE_NAME
 from shipping.shipments import ShippingService
+from workflow_core import lazy
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
 from workflow_core.settings import EVENT_BUS_NAME, required
 
 logger = Logger()
-tracer = Tracer()
+tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 service = ShippingService(
-    table=boto3.resource("dynamodb").Table(required(SHIPMENTS_TABLE_NAME)),
-    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=boto3.client("events")),
+    table=lazy.table(required(SHIPMENTS_TABLE_NAME)),
+    publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events")),
 )
 
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from pydantic import ValidationError
 
+from workflow_core import lazy
 from workflow_core.catalog import DomainEvent
 from workflow_core.definition import Step, WorkflowDefinition
 from workflow_core.envelope import ContractModel, WorkflowContext
@@ -26,6 +25,10 @@ from workflow_core.errors import InvalidEventError, MalformedEventError, Termina
 from workflow_core.lifecycle import StepRequested, StepRetryRequested
 from workflow_core.publisher import OutgoingEvent, derived_event_id, new_event
 from workflow_core.registry import deployed, parse_event
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 Handler = Callable[[DomainEvent], None]
 FailureHook = Callable[[str], None]
@@ -144,31 +147,39 @@ class IdempotentHandler:
     A redelivered event (same id) returns the stored result without calling the handler; a handler that
     raises leaves no record, so SQS redelivery retries it. ``key_prefix`` (the service name) keeps
     services that share one idempotency table, or one process in the local cloud, apart.
+
+    ``persistence_store`` may be a function returning the store: it is then made, and Powertools'
+    idempotency utility (which imports boto3) imported, on the first event, not at cold start.
     """
 
     def __init__(
         self,
         handle: Handler,
         *,
-        persistence_store: BasePersistenceLayer,
+        persistence_store: BasePersistenceLayer | Callable[[], BasePersistenceLayer],
         key_prefix: str,
         expires_after: timedelta = IDEMPOTENCY_EXPIRY,
     ) -> None:
         self._handle = handle
-        self.config = IdempotencyConfig(
-            event_key_jmespath="metadata.eventId",
-            # The same id on a different detail-type is a producer bug: fail it instead of skipping it.
-            payload_validation_jmespath="detailType",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=int(expires_after.total_seconds()),
-        )
-        self._process_once = idempotent_function(
-            self._process,
-            data_keyword_argument="record",
-            persistence_store=persistence_store,
-            config=self.config,
-            key_prefix=key_prefix,
-        )
+        self._store = persistence_store
+        self._key_prefix = key_prefix
+        self._expires_after = expires_after
+        self._config: IdempotencyConfig | None = None
+        self._process_once: Callable[..., Any] = lazy.deferred(self._decorated)
+
+    @property
+    def config(self) -> IdempotencyConfig:
+        if self._config is None:
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
+
+            self._config = IdempotencyConfig(
+                event_key_jmespath="metadata.eventId",
+                # The same id on a different detail-type is a producer bug: fail it instead of skipping it.
+                payload_validation_jmespath="detailType",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=int(self._expires_after.total_seconds()),
+            )
+        return self._config
 
     def register_lambda_context(self, context: Any) -> None:
         """Lets in-progress records expire with the invocation (call once per invocation)."""
@@ -178,6 +189,22 @@ class IdempotentHandler:
     def __call__(self, event: DomainEvent) -> None:
         record = {"metadata": {"eventId": event.event_id}, "detailType": event.detail_type}
         self._process_once(record=record, event=event)
+
+    def _decorated(self) -> Callable[..., Any]:
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: PLC0415
+        from aws_lambda_powertools.utilities.idempotency.persistence.base import (  # noqa: PLC0415
+            BasePersistenceLayer,
+        )
+
+        store = self._store if isinstance(self._store, BasePersistenceLayer) else self._store()
+        decorated: Callable[..., Any] = idempotent_function(
+            self._process,
+            data_keyword_argument="record",
+            persistence_store=store,
+            config=self.config,
+            key_prefix=self._key_prefix,
+        )
+        return decorated
 
     def _process(self, *, record: dict[str, Any], event: DomainEvent) -> dict[str, Any]:
         self._handle(event)

@@ -15,13 +15,19 @@ from pydantic.alias_generators import to_camel
 
 
 class ContractModel(BaseModel):
-    """Base of every contract model: camelCase on the wire, snake_case in Python, no unknown fields."""
+    """Base of every contract model: camelCase on the wire, snake_case in Python, no unknown fields.
+
+    Each model's validator and serializer are built when the model is first used, not when its module is
+    imported (``defer_build``): every function imports the whole deployed catalog, and uses a few of its
+    models (docs/decisions/0042).
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
         extra="forbid",
         frozen=True,
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:

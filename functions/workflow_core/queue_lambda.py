@@ -9,14 +9,18 @@ Lambda's ``Errors`` metric) and, for consumers, runs each event at most once per
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+from workflow_core import lazy
 from workflow_core.consumer import Handler, IdempotentHandler, process_batch
 from workflow_core.settings import IDEMPOTENCY_TABLE_NAME, required
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -25,7 +29,7 @@ def queue_lambda(
     handle: Handler,
     *,
     logger: Logger,
-    tracer: Tracer,
+    tracer: Tracer | lazy.DeferredTracer,
     metrics: Metrics,
     idempotency_key_prefix: str | None,
 ) -> LambdaHandler:
@@ -33,10 +37,18 @@ def queue_lambda(
     that deduplicates by itself (the controller's history does)."""
     once: IdempotentHandler | None = None
     if idempotency_key_prefix is not None:
+        table_name = required(IDEMPOTENCY_TABLE_NAME)  # a missing name fails the cold start, not an event
+
+        def persistence_store() -> DynamoDBPersistenceLayer:
+            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer  # noqa: PLC0415
+
+            # The function's shared session: the DynamoDB model is read once, not again for a session of
+            # the persistence layer's own.
+            client = lazy.session().client("dynamodb")
+            return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+
         once = IdempotentHandler(
-            handle,
-            persistence_store=DynamoDBPersistenceLayer(table_name=required(IDEMPOTENCY_TABLE_NAME)),
-            key_prefix=idempotency_key_prefix,
+            handle, persistence_store=persistence_store, key_prefix=idempotency_key_prefix
         )
 
     def record_failed(_error_type: str) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from workflow_core.workflow_state import STATE_SK, WorkflowState, workflow_pk
 
 
@@ -41,6 +39,8 @@ def load_state(table: Any, workflow_id: str) -> WorkflowState | None:
 
 
 def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key  # noqa: PLC0415 - boto3 when first used (workflow_core.lazy)
+
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk), "ConsistentRead": True}
     while True:

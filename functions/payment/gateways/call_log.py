@@ -17,13 +17,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
-
 from payment.gateways.base import GatewayCall
-from workflow_core import clock
+from workflow_core import clock, lazy
 
 CALL_PREFIX = "CALL#"
-_serializer = TypeSerializer()
+_serializer = lazy.type_serializer()
 
 
 class CallOutcome(StrEnum):

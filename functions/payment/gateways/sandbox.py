@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from order_workflow.events import Order
@@ -46,7 +45,7 @@ from payment.gateways.base import (
     Void,
 )
 from payment.gateways.call_log import CallLog, CallOutcome
-from workflow_core import clock
+from workflow_core import clock, lazy
 from workflow_core.contention import (
     Backoff,
     ContendedWriteError,
@@ -67,8 +66,8 @@ REFUND = "GATEWAY#refund"
 OUTAGE = "GATEWAY#authorize#OUTAGE"  # the one injected outage of a tok_gatewayFlaky order
 
 _CONDITION_FAILED = {"ConditionalCheckFailedException", "TransactionCanceledException"}
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+_serializer = lazy.type_serializer()
+_deserializer = lazy.type_deserializer()
 
 
 class SandboxGateway(PaymentGateway):
