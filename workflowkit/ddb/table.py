@@ -10,7 +10,9 @@ tuples pointing back at the items, updated on every write that changes an item's
 from __future__ import annotations
 
 import bisect
+import marshal
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +21,39 @@ from workflowkit.ddb.errors import ValidationException
 from workflowkit.ddb.values import Item, collation_key
 
 PrimaryKey = tuple[Any, ...]
+# How many items, last written, each table keeps as they were written; older ones are kept packed
+# (marshalled, compressed when large): a few hundred bytes instead of a few KB of dicts. Items are
+# DynamoDB's to keep for as long as the table lives, and a run of 100,000 workflows writes millions;
+# the ones a run still works on are its latest, and an older one read again is unpacked on the way out.
+HOT_ITEMS = 2048
+_RAW, _COMPRESSED = b"m", b"z"
+_COMPRESS_FROM = 512  # bytes of marshalled item: smaller ones gain little from zlib
+
+
+def pack(item: Item) -> Item | bytes:
+    """The item as kept when cold: marshalled (its values are str, bytes, bool, lists and dicts)."""
+    try:
+        data = marshal.dumps(item)
+    except ValueError:
+        return item  # not plain data: kept as it is
+    if len(data) >= _COMPRESS_FROM:
+        return _COMPRESSED + zlib.compress(data, 1)
+    return _RAW + data
+
+
+def unpack(stored: Any) -> Item:
+    """An item as stored (packed or not), as an item."""
+    if type(stored) is not bytes:
+        return stored  # type: ignore[no-any-return]
+    data = stored[1:]
+    item: Item = marshal.loads(zlib.decompress(data) if stored[:1] == _COMPRESSED else data)
+    return item
 
 
 @dataclass(slots=True)
 class Partition:
     keys: list[Any] = field(default_factory=list)  # sorted range-key collation keys
-    items: dict[Any, Item] = field(default_factory=dict)
+    items: dict[Any, Item | bytes] = field(default_factory=dict)  # bytes: packed (see HOT_ITEMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +180,9 @@ class Table:
         self.data: dict[Any, Any] = {}  # hash key -> item (hash-only table) or Partition
         self.sizes: dict[PrimaryKey, int] = {}
         self._sorted_hashes: list[Any] | None = None
+        # The latest HOT_ITEMS written, oldest first; the items stored (self.data) are packed when they
+        # leave it (see HOT_ITEMS).
+        self._hot: OrderedDict[PrimaryKey, None] = OrderedDict()
 
     # --- keys ---------------------------------------------------------------------------------------
     def primary_key(self, item: Item) -> PrimaryKey:
@@ -183,10 +215,11 @@ class Table:
     # --- point reads and writes -----------------------------------------------------------------------
     def get(self, primary: PrimaryKey) -> Item | None:
         if self.range_name is None:
-            found: Item | None = self.data.get(primary[0])
-            return found
-        partition = self.data.get(primary[0])
-        return None if partition is None else partition.items.get(primary[1])
+            found = self.data.get(primary[0])
+        else:
+            partition = self.data.get(primary[0])
+            found = None if partition is None else partition.items.get(primary[1])
+        return None if found is None else unpack(found)
 
     def write(self, primary: PrimaryKey, item: Item | None, size: int = 0) -> Item | None:
         """Store ``item`` under ``primary`` (None deletes); returns the previous item."""
@@ -202,15 +235,35 @@ class Table:
                 self.data[primary[0]] = item
         else:
             old = self._write_partition(primary, item)
+        if old is not None:
+            old = unpack(old)
+        hot = self._hot
         if item is None:
             self.sizes.pop(primary, None)
+            hot.pop(primary, None)
         else:
             self.sizes[primary] = size
+            hot[primary] = None
+            hot.move_to_end(primary)
+            if len(hot) > HOT_ITEMS:
+                self._pack(hot.popitem(last=False)[0])
         for index in self.indexes.values():
             index.replace(index.entry(old, primary), index.entry(item, primary))
         return old
 
-    def _write_partition(self, primary: PrimaryKey, item: Item | None) -> Item | None:
+    def _pack(self, primary: PrimaryKey) -> None:
+        if self.range_name is None:
+            item = self.data.get(primary[0])
+            if type(item) is dict:
+                self.data[primary[0]] = pack(item)
+            return
+        partition = self.data.get(primary[0])
+        item = None if partition is None else partition.items.get(primary[1])
+        if partition is not None and type(item) is dict:
+            partition.items[primary[1]] = pack(item)
+
+    def _write_partition(self, primary: PrimaryKey, item: Item | None) -> Item | bytes | None:
+        """Store in the partition; returns the previous item as stored (packed or not)."""
         hash_key, range_key = primary
         partition = self.data.get(hash_key)
         if partition is None:
@@ -240,7 +293,7 @@ class Table:
         if self.range_name is None:
             item = self.data.get(hash_key)
             if item is not None and start is None:
-                yield item, self.sizes[(hash_key,)]
+                yield unpack(item), self.sizes[(hash_key,)]
             return
         partition = self.data.get(hash_key)
         if partition is None:
@@ -257,7 +310,7 @@ class Table:
         for range_key in selected:
             found = items.get(range_key)
             if found is not None:  # a caller may write between pages of a lazy read
-                yield found, sizes[(hash_key, range_key)]
+                yield unpack(found), sizes[(hash_key, range_key)]
 
     def query_index(
         self,
@@ -297,7 +350,7 @@ class Table:
                     continue
                 found = self.data.get(hash_key)
                 if found is not None:
-                    yield found, self.sizes[(hash_key,)]
+                    yield unpack(found), self.sizes[(hash_key,)]
                 continue
             resume = start if start is not None and hash_key == start[0] else None
             yield from self.query(hash_key, None, True, resume)
