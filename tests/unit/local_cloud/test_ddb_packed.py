@@ -12,6 +12,7 @@ import pytest
 
 from tests.unit.local_cloud.test_ddb_engine import *  # noqa: F403 - the same tests, run on packed items
 from workflowkit.ddb import table
+from workflowkit.ddb.values import Item
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def test_an_item_is_kept_packed_once_written_and_read_back_whole() -> None:
             "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
         }
     )
-    item = {
+    item: Item = {
         "id": {"S": "a"},
         "doc": {"S": "x" * 5000},
         "n": {"N": "1.5"},
