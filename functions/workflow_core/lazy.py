@@ -114,7 +114,8 @@ class DeferredTracer:
     """Powertools' ``Tracer``, constructed (X-Ray SDK imported, botocore patched) on the first invocation.
 
     The decorators and methods are Powertools' own, applied to the real tracer when the decorated
-    function first runs: the same segments, annotations (``ColdStart``, ``Service``) and metadata.
+    function first runs: the same segments, annotations (``ColdStart``, ``Service``) and metadata. With
+    tracing disabled the function runs undecorated (Powertools' would only open dummy subsegments).
     """
 
     instances: ClassVar[list[DeferredTracer]] = []
@@ -146,7 +147,10 @@ class DeferredTracer:
         def call(*args: Any, **kwargs: Any) -> Any:
             nonlocal decorated
             if decorated is None:
-                decorated = getattr(self.tracer(), decorator)(function)
+                tracer = self.tracer()
+                # Disabled tracing (POWERTOOLS_TRACE_DISABLED; the local cloud) records nothing: Powertools
+                # would still open a dummy X-Ray subsegment around every call, for no segment at all.
+                decorated = function if tracer.disabled else getattr(tracer, decorator)(function)
             return decorated(*args, **kwargs)
 
         return call  # type: ignore[return-value]
