@@ -75,6 +75,11 @@ class LocalCloudError(RuntimeError):
     """The local cloud cannot start or was used wrongly."""
 
 
+def running() -> bool:
+    """Whether a LocalCloud runs in this process (moto's mock, a frozen clock, the fast path active)."""
+    return _ACTIVE is not None
+
+
 class LocalCloud:
     def __init__(
         self,
