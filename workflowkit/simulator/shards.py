@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from workflowkit.chaos import FaultProfile
 from workflowkit.clock import real_perf_counter, run_origin
@@ -100,7 +100,7 @@ def run_sharded(
     return merge_shards(seed, [collected[shard] for shard in range(workers)], origin=origin)
 
 
-def _start_method() -> str:
+def _start_method() -> Literal["fork", "spawn"]:
     """``fork`` where it is safe: the shards inherit the imports (seconds of start-up each) and nothing
     else (no local cloud runs here: no mock, no frozen clock; one thread, so no lock held by another).
     ``spawn`` otherwise, and where there is no fork."""
