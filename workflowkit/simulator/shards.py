@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from workflowkit.chaos import FaultProfile
 from workflowkit.clock import real_perf_counter, run_origin
@@ -58,7 +58,7 @@ def run_sharded(
     keep_executions: bool = False,
 ) -> RunResult:
     origin = run_origin()  # this (the parent) process's start: the run's wall time includes start-up
-    context = multiprocessing.get_context(_start_method())
+    context = multiprocessing.get_context("fork") if _may_fork() else multiprocessing.get_context("spawn")
     barrier = context.Barrier(workers)
     results = context.Queue()
     finished = [context.Value("i", 0) for _ in range(workers)]
@@ -100,13 +100,13 @@ def run_sharded(
     return merge_shards(seed, [collected[shard] for shard in range(workers)], origin=origin)
 
 
-def _start_method() -> Literal["fork", "spawn"]:
+def _may_fork() -> bool:
     """``fork`` where it is safe: the shards inherit the imports (seconds of start-up each) and nothing
     else (no local cloud runs here: no mock, no frozen clock; one thread, so no lock held by another).
     ``spawn`` otherwise, and where there is no fork."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 and not running():
-        return "fork"
-    return "spawn"
+    return (
+        "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 and not running()
+    )
 
 
 @dataclass(frozen=True)
