@@ -9,7 +9,14 @@ It knows the kit and no workflow: a workflow brings its scenarios, driver and in
   lost; and the plug-in's own), the trace hash.
 """
 
-from workflowkit.simulator.invariants import Status, Statuses, Violation, termination_budget
+from workflowkit.simulator.invariants import (
+    PackedStatuses,
+    Status,
+    Statuses,
+    Violation,
+    in_sequence,
+    termination_budget,
+)
 from workflowkit.simulator.loading import PluginError, available_workflows, default_workflow, load_plugin
 from workflowkit.simulator.planning import format_mix, parse_mix, plan
 from workflowkit.simulator.plugin import Driver, Ending, Scenario, WorkflowPlugin, no_invariants
@@ -20,6 +27,7 @@ from workflowkit.simulator.simulate import run_simulation
 __all__ = [
     "Driver",
     "Ending",
+    "PackedStatuses",
     "PluginError",
     "RunResult",
     "Scenario",
@@ -30,6 +38,7 @@ __all__ = [
     "available_workflows",
     "default_workflow",
     "format_mix",
+    "in_sequence",
     "load_plugin",
     "no_invariants",
     "parse_mix",

@@ -17,7 +17,8 @@ import boto3
 
 from workflowkit.cloud import LocalCloud
 from workflowkit.principals import ApiPrincipal
-from workflowkit.simulator.invariants import Status, Statuses
+from workflowkit.simulator.invariants import PackedStatuses, Status, Statuses
+from workflowkit.simulator.invariants import base as invariants_base
 from workflowkit.simulator.plugin import Driver
 
 # Names of the stack outputs this driver reads (the stack declares them).
@@ -119,7 +120,8 @@ class FrontDoorDriver(Driver):
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        statuses: Statuses = {}
+        # Many: packed as they are read, never all parsed at once (invariants.base.PackedStatuses).
+        statuses: Statuses = PackedStatuses() if len(ids) >= invariants_base.PACK_STATUSES_FROM else {}
         for workflow_id in sorted(ids):
             status = self.status(workflow_id)
             if status is not None:

@@ -49,6 +49,8 @@ def violations_by_workflow(
     A violation's subject is a workflow id, or an event (``<detail-type> <event id>``, whose correlation
     id names its workflow); one about an item workflows share names none.
     """
+    if not violations:
+        return {}  # the map of every event below is the size of the run's ledger: only when needed
     by_event = {
         event.event_id: event.correlation_id
         for event in ledger.events.values()

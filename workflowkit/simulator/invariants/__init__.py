@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from workflowkit.ledger import Ledger
 from workflowkit.simulator.invariants.audit import check_audit
-from workflowkit.simulator.invariants.base import TERMINAL, Status, Statuses, Violation
+from workflowkit.simulator.invariants.base import (
+    TERMINAL,
+    PackedStatuses,
+    Status,
+    Statuses,
+    Violation,
+    in_sequence,
+)
 from workflowkit.simulator.invariants.deployment import KitDeployment, read_deployment
 from workflowkit.simulator.invariants.nothing_lost import check_nothing_lost, dead_letter_causes
 from workflowkit.simulator.invariants.termination import (
@@ -52,6 +59,7 @@ __all__ = [
     "TERMINATION_SLACK",
     "Budget",
     "KitDeployment",
+    "PackedStatuses",
     "Status",
     "Statuses",
     "Violation",
@@ -61,6 +69,7 @@ __all__ = [
     "check_step_deadlines",
     "check_termination",
     "dead_letter_causes",
+    "in_sequence",
     "read_deployment",
     "termination_budget",
     "termination_budgets",

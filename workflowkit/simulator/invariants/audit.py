@@ -16,7 +16,7 @@ from collections.abc import Collection
 from typing import Any
 
 from workflowkit.ledger import Ledger, LedgerEvent, Outcome
-from workflowkit.simulator.invariants.base import Statuses, Violation
+from workflowkit.simulator.invariants.base import Statuses, Violation, in_sequence
 
 
 def check_audit(statuses: Statuses, ledger: Ledger, controller_targets: Collection[str]) -> list[Violation]:
@@ -26,7 +26,7 @@ def check_audit(statuses: Statuses, ledger: Ledger, controller_targets: Collecti
         if event.event_id and _received(event, controller_targets):
             received.setdefault(event.event_id, event)
     violations = []
-    for workflow_id, status in sorted(statuses.items()):
+    for workflow_id, status in in_sequence(statuses):
         for record in status.get("timeline", []):
             if not _changed(record):
                 continue

@@ -17,7 +17,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from workflowkit.simulator.invariants.base import TERMINAL, Status, Statuses, Violation, parse_time
+from workflowkit.simulator.invariants.base import (
+    TERMINAL,
+    Status,
+    Statuses,
+    Violation,
+    in_sequence,
+    parse_time,
+)
 
 # An instance's termination budget: one for all, or each instance's from its declaration (None: its
 # workflow or version is not deployed).
@@ -54,7 +61,7 @@ def budgets_of(definitions: Mapping[tuple[str, int], Any]) -> Callable[[Status],
 
 def check_termination(statuses: Statuses, budget: Budget) -> list[Violation]:
     violations = []
-    for workflow_id, status in sorted(statuses.items()):
+    for workflow_id, status in in_sequence(statuses):
         if status["status"] not in TERMINAL:
             violations.append(Violation("termination", workflow_id, f"ended the run {status['status']}"))
             continue
@@ -76,7 +83,7 @@ def check_step_deadlines(
 ) -> list[Violation]:
     """Each step attempt and each undo attempt ended within its declared deadline plus ``lateness``."""
     violations = []
-    for workflow_id, status in sorted(statuses.items()):
+    for workflow_id, status in in_sequence(statuses):
         definition = definitions.get(_key(status))
         if definition is None:
             continue  # check_termination reports a version that is not deployed

@@ -1,0 +1,51 @@
+"""Packed status documents read as the documents they were, one at a time."""
+
+from __future__ import annotations
+
+import pickle
+
+from workflowkit.simulator.invariants import PackedStatuses, Status, in_sequence
+
+
+def documents() -> dict[str, Status]:
+    return {
+        f"wf-{n}": {
+            "status": "COMPLETED" if n % 2 else "FAILED",
+            "createdAt": "2026-01-05T09:00:00Z",
+            "steps": {"payment": {"status": "COMPLETED", "attempt": 1, "output": None}},
+            "compensatedSteps": [],
+            "timeline": [{"eventId": f"e-{n}", "amount": 12.5, "ok": True}],
+        }
+        for n in (3, 1, 2)
+    }
+
+
+def test_packed_statuses_read_back_every_document_as_kept() -> None:
+    # GIVEN documents packed
+    plain = documents()
+    packed = PackedStatuses(plain.items())
+    # THEN every way of reading gives the documents back, keys in the same sequence
+    assert len(packed) == 3
+    assert "wf-1" in packed
+    assert list(packed) == list(plain)
+    assert packed["wf-2"] == plain["wf-2"]
+    assert packed.get("wf-3") == plain["wf-3"]
+    assert packed.get("wf-9", {}) == {}
+    assert dict(packed.items()) == plain
+    assert list(packed.values()) == list(plain.values())
+    assert dict(packed) == plain
+    assert {**packed} == plain
+    assert list(in_sequence(packed)) == sorted(plain.items())
+
+
+def test_a_document_changed_after_reading_is_not_changed_in_the_packed_statuses() -> None:
+    packed = PackedStatuses(documents().items())
+    packed["wf-1"]["status"] = "FAILED"
+    assert packed["wf-1"]["status"] == "COMPLETED"
+
+
+def test_packed_statuses_travel_between_processes_packed() -> None:
+    packed = PackedStatuses(documents().items())
+    again = pickle.loads(pickle.dumps(packed))
+    assert isinstance(again, PackedStatuses)
+    assert dict(again) == documents()
