@@ -22,7 +22,7 @@ from workflowkit.ledger import LedgerEvent
 from workflowkit.simulator.declarations import app_registry
 from workflowkit.simulator.executions import workflow_executions
 from workflowkit.simulator.faulted import FaultedRun
-from workflowkit.simulator.invariants import Status, Statuses, check_kit, read_deployment
+from workflowkit.simulator.invariants import PackedStatuses, Status, Statuses, check_kit, read_deployment
 from workflowkit.simulator.plugin import Driver, WorkflowPlugin
 from workflowkit.simulator.progress import Progress
 from workflowkit.simulator.report import (
@@ -250,8 +250,13 @@ def _run_timed(
 
 def _own(plugin: WorkflowPlugin[Any], statuses: Statuses) -> Statuses:
     """The plug-in's workflow's instances only: a stack's workflows share one table, and a driver may
-    list them all; another workflow's instances are not this run's to count or check."""
-    return {wid: status for wid, status in statuses.items() if status.get("workflowType") == plugin.name}
+    list them all; another workflow's instances are not this run's to count or check. Packed ones stay
+    packed (PackedStatuses: a run of many)."""
+    kept: Statuses = PackedStatuses() if isinstance(statuses, PackedStatuses) else {}
+    for wid, status in statuses.items():
+        if status.get("workflowType") == plugin.name:
+            kept[wid] = status
+    return kept
 
 
 def _timeline_rows(
