@@ -25,7 +25,7 @@ import boto3
 
 from simulations.onboarding.driver import REVIEW_STEP, Decided, OnboardingDriver
 from workflowkit.cloud import LocalCloud
-from workflowkit.simulator import Statuses, Violation
+from workflowkit.simulator import Statuses, Violation, in_sequence
 
 REMINDER = timedelta(hours=24)
 DEADLINE = timedelta(hours=48)
@@ -116,7 +116,7 @@ def check_decisions(
     statuses: Statuses, decisions: Mapping[str, Decided], checks: Mapping[str, Mapping[str, Any]]
 ) -> list[Violation]:
     violations = []
-    for workflow_id, status in sorted(statuses.items()):
+    for workflow_id, status in in_sequence(statuses):
         review = status.get("steps", {}).get(REVIEW_STEP, {})
         decided = decisions.get(workflow_id)
         if review.get("status") not in DECIDED:
@@ -159,7 +159,7 @@ def _recorded_decider(review: Mapping[str, Any]) -> str | None:
 
 def check_slas(statuses: Statuses, announcements: Announcements) -> list[Violation]:
     violations = []
-    for workflow_id, status in sorted(statuses.items()):
+    for workflow_id, status in in_sequence(statuses):
         review = status.get("steps", {}).get(REVIEW_STEP, {})
         if not review.get("startedAt"):
             continue  # skipped, or never reached

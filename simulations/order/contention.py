@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from workflowkit.simulator import Statuses, Violation
+from workflowkit.simulator import Statuses, Violation, in_sequence
 
 INVENTORY = "inventory"
 REFUSED = "InventoryReservationFailed"
@@ -63,7 +63,7 @@ def check_contention(
     for hold in holds(inventory):
         by_sku[hold.sku].append(hold)
     violations = []
-    for order_id, status in sorted(statuses.items()):
+    for order_id, status in in_sequence(statuses):
         step = status.get("steps", {}).get(INVENTORY) or {}
         if step.get("status") != "FAILED" or step.get("reason") != OUT_OF_STOCK:
             continue

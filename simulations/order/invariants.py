@@ -31,7 +31,7 @@ import boto3
 from simulations.order.contention import check_contention
 from simulations.order.driver import OUTPUT_INVENTORY, OrderDriver
 from workflowkit.cloud import LocalCloud
-from workflowkit.simulator import Statuses, Violation
+from workflowkit.simulator import Statuses, Violation, in_sequence
 
 
 def check_all(cloud: LocalCloud, driver: OrderDriver, statuses: Statuses) -> list[Violation]:
@@ -78,7 +78,7 @@ def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Vi
     by_order: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for item in tables.payments:
         by_order[str(item["pk"]).removeprefix("ORDER#")][str(item["sk"])] = item
-    for order_id, status_document in sorted(statuses.items()):
+    for order_id, status_document in in_sequence(statuses):
         items = by_order.get(order_id, {})
         if status_document["status"] == "COMPLETED" and CAPTURE_ITEM not in items:
             violations.append(Violation("money", order_id, "completed (shipped) without a captured payment"))
@@ -165,7 +165,7 @@ def check_stock(
         status = statuses.get(order_id, {}).get("status")
         if status not in ("COMPLETED", "NEEDS_ATTENTION"):
             violations.append(Violation("stock", order_id, f"reservation still held by a {status} workflow"))
-    for order_id, status_document in sorted(statuses.items()):
+    for order_id, status_document in in_sequence(statuses):
         if status_document["status"] == "COMPLETED" and order_id not in holding:
             violations.append(
                 Violation("stock", order_id, "completed (shipped) without holding its reservation")
@@ -272,7 +272,7 @@ def _paid_while_running(status: dict[str, Any]) -> bool:
 def check_notify(statuses: dict[str, dict[str, Any]]) -> list[Violation]:
     """Where the version has the notify step: started once paid, and never the reason an order ended."""
     violations = []
-    for order_id, status in sorted(statuses.items()):
+    for order_id, status in in_sequence(statuses):
         steps = status.get("steps", {})
         if NOTIFY not in steps:
             continue  # an instance of v1
