@@ -1,12 +1,20 @@
-"""What the local cloud keeps, it keeps whole: the bus's archive holds every event the bus carried, in
-sequence, however it is stored (on disk, workflowkit.spool), and DescribeArchive counts them."""
+"""What a run keeps, it keeps whole however it keeps it: the bus's archive holds every event the bus
+carried, in sequence (on disk, workflowkit.spool), and DescribeArchive counts them; a run of many keeps
+its status documents packed and reports exactly what it reports with them parsed."""
 
 from __future__ import annotations
 
-import boto3
+from pathlib import Path
 
+import boto3
+import pytest
+
+from simulations.order import PLUGIN
 from simulations.order.driver import OrderDriver
 from workflowkit import LocalCloud
+from workflowkit.chaos import build_profile
+from workflowkit.simulator import PackedStatuses, RunResult, run_simulation
+from workflowkit.simulator.invariants import base
 
 
 def test_the_archive_keeps_every_event_the_bus_carried_in_sequence(
@@ -31,3 +39,27 @@ def test_the_archive_keeps_every_event_the_bus_carried_in_sequence(
     }
     events = boto3.client("events", region_name=cloud.region)
     assert events.describe_archive(ArchiveName=archive.name)["EventCount"] == len(carried)
+
+
+def test_a_run_with_its_statuses_packed_reports_what_it_reports_with_them_parsed(
+    cdk_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the same run twice, the second keeping its status documents packed (as a run of many does)
+    def run() -> RunResult:
+        flaky = build_profile("flaky", [])
+        return run_simulation(plugin=PLUGIN, cdk_out=cdk_out, count=40, seed=5, progress=False, faults=flaky)
+
+    parsed = run()
+    monkeypatch.setattr(base, "PACK_STATUSES_FROM", 0)
+    packed = run()
+    # THEN it holds them packed, and every figure, verdict and document is the same
+    assert isinstance(packed.statuses, PackedStatuses)
+    assert not isinstance(parsed.statuses, PackedStatuses)
+    timing = {"wall_seconds", "run_seconds", "startup_seconds", "workflows_per_second", "handler_seconds"}
+    timing |= {"emulator_seconds", "overhead_ratio"}
+    assert {k: v for k, v in packed.summary().items() if k not in timing} == {
+        k: v for k, v in parsed.summary().items() if k not in timing
+    }
+    assert packed.violations == parsed.violations
+    assert packed.mismatches() == parsed.mismatches()
+    assert dict(packed.statuses) == parsed.statuses
