@@ -20,11 +20,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from controller.actions import Action, action_from_dict, action_to_dict
-from workflow_core import lazy
+from workflow_core import attribute_values
 from workflow_core.catalog import DomainEvent
 from workflow_core.workflow_state import STATE_SK, WorkflowState, history_sk, workflow_pk
-
-_serializer = lazy.type_serializer()
 
 
 class DuplicateEventError(Exception):
@@ -164,4 +162,4 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
 
 
 def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items()}
+    return attribute_values.serialize_item(item)

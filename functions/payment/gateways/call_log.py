@@ -18,10 +18,9 @@ from enum import StrEnum
 from typing import Any
 
 from payment.gateways.base import GatewayCall
-from workflow_core import clock, lazy
+from workflow_core import attribute_values, clock
 
 CALL_PREFIX = "CALL#"
-_serializer = lazy.type_serializer()
 
 
 class CallOutcome(StrEnum):
@@ -95,4 +94,4 @@ def _names(expression: str) -> dict[str, str]:
 
 
 def _serialize(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return attribute_values.serialize_item(values)

@@ -45,7 +45,7 @@ from payment.gateways.base import (
     Void,
 )
 from payment.gateways.call_log import CallLog, CallOutcome
-from workflow_core import clock, lazy
+from workflow_core import attribute_values, clock
 from workflow_core.contention import (
     Backoff,
     ContendedWriteError,
@@ -66,8 +66,6 @@ REFUND = "GATEWAY#refund"
 OUTAGE = "GATEWAY#authorize#OUTAGE"  # the one injected outage of a tok_gatewayFlaky order
 
 _CONDITION_FAILED = {"ConditionalCheckFailedException", "TransactionCanceledException"}
-_serializer = lazy.type_serializer()
-_deserializer = lazy.type_deserializer()
 
 
 class SandboxGateway(PaymentGateway):
@@ -369,11 +367,11 @@ def _key(order_id: str, sk: str) -> dict[str, str]:
 
 
 def _serialize(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    return attribute_values.serialize_item(values)
 
 
 def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return attribute_values.deserialize_item(item)
 
 
 def _code(error: ClientError) -> str:
