@@ -7,13 +7,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from accounts.deployment import ACCOUNTS_TABLE_NAME
 from accounts.provisioning import AccountsService
-from workflow_core import lazy
+from workflow_core import lazy, logs
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
 from workflow_core.settings import EVENT_BUS_NAME, required
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 metrics = Metrics()
 

@@ -11,12 +11,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from controller.effects import Effects, EffectTargets
 from controller.service import Controller
 from controller.store import WorkflowStore
-from workflow_core import lazy, settings
+from workflow_core import lazy, logs, settings
 from workflow_core.catalog import DomainEvent
 from workflow_core.queue_lambda import queue_lambda
 from workflow_core.registry import deployed
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 metrics = Metrics()
 

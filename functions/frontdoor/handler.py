@@ -14,13 +14,13 @@ from frontdoor.callbacks import Callbacks
 from frontdoor.claims import CallbackTable
 from frontdoor.delivery import DecisionDelivery
 from frontdoor.routes import build_app
-from workflow_core import lazy
+from workflow_core import lazy, logs
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.registry import deployed
 from workflow_core.settings import CALLBACKS_TABLE_NAME, EVENT_BUS_NAME, WORKFLOW_TABLE_NAME, required
 from workflow_core.workflow_status import load_state, load_status
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 metrics = Metrics()
 

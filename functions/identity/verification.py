@@ -20,14 +20,14 @@ from identity.deployment import IDENTITY_PROVIDER, VERIFICATIONS_TABLE_NAME
 from identity.errors import ApplicantIneligibleError, IdentityProviderUnavailableError
 from identity.provider import IdentityProvider, SandboxProvider, Verification
 from onboarding_workflow.events import CustomerRegistered
-from workflow_core import lazy
+from workflow_core import lazy, logs
 from workflow_core.contention import describe, is_transient
 from workflow_core.errors import InvalidTaskInputError
 from workflow_core.settings import required
 
 OPERATIONS = ("verify",)
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 
 

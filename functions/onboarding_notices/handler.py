@@ -8,13 +8,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from onboarding_notices.deployment import NOTICES_TOPIC_ARN, ONBOARDING_NOTICES_TABLE_NAME
 from onboarding_notices.notices import OnboardingNotices
 from onboarding_notices.templates import TEMPLATES
-from workflow_core import lazy
+from workflow_core import lazy, logs
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
 from workflow_core.settings import EVENT_BUS_NAME, required
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 metrics = Metrics()
 

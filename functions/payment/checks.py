@@ -18,12 +18,12 @@ from order_workflow.events import Order
 from payment.errors import InvalidOrderError
 from payment.fraud import screen_order
 from payment.validation import validate_order
-from workflow_core import lazy
+from workflow_core import lazy, logs
 from workflow_core.errors import InvalidTaskInputError, TerminalError
 
 OPERATIONS = ("validate", "fraud")
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 
 

@@ -22,7 +22,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from order_workflow.events import Order, OrderId
 from payment.gateways import GatewayCall, GatewaySettings, PaymentGateway, build_gateway
-from workflow_core import lazy
+from workflow_core import lazy, logs
 from workflow_core.envelope import ContractModel
 from workflow_core.errors import InvalidTaskInputError
 
@@ -75,7 +75,7 @@ GatewayRequest = Annotated[
 ]
 _requests: TypeAdapter[GatewayRequest] = TypeAdapter(GatewayRequest)
 
-logger = Logger()
+logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
 GATEWAY: PaymentGateway = build_gateway(GatewaySettings.from_env(), dynamodb_client=lazy.client("dynamodb"))
 

@@ -1,0 +1,128 @@
+"""workflow_core.logs.LeanFormatter writes the lines Powertools' own formatter writes, byte for byte."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from workflow_core import logs
+
+Emit = Callable[[Logger], None]
+
+
+def _raise_and_log(logger: Logger) -> None:
+    try:
+        raise ValueError("bad ünïcode")
+    except ValueError as error:
+        error.add_note("a note")
+        logger.exception("it failed", extra={"error_type": "ValueError"})
+
+
+_ODD = type("NotJson", (), {})()  # json_default (str) writes it
+
+CASES: dict[str, Emit] = {
+    "plain sentence": lambda log: log.info("order accepted", extra={"verdict": "ok", "n": 3}),
+    "no extras": lambda log: log.info("handled"),
+    "empty message": lambda log: log.info(""),
+    "blank message": lambda log: log.info("  \t"),
+    "json object message": lambda log: log.info('{"a": 1, "b": [true, null]}'),
+    "json after blanks": lambda log: log.info(" \n[1, 2]"),
+    "json-looking but not": lambda log: log.info("{not json}"),
+    "true": lambda log: log.info("true"),
+    "starts like a literal": lambda log: log.info("terminal failure", extra={"error": "x"}),
+    "number": lambda log: log.info("-12.5"),
+    "nan": lambda log: log.info("NaN"),
+    "infinity word": lambda log: log.info("Infinity and beyond"),
+    "dict message": lambda log: log.info({"k": "v", "nested": {"x": 1}}),
+    "args": lambda log: log.info("%s of %d", "3", 4),
+    "args json": lambda log: log.info("%s", "[1]"),
+    "non-ascii and none": lambda log: log.warning("refusé ✓", extra={"reason": None, "who": "Zoë"}),
+    "error level": lambda log: log.error("rejected event", extra={"message_id": "m-1"}),
+    "exception": _raise_and_log,
+    "object extra": lambda log: log.info("odd", extra={"when": _ODD}),
+    "message subclass": lambda log: log.info(type("S", (str,), {})("subclass")),
+}
+
+
+def _logger(service: str, *, lean: bool) -> tuple[Logger, io.StringIO]:
+    stream = io.StringIO()
+    logger = Logger(service=service, stream=stream, level="DEBUG")
+    if lean:
+        assert logs.lean(logger) is logger
+        assert type(logger.registered_formatter) is logs.LeanFormatter
+    return logger, stream
+
+
+def _strip_volatile(line: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(line)
+    parsed.pop("timestamp")  # the two lines are written at different instants
+    if "exception" in parsed:  # the traceback names the test's own lines, identical but for line numbers
+        parsed["exception"] = parsed["exception"].splitlines()[-1]
+    return parsed
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=str)
+@pytest.mark.parametrize("keys", ["none", "appended", "thread-safe", "reserved override"])
+def test_lean_lines_are_powertools_lines(case: str, keys: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-abc-def;Parent=1;Sampled=0")
+    lines = []
+    services = (f"stock-{case}-{keys}", f"lean--{case}-{keys}")  # one Logger each; the same length
+    for lean in (False, True):
+        logger, stream = _logger(services[lean], lean=lean)
+        if keys == "appended":
+            logger.append_keys(correlation_id="c-1", event_id="e-1", cold_start=False, nothing=None)
+        elif keys == "thread-safe":
+            logger.thread_safe_append_keys(request="r-1")
+        elif keys == "reserved override":
+            logger.append_keys(location="%(module)s", level="%(levelno)s")
+        try:
+            CASES[case](logger)
+        finally:
+            logger.thread_safe_clear_keys()
+        lines.append(stream.getvalue())
+    stock, lean_line = lines[0], lines[1].replace(f'"{services[1]}"', f'"{services[0]}"')
+    assert stock.count("\n") == 1
+    assert _strip_volatile(lean_line) == _strip_volatile(stock)
+    # Byte for byte, with the timestamp put back to the stock line's.
+    stock_timestamp = json.loads(stock)["timestamp"]
+    lean_timestamp = json.loads(lean_line)["timestamp"]
+    if "exception" not in stock:
+        assert lean_line.replace(lean_timestamp, stock_timestamp, 1) == stock
+
+
+def test_a_reserved_key_that_is_not_a_string_is_refused_as_powertools_does() -> None:
+    for lean in (False, True):
+        logger, _ = _logger(f"svc-bad-{lean}", lean=lean)
+        logger.append_keys(location=3)
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+        with pytest.raises(ValueError, match="need to be type 'str', instead got 'int'"):
+            logger.registered_formatter.format(record)
+
+
+def test_lean_leaves_other_formatters_alone() -> None:
+    class Custom(LambdaPowertoolsFormatter):
+        pass
+
+    custom = Logger(service="svc-custom", logger_formatter=Custom(), stream=io.StringIO())
+    logs.lean(custom)
+    assert type(custom.registered_formatter) is Custom
+
+    loads_calls: list[str] = []
+
+    def deserializer(text: str) -> Any:
+        loads_calls.append(text)
+        return json.loads(text)
+
+    stream = io.StringIO()
+    own = Logger(service="svc-own-loads", json_deserializer=deserializer, stream=stream, level="DEBUG")
+    logs.lean(own)
+    own.info("a sentence")
+    assert loads_calls == ["a sentence"]  # a custom deserializer still sees every message
+    assert json.loads(stream.getvalue())["message"] == "a sentence"
