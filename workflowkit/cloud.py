@@ -51,6 +51,7 @@ from workflowkit.loop import EventLoop
 from workflowkit.patterns import InvalidEventPatternError, validate_pattern
 from workflowkit.patterns import test_event_pattern as check_event_pattern
 from workflowkit.principals import ApiPrincipal, Kind, principal
+from workflowkit.retention import stop_instance_tracking
 from workflowkit.scheduler import SchedulerService
 from workflowkit.sqs import SqsService
 from workflowkit.stepfunctions import StepFunctionsService
@@ -160,6 +161,8 @@ class LocalCloud:
             )
             self.clock.__enter__()
             self._run_after_start()
+            # moto's per-class lists of every instance it made keep no more (workflowkit.retention).
+            self._saved_methods.extend(stop_instance_tracking())
             # Everything built so far (moto's and botocore's models, the handlers' modules) lives as
             # long as the cloud: out of the collector's sight, full collections stop walking it again
             # and again while the run allocates (measured: a third of a PutItem's time).

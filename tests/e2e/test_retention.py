@@ -4,10 +4,12 @@ its status documents packed and reports exactly what it reports with them parsed
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import boto3
 import pytest
+from moto.sqs.models import Message
 
 from simulations.order import PLUGIN
 from simulations.order.driver import OrderDriver
@@ -63,3 +65,16 @@ def test_a_run_with_its_statuses_packed_reports_what_it_reports_with_them_parsed
     assert packed.violations == parsed.violations
     assert packed.mismatches() == parsed.mismatches()
     assert dict(packed.statuses) == parsed.statuses
+
+
+def test_a_message_deleted_from_its_queue_is_kept_by_nothing(cloud: LocalCloud, orders: OrderDriver) -> None:
+    # GIVEN orders run to their end: every message their queues carried was received and deleted
+    for n in range(3):
+        orders.submit("happy", f"kept-{n}")
+    cloud.run_until_quiescent()
+    queued = sum(len(queue._messages) for queue in cloud.backends("sqs").queues.values())
+    # THEN the only messages alive are the ones still in a queue (moto's record of every instance it made,
+    # workflowkit.retention, keeps none)
+    gc.collect()
+    alive = sum(1 for o in gc.get_objects() if isinstance(o, Message))
+    assert alive == queued
