@@ -1,7 +1,8 @@
-"""The report as an SVG chart, written as plain text (no plotting library), in two panels that share the
-designs' order: on the left a stacked bar per design, one colour per service (USD per 1,000 workflows);
-on the right each design's end-to-end latency, a bar to p50 and a whisker to p99. Two panels, not one
-with a second axis: cost and latency have no common scale, and markers drawn over the bars hid them."""
+"""The report as an SVG chart, written as plain text (no plotting library), in two panels that list the
+designs in one sequence: on the left a stacked bar per design, one colour per service (USD per 1,000
+workflows); on the right each design's end-to-end latency, a bar to p50 and a whisker to p99. Two panels,
+not one with a second axis: cost and latency have no common scale, and markers drawn over the bars hid
+them."""
 
 from __future__ import annotations
 
