@@ -17,7 +17,7 @@ CDK := $(NODE) node_modules/aws-cdk/bin/cdk
 LINT_VENV := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed-py3.13
 
-.PHONY: setup demo test campaign synth synth-strict lint format clean
+.PHONY: setup demo test campaign bench synth synth-strict lint format clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -67,6 +67,17 @@ test: setup
 ## prints its wall time and peak memory beside their targets (docs/reliability.md)
 campaign: synth
 	$(PY) -m workflowkit campaign --cdk-out cdk.out --faults chaos --workflows order,onboarding --seeds 11,12 --count 2500 --workers 2
+
+## bench: the lean-and-priced benchmarks in one run, each figure printed beside its target (issue 11):
+## cold start per function, handler CPU per workflow, throughput from process start (5,000 workflows, one
+## process and two), peak memory by run size (100,000 extrapolated unless run with --full), the cost model.
+## Not tests: machines are shared and noisy, so they print and never fail on a figure. About 15 minutes.
+bench: synth
+	$(PY) benchmarks/cold_start.py --first-call
+	$(PY) benchmarks/handler_cpu.py
+	$(PY) benchmarks/local_cloud_throughput.py
+	$(PY) benchmarks/memory_at_scale.py
+	$(PY) benchmarks/cost_model.py
 
 ## lint: ruff, formatting, mypy, no import cycles, generated docs up to date; then independent checks of the synthesized templates: cfn-lint,
 ## asl-validator over the state machines as they deploy (placeholders substituted), checkov
