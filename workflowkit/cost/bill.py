@@ -13,9 +13,11 @@ constants below (docs/cost.md explains each):
   seconds, so Lambda's pollers hand over batches of one (the simulation's arrivals, 50 a second, batch).
   Each message costs an SQS ReceiveMessage and a DeleteMessage besides its SendMessage, and every queue with
   an event source mapping is long-polled by ``ESM_POLLERS`` pollers every ``LONG_POLL_SECONDS`` when idle.
-- X-Ray records the default rule: the first request each second and 5% of the rest; every Lambda invocation
-  and every state machine execution is taken as the root of its own trace (an upper bound: a trace header
-  carried through EventBridge and SQS would join some).
+- X-Ray records the default rule, the first request each second and 5% of the rest, for each function and
+  each state machine on its own (Lambda and Step Functions sample the requests that reach them without a
+  trace header, one reservoir per function or machine), every invocation and execution taken as the root of
+  its own trace. Neither bound is certain: one reservoir for the whole account would record fewer; headers
+  carried through EventBridge and SQS would join traces, fewer again (docs/cost.md).
 - KMS: each resource encrypted with the customer managed key and used in the month calls KMS about once per
   ``KMS_REUSE_SECONDS`` per principal using it (SQS's data key reuse period as the template leaves it, 300 s;
   taken for DynamoDB, SNS and CloudWatch Logs as well), two principals each.
@@ -109,6 +111,12 @@ def function_bills(usage: Usage, hops: Mapping[str, Hop]) -> dict[str, FunctionB
     return bills
 
 
+def _sampled(requests: float) -> float:
+    """Traces X-Ray's default rule records of ``requests`` a month reaching one function or machine."""
+    reservoir = min(requests, XRAY_RESERVOIR_PER_SECOND * MONTH_SECONDS)
+    return reservoir + XRAY_FIXED_RATE * (requests - reservoir)
+
+
 def bill(usage: Usage, *, workflows_a_month: float, hops: Mapping[str, Hop]) -> list[Line]:
     """The month's lines for ``workflows_a_month`` workflows like the ``usage.workflows`` measured."""
     scale = workflows_a_month / usage.workflows
@@ -160,18 +168,12 @@ def bill(usage: Usage, *, workflows_a_month: float, hops: Mapping[str, Hop]) -> 
     add("DynamoDB", "read request units", usage.total("dynamodb", "rru"), "dynamodb.read_request_unit")
     log_bytes = usage.total("logs", "bytes") + LAMBDA_PLATFORM_LOG_BYTES * invocations
     add("CloudWatch Logs", "GB ingested", log_bytes / 1e9, "logs.ingestion_gb")
-    executions = usage.total("stepfunctions", "executions") + usage.total(
-        "stepfunctions", "express_executions"
-    )
-    traced = (invocations + executions) * scale
-    reservoir = min(traced, XRAY_RESERVOIR_PER_SECOND * MONTH_SECONDS)
-    add(
-        "X-Ray",
-        "traces recorded",
-        0.0,
-        "xray.trace_recorded",
-        fixed=reservoir + XRAY_FIXED_RATE * max(0.0, traced - reservoir),
-    )
+    roots = [f.invocations * scale for f in functions.values()] + [
+        amount * scale
+        for (_, service, metric), amount in usage.counts.items()
+        if service == "stepfunctions" and metric in ("executions", "express_executions")
+    ]
+    add("X-Ray", "traces recorded", 0.0, "xray.trace_recorded", fixed=sum(map(_sampled, roots)))
     add("KMS", "customer managed keys", 0.0, "kms.key_month", fixed=usage.total("kms", "keys"))
     encrypted = _resources_used(usage)
     add(

@@ -74,7 +74,7 @@ def orchestrator_transitions(roles: Roles, statuses: dict[str, Any]) -> float:
     undo = {step.name: step.undo_pattern for step in roles.steps}
     total = 0.0
     for attempts, undos in paths(statuses):
-        total += 2  # Start and End
+        total += 1  # its end: a Succeed or Fail state (a machine's start enters its first step's state)
         for name, tries in attempts.items():
             total += tries * (1 if pattern.get(name) == "orchestrated" else 2)
         for name, tries in undos.items():

@@ -86,3 +86,15 @@ def test_x_ray_records_the_reservoir_and_five_percent_beyond_it() -> None:
     assert quantity[("X-Ray", "traces recorded")] == pytest.approx(
         MONTH_SECONDS + 0.05 * (traced - MONTH_SECONDS)
     )
+
+
+def test_x_ray_samples_each_function_and_machine_on_its_own() -> None:
+    usage = _usage()
+    usage.counts[("machine:m", "stepfunctions", "executions")] = 2
+    # A month of 2,000,000 workflows: f is invoked 4,000,000 times, m runs 2,000,000 executions.
+    lines = bill(usage, workflows_a_month=2_000_000, hops=HOPS)
+    quantity = {(line.service, line.what): line.quantity for line in lines}
+
+    function_traces = MONTH_SECONDS + 0.05 * (4_000_000 - MONTH_SECONDS)
+    machine_traces = 2_000_000  # under its own reservoir of one a second: every execution recorded
+    assert quantity[("X-Ray", "traces recorded")] == pytest.approx(function_traces + machine_traces)

@@ -95,9 +95,10 @@ STATUSES = {
 }
 
 
-def test_the_one_machine_counts_start_end_a_choice_per_machine_step_and_a_task_and_choice_per_other() -> None:
-    # w1: 2 + a (1) + b (2) = 5; w2: 2 + a twice (2) + b (2) + b's undo (2) = 8.
-    assert orchestrator_transitions(_roles(), STATUSES) == 13
+def test_the_one_machine_counts_its_end_a_choice_per_machine_step_and_a_task_and_choice_per_other() -> None:
+    # States entered, as AWS bills them: w1: end (1) + a (1) + b (2) = 4; w2: 1 + a twice (2) + b (2) +
+    # b's undo (2) = 7.
+    assert orchestrator_transitions(_roles(), STATUSES) == 11
 
 
 def test_all_orchestrated_removes_the_controller_and_the_events_and_invokes_consumers_from_tasks() -> None:
@@ -113,9 +114,9 @@ def test_all_orchestrated_removes_the_controller_and_the_events_and_invokes_cons
     assert ("function:svc", "lambda", "waited:events:PutEvents") not in modelled.counts
     assert modelled.counts[("function:svc", "dynamodb", "wru")] == 6  # its own table work stays
     assert modelled.counts[("machine:flow", "stepfunctions", "transitions")] == 12  # inlined, kept
-    assert modelled.counts[(ORCHESTRATOR, "stepfunctions", "transitions")] == 13
+    assert modelled.counts[(ORCHESTRATOR, "stepfunctions", "transitions")] == 11
     # 3 history events a transition at 100 bytes each, as measured on the step machine.
-    assert modelled.counts[(ORCHESTRATOR, "logs", "bytes")] == 13 * 3 * 100
+    assert modelled.counts[(ORCHESTRATOR, "logs", "bytes")] == 11 * 3 * 100
     assert usage.counts[("function:ctl", "lambda", "invocations")] == 6  # the measured usage is untouched
 
 
