@@ -7,6 +7,7 @@ It never reaches a handler, so it changes no state. One bad record never fails i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -165,21 +166,28 @@ class IdempotentHandler:
         self._key_prefix = key_prefix
         self._expires_after = expires_after
         self._config: IdempotencyConfig | None = None
+        # Two threads may take their first event at once: one config, or one's Lambda context is lost.
+        self._config_lock = threading.Lock()
         self._process_once: Callable[..., Any] = lazy.deferred(self._decorated)
 
     @property
     def config(self) -> IdempotencyConfig:
         if self._config is None:
-            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
-
-            self._config = IdempotencyConfig(
-                event_key_jmespath="metadata.eventId",
-                # The same id on a different detail-type is a producer bug: fail it instead of skipping it.
-                payload_validation_jmespath="detailType",
-                raise_on_no_idempotency_key=True,
-                expires_after_seconds=int(self._expires_after.total_seconds()),
-            )
+            with self._config_lock:
+                if self._config is None:
+                    self._config = self._new_config()
         return self._config
+
+    def _new_config(self) -> IdempotencyConfig:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415
+
+        return IdempotencyConfig(
+            event_key_jmespath="metadata.eventId",
+            # The same id on a different detail-type is a producer bug: fail it instead of skipping it.
+            payload_validation_jmespath="detailType",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=int(self._expires_after.total_seconds()),
+        )
 
     def register_lambda_context(self, context: Any) -> None:
         """Lets in-progress records expire with the invocation (call once per invocation)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -114,3 +116,23 @@ def test_the_notification_router_handles_exactly_what_the_workflow_notifies_on()
     subscribed = {t for d in deployed().versions("order") for t in d.consumer_subscriptions()["notification"]}
     assert set(service.router.detail_types) == subscribed
     assert set(ORDER_WORKFLOW.consumer_subscriptions()["notification"]) == set(TEMPLATES)
+
+
+def test_two_threads_taking_their_first_event_at_once_share_one_idempotency_config(monkeypatch) -> None:
+    handler = IdempotentHandler(lambda event: None, persistence_store=lambda: None, key_prefix="t")  # type: ignore[arg-type,return-value]
+    made = handler._new_config
+
+    def slow_config():  # widens the window two threads could both build one in
+        time.sleep(0.05)
+        return made()
+
+    monkeypatch.setattr(handler, "_new_config", slow_config)
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(handler.config)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(seen) == 2
+    assert seen[0] is seen[1]
