@@ -21,6 +21,7 @@ from moto.events.exceptions import ValidationException
 from workflowkit.context import Executions, Functions, Queues, ServiceContext
 from workflowkit.entries import RequestRefusedError, check_request, entry_error
 from workflowkit.patterns import matches_json
+from workflowkit.patterns.objects import load, members
 from workflowkit.spool import Spool
 from workflowkit.targets import target_input
 
@@ -357,21 +358,39 @@ def rate_period(expression: str) -> timedelta:
 @lru_cache(maxsize=4096)
 def _exact_fields(raw_pattern: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
     """The exact values a pattern allows for ``source`` and ``detail-type`` (None: not only exact strings,
-    or not named): an event with another value cannot match it, whatever the rest of the pattern says."""
+    or not named): an event with another value cannot match it, whatever the rest of the pattern says.
+
+    Read as the matcher reads it (:mod:`workflowkit.patterns`): a key given twice keeps the later value,
+    and an ``$or`` branch that writes the field again overrides what came before it, so a field any
+    ``$or`` of the pattern names (at any depth, to be safe) is not prefiltered."""
     try:
-        pattern = json.loads(raw_pattern)
+        pattern = members(load(raw_pattern))
     except ValueError:
         return None, None
-    if not isinstance(pattern, dict):
+    if pattern is None:
         return None, None
+    alternatives = [value for key, value in pattern if key == "$or"]
 
     def exact(name: str) -> frozenset[str] | None:
-        values = pattern.get(name)
+        written = [value for key, value in pattern if key == name]
+        if not written or any(_names(alternative, name) for alternative in alternatives):
+            return None
+        values = written[-1]
         if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
             return frozenset(values)
         return None
 
     return exact("source"), exact("detail-type")
+
+
+def _names(node: Any, name: str) -> bool:
+    """Whether ``name`` is a key anywhere in ``node`` (pattern text parsed by ``patterns.objects.load``)."""
+    fields = members(node)
+    if fields is not None:
+        return any(key == name or _names(value, name) for key, value in fields)
+    if isinstance(node, list):
+        return any(_names(item, name) for item in node)
+    return False
 
 
 def _is_archive(target: dict[str, Any]) -> bool:

@@ -21,6 +21,10 @@ from workflowkit.patterns import matches_json
         ({"source": ["a", {"prefix": "b"}]}, None, None),  # exact and operator mixed
         ({"$or": [{"source": ["a"]}, {"source": ["b"]}]}, None, None),
         ({"source": [1]}, None, None),  # not a string: left to the matcher
+        # An $or branch may write source or detail-type again, and inside a branch the later writing wins
+        # (workflowkit.patterns.compiler): the top-level list is not the only one an event may match.
+        ({"source": ["a"], "$or": [{"source": ["b"]}, {"detail-type": ["T"]}]}, None, None),
+        ({"detail-type": ["T"], "$or": [{"detail-type": ["U"]}, {"source": ["s"]}]}, None, None),
     ],
 )
 def test_only_exact_string_lists_prefilter(
@@ -38,6 +42,9 @@ def test_the_prefilter_never_skips_a_rule_whose_pattern_matches() -> None:
         {"source": ["shop", "shop.v2"], "detail-type": ["Placed", "Paid"]},
         {"source": ["shop"], "detail": {"amount": [{"numeric": [">", 1]}]}},
         {"detail-type": ["Paid"]},
+        {"source": ["shop"], "$or": [{"source": ["other"]}, {"detail-type": ["Placed"]}]},
+        {"detail-type": ["Paid"], "$or": [{"detail-type": ["paid"]}, {"source": ["shop.v2"]}]},
+        {"$or": [{"source": ["shop"]}, {"detail": {"amount": [2]}}], "source": ["SHOP"]},
     ]
     for pattern in map(json.dumps, patterns):
         sources, detail_types = _exact_fields(pattern)
