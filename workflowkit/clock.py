@@ -55,18 +55,21 @@ def _plain(moment: datetime) -> datetime:
 
 def _process_started() -> float:
     """The moment this process started, on :func:`real_perf_counter`'s clock: from the kernel's record
-    of the process (``/proc``, Linux), else the moment this module was imported."""
-    now_perf, now_epoch = real_perf_counter(), time.time()
+    of the process (``/proc``, Linux), else the moment this module was imported.
+
+    The record is clock ticks after boot, read against the clock that counts from boot
+    (``CLOCK_BOOTTIME``): ``/proc/stat``'s boot time is whole seconds of the epoch, and adding the ticks
+    to it put the start up to a second before the process existed."""
+    now_perf = real_perf_counter()
     try:
+        now_since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
         with open("/proc/self/stat", encoding="ascii") as stat:
             # Field 22 (after the parenthesised command name): start time, in clock ticks after boot.
             ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/stat", encoding="ascii") as system:
-            boot = next(int(line.split()[1]) for line in system if line.startswith("btime "))
-        started_epoch = boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        started_since_boot = ticks / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, ValueError, IndexError):  # no CLOCK_BOOTTIME or no /proc: not Linux
         return now_perf
-    return now_perf - max(0.0, now_epoch - started_epoch)
+    return now_perf - max(0.0, now_since_boot - started_since_boot)
 
 
 _PROCESS_STARTED = _process_started()
