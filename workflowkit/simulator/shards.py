@@ -103,10 +103,23 @@ def run_sharded(
 def _may_fork() -> bool:
     """``fork`` where it is safe: the shards inherit the imports (seconds of start-up each) and nothing
     else (no local cloud runs here: no mock, no frozen clock; one thread, so no lock held by another).
-    ``spawn`` otherwise, and where there is no fork."""
+    ``spawn`` otherwise, and where there is no fork. The threads counted are the kernel's (``/proc``) where
+    it says: one started by ``_thread`` or a C library is no threading thread, and may hold a lock too."""
     return (
-        "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 and not running()
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and _os_threads() in (1, None)
+        and not running()
     )
+
+
+def _os_threads() -> int | None:
+    """The threads of this process as the kernel counts them (None: not known here)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 @dataclass(frozen=True)
