@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 import struct
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,15 +24,19 @@ class Spool:
     def __init__(self, records: Iterable[Any] = ()) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the spool
         self._count = 0
+        # A record is a seek and two writes (a read: a seek and two reads) on one file position: one at
+        # a time, as a list's append is, whichever threads append and read.
+        self._lock = threading.Lock()
         for record in records:
             self.append(record)
 
     def append(self, record: Any) -> None:
         data = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
-        self._file.seek(0, 2)
-        self._file.write(_LENGTH.pack(len(data)))
-        self._file.write(data)
-        self._count += 1
+        with self._lock:
+            self._file.seek(0, 2)
+            self._file.write(_LENGTH.pack(len(data)))
+            self._file.write(data)
+            self._count += 1
 
     def __len__(self) -> int:
         return self._count
@@ -43,9 +48,10 @@ class Spool:
         """Each record as appended, oldest first (those appended while iterating are not seen)."""
         count, offset = self._count, 0
         for _ in range(count):
-            self._file.seek(offset)
-            (size,) = _LENGTH.unpack(self._file.read(_LENGTH.size))
-            data = self._file.read(size)
+            with self._lock:
+                self._file.seek(offset)
+                (size,) = _LENGTH.unpack(self._file.read(_LENGTH.size))
+                data = self._file.read(size)
             offset += _LENGTH.size + size
             yield pickle.loads(data)
 

@@ -7,6 +7,8 @@ history is packed, an archive's events are spooled to disk. Neither may change w
 
 from __future__ import annotations
 
+import sys
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -78,3 +80,29 @@ def test_a_spool_gives_back_every_record_in_sequence() -> None:
     with pytest.raises(IndexError):
         spool[500]
     assert not Spool()
+
+
+def test_a_spool_appended_to_from_several_threads_keeps_every_record_whole() -> None:
+    # GIVEN one spool that threads append to at once, switching as often as the interpreter allows
+    # (a list's append is one step; a record's length and bytes are two writes at a seek)
+    spool = Spool()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def append(tag: str) -> None:
+        for n in range(1500):
+            spool.append({"tag": tag, "n": n, "pad": "x" * (n % 40)})
+
+    try:
+        threads = [threading.Thread(target=append, args=(tag,)) for tag in "abcd"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    # THEN every record reads back whole, each thread's in the sequence it appended them
+    records = list(spool)
+    assert len(records) == 6000
+    for tag in "abcd":
+        assert [r["n"] for r in records if r["tag"] == tag] == list(range(1500))
