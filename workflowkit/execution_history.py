@@ -75,7 +75,7 @@ def page(
         numbers = range(start, min(start + max_results, count + 1))
         following = start + max_results
         more = following <= count
-    events = history.events
+    events = history.read()  # a packed history stays packed: a read is not an append
     answer: dict[str, Any] = {
         "events": [render(number, events[number - 1], include_data=include_data) for number in numbers]
     }

@@ -109,13 +109,21 @@ class History:
             return  # a value that is not plain data (never past its state): kept as it is
         self._count, self._packed, self._events = len(self._events), packed, []
 
+    @property
+    def packed(self) -> bool:
+        """Whether the events are kept packed (:meth:`pack`)."""
+        return self._packed is not None
+
+    def read(self) -> list[Event]:
+        """The events, to read: unpacked for this read only when packed (``events`` unpacks for good)."""
+        return self._unpacked() if self._packed is not None else self._events
+
     def __len__(self) -> int:
         return self._count if self._packed is not None else len(self._events)
 
     def rendered(self, *, include_data: bool = True) -> Iterator[dict[str, Any]]:
         """Every event as the API returns it (``HistoryEvent``), oldest first."""
-        events = self._unpacked() if self._packed is not None else self._events
-        for number, event in enumerate(events, start=1):
+        for number, event in enumerate(self.read(), start=1):
             yield render(number, event, include_data=include_data)
 
     def _unpacked(self) -> list[Event]:

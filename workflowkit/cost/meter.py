@@ -264,7 +264,7 @@ class Meter:
             tasks = _task_states(history)
             self.counts[(actor, "stepfunctions", "executions")] += 1
             self.counts[(actor, "stepfunctions", "transitions")] += entered + max(0, attempts - tasks)
-            self.counts[(actor, "stepfunctions", "history_events")] += len(history.events)
+            self.counts[(actor, "stepfunctions", "history_events")] += len(history)
             self.counts[(actor, "logs", "bytes")] += log_bytes
 
     def _count_events(self, cloud: LocalCloud) -> None:
@@ -337,7 +337,7 @@ def _task_function(rendered: dict[str, Any]) -> str:
 
 def _task_states(history: Any) -> int:
     """Task states entered: each tries at least once; attempts beyond that are retries."""
-    return sum(1 for event in history.events if event[0] == "TaskStateEntered")
+    return sum(1 for event in history.read() if event[0] == "TaskStateEntered")
 
 
 def _chunks(size: int, chunk: int) -> int:

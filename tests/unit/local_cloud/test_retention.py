@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from workflowkit.asl.history import EXECUTION_STARTED, EXECUTION_SUCCEEDED, History, Text
+from workflowkit.execution_history import page
 from workflowkit.spool import Spool
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -106,3 +107,22 @@ def test_a_spool_appended_to_from_several_threads_keeps_every_record_whole() -> 
     assert len(records) == 6000
     for tag in "abcd":
         assert [r["n"] for r in records if r["tag"] == tag] == list(range(1500))
+
+
+def test_reading_a_packed_history_a_page_at_a_time_keeps_it_packed() -> None:
+    # GIVEN an ended execution's history, packed, and its pages as read before packing
+    arn = "arn:aws:states:us-east-1:123456789012:execution:m:e"
+    forward = page(a_history(), arn, max_results=3, reverse=False, next_token=None, include_data=True)
+    backward = page(a_history(), arn, max_results=2, reverse=True, next_token=None, include_data=False)
+    history = a_history()
+    history.pack()
+    # WHEN GetExecutionHistory reads it, forwards and in reverse, page by page
+    assert page(history, arn, max_results=3, reverse=False, next_token=None, include_data=True) == forward
+    assert page(history, arn, max_results=2, reverse=True, next_token=None, include_data=False) == backward
+    last = page(
+        history, arn, max_results=3, reverse=False, next_token=forward["nextToken"], include_data=True
+    )
+    assert [event["id"] for event in last["events"]] == [4]
+    # THEN it is still kept packed: a read is not an append (History.events unpacks for good)
+    assert history.packed
+    assert len(history) == 4
