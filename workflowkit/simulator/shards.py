@@ -31,6 +31,8 @@ from typing import Any
 from workflowkit.chaos import FaultProfile
 from workflowkit.clock import real_perf_counter, run_origin
 from workflowkit.cloud import running
+from workflowkit.simulator.invariants import PackedStatuses, Statuses
+from workflowkit.simulator.invariants import base as invariants_base
 from workflowkit.simulator.planning import Plan
 from workflowkit.simulator.plugin import WorkflowPlugin
 from workflowkit.simulator.progress import Progress
@@ -196,6 +198,23 @@ def _drain(results: Any, collected: dict[int, Any]) -> None:
         collected[shard] = payload
 
 
+def _merged_statuses(results: list[RunResult]) -> Statuses:
+    """Every shard's status documents; for a run of many, packed as a run of many in one process keeps
+    them (invariants.base.PackedStatuses), not every one parsed at once in the parent."""
+    if not any(isinstance(r.statuses, PackedStatuses) for r in results) and (
+        sum(len(r.statuses) for r in results) < invariants_base.PACK_STATUSES_FROM
+    ):
+        return {k: v for r in results for k, v in r.statuses.items()}
+    merged = PackedStatuses()
+    for result in results:
+        if isinstance(result.statuses, PackedStatuses):
+            dict.update(merged, dict.items(result.statuses))  # already packed: taken as they are
+        else:
+            for workflow_id, status in result.statuses.items():
+                merged[workflow_id] = status
+    return merged
+
+
 def _errors(collected: dict[int, Any]) -> str:
     return "; ".join(f"shard {s}: {p['error']}" for s, p in sorted(collected.items()) if "error" in p)
 
@@ -213,7 +232,7 @@ def merge_shards(seed: int, shards: list[dict[str, Any]], *, origin: float | Non
     trace = hashlib.sha256(json.dumps([r.trace_sha256 for r in results]).encode()).hexdigest()
     return RunResult(
         seed=seed,
-        statuses={k: v for r in results for k, v in r.statuses.items()},
+        statuses=_merged_statuses(results),
         scenarios={k: v for r in results for k, v in r.scenarios.items()},
         figures=figures,
         violations=[v for r in results for v in r.violations],
