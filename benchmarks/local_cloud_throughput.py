@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from measured_run import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {1: 200.0, 2: 350.0}  # workflows per second of wall time, start-up included (issue 11)
@@ -59,29 +60,10 @@ def run_once(args: argparse.Namespace, workers: int) -> Run:
         str(args.cdk_out),
         *(["--workers", str(workers)] if workers > 1 else []),
     ]
-    # Peak memory: RUSAGE_CHILDREN reports the largest of the waited-for descendants; measuring each
-    # run in a fresh helper process keeps one run's peak from hiding the next one's.
-    completed = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
-    measured = json.loads(completed.stderr.strip().splitlines()[-1])
-    return Run(workers, measured["seconds"], measured["peak_kb"] / 1024, json.loads(completed.stdout))
-
-
-# Runs the command, passes its JSON through, reports its wall time and peak memory on stderr.
-_MEASURE = """
-import json, resource, subprocess, sys, time
-started = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-seconds = time.perf_counter() - started
-sys.stdout.write(done.stdout)
-sys.stderr.write(done.stderr)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write("\\n" + json.dumps({"seconds": seconds, "peak_kb": peak}) + "\\n")
-sys.exit(done.returncode)
-"""
+    run = measure(command, cwd=ROOT)
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}")
+    return Run(workers, run.seconds, run.peak_mb, json.loads(run.stdout))
 
 
 def main() -> int:

@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from measured_run import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_WORKFLOWS = 100_000
@@ -54,29 +55,12 @@ def run_once(count: int, args: argparse.Namespace) -> Run:
         "--cdk-out",
         str(args.cdk_out),
     ]
-    completed = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    measured = json.loads(completed.stderr.strip().splitlines()[-1])
+    run = measure(command, cwd=ROOT)
     try:
-        summary = json.loads(completed.stdout)
+        summary = json.loads(run.stdout)
     except ValueError:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}") from None
-    return Run(count, measured["seconds"], measured["peak_kb"] / 1024, summary)
-
-
-# Runs the command, passes its JSON through, reports its wall time and peak memory on stderr.
-_MEASURE = """
-import json, resource, subprocess, sys, time
-started = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-seconds = time.perf_counter() - started
-sys.stdout.write(done.stdout)
-sys.stderr.write(done.stderr)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-sys.stderr.write("\\n" + json.dumps({"seconds": seconds, "peak_kb": peak}) + "\\n")
-sys.exit(0)
-"""
+        raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr[-3000:]}") from None
+    return Run(count, run.seconds, run.peak_mb, summary)
 
 
 def main() -> int:
