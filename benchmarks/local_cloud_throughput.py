@@ -42,7 +42,7 @@ class Run:
 
     @property
     def rate(self) -> float:
-        return self.summary["workflows"] / self.seconds
+        return float(self.summary["workflows"]) / self.seconds
 
 
 def run_once(args: argparse.Namespace, workers: int) -> Run:
