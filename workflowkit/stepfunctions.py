@@ -56,6 +56,7 @@ from workflowkit.asl.history import EXECUTION_ABORTED, EXECUTION_FAILED, EXECUTI
 from workflowkit.asl.payload_limit import MAX_PAYLOAD_BYTES, text_exceeds_limit
 from workflowkit.context import Functions, ServiceContext
 from workflowkit.execution_history import register_execution_history
+from workflowkit.execution_records import keep_compact
 from workflowkit.fastpath import FastPath
 from workflowkit.task_responses import register_task_responses
 
@@ -336,6 +337,7 @@ class StepFunctionsService:
         history = self._histories.get(execution.exec_arn)
         if history is not None and execution.exec_arn not in self._running:
             history.pack()  # nothing is added to an ended execution's history: kept compressed
+        keep_compact(execution)
 
     def _refuse_invalid(self, definition: str, *, express: bool) -> None:
         """CreateStateMachine's check: what Step Functions refuses is refused (InvalidDefinition); what

@@ -5,6 +5,7 @@ its status documents packed and reports exactly what it reports with them parsed
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 
 import boto3
@@ -78,3 +79,25 @@ def test_a_message_deleted_from_its_queue_is_kept_by_nothing(cloud: LocalCloud, 
     gc.collect()
     alive = sum(1 for o in gc.get_objects() if isinstance(o, Message))
     assert alive == queued
+
+
+def test_an_ended_execution_keeps_its_input_as_text_and_describes_it_as_before(
+    cloud: LocalCloud, orders: OrderDriver
+) -> None:
+    # GIVEN orders run to their end: their state machine executions have ended
+    for n in range(2):
+        orders.submit("happy", f"described-{n}")
+    cloud.run_until_quiescent()
+    backend = cloud.backends("stepfunctions")
+    ended = [e for machine in backend.state_machines for e in machine.executions]
+    assert len(ended) >= 2
+    sfn = boto3.client("stepfunctions", region_name=cloud.region)
+    for execution in ended:
+        # THEN moto's record no longer holds the input parsed, only the text it was started with
+        assert "input_data" not in vars(execution)
+        # AND DescribeExecution answers with that input, its data included, as for a running one
+        described = sfn.describe_execution(executionArn=execution.exec_arn)
+        assert json.loads(described["input"]) == json.loads(execution.execution_input)
+        assert described["status"] == "SUCCEEDED"
+        assert json.loads(described["output"])
+        assert execution.input_data == json.loads(execution.execution_input)
