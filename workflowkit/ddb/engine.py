@@ -462,8 +462,7 @@ class DynamoEngine:
                 _, primary = requests.key(table, {name: key[name] for name in table.key_names})
             except (KeyError, DynamoDBError):
                 return None
-            item = table.get(primary)
-            return None if item is None else (item, table.sizes.get(primary, 0))
+            return table.get_sized(primary)
 
 
 def _conflict_reason() -> dict[str, Any]:

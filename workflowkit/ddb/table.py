@@ -21,12 +21,18 @@ from workflowkit.ddb.errors import ValidationException
 from workflowkit.ddb.values import Item, collation_key
 
 PrimaryKey = tuple[Any, ...]
+Record = tuple[Item, int]  # an item and its size
 # How many items, last written, each table keeps as they were written; older ones are kept packed
 # (marshalled, compressed when large): a few hundred bytes instead of a few KB of dicts. Items are
 # DynamoDB's to keep for as long as the table lives, and a run of 100,000 workflows writes millions;
 # the ones a run still works on are its latest, and an older one read again is unpacked on the way out.
 HOT_ITEMS = 2048
-_RAW, _COMPRESSED = b"m", b"z"
+# Once none of a hash key's items is hot, its items and their sizes are packed together, in one blob
+# (see pack_records): the per-item bookkeeping (a range key in a sorted list and a dict, a size keyed by
+# a tuple) outweighed a packed item several times. A partition of more items than this stays as it is:
+# a write to a packed partition unpacks it whole, which must stay cheap.
+PACK_PARTITIONS_UP_TO = 64
+_RAW, _COMPRESSED, _RECORDS = b"m", b"z", b"r"
 _COMPRESS_FROM = 512  # bytes of marshalled item: smaller ones gain little from zlib
 
 
@@ -50,10 +56,25 @@ def unpack(stored: Any) -> Item:
     return item
 
 
+def pack_records(records: list[Record]) -> bytes | None:
+    """A hash key's items and sizes (in range-key order) as kept when all are cold; None if they are not
+    plain data."""
+    try:
+        return _RECORDS + zlib.compress(marshal.dumps(records), 1)
+    except ValueError:
+        return None
+
+
+def unpack_records(stored: bytes) -> list[Record]:
+    records: list[Record] = marshal.loads(zlib.decompress(stored[1:]))
+    return records
+
+
 @dataclass(slots=True)
 class Partition:
     keys: list[Any] = field(default_factory=list)  # sorted range-key collation keys
     items: dict[Any, Item | bytes] = field(default_factory=dict)  # bytes: packed (see HOT_ITEMS)
+    unpacked: int = 0  # how many of the items are not packed: at 0 the partition may be packed whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +198,9 @@ class Table:
             for name in (index.hash_name, index.range_name)
             if name and name not in self.key_names
         ]
-        self.data: dict[Any, Any] = {}  # hash key -> item (hash-only table) or Partition
+        # hash key -> item (hash-only table) or Partition, or the packed records of a cold hash key
+        # (bytes, see PACK_PARTITIONS_UP_TO), whose sizes are packed with them, not in self.sizes
+        self.data: dict[Any, Any] = {}
         self.sizes: dict[PrimaryKey, int] = {}
         self._sorted_hashes: list[Any] | None = None
         # The latest HOT_ITEMS written, oldest first; the items stored (self.data) are packed when they
@@ -214,15 +237,44 @@ class Table:
 
     # --- point reads and writes -----------------------------------------------------------------------
     def get(self, primary: PrimaryKey) -> Item | None:
+        found = self.get_sized(primary)
+        return None if found is None else found[0]
+
+    def get_sized(self, primary: PrimaryKey) -> Record | None:
+        """The item under ``primary`` and its size, or None."""
+        stored = self.data.get(primary[0])
+        if stored is None:
+            return None
+        if type(stored) is bytes:
+            return self._packed_record(stored, primary)
         if self.range_name is None:
-            found = self.data.get(primary[0])
-        else:
-            partition = self.data.get(primary[0])
-            found = None if partition is None else partition.items.get(primary[1])
-        return None if found is None else unpack(found)
+            return stored, self.sizes[primary]
+        found = stored.items.get(primary[1])
+        return None if found is None else (unpack(found), self.sizes[primary])
+
+    def size_of(self, primary: PrimaryKey) -> int:
+        """The stored item's size (0 when there is none)."""
+        size = self.sizes.get(primary)
+        if size is not None:
+            return size
+        found = self.get_sized(primary)
+        return 0 if found is None else found[1]
+
+    def _packed_record(self, stored: bytes, primary: PrimaryKey) -> Record | None:
+        records = unpack_records(stored)
+        if self.range_name is None:
+            return records[0]
+        range_name, wanted = self.range_name, primary[1]
+        for record in records:
+            if collation_key(record[0][range_name]) == wanted:
+                return record
+        return None
 
     def write(self, primary: PrimaryKey, item: Item | None, size: int = 0) -> Item | None:
         """Store ``item`` under ``primary`` (None deletes); returns the previous item."""
+        stored = self.data.get(primary[0])
+        if type(stored) is bytes:
+            self._unpack_hash_key(primary[0], stored)
         if self.range_name is None:
             old = self.data.get(primary[0])
             if item is None:
@@ -241,6 +293,8 @@ class Table:
         if item is None:
             self.sizes.pop(primary, None)
             hot.pop(primary, None)
+            if self.range_name is not None:
+                self._pack_partition_if_cold(primary[0])
         else:
             self.sizes[primary] = size
             hot[primary] = None
@@ -252,15 +306,60 @@ class Table:
         return old
 
     def _pack(self, primary: PrimaryKey) -> None:
+        """An item leaves the hot ones: packed, and with it its hash key's items once none is hot."""
+        hash_key = primary[0]
         if self.range_name is None:
-            item = self.data.get(primary[0])
+            item = self.data.get(hash_key)
             if type(item) is dict:
-                self.data[primary[0]] = pack(item)
+                packed = pack_records([(item, self.sizes[primary])])
+                if packed is not None:
+                    self.data[hash_key] = packed
+                    del self.sizes[primary]
             return
-        partition = self.data.get(primary[0])
-        item = None if partition is None else partition.items.get(primary[1])
-        if partition is not None and type(item) is dict:
-            partition.items[primary[1]] = pack(item)
+        partition = self.data.get(hash_key)
+        item = None if type(partition) is not Partition else partition.items.get(primary[1])
+        if type(item) is not dict:
+            return
+        assert isinstance(partition, Partition)
+        packed_item = pack(item)
+        if packed_item is item:
+            return  # not plain data: kept as it is
+        partition.items[primary[1]] = packed_item
+        partition.unpacked -= 1
+        self._pack_partition_if_cold(hash_key)
+
+    def _pack_partition_if_cold(self, hash_key: Any) -> None:
+        partition = self.data.get(hash_key)
+        if type(partition) is not Partition:
+            return
+        if partition.unpacked or len(partition.keys) > PACK_PARTITIONS_UP_TO:
+            return
+        sizes = self.sizes
+        records = [(unpack(partition.items[key]), sizes[(hash_key, key)]) for key in partition.keys]
+        packed = pack_records(records)
+        if packed is None:
+            return
+        self.data[hash_key] = packed
+        for key in partition.keys:
+            del sizes[(hash_key, key)]
+
+    def _unpack_hash_key(self, hash_key: Any, stored: bytes) -> None:
+        """A packed hash key about to be written: its items back as stored before it was packed whole
+        (a hash-only table's item as written; a partition's items each packed), their sizes with them."""
+        records = unpack_records(stored)
+        if self.range_name is None:
+            item, size = records[0]
+            self.data[hash_key] = item
+            self.sizes[(hash_key,)] = size
+            return
+        partition = Partition()
+        range_name = self.range_name
+        for item, size in records:  # in range-key order
+            key = collation_key(item[range_name])
+            partition.keys.append(key)
+            partition.items[key] = pack(item)
+            self.sizes[(hash_key, key)] = size
+        self.data[hash_key] = partition
 
     def _write_partition(self, primary: PrimaryKey, item: Item | None) -> Item | bytes | None:
         """Store in the partition; returns the previous item as stored (packed or not)."""
@@ -274,6 +373,8 @@ class Table:
         old = partition.items.get(range_key)
         if item is None:
             if old is not None:
+                if type(old) is not bytes:
+                    partition.unpacked -= 1
                 del partition.items[range_key]
                 del partition.keys[bisect.bisect_left(partition.keys, range_key)]
                 if not partition.items:
@@ -282,6 +383,8 @@ class Table:
             return old
         if old is None:
             bisect.insort(partition.keys, range_key)
+        if type(old) is not dict:
+            partition.unpacked += 1  # a new item, or a packed one replaced by one as written
         partition.items[range_key] = item
         return old
 
@@ -291,13 +394,17 @@ class Table:
     ) -> Iterator[tuple[Item, int]]:
         """(item, size) pairs under one hash key, sorted by range key, after ``start`` if given."""
         if self.range_name is None:
-            item = self.data.get(hash_key)
-            if item is not None and start is None:
-                yield unpack(item), self.sizes[(hash_key,)]
+            found = self.get_sized((hash_key,))
+            if found is not None and start is None:
+                yield found
             return
-        partition = self.data.get(hash_key)
-        if partition is None:
+        stored = self.data.get(hash_key)
+        if stored is None:
             return
+        if type(stored) is bytes:
+            yield from self._query_packed(hash_key, stored, condition, forward, start)
+            return
+        partition = stored
         keys = partition.keys
         low, high = _bounds(keys, condition, None)
         if start is not None:
@@ -311,6 +418,34 @@ class Table:
             found = items.get(range_key)
             if found is not None:  # a caller may write between pages of a lazy read
                 yield unpack(found), sizes[(hash_key, range_key)]
+
+    def _query_packed(
+        self,
+        hash_key: Any,
+        stored: bytes,
+        condition: RangeCondition | None,
+        forward: bool,
+        start: PrimaryKey | None,
+    ) -> Iterator[Record]:
+        """A query of a hash key packed whole: its records, unpacked for this read only."""
+        records = unpack_records(stored)
+        assert self.range_name is not None
+        range_name = self.range_name
+        keys = [collation_key(item[range_name]) for item, _ in records]
+        low, high = _bounds(keys, condition, None)
+        if start is not None:
+            if forward:
+                low = max(low, bisect.bisect_right(keys, start[1]))
+            else:
+                high = min(high, bisect.bisect_left(keys, start[1]))
+        positions = range(low, high) if forward else range(high - 1, low - 1, -1)
+        for position in positions:
+            if self.data.get(hash_key) is stored:
+                yield records[position]
+            else:  # written since this read began: what is stored now
+                found = self.get_sized((hash_key, keys[position]))
+                if found is not None:
+                    yield found
 
     def query_index(
         self,
@@ -333,9 +468,9 @@ class Table:
         skip = 1 if index.range_name else 0
         for entry in selected:
             primary = entry[skip:]
-            found = self.get(primary)
+            found = self.get_sized(primary)
             if found is not None:
-                yield found, self.sizes[primary]
+                yield found
 
     def scan(self, start: PrimaryKey | None, segment: tuple[int, int] | None) -> Iterator[tuple[Item, int]]:
         if self._sorted_hashes is None:
@@ -348,9 +483,9 @@ class Table:
             if self.range_name is None:
                 if start is not None and hash_key == start[0]:
                     continue
-                found = self.data.get(hash_key)
+                found = self.get_sized((hash_key,))
                 if found is not None:
-                    yield unpack(found), self.sizes[(hash_key,)]
+                    yield found
                 continue
             resume = start if start is not None and hash_key == start[0] else None
             yield from self.query(hash_key, None, True, resume)

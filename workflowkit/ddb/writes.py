@@ -116,7 +116,8 @@ def prepare_delete(table: Table, request: dict[str, Any], kind: str = "Delete") 
 def execute(write: Write) -> tuple[Item | None, Item | None, int]:
     """(current item, item to store or None to delete, its size); raises when the write must not happen."""
     table = write.table
-    old = table.get(write.primary)
+    found = table.get_sized(write.primary)
+    old, old_size = found if found is not None else (None, 0)
     if write.condition is not None and not evaluate(write.condition, old or EMPTY, write.names, write.values):
         raise ConditionalCheckFailedException(copy_item(old) if write.return_on_failure and old else None)
     kind = write.kind
@@ -125,7 +126,7 @@ def execute(write: Write) -> tuple[Item | None, Item | None, int]:
     if kind == "Delete":
         return old, None, 0
     if kind == "ConditionCheck":
-        return old, old, table.sizes.get(write.primary, 0)
+        return old, old, old_size
     base = old if old is not None else write.key
     if write.update is None:
         new = dict(base)
@@ -133,17 +134,17 @@ def execute(write: Write) -> tuple[Item | None, Item | None, int]:
         new = updates.apply(write.update, base, write.targets, write.names, write.values)
     if table.index_keys:
         table.check_index_keys(new)
-    size = _updated_size(table, write, old, new)
+    size = _updated_size(write, old, old_size, new)
     if size > MAX_ITEM_SIZE:
         raise ValidationException("Item size to update has exceeded the maximum allowed size")
     return old, new, size
 
 
-def _updated_size(table: Table, write: Write, old: Item | None, new: Item) -> int:
+def _updated_size(write: Write, old: Item | None, old_size: int, new: Item) -> int:
     if old is None:
         return item_size(new)
     # Only the top-level attributes an action touched can have changed size.
-    size = table.sizes.get(write.primary, 0)
+    size = old_size
     for name in {target[0] for target in write.targets}:
         assert isinstance(name, str)
         if name in old:
