@@ -18,6 +18,7 @@ from workflowkit import LocalCloud
 from workflowkit.chaos import build_profile
 from workflowkit.simulator import PackedStatuses, RunResult, run_simulation
 from workflowkit.simulator.invariants import base
+from workflowkit.spool import Spool
 
 
 def test_the_archive_keeps_every_event_the_bus_carried_in_sequence(
@@ -101,3 +102,21 @@ def test_an_ended_execution_keeps_its_input_as_text_and_describes_it_as_before(
         assert described["status"] == "SUCCEEDED"
         assert json.loads(described["output"])
         assert execution.input_data == json.loads(execution.execution_input)
+
+
+def test_the_messages_a_topic_sent_are_kept_on_disk_and_counted(
+    cloud: LocalCloud, orders: OrderDriver
+) -> None:
+    # GIVEN orders run to their end: the customer was notified of each through the notifications topic
+    for n in range(3):
+        orders.submit("happy", f"notified-{n}")
+    cloud.run_until_quiescent()
+    # THEN what moto keeps of each topic's messages (for tests: SNS keeps none) is on disk, and whole
+    sent = {arn: topic.sent_notifications for arn, topic in cloud.backends("sns").topics.items()}
+    used = {arn: kept for arn, kept in sent.items() if len(kept)}
+    assert used
+    for kept in used.values():
+        assert isinstance(kept, Spool)
+        assert all(len(record) == 5 and isinstance(record[1], str) for record in kept)
+    messages = [json.loads(record[1]) for kept in used.values() for record in kept]
+    assert len(messages) >= 3
