@@ -1,5 +1,7 @@
 """Records a service keeps for long but reads rarely, held on disk instead of in memory.
 
+:class:`Blobs` keeps byte strings by handle, for what is read back by key: a DynamoDB table's cold items.
+
 An EventBridge archive keeps every event it matched for its retention period (days, or for ever), and a
 local run publishes hundreds of thousands of events: as Python dicts they were a third of a long run's
 memory. :class:`Spool` is the list moto's ``Archive.events`` is, appended to and iterated the same way
@@ -8,6 +10,7 @@ memory. :class:`Spool` is the list moto's ``Archive.events`` is, appended to and
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import tempfile
@@ -64,3 +67,38 @@ class Spool:
             if number == index:
                 return record
         raise IndexError("spool index out of range")  # pragma: no cover - the count says it is there
+
+
+_LENGTH_BITS = 32
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
+
+
+class Blobs:
+    """Byte strings kept in a temporary file, each read back by the handle (an int: where it lies and
+    its length) its append returned. Append-only: space a blob leaves when its owner moves on is not
+    reused; it goes with the file."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the blobs
+        self._descriptor = self._file.fileno()
+        self._end = 0
+        self._lock = threading.Lock()  # one end of the file, whichever threads append
+
+    def append(self, data: bytes) -> int:
+        if len(data) > _LENGTH_MASK:
+            raise ValueError("a blob is at most 4 GiB")
+        with self._lock:
+            offset = self._end
+            self._end += len(data)
+        written = 0
+        while written < len(data):  # positioned writes: no shared file position to race on
+            written += os.pwrite(self._descriptor, data[written:], offset + written)
+        return offset << _LENGTH_BITS | len(data)
+
+    def read(self, handle: int) -> bytes:
+        return os.pread(self._descriptor, handle & _LENGTH_MASK, handle >> _LENGTH_BITS)
+
+    @property
+    def size(self) -> int:
+        """Bytes written to the file so far."""
+        return self._end

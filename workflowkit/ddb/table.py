@@ -19,6 +19,7 @@ from typing import Any
 
 from workflowkit.ddb.errors import ValidationException
 from workflowkit.ddb.values import Item, collation_key
+from workflowkit.spool import Blobs
 
 PrimaryKey = tuple[Any, ...]
 Record = tuple[Item, int]  # an item and its size
@@ -28,9 +29,11 @@ Record = tuple[Item, int]  # an item and its size
 # the ones a run still works on are its latest, and an older one read again is unpacked on the way out.
 HOT_ITEMS = 2048
 # Once none of a hash key's items is hot, its items and their sizes are packed together, in one blob
-# (see pack_records): the per-item bookkeeping (a range key in a sorted list and a dict, a size keyed by
-# a tuple) outweighed a packed item several times. A partition of more items than this stays as it is:
-# a write to a packed partition unpacks it whole, which must stay cheap.
+# (see pack_records) written to the table's temporary file (workflowkit.spool.Blobs): in memory stays
+# the hash key and an int saying where the blob lies. The per-item bookkeeping (a range key in a sorted
+# list and a dict, a size keyed by a tuple) and the packed items were most of a long run's memory. A
+# partition of more items than this stays as it is: a write to a packed partition unpacks it whole,
+# which must stay cheap.
 PACK_PARTITIONS_UP_TO = 64
 _RAW, _COMPRESSED, _RECORDS = b"m", b"z", b"r"
 _COMPRESS_FROM = 512  # bytes of marshalled item: smaller ones gain little from zlib
@@ -198,9 +201,11 @@ class Table:
             for name in (index.hash_name, index.range_name)
             if name and name not in self.key_names
         ]
-        # hash key -> item (hash-only table) or Partition, or the packed records of a cold hash key
-        # (bytes, see PACK_PARTITIONS_UP_TO), whose sizes are packed with them, not in self.sizes
+        # hash key -> item (hash-only table) or Partition, or, for a cold hash key, the handle (int) of
+        # its packed records in self._blobs (see PACK_PARTITIONS_UP_TO), whose sizes are packed with them,
+        # not in self.sizes
         self.data: dict[Any, Any] = {}
+        self._blobs: Blobs | None = None  # made when the first hash key is packed
         self.sizes: dict[PrimaryKey, int] = {}
         self._sorted_hashes: list[Any] | None = None
         # The latest HOT_ITEMS written, oldest first; the items stored (self.data) are packed when they
@@ -245,7 +250,7 @@ class Table:
         stored = self.data.get(primary[0])
         if stored is None:
             return None
-        if type(stored) is bytes:
+        if type(stored) is int:
             return self._packed_record(stored, primary)
         if self.range_name is None:
             return stored, self.sizes[primary]
@@ -260,8 +265,8 @@ class Table:
         found = self.get_sized(primary)
         return 0 if found is None else found[1]
 
-    def _packed_record(self, stored: bytes, primary: PrimaryKey) -> Record | None:
-        records = unpack_records(stored)
+    def _packed_record(self, handle: int, primary: PrimaryKey) -> Record | None:
+        records = self._read_records(handle)
         if self.range_name is None:
             return records[0]
         range_name, wanted = self.range_name, primary[1]
@@ -273,7 +278,7 @@ class Table:
     def write(self, primary: PrimaryKey, item: Item | None, size: int = 0) -> Item | None:
         """Store ``item`` under ``primary`` (None deletes); returns the previous item."""
         stored = self.data.get(primary[0])
-        if type(stored) is bytes:
+        if type(stored) is int:
             self._unpack_hash_key(primary[0], stored)
         if self.range_name is None:
             old = self.data.get(primary[0])
@@ -313,7 +318,7 @@ class Table:
             if type(item) is dict:
                 packed = pack_records([(item, self.sizes[primary])])
                 if packed is not None:
-                    self.data[hash_key] = packed
+                    self.data[hash_key] = self._store_records(packed)
                     del self.sizes[primary]
             return
         partition = self.data.get(hash_key)
@@ -339,14 +344,23 @@ class Table:
         packed = pack_records(records)
         if packed is None:
             return
-        self.data[hash_key] = packed
+        self.data[hash_key] = self._store_records(packed)
         for key in partition.keys:
             del sizes[(hash_key, key)]
 
-    def _unpack_hash_key(self, hash_key: Any, stored: bytes) -> None:
+    def _store_records(self, packed: bytes) -> int:
+        if self._blobs is None:
+            self._blobs = Blobs()
+        return self._blobs.append(packed)
+
+    def _read_records(self, handle: int) -> list[Record]:
+        assert self._blobs is not None
+        return unpack_records(self._blobs.read(handle))
+
+    def _unpack_hash_key(self, hash_key: Any, handle: int) -> None:
         """A packed hash key about to be written: its items back as stored before it was packed whole
         (a hash-only table's item as written; a partition's items each packed), their sizes with them."""
-        records = unpack_records(stored)
+        records = self._read_records(handle)
         if self.range_name is None:
             item, size = records[0]
             self.data[hash_key] = item
@@ -401,7 +415,7 @@ class Table:
         stored = self.data.get(hash_key)
         if stored is None:
             return
-        if type(stored) is bytes:
+        if type(stored) is int:
             yield from self._query_packed(hash_key, stored, condition, forward, start)
             return
         partition = stored
@@ -422,13 +436,13 @@ class Table:
     def _query_packed(
         self,
         hash_key: Any,
-        stored: bytes,
+        handle: int,
         condition: RangeCondition | None,
         forward: bool,
         start: PrimaryKey | None,
     ) -> Iterator[Record]:
         """A query of a hash key packed whole: its records, unpacked for this read only."""
-        records = unpack_records(stored)
+        records = self._read_records(handle)
         assert self.range_name is not None
         range_name = self.range_name
         keys = [collation_key(item[range_name]) for item, _ in records]
@@ -440,7 +454,7 @@ class Table:
                 high = min(high, bisect.bisect_left(keys, start[1]))
         positions = range(low, high) if forward else range(high - 1, low - 1, -1)
         for position in positions:
-            if self.data.get(hash_key) is stored:
+            if self.data.get(hash_key) == handle:
                 yield records[position]
             else:  # written since this read began: what is stored now
                 found = self.get_sized((hash_key, keys[position]))

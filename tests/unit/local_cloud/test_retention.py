@@ -16,7 +16,7 @@ import pytest
 
 from workflowkit.asl.history import EXECUTION_STARTED, EXECUTION_SUCCEEDED, History, Text
 from workflowkit.execution_history import page
-from workflowkit.spool import Spool
+from workflowkit.spool import Blobs, Spool
 
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -126,3 +126,27 @@ def test_reading_a_packed_history_a_page_at_a_time_keeps_it_packed() -> None:
     # THEN it is still kept packed: a read is not an append (History.events unpacks for good)
     assert history.packed
     assert len(history) == 4
+
+
+def test_blobs_give_back_each_byte_string_by_its_handle() -> None:
+    # GIVEN byte strings of several sizes kept on disk, from several threads at once
+    blobs = Blobs()
+    written: dict[int, bytes] = {}
+    lock = threading.Lock()
+
+    def keep(n: int) -> None:
+        for m in range(50):
+            data = bytes([n]) * (m * 37 + n)
+            handle = blobs.append(data)
+            with lock:
+                written[handle] = data
+
+    threads = [threading.Thread(target=keep, args=(n,)) for n in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN each reads back whole by its handle, none overwritten by another
+    assert len(written) == 200
+    assert all(blobs.read(handle) == data for handle, data in written.items())
+    assert blobs.size == sum(len(data) for data in written.values())
