@@ -2,7 +2,7 @@
 
 moto's ``Execution`` holds its input twice: as the text StartExecution was given (``execution_input``)
 and parsed (``input_data``), the parsed form several times the text's size (dicts and strings: ~5 KB
-of an order's ~1 KB input). Once an execution has ended, nothing runs on its parsed input; what still
+of a typical ~1 KB input). Once an execution has ended, nothing runs on its parsed input; what still
 reads it (DescribeExecution, ListExecutions' callers, the simulator's correlation) is rare. So an ended
 execution keeps the text only and parses it on each read, which gives back an equal value: the text is
 the JSON the parsed input came from. Its two ``{"included": true}`` data-details dicts become one

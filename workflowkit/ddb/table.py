@@ -60,7 +60,7 @@ def unpack(stored: Any) -> Item:
 
 
 def pack_records(records: list[Record]) -> bytes | None:
-    """A hash key's items and sizes (in range-key order) as kept when all are cold; None if they are not
+    """A hash key's items and sizes (sorted by range key) as kept when all are cold; None if they are not
     plain data."""
     try:
         return _RECORDS + zlib.compress(marshal.dumps(records), 1)
@@ -368,7 +368,7 @@ class Table:
             return
         partition = Partition()
         range_name = self.range_name
-        for item, size in records:  # in range-key order
+        for item, size in records:  # sorted by range key
             key = collation_key(item[range_name])
             partition.keys.append(key)
             partition.items[key] = pack(item)
