@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Callable
+import pickle
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from sys import intern
 from typing import Any
+
+from workflowkit.spool import Blobs
+
+# How many events, last published (or changed), the ledger keeps as objects; older ones are pickled to
+# disk (workflowkit.spool.Blobs) and read back when asked for. A run of 100,000 workflows publishes a
+# million events, each with its deliveries: as objects they were the largest part of what the run kept
+# after its tables. Below this many events (a run of some thousands of workflows) nothing is packed.
+HOT_EVENTS = 65_536
 
 
 class Outcome(StrEnum):
@@ -56,9 +65,102 @@ class LedgerEvent:
         return all(d.outcome in (Outcome.PROCESSED, Outcome.DEAD_LETTERED) for d in self.deliveries.values())
 
 
+def _packed(event: LedgerEvent) -> bytes:
+    deliveries = tuple(
+        (d.target, d.attempts, d.outcome.value, d.detail, d.dead_letter_queue, d.last_error)
+        for d in event.deliveries.values()
+    )
+    fields = (event.eventbridge_id, event.bus, event.source, event.detail_type, event.event_id)
+    return pickle.dumps((*fields, event.correlation_id, event.published_at, event.rules, deliveries), -1)
+
+
+def _unpacked(data: bytes) -> LedgerEvent:
+    eventbridge_id, bus, source, detail_type, event_id, correlation_id, at, rules, deliveries = pickle.loads(
+        data
+    )
+    return LedgerEvent(
+        eventbridge_id=eventbridge_id,
+        bus=intern(bus),
+        source=intern(source),
+        detail_type=intern(detail_type),
+        event_id=event_id,
+        correlation_id=correlation_id,
+        published_at=at,
+        rules=[intern(rule) for rule in rules],
+        deliveries={
+            intern(target): Delivery(intern(target), attempts, Outcome(outcome), detail, queue, error)
+            for target, attempts, outcome, detail, queue, error in deliveries
+        },
+    )
+
+
+# Values: an event, or the handle (int) of one packed on disk.
+class LedgerEvents(dict[str, Any]):
+    """The ledger's events by EventBridge id, in the sequence they were published: a dict to every reader.
+
+    The latest :data:`HOT_EVENTS` are kept as objects, older ones packed on disk; a packed one is read
+    back afresh on each read, a copy. So an event is changed only through :meth:`take`, which keeps it
+    as an object again (the :class:`Ledger`'s own methods do). Reads go through ``[]``, ``get``,
+    ``values``, ``items`` and iteration, which ``dict(...)`` uses too, since iteration is overridden.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._latest: deque[str] = deque()
+        self._blobs: Blobs | None = None
+
+    def add(self, event: LedgerEvent) -> None:
+        super().__setitem__(event.eventbridge_id, event)
+        self._remember(event.eventbridge_id)
+
+    def take(self, eventbridge_id: str) -> LedgerEvent | None:
+        """The event, kept as an object from now on: the one to change."""
+        stored = super().get(eventbridge_id)
+        if type(stored) is not int:
+            return stored
+        event = self._read(stored)
+        super().__setitem__(eventbridge_id, event)
+        self._remember(eventbridge_id)
+        return event
+
+    def __getitem__(self, eventbridge_id: str) -> LedgerEvent:
+        return self._read(super().__getitem__(eventbridge_id))
+
+    def get(self, eventbridge_id: str, default: Any = None) -> Any:
+        stored = super().get(eventbridge_id)
+        return default if stored is None else self._read(stored)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(super().keys()))
+
+    def values(self) -> Iterator[LedgerEvent]:  # type: ignore[override]
+        return (self._read(stored) for stored in list(super().values()))
+
+    def items(self) -> Iterator[tuple[str, LedgerEvent]]:  # type: ignore[override]
+        return ((key, self._read(stored)) for key, stored in list(super().items()))
+
+    def _read(self, stored: LedgerEvent | int) -> LedgerEvent:
+        if type(stored) is not int:
+            assert isinstance(stored, LedgerEvent)
+            return stored
+        assert self._blobs is not None
+        return _unpacked(self._blobs.read(stored))
+
+    def _remember(self, eventbridge_id: str) -> None:
+        latest = self._latest
+        latest.append(eventbridge_id)
+        if len(latest) > HOT_EVENTS:
+            oldest = latest.popleft()
+            event = super().get(oldest)
+            if type(event) is LedgerEvent:
+                if self._blobs is None:
+                    self._blobs = Blobs()
+                super().__setitem__(oldest, self._blobs.append(_packed(event)))
+
+
 class Ledger:
     def __init__(self) -> None:
-        self.events: dict[str, LedgerEvent] = {}
+        self.events = LedgerEvents()
         self._trace = hashlib.sha256()
         self.trace_entries = 0
         self.counters: Counter[str] = Counter()
@@ -80,7 +182,7 @@ class Ledger:
             correlation_id=metadata.get("correlationId"),
             published_at=at,
         )
-        self.events[eventbridge_id] = event
+        self.events.add(event)
         self.counters["published"] += 1
         self.published_by_type[event.detail_type] += 1
         if self.on_publish is not None:
@@ -89,7 +191,9 @@ class Ledger:
         return event
 
     def matched(self, eventbridge_id: str, rule: str, target: str) -> None:
-        event = self.events[eventbridge_id]
+        event = self.events.take(eventbridge_id)
+        if event is None:
+            raise KeyError(eventbridge_id)
         if rule not in event.rules:
             event.rules.append(intern(rule))
         if target not in event.deliveries:
@@ -137,11 +241,11 @@ class Ledger:
         self.trace_entries += 1
 
     def _delivery(self, eventbridge_id: str, target: str) -> Delivery:
-        event = self.events.get(eventbridge_id)
+        event = self.events.take(eventbridge_id)
         if event is None:
             # A message that did not come through a bus (sent straight to a queue): track it too.
             event = LedgerEvent(eventbridge_id, "", "", "", None, None, datetime.min)
-            self.events[eventbridge_id] = event
+            self.events.add(event)
         delivery = event.deliveries.get(target)
         if delivery is None:
             target = intern(target)
@@ -167,9 +271,12 @@ class Ledger:
     def for_correlation(self, correlation_id: str) -> list[LedgerEvent]:
         return [e for e in self.events.values() if e.correlation_id == correlation_id]
 
-    def by_correlation(self) -> dict[str, list[LedgerEvent]]:
+    def by_correlation(self, only: Iterable[str] | None = None) -> dict[str, list[LedgerEvent]]:
+        """Events by correlation id, in sequence; ``only``: just those of these ids (a run of many
+        reads a few workflows' events, and the others' need not be read back)."""
+        wanted = None if only is None else set(only)
         grouped: dict[str, list[LedgerEvent]] = {}
         for event in self.events.values():
-            if event.correlation_id:
+            if event.correlation_id and (wanted is None or event.correlation_id in wanted):
                 grouped.setdefault(event.correlation_id, []).append(event)
         return grouped
