@@ -58,6 +58,7 @@ from workflowkit.context import Functions, ServiceContext
 from workflowkit.execution_history import register_execution_history
 from workflowkit.execution_records import keep_compact
 from workflowkit.fastpath import FastPath
+from workflowkit.spool import Blobs
 from workflowkit.task_responses import register_task_responses
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ class StepFunctionsService:
         self._runtime: _LoopRuntime | None = None
         self.task_tokens = TaskTokens()
         self._histories: dict[str, History] = {}  # every execution's, by ARN
+        # Where ended executions' histories and records keep what is rarely read again: on disk.
+        self._ended = Blobs()
         self._stop_reason: tuple[str | None, str | None] | None = None  # StopExecution's, while it runs
 
     def history(self, execution_arn: str) -> History | None:
@@ -315,7 +318,7 @@ class StepFunctionsService:
         if running.status == "RUNNING":  # waiting on virtual time: it may still be stopped
             self._running[arn] = running
         else:
-            running.history.pack()  # it ended as it started: kept compressed (asl.history.History)
+            running.history.pack(self._ended)  # it ended as it started: kept packed (asl.history.History)
 
     def _fail_before_start(self, execution: MotoExecution, error: str, cause: str) -> None:
         history = self._histories[execution.exec_arn]
@@ -336,8 +339,8 @@ class StepFunctionsService:
         self._context.ledger.trace("execution", now, execution.name, str(result.status))
         history = self._histories.get(execution.exec_arn)
         if history is not None and execution.exec_arn not in self._running:
-            history.pack()  # nothing is added to an ended execution's history: kept compressed
-        keep_compact(execution)
+            history.pack(self._ended)  # nothing is added to an ended execution's history: kept packed
+        keep_compact(execution, self._ended)
 
     def _refuse_invalid(self, definition: str, *, express: bool) -> None:
         """CreateStateMachine's check: what Step Functions refuses is refused (InvalidDefinition); what

@@ -14,7 +14,7 @@ from moto.sqs.models import Message
 
 from simulations.order import PLUGIN
 from simulations.order.driver import OrderDriver
-from workflowkit import LocalCloud
+from workflowkit import LocalCloud, ledger
 from workflowkit.chaos import build_profile
 from workflowkit.simulator import PackedStatuses, RunResult, run_simulation
 from workflowkit.simulator.invariants import base
@@ -82,7 +82,7 @@ def test_a_message_deleted_from_its_queue_is_kept_by_nothing(cloud: LocalCloud, 
     assert alive == queued
 
 
-def test_an_ended_execution_keeps_its_input_as_text_and_describes_it_as_before(
+def test_an_ended_execution_keeps_its_input_and_output_on_disk_and_describes_them_as_before(
     cloud: LocalCloud, orders: OrderDriver
 ) -> None:
     # GIVEN orders run to their end: their state machine executions have ended
@@ -94,8 +94,9 @@ def test_an_ended_execution_keeps_its_input_as_text_and_describes_it_as_before(
     assert len(ended) >= 2
     sfn = boto3.client("stepfunctions", region_name=cloud.region)
     for execution in ended:
-        # THEN moto's record no longer holds the input parsed, only the text it was started with
-        assert "input_data" not in vars(execution)
+        # THEN moto's record holds neither the input parsed nor its input and output texts: those are on
+        # disk, read back when asked for
+        assert not {"input_data", "execution_input", "output"} & set(vars(execution))
         # AND DescribeExecution answers with that input, its data included, as for a running one
         described = sfn.describe_execution(executionArn=execution.exec_arn)
         assert json.loads(described["input"]) == json.loads(execution.execution_input)
@@ -120,3 +121,34 @@ def test_the_messages_a_topic_sent_are_kept_on_disk_and_counted(
         assert all(len(record) == 5 and isinstance(record[1], str) for record in kept)
     messages = [json.loads(record[1]) for kept in used.values() for record in kept]
     assert len(messages) >= 3
+
+
+def test_a_run_with_its_ledger_packed_reports_what_it_reports_with_it_kept_as_objects(
+    cdk_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the same run twice, the second keeping all but its latest 50 ledger events on disk
+    def run() -> RunResult:
+        flaky = build_profile("flaky", [])
+        return run_simulation(
+            plugin=PLUGIN,
+            cdk_out=cdk_out,
+            count=40,
+            seed=5,
+            progress=False,
+            faults=flaky,
+            keep_timelines=None,
+        )
+
+    kept = run()
+    monkeypatch.setattr(ledger, "HOT_EVENTS", 50)
+    packed = run()
+    # THEN every figure, verdict, timeline and the trace are the same
+    timing = {"wall_seconds", "run_seconds", "startup_seconds", "workflows_per_second", "handler_seconds"}
+    timing |= {"emulator_seconds", "overhead_ratio"}
+    assert {k: v for k, v in packed.summary().items() if k not in timing} == {
+        k: v for k, v in kept.summary().items() if k not in timing
+    }
+    assert packed.summary()["events_published"] > 200
+    assert packed.violations == kept.violations
+    assert packed.timelines == kept.timelines
+    assert packed.trace_sha256 == kept.trace_sha256

@@ -20,9 +20,12 @@ import pickle
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from workflowkit.asl.values import to_json_text
+
+if TYPE_CHECKING:  # the interpreter keeps to itself: a store is passed in
+    from workflowkit.spool import Blobs
 
 Details = tuple[Any, ...] | None
 Event = tuple[str, int, datetime, Details]
@@ -77,15 +80,17 @@ class History:
 
     A finished execution's history is kept as long as Step Functions keeps it (90 days: longer than any
     local run), but packed (:meth:`pack`): its events pickled and compressed, a few KB instead of tens
-    of KB of tuples and dicts, so a run of 100,000 workflows holds every history it made. Reading it
-    (``rendered``, ``len``) unpacks a copy; ``events`` unpacks it for good, for whatever appends again.
+    of KB of tuples and dicts, and, given somewhere on disk to keep them (``Blobs``), not in memory at
+    all, so a run of 100,000 workflows holds every history it made. Reading it (``rendered``, ``len``)
+    unpacks a copy; ``events`` unpacks it for good, for whatever appends again.
     """
 
-    __slots__ = ("_count", "_events", "_packed")
+    __slots__ = ("_blobs", "_count", "_events", "_packed")
 
     def __init__(self) -> None:
         self._events: list[Event] = []
-        self._packed: bytes | None = None
+        self._packed: bytes | int | None = None  # int: the handle of the packed events in self._blobs
+        self._blobs: Blobs | None = None
         self._count = 0
 
     @property
@@ -99,15 +104,20 @@ class History:
         events.append((kind, previous, at, details))
         return len(events)
 
-    def pack(self) -> None:
-        """Keep the events compressed until read: called once the execution has ended."""
+    def pack(self, blobs: Blobs | None = None) -> None:
+        """Keep the events compressed until read, in ``blobs`` if given: called once the execution has
+        ended."""
         if self._packed is not None:
             return
         try:
             packed = zlib.compress(pickle.dumps(self._events, pickle.HIGHEST_PROTOCOL), 1)
         except (pickle.PicklingError, TypeError, AttributeError):
             return  # a value that is not plain data (never past its state): kept as it is
-        self._count, self._packed, self._events = len(self._events), packed, []
+        self._count, self._events = len(self._events), []
+        if blobs is None:
+            self._packed = packed
+        else:
+            self._packed, self._blobs = blobs.append(packed), blobs
 
     @property
     def packed(self) -> bool:
@@ -127,8 +137,12 @@ class History:
             yield render(number, event, include_data=include_data)
 
     def _unpacked(self) -> list[Event]:
-        assert self._packed is not None
-        events: list[Event] = pickle.loads(zlib.decompress(self._packed))
+        packed = self._packed
+        if type(packed) is int:
+            assert self._blobs is not None
+            packed = self._blobs.read(packed)
+        assert isinstance(packed, bytes)
+        events: list[Event] = pickle.loads(zlib.decompress(packed))
         return events
 
 

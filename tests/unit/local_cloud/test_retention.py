@@ -150,3 +150,21 @@ def test_blobs_give_back_each_byte_string_by_its_handle() -> None:
     assert len(written) == 200
     assert all(blobs.read(handle) == data for handle, data in written.items())
     assert blobs.size == sum(len(data) for data in written.values())
+
+
+def test_a_history_packed_on_disk_renders_exactly_as_before_and_keeps_its_length() -> None:
+    # GIVEN an ended execution's history, rendered before it is packed
+    history = a_history()
+    before = list(history.rendered())
+    # WHEN it is packed on disk
+    blobs = Blobs()
+    history.pack(blobs)
+    # THEN its events are not in memory, and it reads the same, as often as asked
+    assert blobs.size > 0
+    assert history.packed
+    assert list(history.rendered()) == before
+    assert list(history.rendered()) == before
+    assert len(history) == 4
+    # AND appending unpacks it for good, nothing lost
+    history.add("ExecutionRedriven", 4, AT)
+    assert [event["type"] for event in history.rendered()][-2:] == [EXECUTION_SUCCEEDED, "ExecutionRedriven"]
