@@ -195,10 +195,11 @@ def _run_timed(
             # Each instance is held to the deadlines of the version it runs, which need not be the newest.
             *check_kit(statuses, cloud.ledger, deployment, dead_letters_expected=dead_letters_expected),
         ]
-        grouped = cloud.ledger.by_correlation()
         names = ServiceNames(cloud, registry)
         # Only this run's own workflows: a shard of a sharded run must not claim another's with no rows.
         wanted = statuses.keys() if keep_timelines is None else [w for w in keep_timelines if w in statuses]
+        # Only the events of the workflows read here: a run of many keeps most of its ledger on disk.
+        grouped = cloud.ledger.by_correlation(None if keep_timelines is None else wanted)
         timelines = {
             wid: _timeline_rows(cloud, statuses.get(wid), wid, grouped.get(wid, []), names) for wid in wanted
         }
@@ -238,7 +239,11 @@ def _run_timed(
         # The shortest trace of every workflow a violation or a mismatch names: its events and faults only.
         named = violations_by_workflow(violations, statuses, cloud.ledger)
         traced = traced_workflows(named, result.mismatched_workflows())
-        for wid in [*traced, *(w for w in trace if w not in traced)]:
+        tracing = [*traced, *(w for w in trace if w not in traced)]
+        unread = [wid for wid in tracing if wid not in grouped]
+        if unread:
+            grouped.update(cloud.ledger.by_correlation(unread))
+        for wid in tracing:
             result.trace_violations[wid] = [str(v) for v in named.get(wid, [])]
             rows = workflow_timeline(cloud, statuses.get(wid), wid, events=grouped.get(wid, []), names=names)
             injections = faulted.injections(wid) if faulted is not None else []

@@ -208,7 +208,7 @@ def _merged_statuses(results: list[RunResult]) -> Statuses:
     merged = PackedStatuses()
     for result in results:
         if isinstance(result.statuses, PackedStatuses):
-            dict.update(merged, dict.items(result.statuses))  # already packed: taken as they are
+            merged.add_packed(result.statuses)  # already packed: taken as they are
         else:
             for workflow_id, status in result.statuses.items():
                 merged[workflow_id] = status

@@ -24,7 +24,9 @@ def test_packed_statuses_read_back_every_document_as_kept() -> None:
     # GIVEN documents packed
     plain = documents()
     packed = PackedStatuses(plain.items())
-    # THEN every way of reading gives the documents back, keys in the same sequence
+    # THEN they are on disk (in memory, an int a document saying where)
+    assert all(type(where) is int for where in dict.values(packed))
+    # AND every way of reading gives the documents back, keys in the same sequence
     assert len(packed) == 3
     assert "wf-1" in packed
     assert list(packed) == list(plain)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from workflowkit.spool import Blobs
+
 Status = dict[str, Any]  # a status document, as the status API returns it
 Statuses = dict[str, Status]  # workflow id -> status document (or PackedStatuses, the same read packed)
 
@@ -33,25 +35,38 @@ def parse_time(text: str) -> datetime:
 
 
 class PackedStatuses(dict[str, Status]):
-    """Status documents kept packed (marshalled, compressed), each unpacked afresh when read.
+    """Status documents kept packed (marshalled, compressed) on disk, each read back afresh when read.
 
     A run of 100,000 workflows reads every document at its end, and parsed they take tens of KB each:
-    packed, the run holds them in a few KB each and parses one at a time. Reads go through ``[]``,
-    ``get``, ``items``, ``values`` and iteration (which ``dict(...)`` and ``{**...}`` use too, since
-    iteration is overridden); a document changed after it was read is not changed here. Iterate with
-    :func:`in_sequence`: ``sorted(statuses.items())`` would unpack them all at once.
+    packed on disk (``workflowkit.spool.Blobs``), the run holds an int a document and parses one at a
+    time. Reads go through ``[]``, ``get``, ``items``, ``values`` and iteration (which ``dict(...)`` and
+    ``{**...}`` use too, since iteration is overridden); a document changed after it was read is not
+    changed here. Iterate with :func:`in_sequence`: ``sorted(statuses.items())`` would unpack them all
+    at once. Pickled (a shard's result), it carries the packed documents themselves.
     """
 
     def __init__(self, documents: Iterable[tuple[str, Status]] = ()) -> None:
         super().__init__()
+        self._blobs = Blobs()
         for workflow_id, status in documents:
             self[workflow_id] = status
 
     def __setitem__(self, workflow_id: str, status: Status) -> None:
-        super().__setitem__(workflow_id, zlib.compress(marshal.dumps(status), 1))  # type: ignore[assignment]
+        self._keep(workflow_id, zlib.compress(marshal.dumps(status), 1))
+
+    def add_packed(self, other: PackedStatuses) -> None:
+        """Every document of ``other``, as it is packed (not parsed on the way)."""
+        for workflow_id in dict.keys(other):
+            self._keep(workflow_id, other._packed(workflow_id))
+
+    def _keep(self, workflow_id: str, packed: bytes) -> None:
+        super().__setitem__(workflow_id, self._blobs.append(packed))  # type: ignore[assignment]
+
+    def _packed(self, workflow_id: str) -> bytes:
+        return self._blobs.read(super().__getitem__(workflow_id))  # type: ignore[arg-type]
 
     def __getitem__(self, workflow_id: str) -> Status:
-        status: Status = marshal.loads(zlib.decompress(super().__getitem__(workflow_id)))  # type: ignore[arg-type]
+        status: Status = marshal.loads(zlib.decompress(self._packed(workflow_id)))
         return status
 
     def get(self, workflow_id: str, default: Any = None) -> Any:
@@ -70,12 +85,13 @@ class PackedStatuses(dict[str, Status]):
         return (self[workflow_id] for workflow_id in list(super().keys()))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_unpickle_packed, (dict(super().items()),))
+        return (_unpickle_packed, ({key: self._packed(key) for key in dict.keys(self)},))
 
 
 def _unpickle_packed(packed: dict[str, bytes]) -> PackedStatuses:
     statuses = PackedStatuses()
-    dict.update(statuses, packed)
+    for workflow_id, document in packed.items():
+        statuses._keep(workflow_id, document)
     return statuses
 
 
