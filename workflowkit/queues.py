@@ -12,6 +12,7 @@ one consistent queue), with one reading of the virtual clock per call.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from moto.moto_api._internal import mock_random
@@ -125,7 +126,32 @@ def delete_message(backend: SQSBackend, queue_name: str, message: Message) -> No
     if message in queue._messages:
         queue._messages.remove(message)
     queue.pending_messages.discard(message)
+    if type(queue.deleted_messages) is not ReceiptHandleDigests:
+        queue.deleted_messages = ReceiptHandleDigests(queue.deleted_messages)
     queue.deleted_messages.update(message.all_receipt_handles)
+
+
+class ReceiptHandleDigests(set[bytes]):
+    """moto's record of the receipt handles of a queue's deleted messages (a DeleteMessage with one of
+    them succeeds again, as SQS's does), kept as 16-byte digests: a handle is ~185 characters, and a
+    long run deletes millions of messages. moto's own DeleteMessage reads and adds to it the same."""
+
+    def __init__(self, handles: Iterable[str | None] = ()) -> None:
+        super().__init__(_digest(handle) for handle in handles if handle is not None)
+
+    def add(self, handle: str) -> None:  # type: ignore[override]
+        super().add(_digest(handle))
+
+    def update(self, *handles: Iterable[str | None]) -> None:  # type: ignore[override]
+        for some in handles:  # a message never received has no handle (None): nothing to record
+            super().update(_digest(handle) for handle in some if handle is not None)
+
+    def __contains__(self, handle: object) -> bool:
+        return isinstance(handle, str) and super().__contains__(_digest(handle))
+
+
+def _digest(handle: str) -> bytes:
+    return hashlib.blake2b(handle.encode(), digest_size=16).digest()
 
 
 def _ready(message: Message, now_ms: float) -> bool:

@@ -99,3 +99,22 @@ def test_deleting_a_message_already_gone_is_harmless(backend: Any) -> None:
     queues.delete_message(backend, "q", message)
     queues.delete_message(backend, "q", message)
     assert queue._messages == []
+
+
+def test_a_deleted_messages_receipt_handle_is_remembered_as_a_digest_and_deletes_again(backend: Any) -> None:
+    # GIVEN a message received and deleted by the poller
+    queue = _queue(backend, "q")
+    _send(backend, "q", "m", 0)
+    (message,) = queues.receive_messages(backend, "q", count=1, now_ms=1)
+    handle = message.receipt_handle
+    queues.delete_message(backend, "q", message)
+    # THEN its handle is kept as a 16-byte digest, not as its ~185 characters
+    assert handle in queue.deleted_messages
+    assert "another handle" not in queue.deleted_messages
+    assert all(type(kept) is bytes and len(kept) == 16 for kept in queue.deleted_messages)
+    # AND DeleteMessage with it succeeds again, as SQS's does for a handle already used
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.delete_message(QueueUrl=sqs.get_queue_url(QueueName="q")["QueueUrl"], ReceiptHandle=handle)
+    # AND a handle never given out is still refused
+    with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+        sqs.delete_message(QueueUrl=sqs.get_queue_url(QueueName="q")["QueueUrl"], ReceiptHandle="x" * 185)
