@@ -108,10 +108,39 @@ class LedgerEvents(dict[str, Any]):
         super().__init__()
         self._latest: deque[str] = deque()
         self._blobs: Blobs | None = None
+        # correlation id -> its events' ids, in sequence: a few workflows' events are found without
+        # reading back every event (a correlation id is set when an event is published, never changed)
+        self._by_correlation: dict[str, list[str]] = {}
 
     def add(self, event: LedgerEvent) -> None:
         super().__setitem__(event.eventbridge_id, event)
+        if event.correlation_id:
+            self._by_correlation.setdefault(event.correlation_id, []).append(event.eventbridge_id)
         self._remember(event.eventbridge_id)
+
+    def of_correlation(self, correlation_id: str) -> list[LedgerEvent]:
+        """The events of one correlation id, in sequence."""
+        return [self[eventbridge_id] for eventbridge_id in self._by_correlation.get(correlation_id, ())]
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a mapping of the same ids to equal events (what they are, not where they lie)."""
+        if not isinstance(other, dict) or len(other) != len(self):
+            return False
+        return all(key in other and other[key] == event for key, event in self.items())
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # a mutable mapping, as dict
+
+    def pop(self, eventbridge_id: str, *default: Any) -> Any:
+        raise TypeError("the ledger's events are never removed")
+
+    def setdefault(self, eventbridge_id: str, default: Any = None) -> Any:
+        raise TypeError("the ledger's events are added through Ledger")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_events_from, (list(self.values()),))
 
     def take(self, eventbridge_id: str) -> LedgerEvent | None:
         """The event, kept as an object from now on: the one to change."""
@@ -156,6 +185,13 @@ class LedgerEvents(dict[str, Any]):
                 if self._blobs is None:
                     self._blobs = Blobs()
                 super().__setitem__(oldest, self._blobs.append(_packed(event)))
+
+
+def _events_from(events: list[LedgerEvent]) -> LedgerEvents:
+    kept = LedgerEvents()
+    for event in events:
+        kept.add(event)
+    return kept
 
 
 class Ledger:
@@ -269,14 +305,19 @@ class Ledger:
         ]
 
     def for_correlation(self, correlation_id: str) -> list[LedgerEvent]:
-        return [e for e in self.events.values() if e.correlation_id == correlation_id]
+        return self.events.of_correlation(correlation_id)
 
     def by_correlation(self, only: Iterable[str] | None = None) -> dict[str, list[LedgerEvent]]:
         """Events by correlation id, in sequence; ``only``: just those of these ids (a run of many
         reads a few workflows' events, and the others' need not be read back)."""
-        wanted = None if only is None else set(only)
         grouped: dict[str, list[LedgerEvent]] = {}
+        if only is not None:
+            for correlation_id in dict.fromkeys(only):
+                events = self.events.of_correlation(correlation_id)
+                if events:
+                    grouped[correlation_id] = events
+            return grouped
         for event in self.events.values():
-            if event.correlation_id and (wanted is None or event.correlation_id in wanted):
+            if event.correlation_id:
                 grouped.setdefault(event.correlation_id, []).append(event)
         return grouped

@@ -3,6 +3,7 @@ HOT_EVENTS): what a reader sees, and what the ledger's own methods change, is th
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,3 +77,24 @@ def test_packed_events_read_and_change_as_events_kept_as_objects(monkeypatch: py
     assert all(isinstance(event, LedgerEvent) for event in dict(packed.events).values())
     assert packed.events["eb-1"].deliveries["queue:consumer"].outcome is Outcome.PROCESSED
     assert packed.events.get("missing") is None
+
+
+def test_packed_events_compare_and_group_by_what_they_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the same events kept as objects and mostly packed
+    kept = a_ledger(6)
+    monkeypatch.setattr(ledger_module, "HOT_EVENTS", 2)
+    packed = a_ledger(6)
+    # THEN the mappings are equal, and equal a plain copy
+    assert packed.events == kept.events
+    assert packed.events == dict(packed.events)
+    # AND one workflow's events are found without reading back the others
+    reads: list[int] = []
+    blobs = packed.events._blobs
+    assert blobs is not None
+    original_read = blobs.read
+    monkeypatch.setattr(blobs, "read", lambda handle: reads.append(handle) or original_read(handle))
+    assert [e.event_id for e in packed.for_correlation("w-0")] == ["e-0", "e-2", "e-4"]
+    assert packed.by_correlation([]) == {}
+    assert len(reads) == 2  # e-0 and e-2 are on disk; e-4 is one of the latest two
+    # AND the mapping pickles as the events it holds
+    assert pickle.loads(pickle.dumps(packed.events)) == kept.events

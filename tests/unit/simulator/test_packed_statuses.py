@@ -51,3 +51,20 @@ def test_packed_statuses_travel_between_processes_packed() -> None:
     again = pickle.loads(pickle.dumps(packed))
     assert isinstance(again, PackedStatuses)
     assert dict(again) == documents()
+
+
+def test_packed_statuses_equal_what_they_hold_not_where_it_lies() -> None:
+    # GIVEN two documents of the same packed length, packed in different sequences
+    same_length = {"wf-1": {"status": "COMPLETED"}, "wf-2": {"status": "CANCELLED"}}
+    swapped = {"wf-1": {"status": "CANCELLED"}, "wf-2": {"status": "COMPLETED"}}
+    one = PackedStatuses(same_length.items())
+    # THEN equality compares the documents
+    assert one == PackedStatuses(reversed(list(same_length.items())))
+    assert one == same_length
+    assert one != PackedStatuses(swapped.items())
+    assert one != swapped
+    # AND pop and setdefault give documents back, not where they lie
+    assert one.pop("wf-1") == {"status": "COMPLETED"}
+    assert one.setdefault("wf-2", {}) == {"status": "CANCELLED"}
+    assert one.setdefault("wf-3", {"status": "FAILED"}) == {"status": "FAILED"}
+    assert one.pop("wf-9", None) is None

@@ -84,6 +84,29 @@ class PackedStatuses(dict[str, Status]):
     def values(self) -> Iterator[Status]:  # type: ignore[override]
         return (self[workflow_id] for workflow_id in list(super().keys()))
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a mapping of the same ids to equal documents (what they are, not where they lie)."""
+        if not isinstance(other, dict) or len(other) != len(self):
+            return False
+        return all(key in other and other[key] == status for key, status in self.items())
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # a mutable mapping, as dict
+
+    def pop(self, workflow_id: str, *default: Any) -> Any:
+        if workflow_id not in self and default:
+            return default[0]
+        status = self[workflow_id]
+        super().pop(workflow_id)
+        return status
+
+    def setdefault(self, workflow_id: str, default: Any = None) -> Any:
+        if workflow_id not in self:
+            self[workflow_id] = default
+        return self[workflow_id]
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (_unpickle_packed, ({key: self._packed(key) for key in dict.keys(self)},))
 
