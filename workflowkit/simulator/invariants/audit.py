@@ -20,14 +20,27 @@ from workflowkit.simulator.invariants.base import Statuses, Violation, in_sequen
 
 
 def check_audit(statuses: Statuses, ledger: Ledger, controller_targets: Collection[str]) -> list[Violation]:
-    published = {e.event_id for e in ledger.events.values() if e.event_id}
-    received: dict[str, LedgerEvent] = {}  # event id -> one of its deliveries the controller processed
+    # What is kept of the ledger while the documents are read: a run of 100,000 workflows holds a
+    # million events, most of them on disk (workflowkit.ledger); only ids and names are kept here.
+    published: set[str] = set()
+    # event id -> (workflow it names, its detail type), of one delivery the controller processed
+    received: dict[str, tuple[str, str]] = {}
+    workflows: dict[str, str] = {}  # one string per workflow id, however many events name it
     for event in ledger.events.values():
-        if event.event_id and _received(event, controller_targets):
-            received.setdefault(event.event_id, event)
+        if not event.event_id:
+            continue
+        published.add(event.event_id)
+        if event.event_id not in received and _received(event, controller_targets):
+            workflow_id = event.correlation_id or ""
+            received[event.event_id] = (workflows.setdefault(workflow_id, workflow_id), event.detail_type)
+    received_by_workflow: dict[str, list[str]] = {}
+    for event_id, (workflow_id, _) in received.items():
+        received_by_workflow.setdefault(workflow_id, []).append(event_id)
     violations = []
+    unrecorded: list[tuple[str, Violation]] = []
     for workflow_id, status in in_sequence(statuses):
-        for record in status.get("timeline", []):
+        timeline = status.get("timeline", [])
+        for record in timeline:
             if not _changed(record):
                 continue
             event_id, detail_type = record.get("eventId"), record.get("detailType")
@@ -40,17 +53,12 @@ def check_audit(statuses: Statuses, ledger: Ledger, controller_targets: Collecti
             else:
                 continue
             violations.append(Violation("audit", workflow_id, why))
-    recorded = {wid: {r.get("eventId") for r in s.get("timeline", [])} for wid, s in statuses.items()}
-    for event_id, event in sorted(received.items()):
-        workflow_id = event.correlation_id or ""
-        if workflow_id in recorded and event_id not in recorded[workflow_id]:
-            violations.append(
-                Violation(
-                    "audit",
-                    workflow_id,
-                    f"the controller received {event.detail_type} {event_id}; its history lacks it",
-                )
-            )
+        recorded = {r.get("eventId") for r in timeline}
+        for event_id in received_by_workflow.get(workflow_id, ()):
+            if event_id not in recorded:
+                why = f"the controller received {received[event_id][1]} {event_id}; its history lacks it"
+                unrecorded.append((event_id, Violation("audit", workflow_id, why)))
+    violations.extend(violation for _, violation in sorted(unrecorded, key=lambda pair: pair[0]))
     return violations
 
 
