@@ -24,6 +24,8 @@ The kit's own invariants (termination, audit, nothing lost) are the simulator's
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import groupby
 from typing import Any
 
 import boto3
@@ -68,29 +70,48 @@ SHIPMENT_ATTRIBUTES = ["pk", "orderId", "status"]
 
 
 class _Tables:
+    """The tables the checks read, each read afresh (page by page) whenever a check goes through it: a
+    run of 100,000 workflows would otherwise hold every payment, reservation and shipment at once."""
+
     def __init__(self, cloud: LocalCloud) -> None:
         dynamodb = boto3.resource("dynamodb", region_name=cloud.region)
-        self.payments = _scan(dynamodb.Table(cloud.outputs["PaymentsTableName"]), PAYMENT_ATTRIBUTES)
-        self.inventory = _scan(dynamodb.Table(cloud.outputs[OUTPUT_INVENTORY]), INVENTORY_ATTRIBUTES)
-        self.shipments = _scan(dynamodb.Table(cloud.outputs["ShipmentsTableName"]), SHIPMENT_ATTRIBUTES)
+        self.payments = _Scan(dynamodb.Table(cloud.outputs["PaymentsTableName"]), PAYMENT_ATTRIBUTES)
+        self.inventory = _Scan(dynamodb.Table(cloud.outputs[OUTPUT_INVENTORY]), INVENTORY_ATTRIBUTES)
+        self.shipments = _Scan(dynamodb.Table(cloud.outputs["ShipmentsTableName"]), SHIPMENT_ATTRIBUTES)
 
 
-def _scan(table: Any, attributes: list[str]) -> list[dict[str, Any]]:
-    """Every item of ``table``, with only ``attributes`` (each named through a placeholder: several
-    are DynamoDB reserved words)."""
-    names = {f"#a{n}": name for n, name in enumerate(attributes)}
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "ConsistentRead": True,
-        "ProjectionExpression": ", ".join(names),
-        "ExpressionAttributeNames": names,
-    }
-    while True:
-        page = table.scan(**kwargs)
-        items.extend(page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+class _Scan:
+    """Every item of a table, with only ``attributes`` (each named through a placeholder: several are
+    DynamoDB reserved words), scanned again each time it is iterated."""
+
+    def __init__(self, table: Any, attributes: list[str]) -> None:
+        self._table = table
+        self._names = {f"#a{n}": name for n, name in enumerate(attributes)}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "ConsistentRead": True,
+            "ProjectionExpression": ", ".join(self._names),
+            "ExpressionAttributeNames": self._names,
+        }
+        while True:
+            page = self._table.scan(**kwargs)
+            yield from page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _by_partition(items: Iterable[dict[str, Any]]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(partition key, its items) for each partition key of a scan, one at a time. A scan returns a
+    partition's items together (they are stored together, by sort key); a key seen again apart from
+    the others is an error here, never a silent split."""
+    done: set[str] = set()
+    for key, group in groupby(items, key=lambda item: str(item["pk"])):
+        if key in done:
+            raise AssertionError(f"the scan returned {key}'s items apart from each other")
+        done.add(key)
+        yield key, list(group)
 
 
 CAPTURE_ITEM = "GATEWAY#capture"
@@ -102,39 +123,50 @@ GIVE_BACK_CALLS = {"refund", "settle"}
 
 def check_money(tables: _Tables, statuses: dict[str, dict[str, Any]]) -> list[Violation]:
     violations = []
-    by_order: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for item in tables.payments:
-        by_order[str(item["pk"]).removeprefix("ORDER#")][str(item["sk"])] = item
+    per_order: list[tuple[str, list[Violation]]] = []
+    # order -> (captured, the hold's status): what the documents' checks need of each order's items
+    payments: dict[str, tuple[bool, Any]] = {}
+    for pk, found in _by_partition(tables.payments):
+        order_id = pk.removeprefix("ORDER#")
+        items = {str(item["sk"]): item for item in found}
+        payments[order_id] = (CAPTURE_ITEM in items, items.get("GATEWAY#authorize", {}).get("status"))
+        per_order.append((order_id, _check_order_payments(order_id, items, statuses)))
     for order_id, status_document in in_sequence(statuses):
-        items = by_order.get(order_id, {})
-        if status_document["status"] == "COMPLETED" and CAPTURE_ITEM not in items:
+        captured, hold = payments.get(order_id, (False, None))
+        if status_document["status"] == "COMPLETED" and not captured:
             violations.append(Violation("money", order_id, "completed (shipped) without a captured payment"))
-        hold = items.get("GATEWAY#authorize", {})
-        if hold.get("status") == "AUTHORIZED" and status_document["status"] in ("COMPENSATED", "FAILED"):
+        if hold == "AUTHORIZED" and status_document["status"] in ("COMPENSATED", "FAILED"):
             violations.append(
                 Violation("money", order_id, f"{status_document['status']} with a hold still open")
             )
-    for order_id, items in sorted(by_order.items()):
-        violations.extend(_check_calls(order_id, items))
-        capture = items.get(CAPTURE_ITEM)
-        refund = items.get(REFUND_ITEM)
-        status = statuses.get(order_id, {}).get("status")
-        captured = int(capture["amountMinor"]) if capture else 0
-        refunded = int(refund["amountMinor"]) if refund and refund.get("status") == "REFUNDED" else 0
-        if refunded > captured:
-            violations.append(Violation("money", order_id, f"refunded {refunded} of {captured} captured"))
-        ledger = items.get("LEDGER")
-        if ledger and (not capture or ledger.get("paymentId") != capture.get("paymentId")):
-            # The books name one payment per order, and it is the one the gateway captured.
-            violations.append(Violation("money", order_id, "the ledger's payment is not the captured one"))
-        if capture and status != "NEEDS_ATTENTION":
-            shipped = status == "COMPLETED"
-            if shipped and refunded:
-                violations.append(Violation("money", order_id, "shipped and refunded"))
-            if not shipped and refunded != captured:
-                violations.append(
-                    Violation("money", order_id, f"{status}: captured {captured}, refunded {refunded}")
-                )
+    for _, found_for_order in sorted(per_order, key=lambda pair: pair[0]):
+        violations.extend(found_for_order)
+    return violations
+
+
+def _check_order_payments(
+    order_id: str, items: dict[str, dict[str, Any]], statuses: dict[str, dict[str, Any]]
+) -> list[Violation]:
+    violations = _check_calls(order_id, items)
+    capture = items.get(CAPTURE_ITEM)
+    refund = items.get(REFUND_ITEM)
+    status = statuses.get(order_id, {}).get("status")
+    captured = int(capture["amountMinor"]) if capture else 0
+    refunded = int(refund["amountMinor"]) if refund and refund.get("status") == "REFUNDED" else 0
+    if refunded > captured:
+        violations.append(Violation("money", order_id, f"refunded {refunded} of {captured} captured"))
+    ledger = items.get("LEDGER")
+    if ledger and (not capture or ledger.get("paymentId") != capture.get("paymentId")):
+        # The books name one payment per order, and it is the one the gateway captured.
+        violations.append(Violation("money", order_id, "the ledger's payment is not the captured one"))
+    if capture and status != "NEEDS_ATTENTION":
+        shipped = status == "COMPLETED"
+        if shipped and refunded:
+            violations.append(Violation("money", order_id, "shipped and refunded"))
+        if not shipped and refunded != captured:
+            violations.append(
+                Violation("money", order_id, f"{status}: captured {captured}, refunded {refunded}")
+            )
     return violations
 
 
@@ -240,7 +272,10 @@ def check_decisions(
 ) -> list[Violation]:
     """The carrier desk's decisions reached the workflow and the booking, and decided the outcome."""
     violations = []
-    shipments = {str(item.get("orderId")): item for item in tables.shipments}
+    decided = {order_id for order_id, _, _ in decisions}
+    shipments = {
+        str(item.get("orderId")): item for item in tables.shipments if str(item.get("orderId")) in decided
+    }
     for order_id, verdict, http_status in decisions:
         status = statuses.get(order_id, {})
         shipment = shipments.get(order_id, {})

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from simulations.order.contention import check_contention
 from simulations.order.invariants import (
     check_decisions,
@@ -327,3 +329,11 @@ def test_a_refused_unrecorded_or_ineffective_desk_decision_is_caught() -> None:
     assert "not on the shipping step's record" in found["unrecorded"]
     assert "confirmed, but the order is COMPENSATED" in found["ignored"]
     assert "declined, but" in found["shipped"]
+
+
+def test_payments_read_apart_from_their_order_are_an_error_not_a_split_order() -> None:
+    # GIVEN a scan that returned an order's payment items apart from each other
+    payments = [*capture("a"), *capture("b"), *refund("a")]
+    # THEN the money check refuses it rather than checking order "a" twice, half each time
+    with pytest.raises(AssertionError, match="apart"):
+        check_money(tables(payments), {"a": status("COMPENSATED"), "b": status("COMPLETED")})
