@@ -113,10 +113,20 @@ class LedgerEvents(dict[str, Any]):
         self._by_correlation: dict[str, list[str]] = {}
 
     def add(self, event: LedgerEvent) -> None:
-        super().__setitem__(event.eventbridge_id, event)
-        if event.correlation_id:
-            self._by_correlation.setdefault(event.correlation_id, []).append(event.eventbridge_id)
-        self._remember(event.eventbridge_id)
+        eventbridge_id = event.eventbridge_id
+        if eventbridge_id in self:  # the same id again: the event it names now is this one
+            replaced = self[eventbridge_id].correlation_id
+            if replaced is not None:
+                self._by_correlation[replaced].remove(eventbridge_id)
+        super().__setitem__(eventbridge_id, event)
+        if event.correlation_id is not None:
+            self._by_correlation.setdefault(event.correlation_id, []).append(eventbridge_id)
+        self._remember(eventbridge_id)
+
+    def __setitem__(self, eventbridge_id: str, event: LedgerEvent) -> None:
+        if event.eventbridge_id != eventbridge_id:
+            raise KeyError(f"{eventbridge_id} is not the id of the event given for it")
+        self.add(event)
 
     def of_correlation(self, correlation_id: str) -> list[LedgerEvent]:
         """The events of one correlation id, in sequence."""
@@ -137,6 +147,18 @@ class LedgerEvents(dict[str, Any]):
         raise TypeError("the ledger's events are never removed")
 
     def setdefault(self, eventbridge_id: str, default: Any = None) -> Any:
+        raise TypeError("the ledger's events are added through Ledger")
+
+    def __delitem__(self, eventbridge_id: str) -> None:
+        raise TypeError("the ledger's events are never removed")
+
+    def popitem(self) -> tuple[str, Any]:
+        raise TypeError("the ledger's events are never removed")
+
+    def clear(self) -> None:
+        raise TypeError("the ledger's events are never removed")
+
+    def update(self, *others: Any, **more: Any) -> None:
         raise TypeError("the ledger's events are added through Ledger")
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -313,7 +335,7 @@ class Ledger:
         grouped: dict[str, list[LedgerEvent]] = {}
         if only is not None:
             for correlation_id in dict.fromkeys(only):
-                events = self.events.of_correlation(correlation_id)
+                events = self.events.of_correlation(correlation_id) if correlation_id else []
                 if events:
                     grouped[correlation_id] = events
             return grouped

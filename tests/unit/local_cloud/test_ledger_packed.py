@@ -98,3 +98,20 @@ def test_packed_events_compare_and_group_by_what_they_hold(monkeypatch: pytest.M
     assert len(reads) == 2  # e-0 and e-2 are on disk; e-4 is one of the latest two
     # AND the mapping pickles as the events it holds
     assert pickle.loads(pickle.dumps(packed.events)) == kept.events
+
+
+def test_the_events_are_changed_only_through_the_ledger(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a ledger with events packed
+    monkeypatch.setattr(ledger_module, "HOT_EVENTS", 2)
+    packed = a_ledger(4)
+    # THEN nothing removes an event, and an event set again under its id moves to its new workflow
+    for remove in (lambda: packed.events.pop("eb-0"), packed.events.clear, packed.events.popitem):
+        with pytest.raises(TypeError):
+            remove()
+    with pytest.raises(TypeError):
+        del packed.events["eb-0"]
+    moved = packed.events["eb-0"]
+    moved.correlation_id = "w-9"
+    packed.events["eb-0"] = moved
+    assert [e.eventbridge_id for e in packed.for_correlation("w-0")] == ["eb-2"]
+    assert [e.eventbridge_id for e in packed.for_correlation("w-9")] == ["eb-0"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from workflowkit.simulator.invariants import PackedStatuses, Status, in_sequence
 
 
@@ -63,8 +65,13 @@ def test_packed_statuses_equal_what_they_hold_not_where_it_lies() -> None:
     assert one == same_length
     assert one != PackedStatuses(swapped.items())
     assert one != swapped
-    # AND pop and setdefault give documents back, not where they lie
+    # AND pop, popitem and update deal in documents, not where they lie
     assert one.pop("wf-1") == {"status": "COMPLETED"}
-    assert one.setdefault("wf-2", {}) == {"status": "CANCELLED"}
-    assert one.setdefault("wf-3", {"status": "FAILED"}) == {"status": "FAILED"}
     assert one.pop("wf-9", None) is None
+    one.update({"wf-3": {"status": "FAILED"}})
+    one |= {"wf-4": {"status": "FAILED"}}
+    assert one.popitem() == ("wf-4", {"status": "FAILED"})
+    assert dict(one) == {"wf-2": {"status": "CANCELLED"}, "wf-3": {"status": "FAILED"}}
+    # AND setdefault, whose result callers change in place, is refused: a document read is a copy
+    with pytest.raises(TypeError):
+        one.setdefault("wf-2", {})

@@ -34,6 +34,9 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+_MISSING = object()
+
+
 class PackedStatuses(dict[str, Status]):
     """Status documents kept packed (marshalled, compressed) on disk, each read back afresh when read.
 
@@ -95,17 +98,27 @@ class PackedStatuses(dict[str, Status]):
 
     __hash__ = None  # a mutable mapping, as dict
 
-    def pop(self, workflow_id: str, *default: Any) -> Any:
-        if workflow_id not in self and default:
-            return default[0]
+    def pop(self, workflow_id: str, default: Any = _MISSING) -> Any:
+        if workflow_id not in self and default is not _MISSING:
+            return default
         status = self[workflow_id]
         super().pop(workflow_id)
         return status
 
     def setdefault(self, workflow_id: str, default: Any = None) -> Any:
-        if workflow_id not in self:
-            self[workflow_id] = default
-        return self[workflow_id]
+        raise TypeError("a packed document is read as a copy: set it with [], read it with []")
+
+    def popitem(self) -> tuple[str, Status]:
+        workflow_id = next(reversed(list(dict.keys(self))))
+        return workflow_id, self.pop(workflow_id)
+
+    def update(self, *others: Any, **more: Any) -> None:
+        for workflow_id, status in dict(*others, **more).items():
+            self[workflow_id] = status
+
+    def __ior__(self, other: Any) -> PackedStatuses:  # type: ignore[override, misc]
+        self.update(other)
+        return self
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_unpickle_packed, ({key: self._packed(key) for key in dict.keys(self)},))
