@@ -420,13 +420,8 @@ class Table:
             return
         partition = stored
         keys = partition.keys
-        low, high = _bounds(keys, condition, None)
-        if start is not None:
-            if forward:
-                low = max(low, bisect.bisect_right(keys, start[1]))
-            else:
-                high = min(high, bisect.bisect_left(keys, start[1]))
-        selected = keys[low:high] if forward else keys[low:high][::-1]
+        # The keys chosen now: a caller may write (and so move keys) between pages of a lazy read.
+        selected = [keys[position] for position in _positions(keys, condition, forward, start)]
         items, sizes = partition.items, self.sizes
         for range_key in selected:
             found = items.get(range_key)
@@ -446,14 +441,7 @@ class Table:
         assert self.range_name is not None
         range_name = self.range_name
         keys = [collation_key(item[range_name]) for item, _ in records]
-        low, high = _bounds(keys, condition, None)
-        if start is not None:
-            if forward:
-                low = max(low, bisect.bisect_right(keys, start[1]))
-            else:
-                high = min(high, bisect.bisect_left(keys, start[1]))
-        positions = range(low, high) if forward else range(high - 1, low - 1, -1)
-        for position in positions:
+        for position in _positions(keys, condition, forward, start):
             if self.data.get(hash_key) == handle:
                 yield records[position]
             else:  # written since this read began: what is stored now
@@ -527,6 +515,19 @@ def key_schema(description: dict[str, Any]) -> dict[str, str]:
             "supported by the local DynamoDB engine"
         )
     return schema
+
+
+def _positions(
+    keys: list[Any], condition: RangeCondition | None, forward: bool, start: PrimaryKey | None
+) -> range:
+    """Where in sorted range ``keys`` a query reads, in the sequence it reads them (after ``start``)."""
+    low, high = _bounds(keys, condition, None)
+    if start is not None:
+        if forward:
+            low = max(low, bisect.bisect_right(keys, start[1]))
+        else:
+            high = min(high, bisect.bisect_left(keys, start[1]))
+    return range(low, high) if forward else range(high - 1, low - 1, -1)
 
 
 def _first(entry: tuple[Any, ...]) -> Any:
