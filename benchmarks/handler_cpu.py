@@ -65,7 +65,8 @@ class CpuAccounts:
 
     def __init__(self) -> None:
         self.totals = [0.0, 0.0, 0.0]
-        self.profiler: cProfile.Profile | None = None  # on while the top account is the handler
+        self.profiler: cProfile.Profile | None = None  # on while the top account is the profiled one
+        self.profiled_account = HANDLER
         self._profiling = False
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -86,7 +87,7 @@ class CpuAccounts:
             self.totals[stack[-1]] += elapsed
 
     def _switch_profiler(self, stack: list[int]) -> None:
-        profiling = self.profiler is not None and stack[-1] == HANDLER
+        profiling = self.profiler is not None and stack[-1] == self.profiled_account
         if self.profiler is not None and profiling != self._profiling:
             if profiling:
                 self.profiler.enable()
@@ -142,10 +143,17 @@ def main() -> int:
         "--profile", type=int, default=0, help="print the top N functions by own time (handler side)"
     )
     parser.add_argument("--cumulative", action="store_true", help="sort the profile by cumulative time")
+    parser.add_argument(
+        "--profile-account",
+        choices=ACCOUNTS[:2],
+        default=ACCOUNTS[HANDLER],
+        help="which account --profile profiles (default: the handler's own code)",
+    )
     args = parser.parse_args()
 
     plugin = load_plugin(args.workflow)
     accounts = CpuAccounts()
+    accounts.profiled_account = ACCOUNTS.index(args.profile_account)
     install(accounts)
     best: tuple[float, float] | None = None
     for run in range(args.runs):
@@ -168,7 +176,7 @@ def main() -> int:
         if best is None or figure[0] < best[0]:
             best = figure
         if profiler is not None:
-            _print_profile(profiler, args.profile, sort_cumulative=args.cumulative)
+            _print_profile(profiler, args.profile, args.profile_account, sort_cumulative=args.cumulative)
     assert best is not None
     load = os.getloadavg()
     print(f"\nhandler CPU per workflow: {args.orders} orders, seed {args.seed}, best of {args.runs}")
@@ -186,14 +194,16 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def _print_profile(profiler: cProfile.Profile, top: int, *, sort_cumulative: bool = False) -> None:
-    """Own time by function while handlers run (the local cloud's answers are not profiled)."""
+def _print_profile(
+    profiler: cProfile.Profile, top: int, account: str, *, sort_cumulative: bool = False
+) -> None:
+    """Own time by function while the account's code runs (the local cloud's answers are not profiled)."""
     stats = pstats.Stats(profiler)
     rows = []
     for (filename, line, name), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
         rows.append((own, calls, cumulative, f"{_short(filename)}:{line}({name})"))
     rows.sort(reverse=True, key=lambda row: row[2] if sort_cumulative else row[0])
-    print(f"{'own s':>8}{'calls':>10}{'cum s':>8}  function (handler account only)")
+    print(f"{'own s':>8}{'calls':>10}{'cum s':>8}  function ({account} account only)")
     for own, calls, cumulative, where in rows[:top]:
         print(f"{own:>8.3f}{calls:>10}{cumulative:>8.3f}  {where}")
 

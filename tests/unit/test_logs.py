@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,12 @@ CASES: dict[str, Emit] = {
     "exception": _raise_and_log,
     "object extra": lambda log: log.info("odd", extra={"when": _ODD}),
     "message subclass": lambda log: log.info(type("S", (str,), {})("subclass")),
+    # Keys Powertools itself sets after the extras: a stack_trace extra is dropped, the others are kept.
+    "exception-named extras": lambda log: log.info(
+        "x", extra={"exception": "e", "exception_name": "N", "stack_trace": "s", "xray_trace_id": "t"}
+    ),
+    "exc_info outside an exception": lambda log: log.info("no exception here", exc_info=True),
+    "falsy reserved extra": lambda log: log.info("m", extra={"empty": "", "zero": 0, "no": False}),
 }
 
 
@@ -126,3 +133,36 @@ def test_lean_leaves_other_formatters_alone() -> None:
     own.info("a sentence")
     assert loads_calls == ["a sentence"]  # a custom deserializer still sees every message
     assert json.loads(stream.getvalue())["message"] == "a sentence"
+
+
+def _formatters(**options: Any) -> tuple[LambdaPowertoolsFormatter, LambdaPowertoolsFormatter]:
+    stock = LambdaPowertoolsFormatter(**options)
+    lean_one = LambdaPowertoolsFormatter(**options)
+    lean_one.__class__ = logs.LeanFormatter
+    return stock, lean_one
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"utc": True}, {"datefmt": "%d/%m/%Y %H:%M:%S.%F"}, {"use_rfc3339": True}],
+    ids=["default", "utc", "datefmt", "rfc3339"],
+)
+def test_timestamps_are_powertools_timestamps_to_the_millisecond(options: dict[str, Any]) -> None:
+    # The same record through both formatters: the timestamp too must be byte for byte the same, across
+    # seconds (the lean one keeps a second's date and zone) and at the edges of a millisecond.
+    stock, lean_one = _formatters(**options)
+    moments = [1767603600.0, 1767603600.9995, 1767603600.999999, 1767603601.0004, 1767603600.5, 1767690000.25]
+    for created in moments:
+        record = logging.LogRecord("x", logging.INFO, __file__, 7, "m", None, None)
+        record.created = created
+        record.msecs = (created - int(created)) * 1000
+        assert lean_one.format(record) == stock.format(record), created
+
+
+def test_a_second_s_cached_date_is_not_reused_for_another_converter() -> None:
+    stock, lean_one = _formatters()
+    record = logging.LogRecord("x", logging.INFO, __file__, 7, "m", None, None)
+    record.created, record.msecs = 1767603600.0, 0.0
+    lean_one.format(record)
+    stock.converter = lean_one.converter = lambda seconds: time.gmtime(seconds + 3600)
+    assert lean_one.format(record) == stock.format(record)
