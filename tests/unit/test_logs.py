@@ -164,5 +164,9 @@ def test_a_second_s_cached_date_is_not_reused_for_another_converter() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 7, "m", None, None)
     record.created, record.msecs = 1767603600.0, 0.0
     lean_one.format(record)
-    stock.converter = lean_one.converter = lambda seconds: time.gmtime(seconds + 3600)
+
+    def an_hour_east(seconds: float | None = None) -> time.struct_time:
+        return time.gmtime((seconds or 0.0) + 3600)
+
+    stock.converter = lean_one.converter = an_hour_east
     assert lean_one.format(record) == stock.format(record)
