@@ -20,6 +20,8 @@ import freezegun
 from freezegun import api as freezegun_api
 from freezegun.api import FrozenDateTimeFactory, StepTickTimeFactory, TickingDateTimeFactory
 
+from workflowkit import frozen_reads
+
 # Real time, for handler durations and wall time. Kept inside a tuple on purpose: freezegun replaces
 # every module attribute that *is* time.perf_counter, but does not look into containers.
 _REAL_CLOCKS = (time.perf_counter,)
@@ -125,6 +127,7 @@ class VirtualClock:
         # No ignore list: the default one makes every now() walk the call stack.
         freezegun.configure(default_ignore_list=[])
         _settle_lazy_modules()
+        frozen_reads.install()
         self._freezer = freezegun.freeze_time(moment, tick=False)
         self._factory = self._freezer.start()
         self._now = _plain(datetime.now(UTC))
@@ -147,6 +150,7 @@ class VirtualClock:
         if self._freezer is not None:
             self._freezer.stop()
             self._freezer = None
+            frozen_reads.uninstall()
         self._now = None
 
     @property
