@@ -14,7 +14,7 @@ from frontdoor.callbacks import Callbacks
 from frontdoor.claims import CallbackTable
 from frontdoor.delivery import DecisionDelivery
 from frontdoor.routes import build_app
-from workflow_core import lazy, logs
+from workflow_core import item_table, lazy, logs
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.registry import deployed
 from workflow_core.settings import CALLBACKS_TABLE_NAME, EVENT_BUS_NAME, WORKFLOW_TABLE_NAME, required
@@ -25,13 +25,13 @@ tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 publisher = EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events"))
-workflows = lazy.table(required(WORKFLOW_TABLE_NAME))
+workflows = item_table.table(required(WORKFLOW_TABLE_NAME))
 front_door = FrontDoor(
     publisher=publisher, status_reader=partial(load_status, workflows), registry=deployed()
 )
 callbacks = Callbacks(
     state_reader=partial(load_state, workflows),
-    claims=CallbackTable(lazy.table(required(CALLBACKS_TABLE_NAME))),
+    claims=CallbackTable(item_table.table(required(CALLBACKS_TABLE_NAME))),
     delivery=DecisionDelivery(publisher=publisher, states=lazy.client("stepfunctions")),
     registry=deployed(),
 )

@@ -20,7 +20,7 @@ from identity.deployment import IDENTITY_PROVIDER, VERIFICATIONS_TABLE_NAME
 from identity.errors import ApplicantIneligibleError, IdentityProviderUnavailableError
 from identity.provider import IdentityProvider, SandboxProvider, Verification
 from onboarding_workflow.events import CustomerRegistered
-from workflow_core import lazy, logs
+from workflow_core import item_table, lazy, logs
 from workflow_core.contention import describe, is_transient
 from workflow_core.errors import InvalidTaskInputError
 from workflow_core.settings import required
@@ -40,7 +40,7 @@ def build_provider(name: str, *, table: Any) -> IdentityProvider:
 
 PROVIDER = build_provider(
     os.environ.get(IDENTITY_PROVIDER, "sandbox"),
-    table=lazy.table(required(VERIFICATIONS_TABLE_NAME)),
+    table=item_table.table(required(VERIFICATIONS_TABLE_NAME)),
 )
 
 

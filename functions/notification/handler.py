@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from notification.deployment import CUSTOMER_TOPIC_ARN, NOTIFICATIONS_TABLE_NAME
 from notification.notices import NotificationService
-from workflow_core import lazy, logs
+from workflow_core import item_table, lazy, logs
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
@@ -19,7 +19,7 @@ tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 service = NotificationService(
-    table=lazy.table(required(NOTIFICATIONS_TABLE_NAME)),
+    table=item_table.table(required(NOTIFICATIONS_TABLE_NAME)),
     sns_client=lazy.client("sns"),
     topic_arn=required(CUSTOMER_TOPIC_ARN),
     publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events")),

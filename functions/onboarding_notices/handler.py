@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from onboarding_notices.deployment import NOTICES_TOPIC_ARN, ONBOARDING_NOTICES_TABLE_NAME
 from onboarding_notices.notices import OnboardingNotices
 from onboarding_notices.templates import TEMPLATES
-from workflow_core import lazy, logs
+from workflow_core import item_table, lazy, logs
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
@@ -19,7 +19,7 @@ tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 service = OnboardingNotices(
-    table=lazy.table(required(ONBOARDING_NOTICES_TABLE_NAME)),
+    table=item_table.table(required(ONBOARDING_NOTICES_TABLE_NAME)),
     sns_client=lazy.client("sns"),
     topic_arn=required(NOTICES_TOPIC_ARN),
     publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events")),

@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from preferences.deployment import PROFILES_TABLE_NAME
 from preferences.profiles import PreferencesService
-from workflow_core import lazy, logs
+from workflow_core import item_table, lazy, logs
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
@@ -18,7 +18,7 @@ tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 service = PreferencesService(
-    table=lazy.table(required(PROFILES_TABLE_NAME)),
+    table=item_table.table(required(PROFILES_TABLE_NAME)),
     publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events")),
 )
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from shipping.deployment import SHIPMENTS_TABLE_NAME
 from shipping.shipments import ShippingService
-from workflow_core import lazy, logs
+from workflow_core import item_table, lazy, logs
 from workflow_core.catalog import DomainEvent
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.queue_lambda import queue_lambda
@@ -18,7 +18,7 @@ tracer = lazy.DeferredTracer()
 metrics = Metrics()
 
 service = ShippingService(
-    table=lazy.table(required(SHIPMENTS_TABLE_NAME)),
+    table=item_table.table(required(SHIPMENTS_TABLE_NAME)),
     publisher=EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events")),
 )
 

@@ -10,6 +10,7 @@ converters, so every answer, error included, is boto3's.
 
 from __future__ import annotations
 
+from decimal import Clamped, Context, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
 from workflow_core import lazy
@@ -17,6 +18,9 @@ from workflow_core import lazy
 _serializer = lazy.type_serializer()
 _deserializer = lazy.type_deserializer()
 _LARGEST_EXACT = 10**38  # DynamoDB's number context: 38 significant digits (boto3 checks longer ones)
+# boto3.dynamodb.types.DYNAMODB_CONTEXT, the context boto3 reads numbers with (a unit test keeps the two
+# equal); a copy, so that reading an item does not import boto3.
+NUMBER_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 
 
 def serialize(value: Any) -> dict[str, Any]:
@@ -49,8 +53,12 @@ def deserialize(value: dict[str, Any]) -> Any:
         kind, inner = next(iter(value.items()))
         if kind == "S" and type(inner) is str:
             return inner
+        if kind == "N" and type(inner) is str:
+            return NUMBER_CONTEXT.create_decimal(inner)
         if kind == "BOOL" and type(inner) is bool:
             return inner
+        if kind == "NULL":
+            return None
         if kind == "M" and type(inner) is dict:
             return {name: deserialize(nested) for name, nested in inner.items()}
         if kind == "L" and type(inner) is list:

@@ -63,6 +63,7 @@ class _Deferred:
 
 
 _SESSION = _Deferred(_boto3_session)
+_SHARED_CLIENTS: dict[str, _Deferred] = {}
 
 
 def client(service: str) -> Any:
@@ -75,9 +76,13 @@ def deferred(make: Callable[[], Any]) -> Any:
     return _Deferred(make)
 
 
-def table(name: str) -> Any:
-    """A boto3 DynamoDB ``Table`` resource of ``name`` from the shared session, made on first use."""
-    return _Deferred(lambda: session().resource("dynamodb").Table(name))
+def shared_client(service: str) -> Any:
+    """The function's one client of ``service`` (boto3 clients are thread-safe), made on first use."""
+    with _lock:
+        shared = _SHARED_CLIENTS.get(service)
+        if shared is None:
+            shared = _SHARED_CLIENTS[service] = client(service)
+        return shared
 
 
 def _make_type_serializer() -> Any:

@@ -92,3 +92,46 @@ def test_deserialize_answers_odd_and_other_types_as_boto3(wire: dict[str, Any]) 
     got = attribute_values.deserialize(wire)
     assert got == expected
     assert type(got) is type(expected)
+
+
+def test_the_number_context_is_boto3_s() -> None:
+    from boto3.dynamodb.types import DYNAMODB_CONTEXT  # noqa: PLC0415
+
+    ours = attribute_values.NUMBER_CONTEXT
+    assert (ours.prec, ours.Emin, ours.Emax, ours.rounding, ours.capitals, ours.clamp) == (
+        DYNAMODB_CONTEXT.prec,
+        DYNAMODB_CONTEXT.Emin,
+        DYNAMODB_CONTEXT.Emax,
+        DYNAMODB_CONTEXT.rounding,
+        DYNAMODB_CONTEXT.capitals,
+        DYNAMODB_CONTEXT.clamp,
+    )
+    assert ours.traps == DYNAMODB_CONTEXT.traps
+
+
+NUMBERS_AND_NULLS: list[dict[str, Any]] = [
+    {"N": "0"},
+    {"N": "-0"},
+    {"N": "1.50"},
+    {"N": "1e5"},
+    {"N": "-12345678901234567890123456789012345678"},
+    {"N": "123456789012345678901234567890123456789"},  # 39 digits: rounding refused
+    {"N": "1E+200"},  # beyond DynamoDB's exponent range
+    {"N": "not a number"},
+    {"NULL": True},
+    {"NULL": False},
+]
+
+
+@pytest.mark.parametrize("wire", NUMBERS_AND_NULLS, ids=repr)
+def test_numbers_and_nulls_read_as_boto3_reads_them(wire: dict[str, Any]) -> None:
+    try:
+        expected: Any = TypeDeserializer().deserialize(wire)
+    except Exception as error:  # whatever boto3 raises, the same must be raised
+        with pytest.raises(type(error)):
+            attribute_values.deserialize(wire)
+        return
+    got = attribute_values.deserialize(wire)
+    assert type(got) is type(expected)
+    # The text too: Decimal("1.50") keeps its trailing zero, and a word reads as NaN, as boto3's do.
+    assert str(got) == str(expected)

@@ -1,0 +1,145 @@
+"""workflow_core.item_table.ItemTable answers each call as boto3's Table does, on a plain client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError, ParamValidationError
+from moto import mock_aws
+
+from workflow_core.item_table import ItemTable
+
+REGION = "eu-west-1"
+
+ITEMS: list[dict[str, Any]] = [
+    {"pk": "a", "sk": "1", "n": 3, "s": "text", "b": True, "none": None},
+    {"pk": "a", "sk": "2", "nested": {"l": [1, "x", {"deep": False}], "m": {}}, "d": Decimal("2.50")},
+    {"pk": "b", "sk": "1", "ss": {"x", "y"}, "ns": {1, 2}, "blob": b"\x00\x01", "big": 10**37},
+]
+
+
+@pytest.fixture
+def tables() -> Iterator[tuple[Any, ItemTable, list[str]]]:
+    """boto3's Table and an ItemTable of two identical tables; the list names the Tables ItemTable made."""
+    with mock_aws():
+        resource = boto3.resource("dynamodb", region_name=REGION)
+        for name in ("stock", "lean"):
+            resource.create_table(
+                TableName=name,
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        made: list[str] = []
+
+        def resource_table() -> Any:
+            made.append("lean")
+            return resource.Table("lean")
+
+        lean = ItemTable(
+            "lean", client=boto3.client("dynamodb", region_name=REGION), resource_table=resource_table
+        )
+        yield resource.Table("stock"), lean, made
+
+
+def _both(tables: tuple[Any, ItemTable, list[str]], call: Callable[[Any], Any]) -> tuple[Any, Any]:
+    stock, lean, _ = tables
+    return _answer(call, stock), _answer(call, lean)
+
+
+def _answer(call: Callable[[Any], Any], table: Any) -> Any:
+    try:
+        response = call(table)
+    except (ClientError, ParamValidationError, TypeError, ValueError) as error:
+        return type(error), str(error).replace("lean", "stock")
+    response.pop("ResponseMetadata", None)
+    if "ConsumedCapacity" in response:
+        response["ConsumedCapacity"]["TableName"] = "stock"
+    return response
+
+
+def test_item_calls_answer_as_boto3_s_table_and_make_no_table(
+    tables: tuple[Any, ItemTable, list[str]],
+) -> None:
+    calls: list[Callable[[Any], Any]] = [
+        *[lambda t, item=item: t.put_item(Item=item) for item in ITEMS],
+        *[lambda t, item=item: t.get_item(Key={"pk": item["pk"], "sk": item["sk"]}) for item in ITEMS],
+        lambda t: t.get_item(
+            Key={"pk": "a", "sk": "1"},
+            ConsistentRead=True,
+            ProjectionExpression="n, #s",
+            ExpressionAttributeNames={"#s": "s"},
+        ),
+        lambda t: t.get_item(Key={"pk": "missing", "sk": "1"}),
+        lambda t: t.put_item(Item={**ITEMS[0], "n": 4}, ReturnValues="ALL_OLD"),
+        lambda t: t.update_item(
+            Key={"pk": "a", "sk": "1"},
+            UpdateExpression="SET #n = #n + :one, tags = :tags REMOVE #none",
+            ConditionExpression="attribute_exists(pk) AND #n >= :zero",
+            ExpressionAttributeNames={"#n": "n", "#none": "none"},
+            ExpressionAttributeValues={":one": 1, ":zero": 0, ":tags": ["x", {"y": None}]},
+            ReturnValues="ALL_NEW",
+        ),
+        lambda t: t.update_item(
+            Key={"pk": "a", "sk": "2"},
+            UpdateExpression="SET d = :d",
+            ExpressionAttributeValues={":d": Decimal("0.1")},
+            ReturnValues="UPDATED_OLD",
+        ),
+        # Refusals: a failed condition, an invalid expression, a float, a missing key.
+        lambda t: t.put_item(Item=ITEMS[0], ConditionExpression="attribute_not_exists(pk)"),
+        lambda t: t.update_item(
+            Key={"pk": "a", "sk": "1"}, UpdateExpression="SET n = :n", ExpressionAttributeValues={":n": 1.5}
+        ),
+        lambda t: t.update_item(
+            Key={"pk": "a", "sk": "1"}, UpdateExpression="SET", ExpressionAttributeValues={}
+        ),
+        lambda t: t.get_item(Key={"pk": "a"}),
+        lambda t: t.get_item(),
+        lambda t: t.delete_item(Key={"pk": "b", "sk": "1"}, ReturnValues="ALL_OLD"),
+        lambda t: t.delete_item(Key={"pk": "b", "sk": "1"}, ReturnValues="ALL_OLD"),
+    ]
+    for call in calls:
+        stock_answer, lean_answer = _both(tables, call)
+        assert lean_answer == stock_answer
+    assert tables[2] == []  # every one answered on the plain client
+
+
+def test_anything_else_goes_to_boto3_s_table(tables: tuple[Any, ItemTable, list[str]]) -> None:
+    stock, lean, made = tables
+    for table in (stock, lean):
+        table.put_item(Item=ITEMS[0])
+    # A condition object, a legacy parameter, a table name given twice: boto3's Table says what they mean.
+    calls: list[Callable[[Any], Any]] = [
+        lambda t: t.put_item(Item=ITEMS[0], ConditionExpression=Attr("pk").not_exists()),
+        lambda t: t.put_item(Item=ITEMS[0], Expected={"n": {"Value": 3}}),
+        lambda t: t.get_item(TableName="other", Key={"pk": "a", "sk": "1"}),
+        lambda t: t.query(KeyConditionExpression=Key("pk").eq("a")),
+        lambda t: t.scan(FilterExpression=Attr("n").eq(3)),
+    ]
+    for call in calls:
+        stock_answer, lean_answer = _both(tables, call)
+        assert lean_answer == stock_answer
+    assert made == ["lean"]  # made once, on the first call that needed it
+    assert lean.name == "lean"
+    assert lean.meta.client.meta.service_model.service_name == "dynamodb"
+
+
+def test_a_refused_value_is_refused_with_boto3_s_words(tables: tuple[Any, ItemTable, list[str]]) -> None:
+    _, lean, _ = tables
+    with pytest.raises(
+        TypeError, match=re.escape("Float types are not supported. Use Decimal types instead.")
+    ):
+        lean.put_item(Item={"pk": "a", "sk": "1", "f": 0.5})
