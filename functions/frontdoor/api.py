@@ -36,6 +36,7 @@ _WORKFLOW_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 M = TypeVar("M", bound=ContractModel)
 StatusReader = Callable[[str], dict[str, Any] | None]
+TypeReader = Callable[[str], str | None]
 
 
 class CommandRequest(ContractModel):
@@ -57,9 +58,19 @@ def status_path(workflow_id: str) -> str:
 
 
 class FrontDoor:
-    def __init__(self, *, publisher: EventPublisher, status_reader: StatusReader, registry: Registry) -> None:
+    def __init__(
+        self,
+        *,
+        publisher: EventPublisher,
+        status_reader: StatusReader,
+        registry: Registry,
+        type_reader: TypeReader | None = None,
+    ) -> None:
+        """``type_reader``: the workflow type an id already names (None: unused), which a start checks;
+        without it the start reads the whole status document for it."""
         self._publisher = publisher
         self._read_status = status_reader
+        self._read_type = type_reader
         self._registry = registry
 
     def start(self, workflow_type: str, body: Any, *, request_id: str) -> dict[str, Any]:
@@ -74,12 +85,12 @@ class FrontDoor:
         subject = validate(definition.subject_model, body, f"the {workflow_type} subject is invalid")
         workflow_id = str(getattr(subject, definition.subject_id))
         check_workflow_id(workflow_id)
-        existing = self._read_status(workflow_id)
-        if existing is not None and existing.get("workflowType") != definition.name:
+        existing = self._workflow_type(workflow_id)
+        if existing is not None and existing != definition.name:
             # Ids share one namespace; the controller would refuse the start (WorkflowIdTaken) while a
             # 202 sent the client to another workflow's status.
             raise WorkflowIdTakenError(
-                f"{workflow_id!r} already names a {existing.get('workflowType')} workflow; "
+                f"{workflow_id!r} already names a {existing} workflow; "
                 f"a {definition.name} workflow needs another id"
             )
         event = new_event(
@@ -99,6 +110,12 @@ class FrontDoor:
             "statusPath": status_path(workflow_id),
             "eventId": event.metadata.event_id,
         }
+
+    def _workflow_type(self, workflow_id: str) -> str | None:
+        if self._read_type is not None:
+            return self._read_type(workflow_id)
+        status = self._read_status(workflow_id)
+        return None if status is None else status.get("workflowType")
 
     def workflow_status(self, workflow_id: str) -> dict[str, Any]:
         check_workflow_id(workflow_id)

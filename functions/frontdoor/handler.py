@@ -18,7 +18,7 @@ from workflow_core import item_table, lazy, logs
 from workflow_core.publisher import EventBridgePublisher
 from workflow_core.registry import deployed
 from workflow_core.settings import CALLBACKS_TABLE_NAME, EVENT_BUS_NAME, WORKFLOW_TABLE_NAME, required
-from workflow_core.workflow_status import load_state, load_status
+from workflow_core.workflow_status import load_state, load_status, load_workflow_type
 
 logger = logs.lean(Logger())
 tracer = lazy.DeferredTracer()
@@ -27,7 +27,10 @@ metrics = Metrics()
 publisher = EventBridgePublisher(bus_name=required(EVENT_BUS_NAME), client=lazy.client("events"))
 workflows = item_table.table(required(WORKFLOW_TABLE_NAME))
 front_door = FrontDoor(
-    publisher=publisher, status_reader=partial(load_status, workflows), registry=deployed()
+    publisher=publisher,
+    status_reader=partial(load_status, workflows),
+    type_reader=partial(load_workflow_type, workflows),
+    registry=deployed(),
 )
 callbacks = Callbacks(
     state_reader=partial(load_state, workflows),

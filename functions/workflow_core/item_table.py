@@ -7,12 +7,13 @@ same way to deserialise: in a simulation, a fifth of the functions' client-side 
 (docs/decisions/0046).
 
 :class:`ItemTable` makes the four item calls (``get_item``, ``put_item``, ``update_item``,
-``delete_item``) on the low-level client itself: it knows where their attribute values are (``Key``,
-``Item``, ``ExpressionAttributeValues``; ``Item`` and ``Attributes`` in the answer) and converts them
-with :mod:`workflow_core.attribute_values`, whose answers and errors are boto3's. A call with anything
-else (a condition object instead of an expression string, the legacy ``Expected``/``AttributeUpdates``
-parameters, item collection metrics) and every other attribute (``query``, ``scan``, ``batch_writer``,
-``meta``...) go to boto3's own ``Table``, made the first time one is needed.
+``delete_item``) and ``query`` on the low-level client itself: it knows where their attribute values
+are (``Key``, ``Item``, ``ExpressionAttributeValues``, ``ExclusiveStartKey``; ``Item``, ``Attributes``,
+``Items`` and ``LastEvaluatedKey`` in the answer) and converts them with
+:mod:`workflow_core.attribute_values`, whose answers and errors are boto3's. A call with anything else (a
+condition object instead of an expression string, the legacy ``Expected``/``AttributeUpdates``/
+``KeyConditions`` parameters, item collection metrics) and every other attribute (``scan``,
+``batch_writer``, ``meta``...) go to boto3's own ``Table``, made the first time one is needed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from workflow_core import attribute_values, lazy
 
 # What the four calls may carry that this class converts or passes on as it is; anything else goes
 # to boto3's Table. The attribute-value parameters are converted; the rest are strings, names and flags.
-_VALUE_PARAMETERS = frozenset(("Key", "Item", "ExpressionAttributeValues"))
+_VALUE_PARAMETERS = frozenset(("Key", "Item", "ExpressionAttributeValues", "ExclusiveStartKey"))
 _PLAIN_PARAMETERS = frozenset(
     (
         "ExpressionAttributeNames",
@@ -33,13 +34,21 @@ _PLAIN_PARAMETERS = frozenset(
         "ReturnValues",
         "ReturnConsumedCapacity",
         "ReturnValuesOnConditionCheckFailure",
+        "IndexName",
+        "Limit",
+        "ScanIndexForward",
+        "Select",
     )
 )
-_EXPRESSION_PARAMETERS = frozenset(("ConditionExpression", "UpdateExpression"))  # as strings only
+# As strings only: boto3's Table turns condition objects (Key("pk").eq(...)) into these.
+_EXPRESSION_PARAMETERS = frozenset(
+    ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
+)
 
 
 class ItemTable:
-    """``get_item``/``put_item``/``update_item``/``delete_item`` of a boto3 ``Table``, on a plain client.
+    """``get_item``/``put_item``/``update_item``/``delete_item``/``query`` of a boto3 ``Table``, on a plain
+    client.
 
     ``client``: a low-level DynamoDB client (made on first use is fine). ``resource_table``: makes boto3's
     ``Table`` of the same name, for everything else.
@@ -67,6 +76,9 @@ class ItemTable:
     def delete_item(self, **kwargs: Any) -> dict[str, Any]:
         return self._call("delete_item", kwargs)
 
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        return self._call("query", kwargs)
+
     def __getattr__(self, name: str) -> Any:
         # Only attributes this class lacks arrive here: query, scan, batch_writer, meta, load...
         return getattr(self._resource(), name)
@@ -87,10 +99,13 @@ class ItemTable:
                 result: dict[str, Any] = getattr(self._resource(), operation)(**kwargs)
                 return result
         response: dict[str, Any] = getattr(self._client, operation)(**params)
-        for name in ("Item", "Attributes"):
+        for name in ("Item", "Attributes", "LastEvaluatedKey"):
             found = response.get(name)
             if found is not None:
                 response[name] = attribute_values.deserialize_item(found)
+        items = response.get("Items")
+        if items is not None:
+            response["Items"] = [attribute_values.deserialize_item(item) for item in items]
         return response
 
 

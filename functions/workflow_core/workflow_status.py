@@ -38,11 +38,21 @@ def load_state(table: Any, workflow_id: str) -> WorkflowState | None:
     return WorkflowState.model_validate_json(item["document"])
 
 
-def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
-    from boto3.dynamodb.conditions import Key  # noqa: PLC0415 - boto3 when first used (workflow_core.lazy)
+def load_workflow_type(table: Any, workflow_id: str) -> str | None:
+    """The type of workflow ``workflow_id`` names (one consistent read of its projection); None when
+    unrecorded."""
+    state = load_state(table, workflow_id)
+    return None if state is None else state.workflow_type
 
+
+def _query_all(table: Any, pk: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(pk), "ConsistentRead": True}
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": "pk"},
+        "ExpressionAttributeValues": {":pk": pk},
+        "ConsistentRead": True,
+    }
     while True:
         page = table.query(**kwargs)
         items.extend(page.get("Items", []))

@@ -108,6 +108,26 @@ def test_item_calls_answer_as_boto3_s_table_and_make_no_table(
         ),
         lambda t: t.get_item(Key={"pk": "a"}),
         lambda t: t.get_item(),
+        # Queries: a page at a time, backwards, filtered, a bad expression.
+        lambda t: t.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": "a"}),
+        lambda t: t.query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": "a"},
+            Limit=1,
+            ConsistentRead=True,
+        ),
+        lambda t: t.query(
+            KeyConditionExpression="pk = :pk AND sk > :sk",
+            ExpressionAttributeValues={":pk": "a", ":sk": "1"},
+            ScanIndexForward=False,
+        ),
+        lambda t: t.query(
+            KeyConditionExpression="pk = :pk",
+            ExclusiveStartKey={"pk": "a", "sk": "1"},
+            FilterExpression="attribute_exists(d)",
+            ExpressionAttributeValues={":pk": "a"},
+        ),
+        lambda t: t.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":nope": "a"}),
         lambda t: t.delete_item(Key={"pk": "b", "sk": "1"}, ReturnValues="ALL_OLD"),
         lambda t: t.delete_item(Key={"pk": "b", "sk": "1"}, ReturnValues="ALL_OLD"),
     ]
@@ -127,6 +147,7 @@ def test_anything_else_goes_to_boto3_s_table(tables: tuple[Any, ItemTable, list[
         lambda t: t.put_item(Item=ITEMS[0], Expected={"n": {"Value": 3}}),
         lambda t: t.get_item(TableName="other", Key={"pk": "a", "sk": "1"}),
         lambda t: t.query(KeyConditionExpression=Key("pk").eq("a")),
+        lambda t: t.query(KeyConditions={"pk": {"AttributeValueList": ["a"], "ComparisonOperator": "EQ"}}),
         lambda t: t.scan(FilterExpression=Attr("n").eq(3)),
     ]
     for call in calls:

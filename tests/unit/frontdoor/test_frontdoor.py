@@ -315,6 +315,35 @@ def test_starting_with_an_id_another_workflow_type_holds_is_409(
     assert api.publisher.events == []
 
 
+@pytest.mark.parametrize(("recorded", "expected"), [("billing", 409), ("order", 202), (None, 202)])
+def test_a_start_asks_the_type_reader_when_it_has_one_and_reads_no_status(
+    http_request: MakeRequest, order_body: dict[str, Any], recorded: str | None, expected: int
+) -> None:
+    # GIVEN a front door that can read the type an id names (the deployed one reads one item, not the
+    # whole status document with its timeline)
+    publisher = RecordingPublisher()
+    asked: list[str] = []
+
+    def status_reader(workflow_id: str) -> dict[str, Any] | None:
+        raise AssertionError(f"a start read the status of {workflow_id}")
+
+    def type_reader(workflow_id: str) -> str | None:
+        asked.append(workflow_id)
+        return recorded
+
+    app = build_app(
+        FrontDoor(
+            publisher=publisher, status_reader=status_reader, type_reader=type_reader, registry=deployed()
+        ),
+        logger=Logger(service="test"),
+    )
+    response = app.resolve(http_request("POST", "/start/order", order_body), None)  # type: ignore[arg-type]
+    # THEN the type decides, as the status document's did
+    assert response["statusCode"] == expected
+    assert asked == ["ord-1001"]
+    assert len(publisher.events) == (expected == 202)
+
+
 def test_starting_again_with_the_id_of_the_same_type_is_accepted_and_deduplicated_downstream(
     api: Api, http_request: MakeRequest, order_body: dict[str, Any]
 ) -> None:
