@@ -128,8 +128,13 @@ class VirtualClock:
         freezegun.configure(default_ignore_list=[])
         _settle_lazy_modules()
         frozen_reads.install()
-        self._freezer = freezegun.freeze_time(moment, tick=False)
-        self._factory = self._freezer.start()
+        try:
+            self._freezer = freezegun.freeze_time(moment, tick=False)
+            self._factory = self._freezer.start()
+        except BaseException:
+            self._freezer = None
+            frozen_reads.uninstall()  # no freeze to stop later: undo the install now
+            raise
         self._now = _plain(datetime.now(UTC))
 
     @contextlib.contextmanager

@@ -9,13 +9,15 @@ again while freezegun's current moment is the same object: a frozen factory retu
 it moves, and a ticking one returns a new object every time, so it is never served a remembered value.
 ``datetime`` values are immutable, so handing the same one out twice is safe.
 
-Everything else is freezegun's: the ignore-list check first, then, on a miss, its own computation.
+Everything else is freezegun's: the ignore-list check first, then, on a miss, its own formula applied to
+the one moment read (reading it twice would move an auto-ticking clock twice).
 :func:`install` puts them in place before a freeze (``freezegun``'s ``start`` patches ``time.time`` with
 whatever ``fake_time`` is then) and :func:`uninstall` takes them away after it.
 """
 
 from __future__ import annotations
 
+import calendar
 import threading
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -36,20 +38,25 @@ _installs = [0]
 
 
 def fake_time() -> float:
-    """freezegun's ``fake_time``: seconds since the epoch of the current moment (remembered per moment)."""
+    """freezegun's ``fake_time``: seconds since the epoch of the current moment (remembered per moment).
+
+    The moment is read once, and the seconds worked out from it by freezegun's own formula: a second
+    reading (freezegun's ``fake_time`` itself) would move an auto-ticking clock once more, and its
+    ignore-list check would look at this module's caller instead of the reader's.
+    """
     if freezegun_api._should_use_real_time():
         return freezegun_api.real_time()
     moment = freezegun_api.get_current_time()
     memo = _time_memo[0]
     if memo is not None and memo[0] is moment:
         return memo[1]
-    seconds = _FREEZEGUN_FAKE_TIME()
+    seconds = calendar.timegm(moment.timetuple()) + moment.microsecond / 1000000.0
     _time_memo[0] = (moment, seconds)
     return seconds
 
 
 def _now(cls: Any, tz: tzinfo | None = None) -> datetime:
-    """freezegun's ``FakeDatetime.now`` (remembered per moment, offset and zone)."""
+    """freezegun's ``FakeDatetime.now`` (remembered per moment, offset and zone; the moment read once)."""
     moment = cls._time_to_freeze()
     if moment is None:  # not frozen: real time, computed every time
         return _FREEZEGUN_NOW.__func__(cls, tz)  # type: ignore[no-any-return]
@@ -58,7 +65,9 @@ def _now(cls: Any, tz: tzinfo | None = None) -> datetime:
     memo = _now_memo.get(key)
     if memo is not None and memo[0] is moment and memo[2] is tz and memo[1] == offset:
         return memo[3]
-    result: datetime = _FREEZEGUN_NOW.__func__(cls, tz)
+    # freezegun's FakeDatetime.now, on the moment already read.
+    shifted = tz.fromutc(moment.replace(tzinfo=tz)) + offset if tz else moment + offset
+    result: datetime = freezegun_api.datetime_to_fakedatetime(shifted)
     if len(_now_memo) >= _KINDS_KEPT:
         _now_memo.clear()
     # The zone is kept in the entry: its id cannot be reused by another zone while the entry holds it.

@@ -34,12 +34,19 @@ class _DeferredPackage(types.ModuleType):
             raise AttributeError(name)
         with _lock:
             if not self.__dict__.get("_workflowkit_ran"):
-                self.__dict__["_workflowkit_ran"] = True
                 spec = self.__spec__
                 loader = spec.loader if spec is not None else None
                 if loader is None:
                     raise AttributeError(name)
-                loader.exec_module(self)
+                # Marked before it runs (an attribute the package's own import reads must not run it
+                # again), unmarked if it fails: the next reading tries again and raises the real error,
+                # as an ordinary import of a package that failed would.
+                self.__dict__["_workflowkit_ran"] = True
+                try:
+                    loader.exec_module(self)
+                except BaseException:
+                    self.__dict__["_workflowkit_ran"] = False
+                    raise
         try:
             return self.__dict__[name]
         except KeyError:

@@ -23,12 +23,18 @@ from typing import Any
 
 from workflow_core import attribute_values, lazy
 
-# What the four calls may carry that this class converts or passes on as it is; anything else goes
-# to boto3's Table. The attribute-value parameters are converted; the rest are strings, names and flags.
-_VALUE_PARAMETERS = frozenset(("Key", "Item", "ExpressionAttributeValues", "ExclusiveStartKey"))
+# The parameters of each call that hold attribute values (boto3 converts only what the operation's input
+# has: another one is botocore's "Unknown parameter", not a conversion error).
+_VALUE_PARAMETERS: dict[str, frozenset[str]] = {
+    "get_item": frozenset(("Key",)),
+    "put_item": frozenset(("Item", "ExpressionAttributeValues")),
+    "update_item": frozenset(("Key", "ExpressionAttributeValues")),
+    "delete_item": frozenset(("Key", "ExpressionAttributeValues")),
+    "query": frozenset(("ExpressionAttributeValues", "ExclusiveStartKey")),
+}
+# Passed on as they are: botocore validates them alike on either path.
 _PLAIN_PARAMETERS = frozenset(
     (
-        "ExpressionAttributeNames",
         "ProjectionExpression",
         "ConsistentRead",
         "ReturnValues",
@@ -40,7 +46,8 @@ _PLAIN_PARAMETERS = frozenset(
         "Select",
     )
 )
-# As strings only: boto3's Table turns condition objects (Key("pk").eq(...)) into these.
+# As strings only: boto3's Table turns condition objects (Key("pk").eq(...)) into these, and adds to the
+# names and values it builds them with (a names map of another type is its error to raise).
 _EXPRESSION_PARAMETERS = frozenset(
     ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
 )
@@ -64,23 +71,23 @@ class ItemTable:
     def name(self) -> str:
         return self._name
 
-    def get_item(self, **kwargs: Any) -> dict[str, Any]:
-        return self._call("get_item", kwargs)
+    def get_item(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call("get_item", args, kwargs)
 
-    def put_item(self, **kwargs: Any) -> dict[str, Any]:
-        return self._call("put_item", kwargs)
+    def put_item(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call("put_item", args, kwargs)
 
-    def update_item(self, **kwargs: Any) -> dict[str, Any]:
-        return self._call("update_item", kwargs)
+    def update_item(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call("update_item", args, kwargs)
 
-    def delete_item(self, **kwargs: Any) -> dict[str, Any]:
-        return self._call("delete_item", kwargs)
+    def delete_item(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call("delete_item", args, kwargs)
 
-    def query(self, **kwargs: Any) -> dict[str, Any]:
-        return self._call("query", kwargs)
+    def query(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call("query", args, kwargs)
 
     def __getattr__(self, name: str) -> Any:
-        # Only attributes this class lacks arrive here: query, scan, batch_writer, meta, load...
+        # Only attributes this class lacks arrive here: scan, batch_writer, meta, load...
         return getattr(self._resource(), name)
 
     def _resource(self) -> Any:
@@ -88,16 +95,16 @@ class ItemTable:
             self._resource_table = self._make_resource_table()
         return self._resource_table
 
-    def _call(self, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if args or not _modelled(operation, kwargs):
+            # Positional arguments, a condition object, a legacy parameter, an odd type: boto3's Table
+            # says what it means (or what is wrong), in its words.
+            result: dict[str, Any] = getattr(self._resource(), operation)(*args, **kwargs)
+            return result
+        values = _VALUE_PARAMETERS[operation]
         params: dict[str, Any] = {"TableName": self._name}
         for name, value in kwargs.items():
-            if name in _VALUE_PARAMETERS and type(value) is dict:
-                params[name] = attribute_values.serialize_item(value)
-            elif name in _PLAIN_PARAMETERS or (name in _EXPRESSION_PARAMETERS and type(value) is str):
-                params[name] = value
-            else:  # a condition object, a legacy parameter, an odd type: boto3's Table says what it means
-                result: dict[str, Any] = getattr(self._resource(), operation)(**kwargs)
-                return result
+            params[name] = attribute_values.serialize_item(value) if name in values else value
         response: dict[str, Any] = getattr(self._client, operation)(**params)
         for name in ("Item", "Attributes", "LastEvaluatedKey"):
             found = response.get(name)
@@ -117,3 +124,18 @@ def table(name: str) -> ItemTable:
         client=lazy.shared_client("dynamodb"),
         resource_table=lambda: lazy.session().resource("dynamodb").Table(name),
     )
+
+
+def _modelled(operation: str, kwargs: dict[str, Any]) -> bool:
+    """True when every parameter is one this class converts or passes on as boto3's Table would."""
+    values = _VALUE_PARAMETERS[operation]
+    for name, value in kwargs.items():
+        if name in values or name == "ExpressionAttributeNames":
+            if type(value) is not dict:
+                return False
+        elif name in _EXPRESSION_PARAMETERS:
+            if type(value) is not str:
+                return False
+        elif name not in _PLAIN_PARAMETERS:
+            return False
+    return True

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_lock = threading.RLock()  # a deferred table's maker asks for the session under it
+_lock = threading.RLock()  # shared_client makes a deferred client (which asks for the session) under it
 _made: list[_Deferred] = []  # every deferred object made so far (create_deferred() makes them all)
 
 

@@ -42,16 +42,17 @@ _JSON_STARTS = frozenset('{["-0123456789tfnNI')
 _JSON_BLANKS = " \t\n\r"
 # Powertools' default keys' templates (``_build_default_keys``), read here without ``%`` formatting.
 _LEVEL, _LOCATION, _TIMESTAMP = "%(levelname)s", "%(funcName)s:%(lineno)d", "%(asctime)s"
-_DATE_PART, _ZONE_PART = LambdaPowertoolsFormatter.default_time_format.split(
-    LambdaPowertoolsFormatter.custom_ms_time_directive
-)
+_DEFAULT_TIME_FORMAT = LambdaPowertoolsFormatter.default_time_format
+_MS_DIRECTIVE = LambdaPowertoolsFormatter.custom_ms_time_directive
+_DATE_PART, _ZONE_PART = _DEFAULT_TIME_FORMAT.split(_MS_DIRECTIVE)
 
 
 class LeanFormatter(LambdaPowertoolsFormatter):
     """``LambdaPowertoolsFormatter`` with set lookups and no doomed ``json.loads`` (same output)."""
 
-    # The timestamp's parts of the latest second formatted: (converter, second, date part, zone part).
-    _second: tuple[Any, int, str, str] | None = None
+    # The timestamp's parts of the latest second formatted: (key, date part, zone part); the key is the
+    # converter, the second and the time zone setting.
+    _second: tuple[tuple[Any, ...], str, str] | None = None
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info is not None:
@@ -67,6 +68,8 @@ class LeanFormatter(LambdaPowertoolsFormatter):
                     formatted_log[key] = value
         for key, value in record_dict.items():
             if key not in _RESERVED:
+                if not isinstance(key, str):  # Powertools' update(**extras) refuses it: refused alike
+                    return super().format(record)
                 formatted_log[key] = value
         formatted_log["message"] = self._extract_log_message(record)
         # Powertools sets the three exception fields to what they were or None, and the stack trace to
@@ -78,21 +81,27 @@ class LeanFormatter(LambdaPowertoolsFormatter):
         return self.serialize(log={k: v for k, v in formatted_log.items() if v is not None})
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        if self.use_rfc3339_iso8601 or datefmt or self.datefmt:
+        created = record.created
+        if (
+            self.use_rfc3339_iso8601
+            or datefmt
+            or self.datefmt
+            or self.default_time_format != _DEFAULT_TIME_FORMAT  # changed on the formatter itself
+            or self.custom_ms_time_directive != _MS_DIRECTIVE
+            or type(created) is not float
+            or created < 0  # before 1970, a second's fraction does not truncate towards its start
+        ):
             return super().formatTime(record, datefmt)
         # Powertools: time.strftime("%Y-%m-%d %H:%M:%S,<msecs>%z", converter(created)). The date and the
-        # zone are the same for every line of one second: they are formatted once a second.
-        converter, second = self.converter, int(record.created)
+        # zone are the same for every line of one second, in one time zone setting (time.tzset changes
+        # time.tzname): they are formatted once a second.
+        key = (self.converter, int(created), time.tzname, time.timezone, time.altzone)
         cached = self._second
-        if cached is None or cached[1] != second or cached[0] is not converter:
-            moment = converter(record.created)
-            cached = self._second = (
-                converter,
-                second,
-                time.strftime(_DATE_PART, moment),
-                time.strftime(_ZONE_PART, moment),
-            )
-        return f"{cached[2]}{int(record.msecs):03d}{cached[3]}"
+        if cached is None or cached[0] != key:
+            moment = self.converter(created)
+            date_part, zone_part = time.strftime(_DATE_PART, moment), time.strftime(_ZONE_PART, moment)
+            cached = self._second = (key, date_part, zone_part)
+        return f"{cached[1]}{int(record.msecs):03d}{cached[2]}"
 
     def _extract_log_keys(self, log_record: logging.LogRecord) -> dict[str, Any]:
         # Powertools' LambdaPowertoolsFormatter._extract_log_keys, with ``_RESERVED`` for the tuple.
@@ -135,10 +144,12 @@ def _reserved_value(
     template: Any, record: logging.LogRecord, record_dict: dict[str, Any], asctime: str
 ) -> str:
     """A reserved key's template filled from the record, as Powertools' ``template % record_dict`` does."""
-    if template == _LEVEL:
+    # The three defaults read straight from the record when its values are the ordinary types (a
+    # filter may have set others: they go through % as Powertools formats them).
+    if template == _LEVEL and type(record.levelname) is str:
         return record.levelname
-    if template == _LOCATION:
-        return f"{record.funcName}:{record.lineno:d}"
+    if template == _LOCATION and type(record.funcName) is str and type(record.lineno) is int:
+        return f"{record.funcName}:{record.lineno}"
     if template == _TIMESTAMP:
         return asctime
     if not isinstance(template, str):

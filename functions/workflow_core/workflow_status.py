@@ -15,7 +15,8 @@ from workflow_core.workflow_state import STATE_SK, WorkflowState, workflow_pk
 def load_status(table: Any, workflow_id: str) -> dict[str, Any] | None:
     """The status document of ``workflow_id``, or None when the controller has not recorded it.
 
-    ``table`` is a boto3 DynamoDB ``Table`` resource.
+    ``table`` has boto3's DynamoDB ``Table`` interface (``workflow_core.item_table.ItemTable``, or the
+    resource itself).
     """
     items = _query_all(table, workflow_pk(workflow_id))
     state_item = next((i for i in items if i["sk"] == STATE_SK), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import freezegun
 import pytest
@@ -13,6 +14,16 @@ from freezegun import api as freezegun_api
 from workflowkit import frozen_reads
 
 EAST = timezone(timedelta(hours=5, minutes=30))
+
+
+@pytest.fixture(autouse=True)
+def _settled() -> None:
+    # What the virtual clock does before it freezes: freezegun's module scan reads every attribute of
+    # every module, and a lazily importing package (Powertools') would build pydantic models while
+    # datetime is freezegun's.
+    from workflowkit.clock import _settle_lazy_modules  # noqa: PLC0415
+
+    _settle_lazy_modules()
 
 
 @pytest.fixture
@@ -65,6 +76,39 @@ def test_a_ticking_clock_is_never_served_a_remembered_reading() -> None:
     assert readings[0] < readings[-1]
     assert seconds == sorted(seconds)
     assert seconds[0] < seconds[-1]
+
+
+def _ticking_readings() -> list[Any]:
+    with freezegun.freeze_time("2026-01-05 09:00:00", auto_tick_seconds=1):
+        return [time.time(), datetime.now(UTC), time.time(), datetime.now(), datetime.now(EAST)]
+
+
+def test_an_auto_ticking_clock_moves_once_a_reading_as_freezegun_s_does() -> None:
+    expected = _ticking_readings()
+    frozen_reads.install()
+    try:
+        assert _ticking_readings() == expected
+    finally:
+        frozen_reads.uninstall()
+
+
+def _ignored_reading() -> float:
+    freezegun.configure(extend_ignore_list=["workflow"])
+    try:
+        with freezegun.freeze_time("2026-01-05 09:00:00"):
+            return time.time()
+    finally:
+        freezegun.configure(default_ignore_list=[])
+
+
+def test_an_ignore_list_is_judged_on_the_reader_s_stack() -> None:
+    # "workflow" names this module's package too: only the reader (the test) may decide real time or not.
+    assert _ignored_reading() == 1767603600.0
+    frozen_reads.install()
+    try:
+        assert _ignored_reading() == 1767603600.0
+    finally:
+        frozen_reads.uninstall()
 
 
 @pytest.mark.usefixtures("remembering")

@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 
 from workflow_core.item_table import ItemTable
@@ -62,7 +61,7 @@ def _both(tables: tuple[Any, ItemTable, list[str]], call: Callable[[Any], Any]) 
 def _answer(call: Callable[[Any], Any], table: Any) -> Any:
     try:
         response = call(table)
-    except (ClientError, ParamValidationError, TypeError, ValueError) as error:
+    except Exception as error:  # whichever boto3's Table raises, the same must be raised
         return type(error), str(error).replace("lean", "stock")
     response.pop("ResponseMetadata", None)
     if "ConsumedCapacity" in response:
@@ -149,6 +148,13 @@ def test_anything_else_goes_to_boto3_s_table(tables: tuple[Any, ItemTable, list[
         lambda t: t.query(KeyConditionExpression=Key("pk").eq("a")),
         lambda t: t.query(KeyConditions={"pk": {"AttributeValueList": ["a"], "ComparisonOperator": "EQ"}}),
         lambda t: t.scan(FilterExpression=Attr("n").eq(3)),
+        # Calls boto3's Table refuses in words of its own, before or instead of converting values.
+        lambda t: t.put_item(Item={"pk": "a", "sk": "1"}, ExpressionAttributeNames=None),
+        lambda t: t.put_item(Item={"pk": "a", "sk": "1"}, ExpressionAttributeNames=["x"]),
+        lambda t: t.get_item(Key={"pk": "a", "sk": "1"}, ExpressionAttributeValues={":x": 0.5}),
+        lambda t: t.put_item(Item={"pk": "a", "sk": "1"}, Key={"pk": 0.5}),
+        lambda t: t.query(ExclusiveStartKey={"pk": 0.5}, KeyConditionExpression=Attr("pk").eq("a")),
+        lambda t: t.get_item({"pk": "a", "sk": "1"}),
     ]
     for call in calls:
         stock_answer, lean_answer = _both(tables, call)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import io
 import json
 import logging
@@ -170,3 +171,65 @@ def test_a_second_s_cached_date_is_not_reused_for_another_converter() -> None:
 
     stock.converter = lean_one.converter = an_hour_east
     assert lean_one.format(record) == stock.format(record)
+
+
+def _record(created: float = 1767603600.25, **attributes: Any) -> logging.LogRecord:
+    record = logging.LogRecord("x", logging.INFO, __file__, 7, "m", None, None)
+    record.created = created
+    record.msecs = 250.0
+    record.__dict__.update(attributes)
+    return record
+
+
+class _Level(str, enum.Enum):  # noqa: UP042 - not a StrEnum: its str() is "_Level.INFO", as a filter's may be
+    INFO = "INFO"
+
+
+ODD_RECORDS: dict[str, Callable[[], logging.LogRecord]] = {
+    "level name not a str": lambda: _record(levelname=27.0),
+    "level name a str enum": lambda: _record(levelname=_Level.INFO),
+    "line number a float": lambda: _record(lineno=7.0),
+    "no function name": lambda: _record(funcName=None),
+    "before 1970": lambda: _record(created=-0.5),
+}
+
+
+@pytest.mark.parametrize("case", list(ODD_RECORDS), ids=str)
+def test_records_a_filter_made_odd_are_written_as_powertools_writes_them(case: str) -> None:
+    stock, lean_one = _formatters(utc=True)
+    lean_one.format(_record(created=0.5))  # a second formatted before, which an odd one must not reuse
+    record = ODD_RECORDS[case]()
+    assert lean_one.format(record) == stock.format(record)
+
+
+def test_a_key_that_is_not_a_string_is_refused_as_powertools_refuses_it() -> None:
+    for formatter in _formatters():
+        record = _record()
+        record.__dict__[1] = "one"
+        with pytest.raises(TypeError, match="keywords must be strings"):
+            formatter.format(record)
+
+
+@pytest.mark.parametrize("attribute", ["default_time_format", "custom_ms_time_directive"])
+def test_a_time_format_changed_on_the_formatter_is_honoured(attribute: str) -> None:
+    stock, lean_one = _formatters(utc=True)
+    value = "%H:%M:%S.%F" if attribute == "default_time_format" else "%Q"
+    setattr(stock, attribute, value)
+    setattr(lean_one, attribute, value)
+    assert lean_one.format(_record()) == stock.format(_record())
+
+
+def test_a_time_zone_set_within_a_second_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    stock, lean_one = _formatters()  # local time: the zone part comes from the TZ setting
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        lean_one.format(_record())
+        monkeypatch.setenv("TZ", "Asia/Kolkata")
+        time.tzset()
+        later = _record(created=1767603600.5)
+        assert lean_one.format(later) == stock.format(later)
+        assert "+0530" in lean_one.format(later)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -59,3 +59,21 @@ def test_a_process_that_imported_batch_first_keeps_it() -> None:
         """
     )
     assert out == "True module"
+
+
+def test_a_package_that_failed_to_run_runs_again_when_asked_again() -> None:
+    out = _run(
+        """
+        import sys
+        import workflowkit.cloud  # the stand-in is in place
+        import moto.batch
+        sys.modules["moto.batch.models"] = None  # its backend cannot be imported, for now
+        try:
+            moto.batch.batch_backends
+        except ImportError as error:
+            print("first:", type(error).__name__)
+        del sys.modules["moto.batch.models"]  # the cause is gone
+        print("then:", type(moto.batch.batch_backends).__name__)
+        """
+    )
+    assert out == "first: ModuleNotFoundError\nthen: BackendDict"

@@ -35,9 +35,21 @@ def table() -> Iterator[ItemTable]:
         )
         yield ItemTable(
             "workflows",
-            client=boto3.client("dynamodb", region_name=REGION),
+            client=_Recording(boto3.client("dynamodb", region_name=REGION)),
             resource_table=lambda: resource.Table("workflows"),
         )
+
+
+class _Recording:
+    """A client that notes the operations called on it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls.append(name)
+        return getattr(self.client, name)
 
 
 def _record(table: Any, workflow_type: str) -> None:
@@ -69,7 +81,10 @@ def _record(table: Any, workflow_type: str) -> None:
 def test_the_type_an_id_names_is_the_projection_s(table: ItemTable) -> None:
     assert load_workflow_type(table, "w-1") is None  # nothing recorded yet
     _record(table, "billing")
+    calls = table._client.calls
+    calls.clear()
     assert load_workflow_type(table, "w-1") == "billing"
+    assert calls == ["get_item"]  # the projection alone: no query over the history
     status = load_status(table, "w-1")  # the whole document says the same
     assert status is not None
     assert status["workflowType"] == "billing"
