@@ -12,6 +12,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from moto import mock_aws
 
+from tests.factories import create_pk_sk_table
 from workflow_core.item_table import ItemTable
 
 REGION = "eu-west-1"
@@ -29,18 +30,7 @@ def tables() -> Iterator[tuple[Any, ItemTable, list[str]]]:
     with mock_aws():
         resource = boto3.resource("dynamodb", region_name=REGION)
         for name in ("stock", "lean"):
-            resource.create_table(
-                TableName=name,
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_pk_sk_table(resource, name)
         made: list[str] = []
 
         def resource_table() -> Any:

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.factories import create_pk_sk_table
 from workflow_core.item_table import ItemTable
 from workflow_core.workflow_state import STATE_SK, WorkflowState, WorkflowStatus, history_sk, workflow_pk
 from workflow_core.workflow_status import load_status, load_workflow_type
@@ -21,18 +22,7 @@ REGION = "eu-west-1"
 def table() -> Iterator[ItemTable]:
     with mock_aws():
         resource = boto3.resource("dynamodb", region_name=REGION)
-        resource.create_table(
-            TableName="workflows",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_pk_sk_table(resource, "workflows")
         yield ItemTable(
             "workflows",
             client=_Recording(boto3.client("dynamodb", region_name=REGION)),
