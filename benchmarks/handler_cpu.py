@@ -1,6 +1,7 @@
 """Handler CPU per workflow: what the app's own code costs, without the local cloud's answers.
 
     .venv/bin/python benchmarks/handler_cpu.py --orders 1000 --seed 7 [--profile 25]
+    .venv/bin/python benchmarks/handler_cpu.py --before <a copy of cdk.out with older functions> [--pairs 3]
 
 Runs one in-process simulation (``make synth`` first: the handlers are cdk.out's asset copies) and
 splits the CPU time of every thread into three accounts, switching account on every transition:
@@ -25,6 +26,10 @@ Measured baseline (issue 11, before docs/decisions/0042): 2026-12-06, functions 
 (a copy of that cdk.out), best of 2 runs of 1000 orders at load average ~4: see ``BASELINE_MS`` below;
 target = baseline / 2.
 
+``--before DIR`` measures another synthesized app beside this one, in one run: ``--pairs`` alternating
+fresh processes, before then now (the machine's load drifting weighs on both alike), and prints the
+minimum of each side next to the baseline and the target.
+
 A benchmark, not a test: it prints figures and exits 0; the machine is shared and noisy (take the best
 of a few runs, and note ``uptime``).
 """
@@ -33,8 +38,10 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
+import subprocess
 import sys
 import threading
 import time
@@ -143,6 +150,9 @@ def main() -> int:
         "--profile", type=int, default=0, help="print the top N functions by own time (handler side)"
     )
     parser.add_argument("--cumulative", action="store_true", help="sort the profile by cumulative time")
+    parser.add_argument("--before", type=Path, help="another synthesized app, measured alternately beside")
+    parser.add_argument("--pairs", type=int, default=3, help="with --before: alternating processes per side")
+    parser.add_argument("--figures-only", action="store_true", help=argparse.SUPPRESS)  # one JSON line
     parser.add_argument(
         "--profile-account",
         choices=ACCOUNTS[:2],
@@ -150,6 +160,8 @@ def main() -> int:
         help="which account --profile profiles (default: the handler's own code)",
     )
     args = parser.parse_args()
+    if args.before is not None:
+        return _side_by_side(args)
 
     plugin = load_plugin(args.workflow)
     accounts = CpuAccounts()
@@ -167,6 +179,9 @@ def main() -> int:
         workflows = result.workflows or 1
         per = [1000 * s / workflows for s in spent]
         summary = result.summary()
+        if args.figures_only:
+            print(json.dumps({"per_workflow_ms": [per[HANDLER] + per[CLIENT], per[HANDLER]]}))
+            return 0
         print(
             f"run {run + 1}: {result.workflows} workflows, process CPU {process:.2f} s; "
             + ", ".join(f"{name} {s:.2f} s" for name, s in zip(ACCOUNTS, spent, strict=True))
@@ -187,6 +202,39 @@ def main() -> int:
         target = base / 2 if base else None
         met = "" if target is None else ("yes" if best[index] <= target else "NO")
         print(f"{name:<44}{_fmt(base):>10}{best[index]:>10.2f}{_fmt(target):>10}{met:>6}")
+    return 0
+
+
+def _side_by_side(args: argparse.Namespace) -> int:
+    """Alternating fresh processes of the two apps; the minimum of each side, beside baseline and target."""
+    sides = {"before": args.before, "now": args.cdk_out}
+    figures: dict[str, list[list[float]]] = {name: [] for name in sides}
+    for pair in range(args.pairs):
+        for name, cdk_out in sides.items():
+            command = [sys.executable, __file__, "--figures-only", "--cdk-out", str(cdk_out)]
+            command += ["--orders", str(args.orders), "--seed", str(args.seed)]
+            if args.workflow:
+                command += ["--workflow", args.workflow]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            measured = json.loads(output.strip().splitlines()[-1])["per_workflow_ms"]
+            figures[name].append(measured)
+            handler_client, handler = measured
+            print(
+                f"pair {pair + 1} {name:<6} handler + client {handler_client:6.2f} ms, handler {handler:6.2f}"
+            )
+    load = os.getloadavg()
+    print(f"\nhandler CPU per workflow: {args.orders} orders, seed {args.seed}, min of {args.pairs} per side")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; before: {args.before}")
+    columns = ("baseline", 10), ("before", 9), ("now", 9), ("change", 9), ("target", 9), ("met", 5)
+    print(f"{'figure (ms per workflow)':<38}" + "".join(f"{title:>{width}}" for title, width in columns))
+    for index, name in enumerate(("handler + boto3 client side", "handler only (no boto3 calls)")):
+        base = BASELINE_MS[index] if BASELINE_MS else None
+        target = base / 2 if base else None
+        before = min(run[index] for run in figures["before"])
+        now = min(run[index] for run in figures["now"])
+        met = "" if target is None else ("yes" if now <= target else "NO")
+        change = f"{100 * (now - before) / before:+.0f}%"
+        print(f"{name:<38}{_fmt(base):>10}{before:>9.2f}{now:>9.2f}{change:>9}{_fmt(target):>9}{met:>5}")
     return 0
 
 
