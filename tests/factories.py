@@ -140,9 +140,10 @@ class LambdaContext:
         return 30_000
 
 
-def create_pk_sk_table(dynamodb: Any, name: str) -> None:
-    """A pay-per-request table keyed by the strings ``pk`` and ``sk`` (boto3 DynamoDB client or resource)."""
-    dynamodb.create_table(
+def create_pk_sk_table(dynamodb: Any, name: str) -> Any:
+    """A pay-per-request table keyed by the strings ``pk`` and ``sk`` (boto3 DynamoDB client or resource);
+    returns what ``create_table`` does (the resource's ``Table``, the client's description)."""
+    return dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[

@@ -12,6 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.factories import create_pk_sk_table
+
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "frontdoor"
 REGION = "eu-west-1"
 BUS_NAME = "workflow-bus-test"
@@ -72,15 +74,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def workflows_table(aws: None) -> Any:
-    return boto3.resource("dynamodb", region_name=REGION).create_table(
-        TableName=WORKFLOW_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    return create_pk_sk_table(boto3.resource("dynamodb", region_name=REGION), WORKFLOW_TABLE)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from typing import Any
 import boto3
 from moto.awslambda.models import LambdaFunction
 
+from tests.factories import create_pk_sk_table
+
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "tests" / "events" / "payment"
 TABLE = "payments"
@@ -229,12 +231,4 @@ class PaymentCloud:
 
 
 def create_payments_table(client: Any) -> None:
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_sk_table(client, TABLE)
