@@ -50,6 +50,7 @@ from workflow_core.catalog import DomainEvent
 from workflow_core.consumer import EventRouter, outcome_event, step_trigger
 from workflow_core.contention import Backoff, is_contention, retry_contended
 from workflow_core.errors import ConcurrentUpdateError, InvalidEventError
+from workflow_core.item_table import transact_write_items
 from workflow_core.lifecycle import STEP_RETRY_REQUESTED
 from workflow_core.publisher import EventPublisher, OutgoingEvent
 from workflow_core.registry import deployed
@@ -124,13 +125,10 @@ class InventoryService:
         self.router.on(*deployed().step_triggers(INVENTORY.name), STEP_RETRY_REQUESTED)(self._on_trigger)
         self.router.on("InventoryReleaseRequested")(self._on_release_requested)
 
-    @property
-    def _client(self) -> Any:
-        """The resource's client: transactions take and return plain Python values, like the Table.
-
-        Read when used, not kept from ``__init__``: a table made on first use stays unmade until then.
-        """
-        return self._table.meta.client
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        """One transaction of Python values on the table's client (the table's own ItemTable path: no
+        boto3 resource layer; docs/decisions/0047)."""
+        transact_write_items(self._table, TransactItems=actions)
 
     # --- events -------------------------------------------------------------------------------------
     def handle(self, event: DomainEvent) -> OutgoingEvent | None:
@@ -160,8 +158,8 @@ class InventoryService:
         lines = merge_lines(order.items)
         reservation_id = reservation_id_for(order.order_id)
         try:
-            self._client.transact_write_items(
-                TransactItems=[
+            self._transact(
+                [
                     self._put_reservation(order.order_id, reservation_id, lines, attempt, cause),
                     *(self._take_stock(sku, quantity) for sku, quantity in lines.items()),
                 ]
@@ -356,7 +354,7 @@ class InventoryService:
             for sku, quantity in reservation.lines.items()
         ]
         try:
-            self._client.transact_write_items(TransactItems=[flip, *returns])
+            self._transact([flip, *returns])
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code != "TransactionCanceledException" or is_contention(error):

@@ -10,7 +10,9 @@ same way to deserialise: in a simulation, a fifth of the functions' client-side 
 ``delete_item``) and ``query`` on the low-level client itself: it knows where their attribute values
 are (``Key``, ``Item``, ``ExpressionAttributeValues``, ``ExclusiveStartKey``; ``Item``, ``Attributes``,
 ``Items`` and ``LastEvaluatedKey`` in the answer) and converts them with
-:mod:`workflow_core.attribute_values`, whose answers and errors are boto3's. A call with anything else (a
+:mod:`workflow_core.attribute_values`, whose answers and errors are boto3's. ``transact_write_items`` takes
+a transaction as boto3's resource client (``Table.meta.client``) does, its actions' ``Item``, ``Key`` and
+``ExpressionAttributeValues`` as Python values (docs/decisions/0047). A call with anything else (a
 condition object instead of an expression string, the legacy ``Expected``/``AttributeUpdates``/
 ``KeyConditions`` parameters, item collection metrics) and every other attribute (``scan``,
 ``batch_writer``, ``meta``...) go to boto3's own ``Table``, made the first time one is needed.
@@ -51,6 +53,18 @@ _PLAIN_PARAMETERS = frozenset(
 _EXPRESSION_PARAMETERS = frozenset(
     ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
 )
+# TransactWriteItems: each action's parameters holding attribute values, and those passed on as they are
+# (besides its TableName, which a transaction's action names itself).
+_ACTION_VALUE_PARAMETERS: dict[str, frozenset[str]] = {
+    "Put": frozenset(("Item", "ExpressionAttributeValues")),
+    "Update": frozenset(("Key", "ExpressionAttributeValues")),
+    "Delete": frozenset(("Key", "ExpressionAttributeValues")),
+    "ConditionCheck": frozenset(("Key", "ExpressionAttributeValues")),
+}
+_ACTION_PLAIN_PARAMETERS = frozenset(("TableName", "ReturnValuesOnConditionCheckFailure"))
+# The call's own parameters besides TransactItems (none holds attribute values; item collection metrics,
+# whose answer would, are left to boto3).
+_TRANSACTION_PLAIN_PARAMETERS = frozenset(("ReturnConsumedCapacity", "ClientRequestToken"))
 
 
 class ItemTable:
@@ -86,6 +100,21 @@ class ItemTable:
     def query(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return self._call("query", args, kwargs)
 
+    def transact_write_items(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """``TransactWriteItems`` of Python values, answered as by boto3's resource client
+        (``Table.meta.client``), on the plain client. Its actions name their tables (any table)."""
+        if args or not _transaction_modelled(kwargs):
+            result: dict[str, Any] = self._resource().meta.client.transact_write_items(*args, **kwargs)
+            return result
+        actions = [
+            {kind: _serialized(action, _ACTION_VALUE_PARAMETERS[kind])}
+            for entry in kwargs["TransactItems"]
+            for kind, action in entry.items()
+        ]
+        # Its answer holds no attribute values (item collection metrics went to boto3 above).
+        response: dict[str, Any] = self._client.transact_write_items(**{**kwargs, "TransactItems": actions})
+        return response
+
     def __getattr__(self, name: str) -> Any:
         # Only attributes this class lacks arrive here: scan, batch_writer, meta, load...
         return getattr(self._resource(), name)
@@ -101,10 +130,7 @@ class ItemTable:
             # says what it means (or what is wrong), in its words.
             result: dict[str, Any] = getattr(self._resource(), operation)(*args, **kwargs)
             return result
-        values = _VALUE_PARAMETERS[operation]
-        params: dict[str, Any] = {"TableName": self._name}
-        for name, value in kwargs.items():
-            params[name] = attribute_values.serialize_item(value) if name in values else value
+        params = {"TableName": self._name, **_serialized(kwargs, _VALUE_PARAMETERS[operation])}
         response: dict[str, Any] = getattr(self._client, operation)(**params)
         for name in ("Item", "Attributes", "LastEvaluatedKey"):
             found = response.get(name)
@@ -114,6 +140,15 @@ class ItemTable:
         if items is not None:
             response["Items"] = [attribute_values.deserialize_item(item) for item in items]
         return response
+
+
+def transact_write_items(table: Any, **kwargs: Any) -> dict[str, Any]:
+    """A transaction of Python values through ``table``: an :class:`ItemTable`'s own, on its plain client,
+    or a boto3 ``Table``'s resource client's."""
+    if isinstance(table, ItemTable):
+        return table.transact_write_items(**kwargs)
+    result: dict[str, Any] = table.meta.client.transact_write_items(**kwargs)
+    return result
 
 
 def table(name: str) -> ItemTable:
@@ -126,16 +161,47 @@ def table(name: str) -> ItemTable:
     )
 
 
+def _serialized(params: dict[str, Any], values: frozenset[str]) -> dict[str, Any]:
+    """``params`` with the attribute values of the parameters named in ``values`` serialized."""
+    return {
+        name: attribute_values.serialize_item(value) if name in values else value
+        for name, value in params.items()
+    }
+
+
 def _modelled(operation: str, kwargs: dict[str, Any]) -> bool:
     """True when every parameter is one this class converts or passes on as boto3's Table would."""
-    values = _VALUE_PARAMETERS[operation]
-    for name, value in kwargs.items():
+    return _parameters_modelled(kwargs, _VALUE_PARAMETERS[operation], _PLAIN_PARAMETERS)
+
+
+def _transaction_modelled(kwargs: dict[str, Any]) -> bool:
+    """True for a transaction of actions this class converts (each a one-key dict of a known action, its
+    table named by a string, its parameters as for :func:`_modelled`), with no other parameters."""
+    if any(name != "TransactItems" and name not in _TRANSACTION_PLAIN_PARAMETERS for name in kwargs):
+        return False
+    entries = kwargs.get("TransactItems")
+    if type(entries) is not list:
+        return False
+    for entry in entries:
+        if type(entry) is not dict or len(entry) != 1:
+            return False
+        ((kind, action),) = entry.items()
+        values = _ACTION_VALUE_PARAMETERS.get(kind)
+        if values is None or type(action) is not dict or type(action.get("TableName")) is not str:
+            return False
+        if not _parameters_modelled(action, values, _ACTION_PLAIN_PARAMETERS):
+            return False
+    return True
+
+
+def _parameters_modelled(params: dict[str, Any], values: frozenset[str], plain: frozenset[str]) -> bool:
+    for name, value in params.items():
         if name in values or name == "ExpressionAttributeNames":
             if type(value) is not dict:
                 return False
         elif name in _EXPRESSION_PARAMETERS:
             if type(value) is not str:
                 return False
-        elif name not in _PLAIN_PARAMETERS:
+        elif name not in plain:
             return False
     return True

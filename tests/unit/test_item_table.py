@@ -13,7 +13,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from moto import mock_aws
 
 from tests.factories import create_pk_sk_table
-from workflow_core.item_table import ItemTable
+from workflow_core.item_table import ItemTable, transact_write_items
 
 REGION = "eu-west-1"
 
@@ -160,3 +160,130 @@ def test_a_refused_value_is_refused_with_boto3_s_words(tables: tuple[Any, ItemTa
         TypeError, match=re.escape("Float types are not supported. Use Decimal types instead.")
     ):
         lean.put_item(Item={"pk": "a", "sk": "1", "f": 0.5})
+
+
+def _transaction(table: Any, **kwargs: Any) -> Any:
+    """``TransactWriteItems`` through ``table``; an action's table named "T" is ``table``'s own."""
+
+    def named(value: Any) -> Any:
+        if type(value) is dict:
+            return {k: table.name if (k, v) == ("TableName", "T") else named(v) for k, v in value.items()}
+        if type(value) in (list, tuple):
+            return type(value)(named(v) for v in value)
+        return value
+
+    return transact_write_items(
+        table, **{k: named(v) if k == "TransactItems" else v for k, v in kwargs.items()}
+    )
+
+
+def _transaction_answer(table: Any, **kwargs: Any) -> Any:
+    try:
+        response = _transaction(table, **kwargs)
+    except Exception as error:  # whichever boto3's resource client raises, the same must be raised
+        answer: dict[str, Any] = {"error": type(error), "message": str(error).replace("lean", "stock")}
+        reasons = getattr(error, "response", {}).get("CancellationReasons")
+        if reasons is not None:
+            answer["reasons"] = reasons
+        return answer
+    response.pop("ResponseMetadata", None)
+    for capacity in response.get("ConsumedCapacity", []):
+        capacity["TableName"] = "stock"
+    return response
+
+
+TRANSACTIONS: list[dict[str, Any]] = [
+    {
+        "TransactItems": [
+            {"Put": {"TableName": "T", "Item": ITEMS[0], "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": "T", "Item": ITEMS[1]}},
+        ]
+    },
+    {
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": "T",
+                    "Key": {"pk": "a", "sk": "1"},
+                    "UpdateExpression": "SET #n = #n - :q, tags = :tags",
+                    "ConditionExpression": "#n >= :q",
+                    "ExpressionAttributeNames": {"#n": "n"},
+                    "ExpressionAttributeValues": {":q": 2, ":tags": ["x", {"y": None}]},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": "T",
+                    "Key": {"pk": "a", "sk": "2"},
+                    "ConditionExpression": "d = :d",
+                    "ExpressionAttributeValues": {":d": Decimal("2.50")},
+                }
+            },
+        ],
+        "ReturnConsumedCapacity": "TOTAL",
+    },
+    # Refused by a condition: the reasons, the old item in wire form (as the resource client leaves it).
+    {
+        "TransactItems": [
+            {
+                "Update": {
+                    "TableName": "T",
+                    "Key": {"pk": "a", "sk": "1"},
+                    "UpdateExpression": "SET n = n - :q",
+                    "ConditionExpression": "n >= :q",
+                    "ExpressionAttributeValues": {":q": 100},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {"Delete": {"TableName": "T", "Key": {"pk": "a", "sk": "2"}}},
+        ],
+        "ClientRequestToken": "token-1",
+    },
+    {"TransactItems": [{"Delete": {"TableName": "T", "Key": {"pk": "a", "sk": "2"}}}]},
+    # Refused before any write: a float, a missing key attribute, an unknown parameter, no items at all.
+    {"TransactItems": [{"Put": {"TableName": "T", "Item": {"pk": "a", "sk": "9", "f": 0.5}}}]},
+    {"TransactItems": [{"Delete": {"TableName": "T", "Key": {"pk": "a"}}}]},
+    {"TransactItems": []},
+]
+
+
+def test_a_transaction_answers_as_boto3_s_resource_client(tables: tuple[Any, ItemTable, list[str]]) -> None:
+    stock, lean, made = tables
+    for transaction in TRANSACTIONS:
+        assert _transaction_answer(lean, **transaction) == _transaction_answer(stock, **transaction)
+    assert made == []  # every one answered on the plain client
+    # The same writes landed: both tables hold the same items.
+    assert _items(lean.name) == _items(stock.name)
+
+
+def _items(name: str) -> list[dict[str, Any]]:
+    scanned = boto3.client("dynamodb", region_name=REGION).scan(TableName=name)["Items"]
+    return sorted(scanned, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+def test_a_transaction_it_does_not_model_goes_to_boto3_s_resource_client(
+    tables: tuple[Any, ItemTable, list[str]],
+) -> None:
+    stock, lean, made = tables
+    odd: list[dict[str, Any]] = [
+        {
+            "TransactItems": [
+                {"Put": {"TableName": "T", "Item": ITEMS[0], "ConditionExpression": Attr("pk").exists()}}
+            ]
+        },
+        {
+            "TransactItems": [{"Put": {"TableName": "T", "Item": ITEMS[0]}}],
+            "ReturnItemCollectionMetrics": "SIZE",
+        },
+        {"TransactItems": [{"Put": {"TableName": "T", "Item": ITEMS[0]}, "Delete": {"TableName": "T"}}]},
+        {"TransactItems": [{"Upsert": {"TableName": "T", "Item": ITEMS[0]}}]},
+        {"TransactItems": [{"Put": {"TableName": "T", "Item": ITEMS[0], "Bogus": 1}}]},
+        {"TransactItems": [{"Put": {"Item": ITEMS[0]}}]},
+        {"TransactItems": ({"Put": {"TableName": "T", "Item": ITEMS[0]}},)},
+        {"TransactItems": [{"Put": {"TableName": "T", "Item": ITEMS[0], "ExpressionAttributeValues": None}}]},
+        {},
+    ]
+    for transaction in odd:
+        assert _transaction_answer(lean, **transaction) == _transaction_answer(stock, **transaction)
+    assert made == ["lean"]

@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 
 from inventory.reservations import InventoryService
 from inventory.stock import read_stock, seed_stock
 from order_workflow import ORDER_WORKFLOW
-from tests.unit.consumers.consumer_support import BusTap, LambdaContext, Tables, emitted_metrics, scan_all
+from tests.unit.consumers.consumer_support import (
+    REGION,
+    BusTap,
+    LambdaContext,
+    Tables,
+    emitted_metrics,
+    scan_all,
+)
 from workflow_core.errors import InvalidEventError
+from workflow_core.item_table import ItemTable
 from workflow_core.publisher import RecordingPublisher, derived_event_id
 from workflow_core.registry import parse_event
 
@@ -23,9 +32,16 @@ def publisher() -> RecordingPublisher:
     return RecordingPublisher()
 
 
-@pytest.fixture
-def service(tables: Tables, publisher: RecordingPublisher, fixed_clock: Any) -> InventoryService:
-    return InventoryService(table=tables.inventory, publisher=publisher)
+@pytest.fixture(params=["boto3 Table", "ItemTable"])
+def service(
+    request: pytest.FixtureRequest, tables: Tables, publisher: RecordingPublisher, fixed_clock: Any
+) -> InventoryService:
+    """The service on boto3's Table, and on the ItemTable the deployed function gives it (plain client)."""
+    table: Any = tables.inventory
+    if request.param == "ItemTable":
+        client = boto3.client("dynamodb", region_name=REGION)
+        table = ItemTable(table.name, client=client, resource_table=lambda: tables.inventory)
+    return InventoryService(table=table, publisher=publisher)
 
 
 def stock(tables: Tables, sku: str) -> dict[str, int] | None:
