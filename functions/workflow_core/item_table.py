@@ -16,6 +16,10 @@ a transaction as boto3's resource client (``Table.meta.client``) does, its actio
 condition object instead of an expression string, the legacy ``Expected``/``AttributeUpdates``/
 ``KeyConditions`` parameters, item collection metrics) and every other attribute (``scan``,
 ``batch_writer``, ``meta``...) go to boto3's own ``Table``, made the first time one is needed.
+
+One difference is kept: boto3 deep-copies the parameters before converting them, so a value it would
+convert but cannot copy (a ``types.MappingProxyType``, a dict's keys view) fails there with a ``TypeError``
+from ``copy``, and is written here. Finding such values would mean walking every value of every call.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ _EXPRESSION_PARAMETERS = frozenset(
     ("ConditionExpression", "UpdateExpression", "KeyConditionExpression", "FilterExpression")
 )
 # TransactWriteItems: each action's parameters holding attribute values, and those passed on as they are
-# (besides its TableName, which a transaction's action names itself).
+# (its TableName among them: a transaction's action names its own table).
 _ACTION_VALUE_PARAMETERS: dict[str, frozenset[str]] = {
     "Put": frozenset(("Item", "ExpressionAttributeValues")),
     "Update": frozenset(("Key", "ExpressionAttributeValues")),
@@ -68,8 +72,8 @@ _TRANSACTION_PLAIN_PARAMETERS = frozenset(("ReturnConsumedCapacity", "ClientRequ
 
 
 class ItemTable:
-    """``get_item``/``put_item``/``update_item``/``delete_item``/``query`` of a boto3 ``Table``, on a plain
-    client.
+    """``get_item``/``put_item``/``update_item``/``delete_item``/``query`` of a boto3 ``Table``, and
+    ``transact_write_items`` of its resource client, on a plain client.
 
     ``client``: a low-level DynamoDB client (made on first use is fine). ``resource_table``: makes boto3's
     ``Table`` of the same name, for everything else.
@@ -116,7 +120,11 @@ class ItemTable:
         return response
 
     def __getattr__(self, name: str) -> Any:
-        # Only attributes this class lacks arrive here: scan, batch_writer, meta, load...
+        # Only attributes this class lacks arrive here: scan, batch_writer, meta, load... Its own private
+        # names are not the Table's: unset, they are an instance copy.copy is rebuilding (forwarding them
+        # would recurse through _resource).
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._resource(), name)
 
     def _resource(self) -> Any:

@@ -56,10 +56,18 @@ class _Deferred:
         return target
 
     def __getattr__(self, name: str) -> Any:
+        if name in _Deferred.__slots__ or _is_special(name):
+            # Its own slots unset (an instance copy.copy or pickle is rebuilding) or a protocol name copy
+            # looks for: not the target's to answer, and asking would recurse through _resolve.
+            raise AttributeError(name)
         return getattr(self._resolve(), name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._resolve()(*args, **kwargs)
+
+
+def _is_special(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 _SESSION = _Deferred(_boto3_session)

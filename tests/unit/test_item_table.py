@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -287,3 +288,13 @@ def test_a_transaction_it_does_not_model_goes_to_boto3_s_resource_client(
     for transaction in odd:
         assert _transaction_answer(lean, **transaction) == _transaction_answer(stock, **transaction)
     assert made == ["lean"]
+
+
+def test_a_copy_is_the_same_table_and_makes_no_boto3_table(tables: tuple[Any, ItemTable, list[str]]) -> None:
+    _, lean, made = tables
+    copied = copy.copy(lean)  # recursed without end before
+    copied.put_item(Item=ITEMS[0])
+    assert lean.get_item(Key={"pk": "a", "sk": "1"})["Item"] == ITEMS[0]
+    assert made == []
+    with pytest.raises(AttributeError):
+        lean._private  # noqa: B018  # its own private names are never the Table's

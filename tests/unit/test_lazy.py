@@ -3,6 +3,7 @@ same tracing as Powertools' own decorators when tracing is on."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -79,6 +80,21 @@ def test_a_deferred_client_is_made_on_first_use_once_and_forwards_calls(
     assert client.describe() == "events client"
     assert client.describe() == "events client"
     assert made == ["events"]
+
+
+def test_a_deferred_object_copies_as_a_wrapper_without_making_its_target() -> None:
+    made: list[str] = []
+
+    def make() -> Any:
+        made.append("target")
+        return "target"
+
+    deferred = lazy._Deferred(make)
+    copies = [copy.copy(deferred), copy.deepcopy(deferred)]  # each recursed without end before
+    assert made == []  # copying forwards nothing to the target
+    assert [copied.upper() for copied in copies] == ["TARGET", "TARGET"]
+    with pytest.raises(AttributeError):
+        deferred.__setstate__  # noqa: B018  # a protocol name is the wrapper's own, never the target's
 
 
 def test_with_tracing_on_the_handler_is_traced_as_by_powertools_capture_lambda_handler() -> None:

@@ -90,3 +90,8 @@ def emitted_metrics(stdout: str) -> dict[str, float]:
                 values = value if isinstance(value, list) else [value]
                 totals[metric["Name"]] = totals.get(metric["Name"], 0) + sum(values)
     return totals
+
+
+def never_made_table() -> Any:
+    """An ItemTable's ``resource_table`` for tests where every call must stay on the plain client."""
+    raise AssertionError("boto3's Table was made: a call fell back from the plain client")

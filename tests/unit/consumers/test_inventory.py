@@ -17,6 +17,7 @@ from tests.unit.consumers.consumer_support import (
     LambdaContext,
     Tables,
     emitted_metrics,
+    never_made_table,
     scan_all,
 )
 from workflow_core.errors import InvalidEventError
@@ -40,7 +41,7 @@ def service(
     table: Any = tables.inventory
     if request.param == "ItemTable":
         client = boto3.client("dynamodb", region_name=REGION)
-        table = ItemTable(table.name, client=client, resource_table=lambda: tables.inventory)
+        table = ItemTable(table.name, client=client, resource_table=never_made_table)
     return InventoryService(table=table, publisher=publisher)
 
 

@@ -18,10 +18,11 @@ import pytest
 
 from inventory.reservations import InventoryService
 from inventory.stock import read_stock, seed_stock
-from tests.unit.consumers.consumer_support import REGION, TABLE_ENV, Tables
+from tests.unit.consumers.consumer_support import REGION, TABLE_ENV, Tables, never_made_table
 from tests.unit.local_cloud.test_ddb_boto3 import describer, wire
 from workflow_core.contention import Backoff, ContendedWriteError
 from workflow_core.errors import RetryableError
+from workflow_core.item_table import ItemTable
 from workflow_core.publisher import RecordingPublisher
 from workflow_core.registry import parse_event
 from workflowkit.ddb import DynamoEngine
@@ -50,13 +51,22 @@ class Inventory:
         return read_stock(self.table, sku)
 
 
-@pytest.fixture
-def inventory(tables: Tables, fixed_clock: Any) -> Inventory:
-    """The inventory service on a table answered by the local cloud's engine; pauses recorded, not slept."""
+@pytest.fixture(params=["boto3 Table", "ItemTable"])
+def inventory(request: pytest.FixtureRequest, tables: Tables, fixed_clock: Any) -> Inventory:
+    """The inventory service on a table answered by the local cloud's engine; pauses recorded, not slept.
+
+    On boto3's Table, and on the ItemTable the deployed function uses (its own plain client answered by
+    the engine too; boto3's Table never made for it).
+    """
     engine = DynamoEngine(describer(boto3.client("dynamodb", region_name=REGION)))
     resource = boto3.resource("dynamodb", region_name=REGION)
     wire(resource.meta.client, engine)
-    table = resource.Table(TABLE_ENV["INVENTORY_TABLE_NAME"])
+    name = TABLE_ENV["INVENTORY_TABLE_NAME"]
+    table: Any = resource.Table(name)
+    if request.param == "ItemTable":
+        client = boto3.client("dynamodb", region_name=REGION)
+        wire(client, engine)
+        table = ItemTable(name, client=client, resource_table=never_made_table)
     seed_stock(table, {"SKU-RED": 5, "SKU-BLUE": 2})
     pauses: list[float] = []
     publisher = RecordingPublisher()
