@@ -8,13 +8,14 @@ splits the CPU time of every thread into three accounts, switching account on ev
 
 - **handler**: inside a function's handler callable, outside any boto3 call: the app's code,
   Powertools (logging, metrics, idempotency, tracing), pydantic. In AWS: billed duration.
-- **boto3 client side**: inside ``BaseClient._make_api_call`` but not in the local cloud's answer:
-  botocore's parameter events and validation, boto3's resource-layer conversions (TypeSerializer /
+- **boto3 client side**: inside a handler's ``BaseClient._make_api_call`` but not in the local cloud's
+  answer: botocore's parameter events and validation, boto3's resource-layer conversions (TypeSerializer /
   TypeDeserializer run in botocore's parameter and after-call events), retry bookkeeping. Also billed
   in AWS, where serialising and signing add to it.
 - **local cloud**: the answer (``FastPath.answer``, the fault seam, moto's HTTP round trip for the
-  operations the fast path leaves to moto), and everything outside handlers. In AWS: the network and
-  the services, not the function's CPU.
+  operations the fast path leaves to moto, the observers told of each answered call), and everything
+  outside handlers, the simulation's own boto3 calls included. In AWS: the network and the services, not
+  the function's CPU.
 
 Nested invocations (a handler's call reaching another handler) charge each account once. CPU is
 ``time.thread_time`` per thread. The figure held to issue 11's target is **handler + boto3 client side
@@ -102,9 +103,16 @@ class CpuAccounts:
                 self.profiler.disable()
             self._profiling = profiling
 
-    def wrap(self, account: int, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(
+        self, account: int, function: Callable[..., Any], *, within: int | None = None
+    ) -> Callable[..., Any]:
+        """``function`` charged to ``account``; with ``within``, only when called from that account (else it
+        stays on the caller's account)."""
+
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             stack, mark = self._state()
+            if within is not None and stack[-1] != within:
+                return function(*args, **kwargs)
             self._charge(stack, mark)
             stack.append(account)
             self._switch_profiler(stack)
@@ -133,9 +141,14 @@ def install(accounts: CpuAccounts) -> None:
         return pair[1]
 
     InProcessRuntime._handler = handler  # type: ignore[method-assign,assignment]
-    BaseClient._make_api_call = accounts.wrap(CLIENT, BaseClient._make_api_call)
+    # A handler's call only: the simulation's own calls (sending the orders in, the checks at the end) are
+    # the local cloud's side of the run, not a function's.
+    BaseClient._make_api_call = accounts.wrap(CLIENT, BaseClient._make_api_call, within=HANDLER)
     fastpath.FastPath.answer = accounts.wrap(CLOUD, fastpath.FastPath.answer)  # type: ignore[method-assign]
     fastpath._seam = accounts.wrap(CLOUD, fastpath._seam)
+    # The local cloud's observers (its cost meters and the runtime's count of each call's seconds) run
+    # inside the client's call, after the answer: they are the local cloud's work, not the client's.
+    fastpath._observed = accounts.wrap(CLOUD, fastpath._observed)
     fastpath._ORIGINAL_MAKE_API_CALL = accounts.wrap(CLOUD, fastpath._ORIGINAL_MAKE_API_CALL)
 
 

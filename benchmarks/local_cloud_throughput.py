@@ -11,7 +11,9 @@ issue 11's targets for this 2-core machine: at least 200 workflows/s in one proc
 Also printed, per run: the peak memory of the largest process (``getrusage(RUSAGE_CHILDREN)``: the
 parent's own, or its largest shard's), and what the command itself reports: its own wall time (from
 its process's start, docs/decisions/0041), the start-up in it, and where the time went (the handlers'
-own code, the local cloud answering their AWS calls, the overhead ratio).
+own code, the local cloud answering their AWS calls, the overhead ratio). The ceiling row is the rate
+the run's handler time alone allows (everything else taken as free): a target above it is out of reach of
+any speed-up of the local cloud (docs/decisions/0047).
 
 With ``--repeat K`` each command runs K times and the best (shortest) run is shown: the machine is
 shared and noisy. A benchmark, not a test: it prints figures and exits 0.
@@ -94,6 +96,7 @@ def main() -> int:
     _print("handlers' own code (s, summed)", [str(r.summary["handler_seconds"]) for r in runs])
     _print("emulator answering their calls (s)", [str(r.summary["emulator_seconds"]) for r in runs])
     _print("overhead ratio (process s / handler s)", [str(r.summary["overhead_ratio"]) for r in runs])
+    _print("ceiling: this run's handler time alone", [f"{_ceiling(r):.1f}" for r in runs])
     for run in runs:
         summary = run.summary
         print(
@@ -104,6 +107,22 @@ def main() -> int:
             f"trace {summary['trace_sha256'][:12]}"
         )
     return 0
+
+
+def _ceiling(run: Run) -> float:
+    """Workflows a second this run would have made if everything but the handlers' own code had taken no
+    time at all.
+
+    The local cloud's answers, the boto3 client side, start-up and teardown count as free; each process
+    runs its share of the handlers' code, in parallel. A faster local cloud cannot take a run past it;
+    only lighter handlers (or a quieter machine: ``handler_seconds`` is real time, which load and garbage
+    collections lengthen) can. ``benchmarks/handler_cpu.py`` gives the handlers' CPU itself (decision
+    0047).
+    """
+    handler_seconds = float(run.summary["handler_seconds"])
+    if handler_seconds <= 0:
+        return float("inf")
+    return float(run.summary["workflows"]) * run.workers / handler_seconds
 
 
 def _label(workers: int) -> str:
