@@ -114,10 +114,11 @@ def _ceiling(run: Run) -> float:
     time at all.
 
     The local cloud's answers, the boto3 client side, start-up and teardown count as free; each process
-    runs its share of the handlers' code, in parallel. A faster local cloud cannot take a run past it;
-    only lighter handlers (or a quieter machine: ``handler_seconds`` is real time, which load and garbage
-    collections lengthen) can. ``benchmarks/handler_cpu.py`` gives the handlers' CPU itself (decision
-    0047).
+    runs its share of the handlers' code, in parallel. Faster answers, start-up or teardown cannot take a
+    run past it; only less time in the handlers' account can: lighter handlers, a quieter machine
+    (``handler_seconds`` is real time, which load and garbage collections lengthen) or cheaper clock
+    readings (the virtual clock's run inside handlers too). ``benchmarks/handler_cpu.py`` gives the
+    handlers' CPU itself (decision 0047).
     """
     handler_seconds = float(run.summary["handler_seconds"])
     if handler_seconds <= 0:

@@ -169,4 +169,8 @@ class DeferredTracer:
         return call  # type: ignore[return-value]
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # Its own attributes unset (an instance copy.copy is rebuilding) or a protocol name copy looks
+            # for: not the tracer's to answer, and asking would recurse through tracer().
+            raise AttributeError(name)
         return getattr(self.tracer(), name)

@@ -97,6 +97,14 @@ def test_a_deferred_object_copies_as_a_wrapper_without_making_its_target() -> No
         deferred.__setstate__  # noqa: B018  # a protocol name is the wrapper's own, never the target's
 
 
+def test_a_deferred_tracer_copies_without_making_the_tracer() -> None:
+    deferred = lazy.DeferredTracer(service="copied", disabled=True)
+    copied = copy.copy(deferred)  # recursed without end before
+    assert deferred._tracer is None
+    assert copied._tracer is None
+    assert copied.tracer().service == "copied"  # the copy still makes Powertools' tracer when asked
+
+
 def test_with_tracing_on_the_handler_is_traced_as_by_powertools_capture_lambda_handler() -> None:
     provider = RecordingProvider()
     tracer = lazy.DeferredTracer(service="svc", disabled=False, auto_patch=False, provider=provider)
