@@ -50,13 +50,17 @@ def _both(tables: tuple[Any, ItemTable, list[str]], call: Callable[[Any], Any]) 
 
 
 def _answer(call: Callable[[Any], Any], table: Any) -> Any:
+    """The call's answer or its error (type, words, a transaction's cancellation reasons), the table's
+    name written as "stock" so that both tables' answers compare."""
     try:
         response = call(table)
-    except Exception as error:  # whichever boto3's Table raises, the same must be raised
-        return type(error), str(error).replace("lean", "stock")
+    except Exception as error:  # whichever boto3 raises, the same must be raised
+        reasons = getattr(error, "response", {}).get("CancellationReasons")
+        return type(error), str(error).replace("lean", "stock"), reasons
     response.pop("ResponseMetadata", None)
-    if "ConsumedCapacity" in response:
-        response["ConsumedCapacity"]["TableName"] = "stock"
+    capacity = response.get("ConsumedCapacity")
+    for consumed in capacity if isinstance(capacity, list) else [capacity] if capacity else []:
+        consumed["TableName"] = "stock"
     return response
 
 
@@ -179,18 +183,7 @@ def _transaction(table: Any, **kwargs: Any) -> Any:
 
 
 def _transaction_answer(table: Any, **kwargs: Any) -> Any:
-    try:
-        response = _transaction(table, **kwargs)
-    except Exception as error:  # whichever boto3's resource client raises, the same must be raised
-        answer: dict[str, Any] = {"error": type(error), "message": str(error).replace("lean", "stock")}
-        reasons = getattr(error, "response", {}).get("CancellationReasons")
-        if reasons is not None:
-            answer["reasons"] = reasons
-        return answer
-    response.pop("ResponseMetadata", None)
-    for capacity in response.get("ConsumedCapacity", []):
-        capacity["TableName"] = "stock"
-    return response
+    return _answer(lambda t: _transaction(t, **kwargs), table)
 
 
 TRANSACTIONS: list[dict[str, Any]] = [
